@@ -1,0 +1,92 @@
+package come4j.io;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Reader of one .safetensors file: the whole file is mmap'd as one MemorySegment (any size), the header is validated
+ * up front, and tensors are slices of the mapping that are only touched when read.
+ */
+public final class SafeTensorsFile {
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private SafeTensorsFile() {}
+
+    /** Maps {@code file} in {@code arena} and returns its tensors in file order. */
+    public static Map<String, TensorData> open(Path file, Arena arena) {
+        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
+            long size = ch.size();
+            if (size < 8) throw new BadInputException(file, "truncated safetensors file: " + size + " bytes, no header");
+            MemorySegment all = ch.map(FileChannel.MapMode.READ_ONLY, 0, size, arena);
+            long headerLen = all.get(ValueLayout.JAVA_LONG_UNALIGNED.withOrder(java.nio.ByteOrder.LITTLE_ENDIAN), 0);
+            if (headerLen < 2 || headerLen > size - 8)
+                throw new BadInputException(file, "header length " + Long.toUnsignedString(headerLen)
+                        + " goes beyond the file (" + size + " bytes): truncated or not a safetensors file");
+            byte[] header = all.asSlice(8, headerLen).toArray(ValueLayout.JAVA_BYTE);
+            MemorySegment data = all.asSlice(8 + headerLen);
+            return parse(file, new String(header, StandardCharsets.UTF_8), data);
+        } catch (IOException e) {
+            throw new BadInputException(file, "cannot read: " + e.getMessage(), e);
+        }
+    }
+
+    private static Map<String, TensorData> parse(Path file, String header, MemorySegment data) {
+        JsonNode root;
+        try {
+            root = JSON.readTree(header);
+        } catch (IOException e) {
+            throw new BadInputException(file, "header is not valid JSON: " + e.getOriginalMessage());
+        }
+        if (root == null || !root.isObject()) throw new BadInputException(file, "header is not a JSON object");
+        List<TensorData> tensors = new ArrayList<>();
+        List<long[]> spans = new ArrayList<>();
+        for (var it = root.properties().iterator(); it.hasNext(); ) {
+            var e = it.next();
+            if (e.getKey().equals("__metadata__")) continue;
+            String name = e.getKey();
+            JsonNode t = e.getValue();
+            JsonNode offs = t.get("data_offsets"), shapeNode = t.get("shape"), dt = t.get("dtype");
+            if (dt == null || !dt.isTextual() || shapeNode == null || !shapeNode.isArray()
+                    || offs == null || !offs.isArray() || offs.size() != 2)
+                throw new BadInputException(file, "tensor '" + name + "' lacks dtype, shape or data_offsets");
+            DType dtype = DType.parse(dt.asText(), file, name);
+            long[] shape = new long[shapeNode.size()];
+            long numel = 1;
+            for (int i = 0; i < shape.length; i++) {
+                shape[i] = shapeNode.get(i).asLong(-1);
+                if (shape[i] < 0) throw new BadInputException(file, "tensor '" + name + "' has a negative dimension");
+                numel = Math.multiplyExact(numel, shape[i]);
+            }
+            long begin = offs.get(0).asLong(-1), end = offs.get(1).asLong(-1);
+            if (begin < 0 || end < begin || end > data.byteSize())
+                throw new BadInputException(file, "tensor '" + name + "' has data_offsets [" + begin + ", " + end
+                        + "] outside the data section (" + data.byteSize() + " bytes)");
+            if (end - begin != numel * dtype.bytes)
+                throw new BadInputException(file, "tensor '" + name + "' holds " + (end - begin)
+                        + " bytes but its shape and dtype need " + numel * dtype.bytes);
+            spans.add(new long[] {begin, end, tensors.size()});
+            tensors.add(new TensorData(name, dtype, shape, data.asSlice(begin, end - begin)));
+        }
+        spans.sort(Comparator.comparingLong(s -> s[0]));
+        for (int i = 1; i < spans.size(); i++)
+            if (spans.get(i)[0] < spans.get(i - 1)[1])
+                throw new BadInputException(file, "tensors '" + tensors.get((int) spans.get(i - 1)[2]).name()
+                        + "' and '" + tensors.get((int) spans.get(i)[2]).name() + "' overlap");
+        Map<String, TensorData> out = new LinkedHashMap<>();
+        for (TensorData t : tensors) out.put(t.name(), t);
+        return out;
+    }
+}

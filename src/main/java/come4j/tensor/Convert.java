@@ -1,0 +1,49 @@
+package come4j.tensor;
+
+import come4j.io.DType;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+
+/** Element conversion between stored dtypes (little-endian, as safetensors stores them) and fp32. */
+public final class Convert {
+    static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    static final ValueLayout.OfShort U16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+
+    private Convert() {}
+
+    public static void toFloat(MemorySegment src, DType dtype, long from, float[] dst, int off, int count) {
+        switch (dtype) {
+            case F32 -> MemorySegment.copy(src, F32, from * 4, dst, off, count);
+            case BF16 -> {
+                long base = from * 2;
+                for (int i = 0; i < count; i++) dst[off + i] = Float.intBitsToFloat(src.get(U16, base + 2L * i) << 16);
+            }
+            case F16 -> {
+                long base = from * 2;
+                for (int i = 0; i < count; i++) dst[off + i] = Float.float16ToFloat(src.get(U16, base + 2L * i));
+            }
+        }
+    }
+
+    /** fp32 to bf16 with round-to-nearest-even, as torch's {@code .to(torch.bfloat16)} rounds (NaN kept quiet). */
+    public static short toBf16(float f) {
+        int bits = Float.floatToRawIntBits(f);
+        if (Float.isNaN(f)) return (short) ((bits >>> 16) | 0x40);
+        int rounding = 0x7FFF + ((bits >>> 16) & 1);
+        return (short) ((bits + rounding) >>> 16);
+    }
+
+    /** Writes {@code count} floats from {@code src[off..]} into {@code dst} at element {@code to} in {@code dtype}. */
+    public static void fromFloat(float[] src, int off, int count, MemorySegment dst, DType dtype, long to) {
+        switch (dtype) {
+            case F32 -> MemorySegment.copy(src, off, dst, F32, to * 4, count);
+            case BF16 -> {
+                for (int i = 0; i < count; i++) dst.set(U16, (to + i) * 2, toBf16(src[off + i]));
+            }
+            case F16 -> {
+                for (int i = 0; i < count; i++) dst.set(U16, (to + i) * 2, Float.floatToFloat16(src[off + i]));
+            }
+        }
+    }
+}
