@@ -48,7 +48,7 @@ public final class SafeTensorsFile {
         try {
             root = JSON.readTree(header);
         } catch (IOException e) {
-            throw new BadInputException(file, "header is not valid JSON: " + e.getOriginalMessage());
+            throw new BadInputException(file, "header is not valid JSON: " + e.getMessage().lines().findFirst().orElse(""));
         }
         if (root == null || !root.isObject()) throw new BadInputException(file, "header is not a JSON object");
         List<TensorData> tensors = new ArrayList<>();
