@@ -1,2 +1,42 @@
 package come4j.cli;
-public class Main { public static void main(String[] a) { System.out.println("hi"); } }
+
+import come4j.io.BadInputException;
+import java.io.PrintStream;
+import java.util.Arrays;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+@Command(name = "come", mixinStandardHelpOptions = true, version = "come4j 0.1.0",
+        description = {"Compress LLaMA-family language models by merging their layers (CoMe), in pure Java.", ""},
+        subcommands = {DemoCommand.class, InspectCommand.class, EvalCommand.class, GenerateCommand.class,
+                CommandLine.HelpCommand.class},
+        footer = {"", "Exit codes: 0 success, 1 internal error, 2 bad input or usage. Add --debug for stack traces."})
+public final class Main implements Runnable {
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public void run() {
+        spec.commandLine().usage(System.out);
+    }
+
+    public static void main(String[] args) {
+        System.exit(execute(args, System.err));
+    }
+
+    /** Runs the CLI and returns its exit code: bad input is one line naming the file and the problem, code 2. */
+    public static int execute(String[] args, PrintStream err) {
+        boolean debug = Arrays.asList(args).contains("--debug");
+        CommandLine cl = new CommandLine(new Main());
+        cl.setExecutionExceptionHandler((ex, cmd, parsed) -> {
+            if (debug) ex.printStackTrace(err);
+            if (ex instanceof BadInputException bad) {
+                err.println("come: " + bad.line());
+                return 2;
+            }
+            err.println("come: internal error: " + ex + (debug ? "" : " (rerun with --debug for the stack trace)"));
+            return 1;
+        });
+        return cl.execute(args);
+    }
+}

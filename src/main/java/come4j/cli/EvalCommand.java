@@ -1,0 +1,69 @@
+package come4j.cli;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import come4j.eval.Perplexity;
+import come4j.io.BadInputException;
+import come4j.io.Checkpoint;
+import come4j.io.TextFiles;
+import come4j.io.Tokenizer;
+import come4j.model.Transformer;
+import java.nio.file.Path;
+import java.util.List;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+@Command(name = "eval", mixinStandardHelpOptions = true,
+        description = {"Perplexity by the pruning-paper protocol: documents joined by a blank line, tokenized once (BOS as",
+                "the tokenizer adds it), non-overlapping windows of --seq-len tokens, the tail dropped."})
+final class EvalCommand implements Runnable {
+    @Option(names = "--model", required = true, paramLabel = "DIR", description = "Hugging Face checkpoint folder.")
+    Path model;
+
+    @Option(names = "--ppl", required = true, paramLabel = "FILE",
+            description = "Text to score: plain text, or .jsonl with a \"text\" field per line.")
+    Path text;
+
+    @Option(names = "--seq-len", paramLabel = "N", description = "Window length (default 2048, capped by max_position_embeddings).")
+    Integer seqLen;
+
+    @Option(names = "--batch", paramLabel = "B", description = "Windows per forward pass (default: about 2048 tokens' worth).")
+    Integer batch;
+
+    @Option(names = "--json", description = "Print one JSON object: ppl, tokens, windows, seconds, tokens_per_second.")
+    boolean json;
+
+    @Mixin
+    CommonOptions common;
+
+    @Override
+    public void run() {
+        try (Checkpoint ckpt = Checkpoint.open(model); Tokenizer tok = Tokenizer.load(ckpt.tokenizerFile())) {
+            Perplexity.Result r = evaluate(ckpt, tok, text, seqLen, batch);
+            if (json) {
+                ObjectNode o = new ObjectMapper().createObjectNode();
+                o.put("ppl", r.ppl()).put("tokens", r.tokens()).put("windows", r.windows())
+                        .put("seconds", r.seconds()).put("tokens_per_second", r.tokensPerSecond());
+                System.out.println(o);
+            } else {
+                System.out.printf("perplexity %.4f  (%d windows x %d tokens = %d tokens, %.1f s, %.0f tokens/s)%n", r.ppl(),
+                        r.windows(), r.tokens() / r.windows(), r.tokens(), r.seconds(), r.tokensPerSecond());
+            }
+        }
+    }
+
+    static Perplexity.Result evaluate(Checkpoint ckpt, Tokenizer tok, Path text, Integer seqLen, Integer batch) {
+        int maxPos = ckpt.config().maxPositions();
+        int L = seqLen != null ? seqLen : Math.min(2048, maxPos);
+        if (L < 2) throw new BadInputException(null, "--seq-len must be at least 2");
+        if (L > maxPos) throw new BadInputException(null, "--seq-len " + L + " exceeds max_position_embeddings " + maxPos);
+        int[] ids = tok.encode(TextFiles.read(text));
+        List<int[]> windows = Perplexity.windows(ids, L);
+        if (windows.isEmpty())
+            throw new BadInputException(text, "has " + ids.length + " tokens, fewer than one window of " + L);
+        int b = batch != null ? batch : Math.max(1, 2048 / L);
+        if (b < 1) throw new BadInputException(null, "--batch must be >= 1");
+        return Perplexity.evaluate(Transformer.load(ckpt), windows, b);
+    }
+}

@@ -1,0 +1,35 @@
+package come4j.cli;
+
+import come4j.io.Checkpoint;
+import come4j.io.Tokenizer;
+import come4j.model.Generator;
+import come4j.model.Transformer;
+import java.nio.file.Path;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+@Command(name = "generate", mixinStandardHelpOptions = true,
+        description = "Greedy text generation with a KV cache (a quick look at what a model has become).")
+final class GenerateCommand implements Runnable {
+    @Option(names = "--model", required = true, paramLabel = "DIR", description = "Hugging Face checkpoint folder.")
+    Path model;
+
+    @Option(names = "--prompt", required = true, paramLabel = "TEXT", description = "Prompt text.")
+    String prompt;
+
+    @Option(names = "--max-new-tokens", paramLabel = "N", defaultValue = "64", description = "Tokens to generate (default ${DEFAULT-VALUE}).")
+    int maxNew;
+
+    @Mixin
+    CommonOptions common;
+
+    @Override
+    public void run() {
+        try (Checkpoint ckpt = Checkpoint.open(model); Tokenizer tok = Tokenizer.load(ckpt.tokenizerFile())) {
+            int[] ids = tok.encode(prompt);
+            int[] out = Generator.greedy(Transformer.load(ckpt), ids, maxNew, t -> {});
+            System.out.println(prompt + tok.decode(out));
+        }
+    }
+}

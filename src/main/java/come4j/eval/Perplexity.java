@@ -1,0 +1,66 @@
+package come4j.eval;
+
+import come4j.model.Transformer;
+import come4j.report.Progress;
+import come4j.tensor.Parallel;
+import come4j.tensor.VectorOps;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Pruning-paper perplexity (SparseGPT / Wanda / SLEB / CoMe): the text is tokenized once, cut into non-overlapping
+ * windows of L tokens (tail dropped), each window is a fresh sequence, its loss is the mean NLL of its L-1 predicted
+ * tokens, and PPL = exp(mean window loss).
+ */
+public final class Perplexity {
+    public record Result(double ppl, long tokens, int windows, double seconds) {
+        public double tokensPerSecond() {
+            return tokens / seconds;
+        }
+    }
+
+    private Perplexity() {}
+
+    public static List<int[]> windows(int[] ids, int seqLen) {
+        List<int[]> out = new ArrayList<>();
+        for (int i = 0; i + seqLen <= ids.length; i += seqLen) out.add(java.util.Arrays.copyOfRange(ids, i, i + seqLen));
+        return out;
+    }
+
+    /** Evaluates the windows, {@code batch} at a time (the batch size does not change the result). */
+    public static Result evaluate(Transformer model, List<int[]> windows, int batch) {
+        if (windows.isEmpty()) throw new IllegalArgumentException("no complete window to evaluate");
+        int T = windows.get(0).length;
+        long start = System.nanoTime();
+        double lossSum = 0;
+        try (Progress bar = Progress.start("perplexity", windows.size(), "windows")) {
+            for (int w0 = 0; w0 < windows.size(); w0 += batch) {
+                int b = Math.min(batch, windows.size() - w0);
+                int[] ids = new int[b * T];
+                for (int i = 0; i < b; i++) System.arraycopy(windows.get(w0 + i), 0, ids, i * T, T);
+                lossSum += sumOfWindowLosses(model.forward(ids, b), ids, b, T, model.config().vocabSize());
+                bar.step(b);
+            }
+        }
+        double seconds = (System.nanoTime() - start) / 1e9;
+        return new Result(Math.exp(lossSum / windows.size()), (long) windows.size() * T, windows.size(), seconds);
+    }
+
+    /** Σ over windows of the mean NLL of tokens 1..T-1 given their prefixes (log-softmax in fp32, sums in double). */
+    static double sumOfWindowLosses(float[] logits, int[] ids, int batch, int T, int vocab) {
+        double[] nll = new double[batch * T];
+        Parallel.forEach(batch, b -> {
+            for (int p = 0; p < T - 1; p++) {
+                int row = b * T + p;
+                nll[row] = VectorOps.logSumExp(logits, row * vocab, vocab) - logits[row * vocab + ids[row + 1]];
+            }
+        });
+        double total = 0;
+        for (int b = 0; b < batch; b++) {
+            double s = 0;
+            for (int p = 0; p < T - 1; p++) s += nll[b * T + p];
+            total += s / (T - 1);
+        }
+        return total;
+    }
+}

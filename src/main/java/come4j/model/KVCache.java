@@ -1,0 +1,23 @@
+package come4j.model;
+
+/** Keys and values (after RoPE) of every layer for up to {@code capacity} positions, for incremental decoding. */
+public final class KVCache {
+    final float[][] keys, values;
+    final int capacity;
+    private int length;
+
+    public KVCache(ModelConfig c, int capacity) {
+        this.capacity = capacity;
+        keys = new float[c.numLayers()][capacity * c.kvDim()];
+        values = new float[c.numLayers()][capacity * c.kvDim()];
+    }
+
+    /** Number of positions cached (the position of the next token). */
+    public int length() {
+        return length;
+    }
+
+    void advance(int tokens) {
+        length += tokens;
+    }
+}

@@ -1,0 +1,52 @@
+package come4j.model;
+
+/**
+ * Rotary position embedding in the Hugging Face (rotate-half) layout: element i pairs with i + headDim/2. Tables of
+ * cos/sin are computed in fp32 as transformers does (position x inverse frequency in float32) and grow on demand.
+ */
+public final class Rope {
+    private final int half;
+    private final float[] invFreq;
+    private float[] cos = new float[0], sin = new float[0];
+
+    public Rope(ModelConfig c) {
+        this.half = c.headDim() / 2;
+        double[] inv = c.ropeScaling().inverseFrequencies(c.headDim(), c.ropeTheta());
+        invFreq = new float[half];
+        for (int i = 0; i < half; i++) invFreq[i] = (float) inv[i];
+    }
+
+    private synchronized void ensure(int positions) {
+        if (cos.length >= positions * half) return;
+        int n = Math.max(positions, cos.length / half * 2);
+        float[] c = new float[n * half], s = new float[n * half];
+        for (int p = 0; p < n; p++)
+            for (int i = 0; i < half; i++) {
+                float angle = (float) p * invFreq[i];
+                c[p * half + i] = (float) Math.cos(angle);
+                s[p * half + i] = (float) Math.sin(angle);
+            }
+        cos = c;
+        sin = s;
+    }
+
+    /**
+     * Rotates {@code heads} heads in each row of x, a batch of sequences of T rows (row r of a sequence at position
+     * pos0 + r; row length stride).
+     */
+    public void apply(float[] x, int batch, int T, int heads, int stride, int pos0) {
+        ensure(pos0 + T);
+        float[] c = cos, s = sin;
+        for (int r = 0; r < batch * T; r++) {
+            int t = (pos0 + r % T) * half;
+            for (int h = 0; h < heads; h++) {
+                int o = r * stride + h * 2 * half;
+                for (int i = 0; i < half; i++) {
+                    float x1 = x[o + i], x2 = x[o + i + half];
+                    x[o + i] = x1 * c[t + i] - x2 * s[t + i];
+                    x[o + i + half] = x2 * c[t + i] + x1 * s[t + i];
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,94 @@
+package come4j.model;
+
+import come4j.io.Checkpoint;
+import come4j.io.TensorData;
+import come4j.tensor.Kernels;
+import come4j.tensor.Matrix;
+import come4j.tensor.VectorOps;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * A causal LM of the LLaMA family: token embeddings, a list of decoder layers, final RMSNorm and LM head. Weights stay
+ * where they are (mmap'd); nothing is copied into the heap but norms and biases.
+ */
+public final class Transformer {
+    private final ModelConfig config;
+    private final TensorData embeddings;
+    private final float[] finalNorm;
+    private final Matrix lmHead;
+    private final List<LayerWeights> layers;
+    private final Rope rope;
+
+    public Transformer(ModelConfig config, TensorData embeddings, float[] finalNorm, Matrix lmHead, List<LayerWeights> layers) {
+        this.config = config;
+        this.embeddings = embeddings;
+        this.finalNorm = finalNorm;
+        this.lmHead = lmHead;
+        this.layers = List.copyOf(layers);
+        this.rope = new Rope(config);
+    }
+
+    public static Transformer load(Checkpoint ckpt) {
+        ModelConfig c = ckpt.config();
+        TensorData emb = ckpt.tensor("model.embed_tokens.weight", c.vocabSize(), c.hiddenSize());
+        // Tied models may still store lm_head.weight; transformers then uses the embedding matrix.
+        TensorData head = c.tieEmbeddings() ? emb : ckpt.tensor("lm_head.weight", c.vocabSize(), c.hiddenSize());
+        List<LayerWeights> layers = new ArrayList<>();
+        for (int i = 0; i < c.numLayers(); i++) layers.add(LayerWeights.load(ckpt, i));
+        return new Transformer(c, emb, ckpt.tensor("model.norm.weight", c.hiddenSize()).toFloat(), Matrix.of(head), layers);
+    }
+
+    public ModelConfig config() {
+        return config;
+    }
+
+    public List<LayerWeights> layers() {
+        return layers;
+    }
+
+    public int numLayers() {
+        return layers.size();
+    }
+
+    /** hs[0]: the embeddings of ids, [T x d]. */
+    public float[] embed(int[] ids) {
+        int d = config.hiddenSize();
+        float[] h = new float[ids.length * d];
+        for (int t = 0; t < ids.length; t++) {
+            if (ids[t] < 0 || ids[t] >= config.vocabSize())
+                throw new IllegalArgumentException("token id " + ids[t] + " outside the vocabulary of " + config.vocabSize());
+            embeddings.toFloat((long) ids[t] * d, h, t * d, d);
+        }
+        return h;
+    }
+
+    /** Applies decoder layer i in place to h, a batch of sequences of T tokens ([batch * T x d]). */
+    public void layer(int i, float[] h, int batch, int T, int pos0, KVCache cache, LayerHooks hooks) {
+        DecoderLayer.forward(config, layers.get(i), rope, h, batch, T, pos0, cache, hooks, i);
+    }
+
+    /** The final RMSNorm of rows [row0, row0 + rows) of h, as a new array (hs[L] in the Hugging Face convention). */
+    public float[] finalNorm(float[] h, int row0, int rows) {
+        int d = config.hiddenSize();
+        float[] out = new float[rows * d];
+        float[] src = java.util.Arrays.copyOfRange(h, row0 * d, (row0 + rows) * d);
+        VectorOps.rmsNorm(src, 0, rows, d, d, finalNorm, config.rmsNormEps(), out);
+        return out;
+    }
+
+    /** LM head on final-normed rows: logits [rows x vocab]. */
+    public float[] logits(float[] normed, int rows) {
+        float[] out = new float[rows * config.vocabSize()];
+        Kernels.get().matmul(normed, rows, lmHead, out);
+        return out;
+    }
+
+    /** Full forward pass of a batch of sequences of T tokens (ids concatenated): logits [batch * T x vocab]. */
+    public float[] forward(int[] ids, int batch) {
+        int T = ids.length / batch;
+        float[] h = embed(ids);
+        for (int i = 0; i < layers.size(); i++) layer(i, h, batch, T, 0, null, LayerHooks.NONE);
+        return logits(finalNorm(h, 0, ids.length), ids.length);
+    }
+}

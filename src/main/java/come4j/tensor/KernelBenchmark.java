@@ -1,0 +1,95 @@
+package come4j.tensor;
+
+import come4j.io.DType;
+import come4j.io.TensorData;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.util.Random;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * GEMM throughput against the machine's fp32 FMA peak, both measured here with the same Vector API (bench/gemm.sh).
+ * Usage: KernelBenchmark [T] [shapes as NxK ...] [--dtype F32|BF16]
+ */
+public final class KernelBenchmark {
+    private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+
+    public static void main(String[] args) {
+        int T = 2048;
+        DType dtype = DType.F32;
+        java.util.List<int[]> shapes = new java.util.ArrayList<>();
+        for (int i = 0; i < args.length; i++) {
+            if (args[i].equals("--dtype")) dtype = DType.valueOf(args[++i]);
+            else if (args[i].contains("x")) {
+                String[] p = args[i].split("x");
+                shapes.add(new int[] {Integer.parseInt(p[0]), Integer.parseInt(p[1])});
+            } else T = Integer.parseInt(args[i]);
+        }
+        if (shapes.isEmpty()) {
+            shapes.add(new int[] {4096, 4096});
+            shapes.add(new int[] {11008, 4096});
+            shapes.add(new int[] {4096, 11008});
+        }
+        int threads = Parallel.threads();
+        double peak1 = peak(1), peakAll = peak(threads);
+        System.out.printf("vector species %s; threads %d%n", S, threads);
+        System.out.printf("fp32 FMA peak: %.1f GFLOP/s on one thread, %.1f GFLOP/s on %d threads%n", peak1, peakAll, threads);
+        for (int[] s : shapes) {
+            double g = gemm(T, s[0], s[1], dtype);
+            System.out.printf("GEMM T=%d x (%d x %d)^T, %s weights: %.1f GFLOP/s = %.0f%% of peak%n", T, s[0], s[1], dtype, g, 100 * g / peakAll);
+        }
+    }
+
+    /** Independent FMA chains on registers only: the most the Vector API gets from these cores. */
+    static double peak(int threads) {
+        long iters = 20_000_000L;
+        for (int i = 0; i < 20; i++) fmaLoop(iters / 100); // warm-up: let C2 compile the loop
+        long t0 = System.nanoTime();
+        Thread[] ts = new Thread[threads];
+        for (int i = 0; i < threads; i++) (ts[i] = new Thread(() -> fmaLoop(iters))).start();
+        for (Thread t : ts) {
+            try {
+                t.join();
+            } catch (InterruptedException e) {
+                throw new RuntimeException(e);
+            }
+        }
+        double secs = (System.nanoTime() - t0) / 1e9;
+        return threads * iters * 12.0 * S.length() * 2 / secs / 1e9;
+    }
+
+    static volatile float sink;
+
+    private static void fmaLoop(long iters) {
+        FloatVector a = FloatVector.broadcast(S, 0.999f), b = FloatVector.broadcast(S, 1e-7f);
+        FloatVector c0 = b, c1 = b, c2 = b, c3 = b, c4 = b, c5 = b, c6 = b, c7 = b, c8 = b, c9 = b, c10 = b, c11 = b;
+        for (long i = 0; i < iters; i++) {
+            c0 = c0.fma(a, b); c1 = c1.fma(a, b); c2 = c2.fma(a, b); c3 = c3.fma(a, b);
+            c4 = c4.fma(a, b); c5 = c5.fma(a, b); c6 = c6.fma(a, b); c7 = c7.fma(a, b);
+            c8 = c8.fma(a, b); c9 = c9.fma(a, b); c10 = c10.fma(a, b); c11 = c11.fma(a, b);
+        }
+        sink = c0.add(c1).add(c2).add(c3).add(c4).add(c5).add(c6).add(c7).add(c8).add(c9).add(c10).add(c11).lane(0);
+    }
+
+    static double gemm(int T, int n, int k, DType dtype) {
+        Random rnd = new Random(1);
+        float[] a = new float[T * k], c = new float[T * n];
+        for (int i = 0; i < a.length; i++) a[i] = rnd.nextFloat() - 0.5f;
+        MemorySegment w = Arena.ofAuto().allocate((long) n * k * dtype.bytes);
+        float[] row = new float[k];
+        for (int r = 0; r < n; r++) {
+            for (int i = 0; i < k; i++) row[i] = rnd.nextFloat() - 0.5f;
+            Convert.fromFloat(row, 0, k, w, dtype, (long) r * k);
+        }
+        Matrix m = Matrix.of(new TensorData("w", dtype, new long[] {n, k}, w));
+        Kernels K = Kernels.get();
+        K.matmul(a, T, m, c); // warm-up (JIT)
+        K.matmul(a, T, m, c);
+        int reps = 3;
+        long t0 = System.nanoTime();
+        for (int i = 0; i < reps; i++) K.matmul(a, T, m, c);
+        double secs = (System.nanoTime() - t0) / 1e9 / reps;
+        return 2.0 * T * n * k / secs / 1e9;
+    }
+}

@@ -1,0 +1,37 @@
+package come4j.tensor;
+
+import java.util.concurrent.ForkJoinPool;
+import java.util.function.IntConsumer;
+import java.util.stream.IntStream;
+
+/** The worker threads every kernel shares (all cores unless --threads says otherwise). */
+public final class Parallel {
+    private static volatile ForkJoinPool pool = new ForkJoinPool(Runtime.getRuntime().availableProcessors());
+
+    private Parallel() {}
+
+    public static int threads() {
+        return pool.getParallelism();
+    }
+
+    public static synchronized void setThreads(int n) {
+        if (n < 1) throw new IllegalArgumentException("threads must be >= 1");
+        if (n == threads()) return;
+        ForkJoinPool old = pool;
+        pool = new ForkJoinPool(n);
+        old.shutdown();
+    }
+
+    /** Runs body(0 .. n-1) on the workers and waits; tasks must write disjoint outputs. */
+    public static void forEach(int n, IntConsumer body) {
+        if (n == 1 || threads() == 1) {
+            for (int i = 0; i < n; i++) body.accept(i);
+            return;
+        }
+        if (java.util.concurrent.ForkJoinTask.getPool() == pool) { // already on a worker: let the stream use this pool
+            IntStream.range(0, n).parallel().forEach(body);
+            return;
+        }
+        pool.submit(() -> IntStream.range(0, n).parallel().forEach(body)).join();
+    }
+}
