@@ -33,16 +33,18 @@ public final class DecoderLayer {
         int rows = batch * T;
 
         float[] xn = new float[rows * d];
-        VectorOps.rmsNorm(h, 0, rows, d, d, w.inputNorm(), c.rmsNormEps(), xn);
+        norm(h, rows, d, w.inputNorm(), c.rmsNormEps(), xn);
         float[] q = project(K, xn, rows, w.q(), w.qBias());
         float[] k = project(K, xn, rows, w.k(), w.kBias());
         float[] v = project(K, xn, rows, w.v(), w.vBias());
         if (w.qNorm() != null) {
-            VectorOps.rmsNorm(q, 0, rows * c.numHeads(), hd, hd, w.qNorm(), c.rmsNormEps(), q);
-            VectorOps.rmsNorm(k, 0, rows * c.numKvHeads(), hd, hd, w.kNorm(), c.rmsNormEps(), k);
+            norm(q, rows * c.numHeads(), hd, w.qNorm(), c.rmsNormEps(), q);
+            norm(k, rows * c.numKvHeads(), hd, w.kNorm(), c.rmsNormEps(), k);
         }
-        rope.apply(q, batch, T, c.numHeads(), qd, pos0);
-        rope.apply(k, batch, T, c.numKvHeads(), kvd, pos0);
+        Parallel.forRows(rows, 64, (r0, r1) -> {
+            rope.apply(q, r0, r1, T, c.numHeads(), qd, pos0);
+            rope.apply(k, r0, r1, T, c.numKvHeads(), kvd, pos0);
+        });
         float[] keys = k, values = v;
         if (cache != null) {
             System.arraycopy(k, 0, cache.keys[layer], pos0 * kvd, T * kvd);
@@ -53,14 +55,22 @@ public final class DecoderLayer {
         float[] attn = new float[rows * qd];
         attention(c, q, keys, values, batch, T, pos0, c.slidingWindow()[layer], attn);
         hooks.attentionOutput(layer, attn, rows);
-        VectorOps.addInPlace(h, project(K, attn, rows, w.o(), w.oBias()), rows * d);
+        add(h, project(K, attn, rows, w.o(), w.oBias()), rows, d);
 
-        VectorOps.rmsNorm(h, 0, rows, d, d, w.postNorm(), c.rmsNormEps(), xn);
+        norm(h, rows, d, w.postNorm(), c.rmsNormEps(), xn);
         float[] gate = project(K, xn, rows, w.gate(), w.gateBias());
         float[] up = project(K, xn, rows, w.up(), w.upBias());
-        VectorOps.swiglu(gate, up, rows * f);
+        Parallel.forRows(rows, 16, (r0, r1) -> VectorOps.swiglu(gate, up, r0 * f, (r1 - r0) * f));
         hooks.ffnInner(layer, gate, rows);
-        VectorOps.addInPlace(h, project(K, gate, rows, w.down(), w.downBias()), rows * d);
+        add(h, project(K, gate, rows, w.down(), w.downBias()), rows, d);
+    }
+
+    private static void norm(float[] x, int rows, int n, float[] weight, double eps, float[] out) {
+        Parallel.forRows(rows, 64, (r0, r1) -> VectorOps.rmsNorm(x, r0 * n, r1 - r0, n, n, weight, eps, out));
+    }
+
+    private static void add(float[] h, float[] x, int rows, int d) {
+        Parallel.forRows(rows, 64, (r0, r1) -> VectorOps.addInPlace(h, x, r0 * d, (r1 - r0) * d));
     }
 
     private static float[] project(Kernels K, float[] x, int T, Matrix w, float[] bias) {

@@ -31,13 +31,13 @@ public final class Rope {
     }
 
     /**
-     * Rotates {@code heads} heads in each row of x, a batch of sequences of T rows (row r of a sequence at position
-     * pos0 + r; row length stride).
+     * Rotates {@code heads} heads in rows [r0, r1) of x, a batch of sequences of T rows (row r of a sequence at
+     * position pos0 + r % T; row length stride).
      */
-    public void apply(float[] x, int batch, int T, int heads, int stride, int pos0) {
+    public void apply(float[] x, int r0, int r1, int T, int heads, int stride, int pos0) {
         ensure(pos0 + T);
         float[] c = cos, s = sin;
-        for (int r = 0; r < batch * T; r++) {
+        for (int r = r0; r < r1; r++) {
             int t = (pos0 + r % T) * half;
             for (int h = 0; h < heads; h++) {
                 int o = r * stride + h * 2 * half;

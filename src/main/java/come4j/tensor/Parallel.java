@@ -22,6 +22,21 @@ public final class Parallel {
         old.shutdown();
     }
 
+    /** Row-range work: rows [from, to). */
+    public interface Rows {
+        void run(int from, int to);
+    }
+
+    /** Splits rows [0, n) into about two ranges per worker (of at least minRows each) and runs them in parallel. */
+    public static void forRows(int n, int minRows, Rows body) {
+        int tasks = Math.max(1, Math.min(2 * threads(), n / Math.max(1, minRows)));
+        int per = (n + tasks - 1) / tasks;
+        forEach(tasks, t -> {
+            int from = t * per, to = Math.min(n, from + per);
+            if (from < to) body.run(from, to);
+        });
+    }
+
     /** Runs body(0 .. n-1) on the workers and waits; tasks must write disjoint outputs. */
     public static void forEach(int n, IntConsumer body) {
         if (n == 1 || threads() == 1) {

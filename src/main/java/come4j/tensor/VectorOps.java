@@ -25,12 +25,12 @@ public final class VectorOps {
         }
     }
 
-    /** y += x over n elements. */
-    public static void addInPlace(float[] y, float[] x, int n) {
-        int i = 0;
-        for (int bound = S.loopBound(n); i < bound; i += L)
+    /** y[off..off+n) += x[off..off+n). */
+    public static void addInPlace(float[] y, float[] x, int off, int n) {
+        int i = off, end = off + n;
+        for (int bound = off + S.loopBound(n); i < bound; i += L)
             FloatVector.fromArray(S, y, i).add(FloatVector.fromArray(S, x, i)).intoArray(y, i);
-        for (; i < n; i++) y[i] += x[i];
+        for (; i < end; i++) y[i] += x[i];
     }
 
     /** Adds bias (length n) to each of the rows of x (row length n). */
@@ -44,21 +44,29 @@ public final class VectorOps {
         }
     }
 
-    /** gate[i] = silu(gate[i]) * up[i]  (SwiGLU), in place. */
-    public static void swiglu(float[] gate, float[] up, int n) {
-        int i = 0;
-        for (int bound = S.loopBound(n); i < bound; i += L) {
+    /** gate[i] = silu(gate[i]) * up[i] (SwiGLU) in place, for i in [off, off+n). */
+    public static void swiglu(float[] gate, float[] up, int off, int n) {
+        int i = off, end = off + n;
+        for (int bound = off + S.loopBound(n); i < bound; i += L) {
             FloatVector g = FloatVector.fromArray(S, gate, i);
             FloatVector sig = g.neg().lanewise(VectorOperators.EXP).add(1f);
             g.div(sig).mul(FloatVector.fromArray(S, up, i)).intoArray(gate, i);
         }
-        for (; i < n; i++) gate[i] = (float) (gate[i] / (1.0 + Math.exp(-gate[i]))) * up[i];
+        for (; i < end; i++) gate[i] = (float) (gate[i] / (1.0 + Math.exp(-gate[i]))) * up[i];
+    }
+
+    static float max(float[] x, int off, int n) {
+        FloatVector m = FloatVector.broadcast(S, Float.NEGATIVE_INFINITY);
+        int i = 0;
+        for (int bound = S.loopBound(n); i < bound; i += L) m = m.max(FloatVector.fromArray(S, x, off + i));
+        float max = m.reduceLanes(VectorOperators.MAX);
+        for (; i < n; i++) max = Math.max(max, x[off + i]);
+        return max;
     }
 
     /** Softmax of x[off .. off+n) in place (max-subtracted, fp32). */
     public static void softmax(float[] x, int off, int n) {
-        float max = Float.NEGATIVE_INFINITY;
-        for (int i = 0; i < n; i++) max = Math.max(max, x[off + i]);
+        float max = max(x, off, n);
         FloatVector m = FloatVector.broadcast(S, max), acc = FloatVector.zero(S);
         int i = 0;
         for (int bound = S.loopBound(n); i < bound; i += L) {
@@ -71,14 +79,12 @@ public final class VectorOps {
             x[off + i] = (float) Math.exp(x[off + i] - max);
             sum += x[off + i];
         }
-        float inv = 1f / sum;
-        for (i = 0; i < n; i++) x[off + i] *= inv;
+        scale(x, off, n, 1f / sum);
     }
 
     /** log-sum-exp of x[off .. off+n), accumulated in double. */
     public static double logSumExp(float[] x, int off, int n) {
-        float max = Float.NEGATIVE_INFINITY;
-        for (int i = 0; i < n; i++) max = Math.max(max, x[off + i]);
+        float max = max(x, off, n);
         FloatVector m = FloatVector.broadcast(S, max), acc = FloatVector.zero(S);
         int i = 0;
         for (int bound = S.loopBound(n); i < bound; i += L)
@@ -89,6 +95,9 @@ public final class VectorOps {
     }
 
     public static void scale(float[] x, int off, int n, float s) {
-        for (int i = 0; i < n; i++) x[off + i] *= s;
+        FloatVector v = FloatVector.broadcast(S, s);
+        int i = 0;
+        for (int bound = S.loopBound(n); i < bound; i += L) FloatVector.fromArray(S, x, off + i).mul(v).intoArray(x, off + i);
+        for (; i < n; i++) x[off + i] *= s;
     }
 }
