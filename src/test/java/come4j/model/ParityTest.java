@@ -1,0 +1,103 @@
+package come4j.model;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import come4j.eval.Perplexity;
+import come4j.io.Checkpoint;
+import come4j.io.TextFiles;
+import come4j.io.Tokenizer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.stream.Stream;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/** Logits, hidden states and perplexity against goldens that transformers produced (tools/make_fixtures.py). */
+class ParityTest {
+    static final Path FIXTURES = Path.of("src/test/resources/fixtures");
+
+    static Stream<String> fixtures() {
+        return Stream.of("llama-mha", "llama3-gqa", "mistral", "qwen2", "qwen3")
+                .flatMap(a -> Stream.of(a + "-f32", a + "-bf16"));
+    }
+
+    static JsonNode golden(Path dir) throws Exception {
+        return new ObjectMapper().readTree(dir.resolve("golden.json").toFile());
+    }
+
+    static int[] ints(JsonNode n) {
+        int[] out = new int[n.size()];
+        for (int i = 0; i < out.length; i++) out[i] = n.get(i).asInt();
+        return out;
+    }
+
+    static double maxAbsDiff(float[] actual, JsonNode expected, int offset) {
+        double max = 0;
+        for (int i = 0; i < expected.size(); i++) max = Math.max(max, Math.abs(actual[offset + i] - expected.get(i).asDouble()));
+        return max;
+    }
+
+    @ParameterizedTest
+    @MethodSource("fixtures")
+    void logitsMatchTransformers(String name) throws Exception {
+        Path dir = FIXTURES.resolve(name);
+        JsonNode g = golden(dir);
+        try (Checkpoint ckpt = Checkpoint.open(dir)) {
+            float[] logits = Transformer.load(ckpt).forward(ints(g.get("input_ids")), 1);
+            assertEquals(g.get("logits_fp32").size(), logits.length);
+            double fp32 = maxAbsDiff(logits, g.get("logits_fp32"), 0);
+            assertTrue(fp32 < 1e-4, name + ": max |logit - fp32 golden| = " + fp32);
+            double nativeDiff = maxAbsDiff(logits, g.get("logits"), 0);
+            double tol = name.endsWith("bf16") ? 2e-2 : 1e-4;
+            assertTrue(nativeDiff < tol, name + ": max |logit - native golden| = " + nativeDiff);
+        }
+    }
+
+    @ParameterizedTest
+    @MethodSource("fixtures")
+    void layerBoundariesMatchHiddenStates(String name) throws Exception {
+        Path dir = FIXTURES.resolve(name);
+        JsonNode g = golden(dir), hs = g.get("hidden_states");
+        try (Checkpoint ckpt = Checkpoint.open(dir)) {
+            Transformer m = Transformer.load(ckpt);
+            int[] ids = ints(g.get("input_ids"));
+            float[] h = m.embed(ids);
+            assertTrue(maxAbsDiff(h, hs.get(0), 0) < 1e-6);
+            for (int i = 0; i < m.numLayers(); i++) {
+                m.layer(i, h, 1, ids.length, 0, null, LayerHooks.NONE);
+                float[] boundary = i == m.numLayers() - 1 ? m.finalNorm(h, 0, ids.length) : h;
+                double diff = maxAbsDiff(boundary, hs.get(i + 1), 0);
+                assertTrue(diff < 1e-4, name + ": hidden state " + (i + 1) + " differs by " + diff);
+            }
+        }
+    }
+
+    @ParameterizedTest
+    @MethodSource("fixtures")
+    void perplexityMatchesTransformers(String name) throws Exception {
+        Path dir = FIXTURES.resolve(name);
+        JsonNode g = golden(dir);
+        try (Checkpoint ckpt = Checkpoint.open(dir); Tokenizer tok = Tokenizer.load(ckpt.tokenizerFile())) {
+            int[] ids = tok.encode(TextFiles.read(FIXTURES.resolve("ppl.txt")));
+            assertEquals(g.get("ppl_tokens").asInt(), ids.length, "token count of ppl.txt");
+            var windows = Perplexity.windows(ids, g.get("ppl_seq_len").asInt());
+            assertEquals(g.get("ppl_windows").asInt(), windows.size());
+            double ppl = Perplexity.evaluate(Transformer.load(ckpt), windows, 3).ppl();
+            double expected = g.get("ppl").asDouble();
+            assertTrue(Math.abs(ppl / expected - 1) < 1e-4, name + ": ppl " + ppl + " vs golden " + expected);
+        }
+    }
+
+    @ParameterizedTest
+    @MethodSource("fixtures")
+    void configReadAsTransformersApplies(String name) throws Exception {
+        Path dir = FIXTURES.resolve(name);
+        JsonNode s = golden(dir).get("config_summary");
+        ModelConfig c = ModelConfig.load(dir.resolve("config.json"));
+        assertTrue(Files.exists(dir.resolve("tokenizer.json")));
+        assertEquals(s.toString().contains("\"head_dim\":" + c.headDim()), true, s.toString());
+    }
+}
