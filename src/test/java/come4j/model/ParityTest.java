@@ -9,7 +9,6 @@ import come4j.eval.Perplexity;
 import come4j.io.Checkpoint;
 import come4j.io.TextFiles;
 import come4j.io.Tokenizer;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.stream.Stream;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -50,9 +49,16 @@ class ParityTest {
             assertEquals(g.get("logits_fp32").size(), logits.length);
             double fp32 = maxAbsDiff(logits, g.get("logits_fp32"), 0);
             assertTrue(fp32 < 1e-4, name + ": max |logit - fp32 golden| = " + fp32);
+            // transformers running a bf16 checkpoint computes in bf16; that golden carries bf16 rounding of its own
+            // (0.02-0.03 on these fixtures, measured as its distance to the fp32 run). We compute in fp32 and must be
+            // no farther from it than the fp32 run of transformers is.
             double nativeDiff = maxAbsDiff(logits, g.get("logits"), 0);
-            double tol = name.endsWith("bf16") ? 2e-2 : 1e-4;
-            assertTrue(nativeDiff < tol, name + ": max |logit - native golden| = " + nativeDiff);
+            float[] fp32Golden = new float[logits.length];
+            for (int i = 0; i < fp32Golden.length; i++) fp32Golden[i] = (float) g.get("logits_fp32").get(i).asDouble();
+            double torchOwnGap = maxAbsDiff(fp32Golden, g.get("logits"), 0);
+            assertTrue(nativeDiff <= torchOwnGap + 1e-4,
+                    name + ": max |logit - native golden| = " + nativeDiff + ", transformers' own fp32/native gap " + torchOwnGap);
+            if (name.endsWith("f32")) assertTrue(nativeDiff < 1e-4);
         }
     }
 
@@ -93,11 +99,15 @@ class ParityTest {
 
     @ParameterizedTest
     @MethodSource("fixtures")
-    void configReadAsTransformersApplies(String name) throws Exception {
+    void configReadAsTransformersAppliesIt(String name) throws Exception {
         Path dir = FIXTURES.resolve(name);
         JsonNode s = golden(dir).get("config_summary");
         ModelConfig c = ModelConfig.load(dir.resolve("config.json"));
-        assertTrue(Files.exists(dir.resolve("tokenizer.json")));
-        assertEquals(s.toString().contains("\"head_dim\":" + c.headDim()), true, s.toString());
+        assertEquals(s.get("num_hidden_layers").asInt(), c.numLayers());
+        assertEquals(s.get("num_key_value_heads").asInt(), c.numKvHeads());
+        assertEquals(s.get("head_dim").asInt(), c.headDim());
+        assertEquals(s.get("tie_word_embeddings").asBoolean(), c.tieEmbeddings());
+        for (int i = 0; i < c.numLayers(); i++)
+            assertEquals(s.get("attention_window").get(i).asInt(0), c.slidingWindow()[i], "window of layer " + i);
     }
 }
