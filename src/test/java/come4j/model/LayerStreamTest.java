@@ -1,0 +1,73 @@
+package come4j.model;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import come4j.io.Checkpoint;
+import come4j.tensor.Kernels;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+import org.junit.jupiter.params.provider.ValueSource;
+
+class LayerStreamTest {
+    @ParameterizedTest
+    @MethodSource("come4j.model.ParityTest#fixtures")
+    void boundariesMatchTransformersHiddenStates(String name) throws Exception {
+        var dir = ParityTest.FIXTURES.resolve(name);
+        JsonNode g = ParityTest.golden(dir), hs = g.get("hidden_states");
+        int[] ids = ParityTest.ints(g.get("input_ids"));
+        try (Checkpoint ckpt = Checkpoint.open(dir)) {
+            Transformer m = Transformer.load(ckpt);
+            // the golden sequence twice, streamed in batches of one: both windows must see the same states
+            LayerStream s = new LayerStream(m, List.of(ids, ids.clone()), 1);
+            for (int k = 0; k <= m.numLayers(); k++) {
+                if (k > 0) s.advance(LayerHooks.NONE);
+                for (int w = 0; w < 2; w++) {
+                    double diff = ParityTest.maxAbsDiff(s.boundary(w), hs.get(k), 0);
+                    assertTrue(diff < 1e-4, name + " boundary " + k + " window " + w + ": " + diff);
+                }
+            }
+        }
+    }
+
+    /** The hooked o_proj and down_proj inputs, pushed through W_o and W_down, rebuild the layer's residual update. */
+    @ParameterizedTest
+    @ValueSource(strings = {"mistral-f32", "llama-mha-f32"})
+    void hooksSeeTheInputsOfOprojAndDownproj(String name) {
+        try (Checkpoint ckpt = Checkpoint.open(ParityTest.FIXTURES.resolve(name))) {
+            Transformer m = Transformer.load(ckpt);
+            ModelConfig c = m.config();
+            int T = 10, d = c.hiddenSize();
+            int[] a = Arrays.copyOfRange(DecodingTest.IDS, 0, T), b = Arrays.copyOfRange(DecodingTest.IDS, 2, 2 + T);
+            LayerStream s = new LayerStream(m, List.of(a, b), 2);
+            s.advance(LayerHooks.NONE);
+            float[][] before = {s.hidden(0).clone(), s.hidden(1).clone()};
+            List<float[]> attn = new ArrayList<>(), ffn = new ArrayList<>();
+            s.advance(new LayerHooks() {
+                public void attentionOutput(int layer, float[] x, int rows) {
+                    assertEquals(1, layer);
+                    assertEquals(2 * T * c.qDim(), x.length);
+                    attn.add(x.clone());
+                }
+
+                public void ffnInner(int layer, float[] x, int rows) {
+                    assertEquals(2 * T * c.intermediateSize(), x.length);
+                    ffn.add(x.clone());
+                }
+            });
+            LayerWeights w = m.layers().get(1);
+            float[] o = new float[2 * T * d], down = new float[2 * T * d];
+            Kernels.get().matmul(attn.get(0), 2 * T, w.o(), o);
+            Kernels.get().matmul(ffn.get(0), 2 * T, w.down(), down);
+            for (int win = 0; win < 2; win++)
+                for (int i = 0; i < T * d; i++) {
+                    float rebuilt = before[win][i] + o[win * T * d + i] + down[win * T * d + i];
+                    assertEquals(s.hidden(win)[i], rebuilt, 1e-5f);
+                }
+        }
+    }
+}
