@@ -51,7 +51,8 @@ public final class SafeTensorsWriter implements AutoCloseable {
         if (shardLimit <= 0) throw new IllegalArgumentException("shard limit must be positive, not " + shardLimit);
         var names = new HashSet<String>();
         for (TensorSpec t : plan)
-            if (!names.add(t.name())) throw new IllegalArgumentException("tensor '" + t.name() + "' is planned twice");
+            if (t.name().equals("__metadata__") || !names.add(t.name()))
+                throw new IllegalArgumentException("tensor name '" + t.name() + "' is reserved or planned twice");
         this.dir = dir;
         this.plan = List.copyOf(plan);
         this.shards = split(this.plan, shardLimit);

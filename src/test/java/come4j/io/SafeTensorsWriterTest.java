@@ -137,6 +137,8 @@ class SafeTensorsWriterTest {
         }
         assertThrows(IllegalArgumentException.class,
                 () -> new SafeTensorsWriter(tmp, List.of(spec("a", DType.F32, 1), spec("a", DType.F32, 1))));
+        assertThrows(IllegalArgumentException.class,
+                () -> new SafeTensorsWriter(tmp, List.of(spec("__metadata__", DType.F32, 1))));
     }
 
     @Test
