@@ -27,8 +27,8 @@ public final class Checkpoint implements AutoCloseable {
 
     private Checkpoint(Path dir) {
         this.dir = dir;
-        this.config = ModelConfig.load(dir.resolve("config.json"));
         try {
+            this.config = ModelConfig.load(dir.resolve("config.json"));
             loadTensors();
         } catch (RuntimeException e) {
             arena.close();
@@ -48,14 +48,17 @@ public final class Checkpoint implements AutoCloseable {
             try {
                 map = new ObjectMapper().readTree(index.toFile()).get("weight_map");
             } catch (IOException e) {
-                throw new BadInputException(index, "not valid JSON: " + e.getMessage());
+                throw new BadInputException(index, "not valid JSON: " + e.getMessage().lines().findFirst().orElse(""));
             }
             if (map == null || !map.isObject()) throw new BadInputException(index, "has no weight_map object");
             Map<String, String> byName = new TreeMap<>();
             map.properties().forEach(e -> byName.put(e.getKey(), e.getValue().asText()));
             Map<String, Map<String, TensorData>> shards = new TreeMap<>();
+            Path base = dir.toAbsolutePath().normalize();
             for (var e : byName.entrySet()) {
-                Path shard = dir.resolve(e.getValue());
+                Path shard = base.resolve(e.getValue()).normalize();
+                if (!shard.startsWith(base) || shard.equals(base))
+                    throw new BadInputException(index, "shard '" + e.getValue() + "' of tensor '" + e.getKey() + "' lies outside this folder");
                 if (!Files.isRegularFile(shard)) throw new BadInputException(shard, "shard listed in " + INDEX + " is missing");
                 Map<String, TensorData> inShard = shards.computeIfAbsent(e.getValue(), f -> SafeTensorsFile.open(shard, arena));
                 TensorData t = inShard.get(e.getKey());

@@ -22,6 +22,8 @@ import java.util.Map;
  */
 public final class SafeTensorsFile {
     private static final ObjectMapper JSON = new ObjectMapper();
+    /** The Rust safetensors library's limit; also keeps the header within one Java array. */
+    private static final long MAX_HEADER_BYTES = 100_000_000;
 
     private SafeTensorsFile() {}
 
@@ -35,6 +37,9 @@ public final class SafeTensorsFile {
             if (headerLen < 2 || headerLen > size - 8)
                 throw new BadInputException(file, "header length " + Long.toUnsignedString(headerLen)
                         + " goes beyond the file (" + size + " bytes): truncated or not a safetensors file");
+            if (headerLen > MAX_HEADER_BYTES)
+                throw new BadInputException(file, "header length " + headerLen + " exceeds the " + MAX_HEADER_BYTES
+                        + "-byte limit of safetensors");
             byte[] header = all.asSlice(8, headerLen).toArray(ValueLayout.JAVA_BYTE);
             MemorySegment data = all.asSlice(8 + headerLen);
             return parse(file, new String(header, StandardCharsets.UTF_8), data);
@@ -64,19 +69,26 @@ public final class SafeTensorsFile {
                 throw new BadInputException(file, "tensor '" + name + "' lacks dtype, shape or data_offsets");
             DType dtype = DType.parse(dt.asText(), file, name);
             long[] shape = new long[shapeNode.size()];
-            long numel = 1;
+            long bytes = dtype.bytes;
             for (int i = 0; i < shape.length; i++) {
                 shape[i] = shapeNode.get(i).asLong(-1);
                 if (shape[i] < 0) throw new BadInputException(file, "tensor '" + name + "' has a negative dimension");
-                numel = Math.multiplyExact(numel, shape[i]);
+                try {
+                    bytes = Math.multiplyExact(bytes, shape[i]);
+                } catch (ArithmeticException overflow) {
+                    throw new BadInputException(file, "tensor '" + name + "' has a shape too large to address: " + shapeNode);
+                }
             }
             long begin = offs.get(0).asLong(-1), end = offs.get(1).asLong(-1);
-            if (begin < 0 || end < begin || end > data.byteSize())
+            if (begin < 0 || end > data.byteSize())
                 throw new BadInputException(file, "tensor '" + name + "' has data_offsets [" + begin + ", " + end
                         + "] outside the data section (" + data.byteSize() + " bytes)");
-            if (end - begin != numel * dtype.bytes)
+            if (end < begin)
+                throw new BadInputException(file, "tensor '" + name + "' has data_offsets [" + begin + ", " + end
+                        + "] that end before they begin");
+            if (end - begin != bytes)
                 throw new BadInputException(file, "tensor '" + name + "' holds " + (end - begin)
-                        + " bytes but its shape and dtype need " + numel * dtype.bytes);
+                        + " bytes but its shape and dtype need " + bytes);
             spans.add(new long[] {begin, end, tensors.size()});
             tensors.add(new TensorData(name, dtype, shape, data.asSlice(begin, end - begin)));
         }

@@ -122,8 +122,8 @@ public record ModelConfig(
         } else if (qwen) {
             int from = c.path("max_window_layers").asInt(layers);
             for (int i = from; i < layers; i++) w[i] = size;
-        } else {
-            java.util.Arrays.fill(w, size);
+        } else if (arch.equals("MistralForCausalLM")) {
+            java.util.Arrays.fill(w, size); // Llama has no sliding window, whatever stray key its config carries
         }
         return w;
     }

@@ -1,0 +1,107 @@
+package come4j.io;
+
+import static come4j.io.Fixtures.assertBadInput;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class AtomicOutputTest {
+    @TempDir Path tmp;
+    private Path input, target;
+
+    @BeforeEach
+    void checkpoint() throws IOException {
+        input = Files.createDirectory(tmp.resolve("in"));
+        for (String f : List.of("tokenizer.json", "tokenizer_config.json", "generation_config.json", "model.safetensors"))
+            Files.writeString(input.resolve(f), f + " contents");
+        target = tmp.resolve("out");
+    }
+
+    private List<String> names(Path dir) throws IOException {
+        try (Stream<Path> s = Files.list(dir)) {
+            return s.map(p -> p.getFileName().toString()).sorted().toList();
+        }
+    }
+
+    @Test
+    void failureBeforeCommitLeavesNothing() throws IOException {
+        assertThrows(IllegalStateException.class, () -> {
+            try (AtomicOutput out = AtomicOutput.create(target, input, false)) {
+                out.copyUnchangedFiles(input);
+                assertTrue(out.dir().getFileName().toString().startsWith(".out.tmp-"));
+                throw new IllegalStateException("conversion failed");
+            }
+        });
+        assertEquals(List.of("in"), names(tmp));
+    }
+
+    @Test
+    void commitMovesTheFinishedFolderIntoPlace() throws IOException {
+        try (AtomicOutput out = AtomicOutput.create(target, input, false)) {
+            assertEquals(List.of("tokenizer.json", "tokenizer_config.json", "generation_config.json"),
+                    out.copyUnchangedFiles(input));
+            ObjectNode config = (ObjectNode) new ObjectMapper().readTree(
+                    "{\"architectures\": [\"LlamaForCausalLM\"], \"hidden_size\": 8, \"rope_scaling\": null,"
+                            + " \"layer_types\": [], \"rope_parameters\": {\"rope_theta\": 1.5}}");
+            out.writeConfig(config);
+            assertFalse(Files.exists(target));
+            out.commit();
+        }
+        assertEquals(List.of("in", "out"), names(tmp));
+        assertEquals(List.of("config.json", "generation_config.json", "tokenizer.json", "tokenizer_config.json"), names(target));
+        assertEquals("tokenizer.json contents", Files.readString(target.resolve("tokenizer.json")));
+        assertEquals("""
+                {
+                  "architectures": [
+                    "LlamaForCausalLM"
+                  ],
+                  "hidden_size": 8,
+                  "rope_scaling": null,
+                  "layer_types": [],
+                  "rope_parameters": {
+                    "rope_theta": 1.5
+                  }
+                }
+                """, Files.readString(target.resolve("config.json")));
+    }
+
+    @Test
+    void refusesToOverwriteUnlessAllowed() throws IOException {
+        Files.createDirectory(target);
+        Files.writeString(target.resolve("old.txt"), "old");
+        assertBadInput(target, "output folder already exists", () -> AtomicOutput.create(target, input, false));
+        assertEquals(List.of("old.txt"), names(target));
+
+        try (AtomicOutput out = AtomicOutput.create(target, input, true)) {
+            Files.writeString(out.dir().resolve("new.txt"), "new");
+            assertEquals(List.of("old.txt"), names(target)); // the old folder stays until the new one is complete
+            out.commit();
+        }
+        assertEquals(List.of("new.txt"), names(target));
+        assertEquals(List.of("in", "out"), names(tmp));
+    }
+
+    @Test
+    void refusesOutputThatIsOrContainsOrLiesInsideTheInput() throws IOException {
+        assertBadInput(input, "is the input checkpoint folder or lies inside it", () -> AtomicOutput.create(input, input, true));
+        Path inside = input.resolve("compressed");
+        assertBadInput(inside, "is the input checkpoint folder or lies inside it", () -> AtomicOutput.create(inside, input, false));
+        Path roundabout = tmp.resolve("x/../in");
+        assertBadInput(roundabout, "lies inside it", () -> AtomicOutput.create(roundabout, input, true));
+        assertBadInput(tmp, "contains the input checkpoint folder", () -> AtomicOutput.create(tmp, input, true));
+        assertEquals(List.of("in"), names(tmp));
+        assertEquals(4, names(input).size());
+    }
+}
