@@ -15,8 +15,10 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 @Command(name = "eval", mixinStandardHelpOptions = true,
-        description = {"Perplexity by the pruning-paper protocol: documents joined by a blank line, tokenized once (BOS as",
-                "the tokenizer adds it), non-overlapping windows of --seq-len tokens, the tail dropped."})
+        description = {"Measure perplexity on a text (pruning-paper protocol).", "",
+                "Documents are joined by a blank line and tokenized once (BOS as the tokenizer adds it), cut into",
+                "non-overlapping windows of --seq-len tokens with the tail dropped; each window is scored on its own",
+                "and PPL = exp(mean window loss)."})
 final class EvalCommand implements Runnable {
     @Option(names = "--model", required = true, paramLabel = "DIR", description = "Hugging Face checkpoint folder.")
     Path model;

@@ -10,7 +10,8 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 @Command(name = "generate", mixinStandardHelpOptions = true,
-        description = "Greedy text generation with a KV cache (a quick look at what a model has become).")
+        description = {"Continue a prompt by greedy decoding.", "",
+                "Greedy decoding with a KV cache; stops at --max-new-tokens or at the end-of-sequence token."})
 final class GenerateCommand implements Runnable {
     @Option(names = "--model", required = true, paramLabel = "DIR", description = "Hugging Face checkpoint folder.")
     Path model;
