@@ -30,7 +30,10 @@ final class GenerateCommand implements Runnable {
         try (Checkpoint ckpt = Checkpoint.open(model); Tokenizer tok = Tokenizer.load(ckpt.tokenizerFile())) {
             int[] ids = tok.encode(prompt);
             int[] out = Generator.greedy(Transformer.load(ckpt), ids, maxNew, t -> {});
-            System.out.println(prompt + tok.decode(out));
+            // decoded together with the prompt: decoders drop a leading space of a sequence's first token
+            int[] all = java.util.Arrays.copyOf(ids, ids.length + out.length);
+            System.arraycopy(out, 0, all, ids.length, out.length);
+            System.out.println(tok.decode(all));
         }
     }
 }
