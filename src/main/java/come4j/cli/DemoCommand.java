@@ -9,8 +9,7 @@ import picocli.CommandLine.Mixin;
 
 @Command(name = "demo", mixinStandardHelpOptions = true,
         description = {"Run the main job on the embedded demo model.", "",
-                "The demo model (models/sotu-llama-12l-bf16: 12 layers, 10.8M parameters, trained on State of the Union",
-                "addresses 1790-2000) is summarised, then scored on held-out addresses (2001-2021) at seq-len 256."})
+                "The demo model (models/sotu-llama-12l-bf16: 12 layers, 10.8M parameters, trained on State of the Union addresses 1790-2000) is summarised, then scored on held-out addresses (2001-2021) at seq-len 256."})
 final class DemoCommand implements Runnable {
     static final int SEQ_LEN = 256;
 

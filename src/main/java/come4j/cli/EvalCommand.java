@@ -16,9 +16,7 @@ import picocli.CommandLine.Option;
 
 @Command(name = "eval", mixinStandardHelpOptions = true,
         description = {"Measure perplexity on a text (pruning-paper protocol).", "",
-                "Documents are joined by a blank line and tokenized once (BOS as the tokenizer adds it), cut into",
-                "non-overlapping windows of --seq-len tokens with the tail dropped; each window is scored on its own",
-                "and PPL = exp(mean window loss)."})
+                "Documents are joined by a blank line and tokenized once (BOS as the tokenizer adds it), cut into non-overlapping windows of --seq-len tokens with the tail dropped; each window is scored on its own and PPL = exp(mean window loss)."})
 final class EvalCommand implements Runnable {
     @Option(names = "--model", required = true, paramLabel = "DIR", description = "Hugging Face checkpoint folder.")
     Path model;

@@ -11,8 +11,7 @@ import picocli.CommandLine.Option;
 
 @Command(name = "inspect", mixinStandardHelpOptions = true,
         description = {"Show a checkpoint's architecture, sizes and sparsity table.", "",
-                "Architecture, dimensions, heads / kv heads, parameters per layer and in total, dtype, and how many",
-                "layers 10/20/30%% parameter sparsity removes (k = round(s * P_total / P_layer))."})
+                "Architecture, dimensions, heads / kv heads, parameters per layer and in total, dtype, and how many layers 10/20/30%% parameter sparsity removes (k = round(s * P_total / P_layer))."})
 final class InspectCommand implements Runnable {
     @Option(names = "--model", required = true, paramLabel = "DIR", description = "Hugging Face checkpoint folder.")
     Path model;
