@@ -47,7 +47,7 @@ public final class Perplexity {
     }
 
     /** Σ over windows of the mean NLL of tokens 1..T-1 given their prefixes (log-softmax in fp32, sums in double). */
-    static double sumOfWindowLosses(float[] logits, int[] ids, int batch, int T, int vocab) {
+    public static double sumOfWindowLosses(float[] logits, int[] ids, int batch, int T, int vocab) {
         double[] nll = new double[batch * T];
         Parallel.forEach(batch, b -> {
             for (int p = 0; p < T - 1; p++) {

@@ -19,33 +19,64 @@ public record LayerWeights(
         return "model.layers." + layer + ".";
     }
 
-    /** Reads layer {@code i} of a checkpoint, checking every shape against the config. */
-    public static LayerWeights load(Checkpoint ckpt, int i) {
-        ModelConfig c = ckpt.config();
-        String p = prefix(i), a = p + "self_attn.", m = p + "mlp.";
-        int d = c.hiddenSize(), f = c.intermediateSize(), qd = c.qDim(), kv = c.kvDim();
-        return new LayerWeights(
-                Matrix.of(ckpt.tensor(a + "q_proj.weight", qd, d)),
-                Matrix.of(ckpt.tensor(a + "k_proj.weight", kv, d)),
-                Matrix.of(ckpt.tensor(a + "v_proj.weight", kv, d)),
-                Matrix.of(ckpt.tensor(a + "o_proj.weight", d, qd)),
-                Matrix.of(ckpt.tensor(m + "gate_proj.weight", f, d)),
-                Matrix.of(ckpt.tensor(m + "up_proj.weight", f, d)),
-                Matrix.of(ckpt.tensor(m + "down_proj.weight", d, f)),
-                vector(ckpt, true, p + "input_layernorm.weight", d),
-                vector(ckpt, true, p + "post_attention_layernorm.weight", d),
-                vector(ckpt, c.qkNorm(), a + "q_norm.weight", c.headDim()),
-                vector(ckpt, c.qkNorm(), a + "k_norm.weight", c.headDim()),
-                vector(ckpt, c.qkvBias(), a + "q_proj.bias", qd),
-                vector(ckpt, c.qkvBias(), a + "k_proj.bias", kv),
-                vector(ckpt, c.qkvBias(), a + "v_proj.bias", kv),
-                vector(ckpt, c.oBias(), a + "o_proj.bias", d),
-                vector(ckpt, c.mlpBias(), m + "gate_proj.bias", f),
-                vector(ckpt, c.mlpBias(), m + "up_proj.bias", f),
-                vector(ckpt, c.mlpBias(), m + "down_proj.bias", d));
+    /** The tensor names of one layer (without the "model.layers.N." prefix) that this architecture has. */
+    public static java.util.List<String> suffixes(ModelConfig c) {
+        java.util.List<String> names = new java.util.ArrayList<>(java.util.List.of(
+                "input_layernorm.weight", "self_attn.q_proj.weight", "self_attn.k_proj.weight", "self_attn.v_proj.weight",
+                "self_attn.o_proj.weight", "post_attention_layernorm.weight", "mlp.gate_proj.weight", "mlp.up_proj.weight",
+                "mlp.down_proj.weight"));
+        if (c.qkNorm()) names.addAll(java.util.List.of("self_attn.q_norm.weight", "self_attn.k_norm.weight"));
+        if (c.qkvBias()) names.addAll(java.util.List.of("self_attn.q_proj.bias", "self_attn.k_proj.bias", "self_attn.v_proj.bias"));
+        if (c.oBias()) names.add("self_attn.o_proj.bias");
+        if (c.mlpBias()) names.addAll(java.util.List.of("mlp.gate_proj.bias", "mlp.up_proj.bias", "mlp.down_proj.bias"));
+        return names;
     }
 
-    private static float[] vector(Checkpoint ckpt, boolean present, String name, int n) {
-        return present ? ckpt.tensor(name, n).toFloat() : null;
+    /** The shape config.json implies for a layer tensor. */
+    public static long[] shape(ModelConfig c, String suffix) {
+        long d = c.hiddenSize(), f = c.intermediateSize(), qd = c.qDim(), kv = c.kvDim(), hd = c.headDim();
+        return switch (suffix) {
+            case "self_attn.q_proj.weight" -> new long[] {qd, d};
+            case "self_attn.k_proj.weight", "self_attn.v_proj.weight" -> new long[] {kv, d};
+            case "self_attn.o_proj.weight" -> new long[] {d, qd};
+            case "mlp.gate_proj.weight", "mlp.up_proj.weight" -> new long[] {f, d};
+            case "mlp.down_proj.weight" -> new long[] {d, f};
+            case "self_attn.q_norm.weight", "self_attn.k_norm.weight" -> new long[] {hd};
+            case "self_attn.q_proj.bias" -> new long[] {qd};
+            case "self_attn.k_proj.bias", "self_attn.v_proj.bias" -> new long[] {kv};
+            case "mlp.gate_proj.bias", "mlp.up_proj.bias" -> new long[] {f};
+            default -> new long[] {d}; // norms, o_proj and down_proj biases
+        };
+    }
+
+    /** Layer {@code i} of a checkpoint by suffix, shapes checked against the config. */
+    public static java.util.Map<String, come4j.io.TensorData> tensors(Checkpoint ckpt, int i) {
+        java.util.Map<String, come4j.io.TensorData> out = new java.util.LinkedHashMap<>();
+        for (String s : suffixes(ckpt.config())) out.put(s, ckpt.tensor(prefix(i) + s, shape(ckpt.config(), s)));
+        return out;
+    }
+
+    public static LayerWeights load(Checkpoint ckpt, int i) {
+        return of(ckpt.config(), tensors(ckpt, i));
+    }
+
+    /** A layer's weights from its tensors by suffix (optional parts absent from the map are null). */
+    public static LayerWeights of(ModelConfig c, java.util.Map<String, come4j.io.TensorData> t) {
+        String a = "self_attn.", m = "mlp.";
+        return new LayerWeights(
+                Matrix.of(t.get(a + "q_proj.weight")), Matrix.of(t.get(a + "k_proj.weight")),
+                Matrix.of(t.get(a + "v_proj.weight")), Matrix.of(t.get(a + "o_proj.weight")),
+                Matrix.of(t.get(m + "gate_proj.weight")), Matrix.of(t.get(m + "up_proj.weight")),
+                Matrix.of(t.get(m + "down_proj.weight")),
+                vector(t, "input_layernorm.weight"), vector(t, "post_attention_layernorm.weight"),
+                vector(t, a + "q_norm.weight"), vector(t, a + "k_norm.weight"),
+                vector(t, a + "q_proj.bias"), vector(t, a + "k_proj.bias"), vector(t, a + "v_proj.bias"),
+                vector(t, a + "o_proj.bias"),
+                vector(t, m + "gate_proj.bias"), vector(t, m + "up_proj.bias"), vector(t, m + "down_proj.bias"));
+    }
+
+    private static float[] vector(java.util.Map<String, come4j.io.TensorData> t, String name) {
+        come4j.io.TensorData x = t.get(name);
+        return x == null ? null : x.toFloat();
     }
 }

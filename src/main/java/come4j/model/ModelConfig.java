@@ -52,6 +52,30 @@ public record ModelConfig(
         return numKvHeads * headDim;
     }
 
+    /**
+     * The config of a model whose layer j takes the per-layer settings of original layer source[j]: num_hidden_layers,
+     * layer_types and the sliding windows follow the renumbering (method.md §9).
+     */
+    public ModelConfig withLayers(int[] source) {
+        ObjectNode r = raw.deepCopy();
+        r.put("num_hidden_layers", source.length);
+        int[] window = new int[source.length];
+        for (int j = 0; j < source.length; j++) window[j] = slidingWindow[source[j]];
+        JsonNode types = raw.get("layer_types");
+        boolean mixed = java.util.Arrays.stream(window).distinct().count() > 1;
+        if (types != null && types.isArray() || mixed) {
+            var list = r.putArray("layer_types");
+            for (int j = 0; j < source.length; j++)
+                list.add(types != null && types.isArray() ? types.get(source[j]).asText()
+                        : window[j] > 0 ? "sliding_attention" : "full_attention");
+        }
+        if (r.path("max_window_layers").isInt())
+            r.put("max_window_layers", Math.min(r.get("max_window_layers").asInt(), source.length));
+        return new ModelConfig(architecture, hiddenSize, intermediateSize, source.length, numHeads, numKvHeads, headDim,
+                vocabSize, rmsNormEps, maxPositions, ropeTheta, ropeScaling, qkvBias, oBias, mlpBias, qkNorm,
+                tieEmbeddings, window, bosTokenId, eosTokenId, r);
+    }
+
     public static ModelConfig load(Path file) {
         if (!Files.isRegularFile(file)) throw new BadInputException(file, "missing (every checkpoint needs a config.json)");
         JsonNode root;

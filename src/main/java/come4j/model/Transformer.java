@@ -39,6 +39,12 @@ public final class Transformer {
         return new Transformer(c, emb, ckpt.tensor("model.norm.weight", c.hiddenSize()).toFloat(), Matrix.of(head), layers);
     }
 
+    /** The same embeddings, final norm and head with other decoder layers (a config describing them). */
+    public Transformer withLayers(ModelConfig c, List<LayerWeights> newLayers) {
+        if (c.numLayers() != newLayers.size()) throw new IllegalArgumentException("config and layers disagree");
+        return new Transformer(c, embeddings, finalNorm, lmHead, newLayers);
+    }
+
     public ModelConfig config() {
         return config;
     }

@@ -1,0 +1,67 @@
+package come4j.calib;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.Map;
+
+/**
+ * The calibration windows' hidden states at every layer boundary, in mmap'd temp files (one per boundary): after a
+ * merge at (a, b) the boundaries up to a are still valid and are read back instead of recomputed, and they occupy the
+ * page cache, not the heap.
+ */
+public final class ActivationCache implements AutoCloseable {
+    private final Path dir;
+    private final Arena arena = Arena.ofShared();
+    private final Map<Integer, MemorySegment> boundaries = new HashMap<>();
+    private final int windows, windowFloats;
+
+    public ActivationCache(int windows, int tokensPerWindow, int hidden) {
+        this.windows = windows;
+        this.windowFloats = tokensPerWindow * hidden;
+        try {
+            dir = Files.createTempDirectory("come4j-activations");
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private synchronized MemorySegment boundary(int k) {
+        return boundaries.computeIfAbsent(k, key -> {
+            try (FileChannel ch = FileChannel.open(dir.resolve("b" + key), StandardOpenOption.CREATE, StandardOpenOption.READ,
+                    StandardOpenOption.WRITE)) {
+                return ch.map(FileChannel.MapMode.READ_WRITE, 0, (long) windows * windowFloats * 4, arena);
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        });
+    }
+
+    /** Stores window w's hidden states at boundary k (from src[off..off + T*d)). */
+    public void put(int k, int w, float[] src, int off) {
+        MemorySegment.copy(src, off, boundary(k), ValueLayout.JAVA_FLOAT, (long) w * windowFloats * 4, windowFloats);
+    }
+
+    /** Reads window w's hidden states at boundary k into dst[off..]. */
+    public void get(int k, int w, float[] dst, int off) {
+        MemorySegment.copy(boundary(k), ValueLayout.JAVA_FLOAT, (long) w * windowFloats * 4, dst, off, windowFloats);
+    }
+
+    @Override
+    public void close() {
+        arena.close();
+        try (var paths = Files.walk(dir)) {
+            for (Path p : paths.sorted(Comparator.reverseOrder()).toList()) Files.deleteIfExists(p);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+}

@@ -1,0 +1,124 @@
+package come4j.calib;
+
+import come4j.eval.Perplexity;
+import come4j.model.LayerHooks;
+import come4j.model.Transformer;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Streams the calibration windows through a model layer by layer, `batch` windows at a time, keeping every boundary
+ * in the {@link ActivationCache}. Statistics of a layer (BI, mean |o_proj input|, mean |down_proj input|) are taken
+ * while it runs; SBI and the calibration NLL are read off the cached boundaries afterwards.
+ */
+public final class CalibrationPass {
+    /** What one layer's run over the windows measured. */
+    public record LayerStats(double bi, double[] attentionMeanAbs, double[] ffnMeanAbs) {}
+
+    private final List<int[]> windows;
+    private final ActivationCache cache;
+    private final int batch, T;
+
+    public CalibrationPass(CalibrationSet set, ActivationCache cache, int batch) {
+        this.windows = set.windows();
+        this.cache = cache;
+        this.batch = batch;
+        this.T = set.seqLen();
+    }
+
+    /** Boundary 0: the embeddings. */
+    public void embed(Transformer m) {
+        for (int w = 0; w < windows.size(); w++) cache.put(0, w, m.embed(windows.get(w)), 0);
+    }
+
+    /** Runs layers [from, L), storing boundaries from+1 .. L; returns the statistics of those layers. */
+    public List<LayerStats> run(Transformer m, int from) {
+        int L = m.numLayers(), d = m.config().hiddenSize();
+        List<LayerStats> stats = new ArrayList<>();
+        for (int i = from; i < L; i++) {
+            MeanAbs attn = new MeanAbs(m.config().qDim()), ffn = new MeanAbs(m.config().intermediateSize());
+            int layer = i;
+            LayerHooks hooks = new LayerHooks() {
+                public void attentionOutput(int l, float[] x, int rows) { attn.add(x, rows); }
+                public void ffnInner(int l, float[] x, int rows) { ffn.add(x, rows); }
+            };
+            double bi = 0;
+            for (int w0 = 0; w0 < windows.size(); w0 += batch) {
+                int b = Math.min(batch, windows.size() - w0);
+                float[] h = load(layer, w0, b, d), in = h.clone();
+                m.layer(layer, h, b, T, 0, null, hooks);
+                float[] out = layer == L - 1 ? m.finalNorm(h, 0, b * T) : h; // hs[L] is final-normed (Q2)
+                bi += Similarity.blockInfluence(in, out, b * T, d);
+                for (int k = 0; k < b; k++) cache.put(layer + 1, w0 + k, h, k * T * d);
+            }
+            stats.add(new LayerStats(bi, attn.means(), ffn.means()));
+        }
+        return stats;
+    }
+
+    /** Mean token NLL of the model on the windows, from the cached last boundary. */
+    public double nll(Transformer m) {
+        return nllFrom(m, m.numLayers());
+    }
+
+    /** Mean token NLL when layers [from, L) of m run on the cached boundary `from` (nothing is stored). */
+    public double nllFrom(Transformer m, int from) {
+        int d = m.config().hiddenSize(), V = m.config().vocabSize();
+        double sum = 0;
+        for (int w0 = 0; w0 < windows.size(); w0 += batch) {
+            int b = Math.min(batch, windows.size() - w0);
+            float[] h = load(from, w0, b, d);
+            for (int i = from; i < m.numLayers(); i++) m.layer(i, h, b, T, 0, null, LayerHooks.NONE);
+            int[] ids = new int[b * T];
+            for (int k = 0; k < b; k++) System.arraycopy(windows.get(w0 + k), 0, ids, k * T, T);
+            sum += Perplexity.sumOfWindowLosses(m.logits(m.finalNorm(h, 0, b * T), b * T), ids, b, T, V);
+        }
+        return sum / windows.size();
+    }
+
+    /**
+     * SBI_i for every pair (i, i+1): Σ over windows of the angular distance between boundary i and boundary i+2 (the
+     * final-normed output at the end), on the last token of each window (CoMe) or on all tokens (CoMe-P).
+     */
+    public double[] sbi(Transformer m, boolean lastTokenOnly) {
+        int L = m.numLayers(), d = m.config().hiddenSize();
+        double[] sbi = new double[L - 1];
+        float[] x = new float[T * d], y = new float[T * d];
+        for (int w = 0; w < windows.size(); w++)
+            for (int i = 0; i + 1 < L; i++) {
+                cache.get(i, w, x, 0);
+                cache.get(i + 2, w, y, 0);
+                float[] out = i + 2 == L ? m.finalNorm(y, 0, T) : y;
+                sbi[i] += Similarity.angularDistance(x, out, lastTokenOnly ? T - 1 : 0, T, d);
+            }
+        return sbi;
+    }
+
+    private float[] load(int boundary, int w0, int b, int d) {
+        float[] h = new float[b * T * d];
+        for (int k = 0; k < b; k++) cache.get(boundary, w0 + k, h, k * T * d);
+        return h;
+    }
+
+    /** Mean |x| per channel over all rows seen, accumulated in double. */
+    private static final class MeanAbs {
+        private final double[] sum;
+        private long rows;
+
+        MeanAbs(int width) {
+            sum = new double[width];
+        }
+
+        void add(float[] x, int n) {
+            int w = sum.length;
+            for (int r = 0; r < n; r++) for (int c = 0; c < w; c++) sum[c] += Math.abs(x[r * w + c]);
+            rows += n;
+        }
+
+        double[] means() {
+            double[] m = new double[sum.length];
+            for (int c = 0; c < m.length; c++) m[c] = sum[c] / rows;
+            return m;
+        }
+    }
+}

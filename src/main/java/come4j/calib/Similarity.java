@@ -1,0 +1,34 @@
+package come4j.calib;
+
+/** The cosine-based scores of method.md §3-4 on hidden-state rows. */
+public final class Similarity {
+    private Similarity() {}
+
+    /** cos(x[xo..], y[yo..]) over d elements in double; NaN (a zero vector) becomes 0.5, then clamped to [0, 1]. */
+    public static double clampedCosine(float[] x, int xo, float[] y, int yo, int d) {
+        double xy = 0, xx = 0, yy = 0;
+        for (int i = 0; i < d; i++) {
+            double a = x[xo + i], b = y[yo + i];
+            xy += a * b;
+            xx += a * a;
+            yy += b * b;
+        }
+        double cos = xy / (Math.sqrt(xx) * Math.sqrt(yy));
+        if (Double.isNaN(cos)) cos = 0.5;
+        return Math.min(1, Math.max(0, cos));
+    }
+
+    /** Block influence contribution of T rows: Σ_t (1 − cos(input_t, output_t)). */
+    public static double blockInfluence(float[] in, float[] out, int T, int d) {
+        double s = 0;
+        for (int t = 0; t < T; t++) s += 1 - clampedCosine(in, t * d, out, t * d, d);
+        return s;
+    }
+
+    /** Angular distance arccos(cos)/π summed over rows [t0, T) (the last row only for CoMe's SBI). */
+    public static double angularDistance(float[] a, float[] b, int t0, int T, int d) {
+        double s = 0;
+        for (int t = t0; t < T; t++) s += Math.acos(clampedCosine(a, t * d, b, t * d, d)) / Math.PI;
+        return s;
+    }
+}

@@ -1,0 +1,59 @@
+package come4j.merge;
+
+import come4j.io.AtomicOutput;
+import come4j.io.Checkpoint;
+import come4j.io.SafeTensorsWriter;
+import come4j.io.TensorData;
+import come4j.io.TensorSpec;
+import come4j.model.ModelConfig;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Consumer;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * Writes the compressed model as a standard checkpoint, atomically: the input's tensors in the input's order and
+ * dtype, layers renumbered 0..L*-1 (a merged layer at the place of its first original layer, the others dropped),
+ * config.json updated, tokenizer and generation files copied. Unchanged tensors are copied byte for byte.
+ */
+public final class CompressedCheckpoint {
+    private static final Pattern LAYER = Pattern.compile("model\\.layers\\.(\\d+)\\.(.+)");
+
+    private CompressedCheckpoint() {}
+
+    /** extras writes further files (come-merge.json, report.html) into the output folder before it is committed. */
+    public static void write(Checkpoint input, ModelConfig config, MergeTree tree, List<Map<String, TensorData>> layers,
+                             Path out, boolean overwrite, Consumer<Path> extras) throws IOException {
+        Map<Integer, Integer> finalOf = new LinkedHashMap<>(); // original layer -> final layer it opens
+        for (int j = 0; j < tree.size(); j++) finalOf.put(tree.get(j).getFirst(), j);
+        Map<String, TensorData> plan = new LinkedHashMap<>();
+        for (var e : input.tensors().entrySet()) {
+            Matcher m = LAYER.matcher(e.getKey());
+            if (!m.matches()) {
+                plan.put(e.getKey(), e.getValue());
+                continue;
+            }
+            Integer j = finalOf.get(Integer.parseInt(m.group(1)));
+            if (j == null) continue;
+            TensorData t = layers.get(j).get(m.group(2));
+            plan.put("model.layers." + j + "." + m.group(2), t != null ? t : e.getValue());
+        }
+        List<TensorSpec> specs = new ArrayList<>();
+        plan.forEach((name, t) -> specs.add(new TensorSpec(name, t.dtype(), t.shape())));
+        try (AtomicOutput o = AtomicOutput.create(out, input.dir(), overwrite)) {
+            try (SafeTensorsWriter w = new SafeTensorsWriter(o.dir(), specs)) {
+                for (var e : plan.entrySet()) w.write(e.getKey(), e.getValue().data());
+                w.finish();
+            }
+            o.writeConfig(config.raw());
+            o.copyUnchangedFiles(input.dir());
+            extras.accept(o.dir());
+            o.commit();
+        }
+    }
+}

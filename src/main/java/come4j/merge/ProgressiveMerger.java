@@ -1,0 +1,136 @@
+package come4j.merge;
+
+import come4j.calib.CalibrationPass;
+import come4j.calib.CalibrationPass.LayerStats;
+import come4j.calib.ChannelSensitivity;
+import come4j.io.DType;
+import come4j.io.ScratchTensors;
+import come4j.io.TensorData;
+import come4j.model.LayerWeights;
+import come4j.model.ModelConfig;
+import come4j.model.Transformer;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Consumer;
+
+/**
+ * The progressive loop of CoMe (method.md §10) and CoMe-P (§12): measure, merge the adjacent pair with the smallest
+ * SBI, repeat until the target layer count.
+ *
+ * <p>Cost of one step: merging (a, b) changes nothing before a, so the cached boundaries 0..a are reused and only
+ * layers a..L-1 run again over the calibration windows (statistics are taken as they run), plus one LM-head pass for
+ * the calibration NLL. The first step runs the whole model once. CoMe-P adds granularity + 1 candidate passes per
+ * step, each from layer a to the end.
+ */
+public final class ProgressiveMerger {
+    public enum Method { COME, COME_P, WEIGHTSUM }
+
+    public record Settings(Method method, int targetLayers, boolean officialGqaTiling, int granularity) {}
+
+    /** One merge: what was measured, what was chosen, what it cost in calibration NLL. */
+    public record Step(int layersBefore, int a, List<Integer> originalA, List<Integer> originalB, double[] sbi,
+                       double[] bi, double ra, double rb, boolean fallback, MergedLayer merged,
+                       List<double[]> candidates, double nllBefore, double nllAfter) {}
+
+    public record Result(ModelConfig config, List<Map<String, TensorData>> layers, MergeTree tree, List<Step> steps,
+                         double nllBefore) {}
+
+    private ProgressiveMerger() {}
+
+    public static Result run(Transformer base, List<Map<String, TensorData>> layerTensors, CalibrationPass pass,
+                             Settings s, ScratchTensors store, DType dtype, Consumer<String> log) {
+        ModelConfig c0 = base.config();
+        MergeTree tree = new MergeTree(c0.numLayers());
+        List<Map<String, TensorData>> tensors = new ArrayList<>(layerTensors);
+        List<LayerWeights> weights = new ArrayList<>(base.layers());
+        Transformer model = base;
+        pass.embed(model);
+        List<LayerStats> stats = new ArrayList<>(pass.run(model, 0));
+        double nll = pass.nll(model), nll0 = nll;
+        List<Step> steps = new ArrayList<>();
+        while (model.numLayers() > s.targetLayers()) {
+            long t0 = System.nanoTime();
+            int L = model.numLayers();
+            double[] raw = pass.sbi(model, s.method() != Method.COME_P), sbi = raw.clone();
+            for (int p = 0; p < L; p++) { // no-re-merge: a merged layer joins no further pair (bounds-checked, Q4)
+                if (!tree.isMerged(p)) continue;
+                if (p > 0) sbi[p - 1] = Double.POSITIVE_INFINITY;
+                if (p < L - 1) sbi[p] = Double.POSITIVE_INFINITY;
+            }
+            boolean fallback = java.util.Arrays.stream(sbi).allMatch(Double::isInfinite);
+            if (fallback) {
+                log.accept("warning: every pair contains a merged layer; re-merging the pair of smallest SBI (method.md §4, Q8)");
+                sbi = raw;
+            }
+            int a = argmin(sbi);
+            double[] bi = stats.stream().mapToDouble(LayerStats::bi).toArray();
+            ConcatMerge.Scores sa = scores(model.config(), weights.get(a), stats.get(a));
+            ConcatMerge.Scores sb = scores(model.config(), weights.get(a + 1), stats.get(a + 1));
+            double ra = bi[a] / (bi[a] + bi[a + 1]), rb = bi[a + 1] / (bi[a] + bi[a + 1]);
+            List<double[]> candidates = new ArrayList<>();
+            if (s.method() == Method.COME_P) {
+                ra = search(base, model, tree, tensors, weights, a, sa, sb, pass, s, dtype, candidates);
+                rb = 1 - ra;
+            }
+            MergedLayer merged = s.method() == Method.WEIGHTSUM
+                    ? WeightSumMerge.merge(c0, tensors.get(a), tensors.get(a + 1), ra, rb, store, dtype)
+                    : ConcatMerge.merge(c0, tensors.get(a), tensors.get(a + 1), sa, sb, ra, rb, s.officialGqaTiling(), store, dtype);
+            List<Integer> origA = tree.get(a), origB = tree.get(a + 1);
+            tree.merge(a);
+            tensors.set(a, merged.tensors());
+            tensors.remove(a + 1);
+            ModelConfig c = c0.withLayers(tree.firstOriginals());
+            weights.set(a, LayerWeights.of(c, merged.tensors()));
+            weights.remove(a + 1);
+            model = base.withLayers(c, weights);
+            stats.subList(a, stats.size()).clear();
+            stats.addAll(pass.run(model, a));
+            double after = pass.nll(model);
+            steps.add(new Step(L, a, origA, origB, sbi, bi, ra, rb, fallback, merged, candidates, nll, after));
+            log.accept(String.format("step %d: merged layers %d+%d (original %s + %s), ratio %.3f/%.3f, calibration NLL %.4f -> %.4f (%.1f s)",
+                    steps.size(), a, a + 1, origA, origB, ra, rb, nll, after, (System.nanoTime() - t0) / 1e9));
+            nll = after;
+        }
+        return new Result(model.config(), tensors, tree, steps, nll0);
+    }
+
+    /** CoMe-P: r_a on the grid 0, 1/g, ..., 1 minimising the calibration NLL (first minimum); candidates recorded. */
+    private static double search(Transformer base, Transformer model, MergeTree tree, List<Map<String, TensorData>> tensors,
+                                 List<LayerWeights> weights, int a, ConcatMerge.Scores sa, ConcatMerge.Scores sb,
+                                 CalibrationPass pass, Settings s, DType dtype, List<double[]> candidates) {
+        ModelConfig c0 = base.config();
+        int[] first = tree.firstOriginals();
+        int[] kept = new int[first.length - 1]; // the layer list with b gone: a keeps its own settings
+        for (int j = 0, k = 0; j < first.length; j++) if (j != a + 1) kept[k++] = first[j];
+        ModelConfig c = c0.withLayers(kept);
+        double best = 0, bestNll = Double.POSITIVE_INFINITY;
+        for (int i = 0; i <= s.granularity(); i++) {
+            double r = (double) i / s.granularity();
+            try (ScratchTensors tmp = new ScratchTensors()) {
+                MergedLayer m = ConcatMerge.merge(c0, tensors.get(a), tensors.get(a + 1), sa, sb, r, 1 - r, s.officialGqaTiling(), tmp, dtype);
+                List<LayerWeights> w = new ArrayList<>(weights);
+                w.set(a, LayerWeights.of(c, m.tensors()));
+                w.remove(a + 1);
+                double nll = pass.nllFrom(model.withLayers(c, w), a);
+                candidates.add(new double[] {r, nll});
+                if (nll < bestNll) {
+                    bestNll = nll;
+                    best = r;
+                }
+            }
+        }
+        return best;
+    }
+
+    private static ConcatMerge.Scores scores(ModelConfig c, LayerWeights w, LayerStats st) {
+        return new ConcatMerge.Scores(ChannelSensitivity.attention(c, w, st.attentionMeanAbs()),
+                ChannelSensitivity.ffn(w, st.ffnMeanAbs()));
+    }
+
+    static int argmin(double[] x) {
+        int best = 0;
+        for (int i = 1; i < x.length; i++) if (x[i] < x[best]) best = i;
+        return best;
+    }
+}
