@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import come4j.calib.ActivationCache;
 import come4j.calib.CalibrationPass;
 import come4j.calib.CalibrationSet;
+import come4j.io.AtomicOutput;
 import come4j.io.BadInputException;
 import come4j.io.Checkpoint;
 import come4j.io.ScratchTensors;
@@ -97,7 +98,8 @@ final class CompressCommand implements Runnable {
         };
         if (batch < 1 || samples < 1 || granularity < 1) throw new BadInputException(null, "--batch, --calib-samples and --granularity must be >= 1");
         long start = System.nanoTime();
-        try (Checkpoint ckpt = Checkpoint.open(model); Tokenizer tok = Tokenizer.load(ckpt.tokenizerFile())) {
+        try (Checkpoint ckpt = Checkpoint.open(model); Tokenizer tok = Tokenizer.load(ckpt.tokenizerFile());
+             AtomicOutput output = AtomicOutput.create(out, model, overwrite)) { // refuses a bad --out before any work
             var c = ckpt.config();
             int L0 = c.numLayers();
             int targetLayers = target.layers != null ? target.layers : L0 - ParameterCount.of(c).layersToRemove(target.sparsity);
@@ -123,15 +125,11 @@ final class CompressCommand implements Runnable {
                 var result = ProgressiveMerger.run(base, tensors, new CalibrationPass(set, cache, batch), settings, store,
                         ckpt.dtype(), msg -> System.err.println("come: " + msg));
                 ObjectNode record = MergeRecord.build(method, commandLine(), ckpt, settingsJson(files, set, targetLayers, m), result);
-                CompressedCheckpoint.write(ckpt, result.config(), result.tree(), result.layers(), out, overwrite, dir -> {
-                    try {
-                        Files.writeString(dir.resolve("come-merge.json"),
-                                new ObjectMapper().writerWithDefaultPrettyPrinter().writeValueAsString(record) + "\n");
-                        //REPORT MergeReport.writeHtml(record, dir.resolve("report.html"));
-                    } catch (IOException e) {
-                        throw new UncheckedIOException(e);
-                    }
-                });
+                CompressedCheckpoint.write(ckpt, result.config(), result.tree(), result.layers(), output);
+                Files.writeString(output.dir().resolve("come-merge.json"),
+                        new ObjectMapper().writerWithDefaultPrettyPrinter().writeValueAsString(record) + "\n");
+                //REPORT MergeReport.writeHtml(record, output.dir().resolve("report.html"));
+                output.commit();
                 //REPORT MergeSummary.print(record, System.out);
                 System.out.printf("wrote %s (%d layers) in %.1f s%n", out, result.config().numLayers(), (System.nanoTime() - start) / 1e9);
             }

@@ -7,12 +7,10 @@ import come4j.io.TensorData;
 import come4j.io.TensorSpec;
 import come4j.model.ModelConfig;
 import java.io.IOException;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.function.Consumer;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -26,9 +24,9 @@ public final class CompressedCheckpoint {
 
     private CompressedCheckpoint() {}
 
-    /** extras writes further files (come-merge.json, report.html) into the output folder before it is committed. */
+    /** Writes the checkpoint into the (uncommitted) output folder. */
     public static void write(Checkpoint input, ModelConfig config, MergeTree tree, List<Map<String, TensorData>> layers,
-                             Path out, boolean overwrite, Consumer<Path> extras) throws IOException {
+                             AtomicOutput o) throws IOException {
         Map<Integer, Integer> finalOf = new LinkedHashMap<>(); // original layer -> final layer it opens
         for (int j = 0; j < tree.size(); j++) finalOf.put(tree.get(j).getFirst(), j);
         Map<String, TensorData> plan = new LinkedHashMap<>();
@@ -45,15 +43,11 @@ public final class CompressedCheckpoint {
         }
         List<TensorSpec> specs = new ArrayList<>();
         plan.forEach((name, t) -> specs.add(new TensorSpec(name, t.dtype(), t.shape())));
-        try (AtomicOutput o = AtomicOutput.create(out, input.dir(), overwrite)) {
-            try (SafeTensorsWriter w = new SafeTensorsWriter(o.dir(), specs)) {
-                for (var e : plan.entrySet()) w.write(e.getKey(), e.getValue().data());
-                w.finish();
-            }
-            o.writeConfig(config.raw());
-            o.copyUnchangedFiles(input.dir());
-            extras.accept(o.dir());
-            o.commit();
+        try (SafeTensorsWriter w = new SafeTensorsWriter(o.dir(), specs)) {
+            for (var e : plan.entrySet()) w.write(e.getKey(), e.getValue().data());
+            w.finish();
         }
+        o.writeConfig(config.raw());
+        o.copyUnchangedFiles(input.dir());
     }
 }

@@ -3,13 +3,13 @@ package come4j.merge;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import come4j.Fixtures;
 import come4j.io.Checkpoint;
 import come4j.io.DType;
 import come4j.io.ScratchTensors;
 import come4j.io.TensorData;
 import come4j.model.LayerWeights;
 import come4j.model.ModelConfig;
-import java.nio.file.Path;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -17,8 +17,6 @@ import org.junit.jupiter.params.provider.ValueSource;
 
 /** Merges checked against what method.md §7-8 says they must contain, on real fixture layers. */
 class ConcatMergeTest {
-    static final Path FIXTURES = Path.of("src/test/resources/fixtures");
-
     @Test
     void allocationRounding() {
         assertArrayEquals(new int[] {12, 20}, Allocation.allocate(32, 0.4, 0.6));      // method.md's LLaMA-2-7b example
@@ -49,7 +47,7 @@ class ConcatMergeTest {
     @ParameterizedTest
     @ValueSource(strings = {"qwen2-f32", "qwen3-f32", "llama-mha-bf16"})
     void ratioOneZeroReproducesLayerA(String name) {
-        try (Checkpoint ckpt = Checkpoint.open(FIXTURES.resolve(name)); ScratchTensors store = new ScratchTensors()) {
+        try (Checkpoint ckpt = Checkpoint.open(Fixtures.DIR.resolve(name)); ScratchTensors store = new ScratchTensors()) {
             ModelConfig c = ckpt.config();
             Map<String, TensorData> a = LayerWeights.tensors(ckpt, 0), b = LayerWeights.tensors(ckpt, 1);
             MergedLayer m = ConcatMerge.merge(c, a, b, scores(c, 1), scores(c, 2), 1, 0, false, store, ckpt.dtype());
@@ -67,7 +65,7 @@ class ConcatMergeTest {
     /** GQA, n_rep = 2, half and half: a keeps kv group 1, b keeps group 0; checked head by head. */
     @Test
     void gqaHalfAndHalfKeepsQueryHeadsWithTheirKvHeads() {
-        try (Checkpoint ckpt = Checkpoint.open(FIXTURES.resolve("qwen2-f32")); ScratchTensors store = new ScratchTensors()) {
+        try (Checkpoint ckpt = Checkpoint.open(Fixtures.DIR.resolve("qwen2-f32")); ScratchTensors store = new ScratchTensors()) {
             ModelConfig c = ckpt.config();
             int hd = c.headDim(), d = c.hiddenSize(), F = c.intermediateSize();
             Map<String, TensorData> a = LayerWeights.tensors(ckpt, 0), b = LayerWeights.tensors(ckpt, 2);
@@ -108,7 +106,7 @@ class ConcatMergeTest {
 
     @Test
     void weightSumIsTheRatioWeightedSumOfEveryTensor() {
-        try (Checkpoint ckpt = Checkpoint.open(FIXTURES.resolve("qwen3-f32")); ScratchTensors store = new ScratchTensors()) {
+        try (Checkpoint ckpt = Checkpoint.open(Fixtures.DIR.resolve("qwen3-f32")); ScratchTensors store = new ScratchTensors()) {
             ModelConfig c = ckpt.config();
             Map<String, TensorData> a = LayerWeights.tensors(ckpt, 1), b = LayerWeights.tensors(ckpt, 2);
             MergedLayer m = WeightSumMerge.merge(c, a, b, 0.25, 0.75, store, DType.F32);
@@ -141,6 +139,6 @@ class ConcatMergeTest {
     }
 
     static ModelConfig config(String fixture) {
-        return ModelConfig.load(FIXTURES.resolve(fixture).resolve("config.json"));
+        return ModelConfig.load(Fixtures.DIR.resolve(fixture).resolve("config.json"));
     }
 }

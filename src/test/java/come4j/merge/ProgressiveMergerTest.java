@@ -1,5 +1,6 @@
 package come4j.merge;
 
+import come4j.Fixtures;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -21,10 +22,10 @@ import org.junit.jupiter.api.Test;
 
 class ProgressiveMergerTest {
     static ProgressiveMerger.Result compress(String fixture, Method method, int target, List<String> log) {
-        var dir = ConcatMergeTest.FIXTURES.resolve(fixture);
+        var dir = Fixtures.DIR.resolve(fixture);
         try (Checkpoint ckpt = Checkpoint.open(dir); Tokenizer tok = Tokenizer.load(ckpt.tokenizerFile());
              ScratchTensors store = new ScratchTensors()) {
-            CalibrationSet set = CalibrationSet.build(List.of(ConcatMergeTest.FIXTURES.resolve("ppl.txt")), tok, 256, 32, 10);
+            CalibrationSet set = CalibrationSet.build(List.of(Fixtures.DIR.resolve("ppl.txt")), tok, 256, 32, 10);
             List<Map<String, TensorData>> tensors = new ArrayList<>();
             for (int i = 0; i < ckpt.config().numLayers(); i++) tensors.add(LayerWeights.tensors(ckpt, i));
             try (ActivationCache cache = new ActivationCache(set.windows().size(), set.seqLen(), ckpt.config().hiddenSize())) {

@@ -1,5 +1,6 @@
 package come4j.model;
 
+import come4j.Fixtures;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -15,7 +16,7 @@ class DecodingTest {
     @ParameterizedTest
     @ValueSource(strings = {"mistral-f32", "qwen3-f32", "llama3-gqa-f32"})
     void kvCacheStepsEqualTheFullForwardPass(String name) {
-        try (Checkpoint ckpt = Checkpoint.open(ParityTest.FIXTURES.resolve(name))) {
+        try (Checkpoint ckpt = Checkpoint.open(Fixtures.DIR.resolve(name))) {
             Transformer m = Transformer.load(ckpt);
             int V = m.config().vocabSize();
             float[] full = m.forward(IDS, 1);
@@ -38,7 +39,7 @@ class DecodingTest {
     @ParameterizedTest
     @ValueSource(strings = {"qwen2-f32", "llama-mha-bf16"})
     void batchedWindowsEqualSingleWindows(String name) {
-        try (Checkpoint ckpt = Checkpoint.open(ParityTest.FIXTURES.resolve(name))) {
+        try (Checkpoint ckpt = Checkpoint.open(Fixtures.DIR.resolve(name))) {
             Transformer m = Transformer.load(ckpt);
             int T = 7;
             int[] a = Arrays.copyOfRange(IDS, 0, T), b = Arrays.copyOfRange(IDS, T, 2 * T);
@@ -53,7 +54,7 @@ class DecodingTest {
     @ParameterizedTest
     @ValueSource(strings = {"llama-mha-f32"})
     void greedyGenerationFollowsTheArgmaxOfTheFullPass(String name) {
-        try (Checkpoint ckpt = Checkpoint.open(ParityTest.FIXTURES.resolve(name))) {
+        try (Checkpoint ckpt = Checkpoint.open(Fixtures.DIR.resolve(name))) {
             Transformer m = Transformer.load(ckpt);
             int[] prompt = Arrays.copyOf(IDS, 4);
             int[] out = Generator.greedy(m, prompt, 6, t -> {});

@@ -1,5 +1,6 @@
 package come4j.model;
 
+import come4j.Fixtures;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -15,11 +16,11 @@ import org.junit.jupiter.params.provider.ValueSource;
 
 class LayerStreamTest {
     @ParameterizedTest
-    @MethodSource("come4j.model.ParityTest#fixtures")
+    @MethodSource("come4j.Fixtures#names")
     void boundariesMatchTransformersHiddenStates(String name) throws Exception {
-        var dir = ParityTest.FIXTURES.resolve(name);
-        JsonNode g = ParityTest.golden(dir), hs = g.get("hidden_states");
-        int[] ids = ParityTest.ints(g.get("input_ids"));
+        var dir = Fixtures.DIR.resolve(name);
+        JsonNode g = Fixtures.golden(name), hs = g.get("hidden_states");
+        int[] ids = Fixtures.ints(g.get("input_ids"));
         try (Checkpoint ckpt = Checkpoint.open(dir)) {
             Transformer m = Transformer.load(ckpt);
             // the golden sequence twice, streamed in batches of one: both windows must see the same states
@@ -27,7 +28,7 @@ class LayerStreamTest {
             for (int k = 0; k <= m.numLayers(); k++) {
                 if (k > 0) s.advance(LayerHooks.NONE);
                 for (int w = 0; w < 2; w++) {
-                    double diff = ParityTest.maxAbsDiff(s.boundary(w), hs.get(k), 0);
+                    double diff = Fixtures.maxAbsDiff(s.boundary(w), hs.get(k));
                     assertTrue(diff < 1e-4, name + " boundary " + k + " window " + w + ": " + diff);
                 }
             }
@@ -38,7 +39,7 @@ class LayerStreamTest {
     @ParameterizedTest
     @ValueSource(strings = {"mistral-f32", "llama-mha-f32"})
     void hooksSeeTheInputsOfOprojAndDownproj(String name) {
-        try (Checkpoint ckpt = Checkpoint.open(ParityTest.FIXTURES.resolve(name))) {
+        try (Checkpoint ckpt = Checkpoint.open(Fixtures.DIR.resolve(name))) {
             Transformer m = Transformer.load(ckpt);
             ModelConfig c = m.config();
             int T = 10, d = c.hiddenSize();

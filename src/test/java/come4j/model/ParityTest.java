@@ -4,58 +4,33 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
+import come4j.Fixtures;
 import come4j.eval.Perplexity;
 import come4j.io.Checkpoint;
 import come4j.io.TextFiles;
 import come4j.io.Tokenizer;
-import java.nio.file.Path;
-import java.util.stream.Stream;
+
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
-/** Logits, hidden states and perplexity against goldens that transformers produced (tools/make_fixtures.py). */
+/** Logits and perplexity against goldens that transformers produced (tools/make_fixtures.py). */
 class ParityTest {
-    static final Path FIXTURES = Path.of("src/test/resources/fixtures");
-
-    static Stream<String> fixtures() {
-        return Stream.of("llama-mha", "llama3-gqa", "mistral", "qwen2", "qwen3")
-                .flatMap(a -> Stream.of(a + "-f32", a + "-bf16"));
-    }
-
-    static JsonNode golden(Path dir) throws Exception {
-        return new ObjectMapper().readTree(dir.resolve("golden.json").toFile());
-    }
-
-    static int[] ints(JsonNode n) {
-        int[] out = new int[n.size()];
-        for (int i = 0; i < out.length; i++) out[i] = n.get(i).asInt();
-        return out;
-    }
-
-    static double maxAbsDiff(float[] actual, JsonNode expected, int offset) {
-        double max = 0;
-        for (int i = 0; i < expected.size(); i++) max = Math.max(max, Math.abs(actual[offset + i] - expected.get(i).asDouble()));
-        return max;
-    }
-
     @ParameterizedTest
-    @MethodSource("fixtures")
+    @MethodSource("come4j.Fixtures#names")
     void logitsMatchTransformers(String name) throws Exception {
-        Path dir = FIXTURES.resolve(name);
-        JsonNode g = golden(dir);
-        try (Checkpoint ckpt = Checkpoint.open(dir)) {
-            float[] logits = Transformer.load(ckpt).forward(ints(g.get("input_ids")), 1);
+        JsonNode g = Fixtures.golden(name);
+        try (Checkpoint ckpt = Checkpoint.open(Fixtures.DIR.resolve(name))) {
+            float[] logits = Transformer.load(ckpt).forward(Fixtures.ints(g.get("input_ids")), 1);
             assertEquals(g.get("logits_fp32").size(), logits.length);
-            double fp32 = maxAbsDiff(logits, g.get("logits_fp32"), 0);
+            double fp32 = Fixtures.maxAbsDiff(logits, g.get("logits_fp32"));
             assertTrue(fp32 < 1e-4, name + ": max |logit - fp32 golden| = " + fp32);
             // transformers running a bf16 checkpoint computes in bf16; that golden carries bf16 rounding of its own
             // (0.02-0.03 on these fixtures, measured as its distance to the fp32 run). We compute in fp32 and must be
             // no farther from it than the fp32 run of transformers is.
-            double nativeDiff = maxAbsDiff(logits, g.get("logits"), 0);
+            double nativeDiff = Fixtures.maxAbsDiff(logits, g.get("logits"));
             float[] fp32Golden = new float[logits.length];
             for (int i = 0; i < fp32Golden.length; i++) fp32Golden[i] = (float) g.get("logits_fp32").get(i).asDouble();
-            double torchOwnGap = maxAbsDiff(fp32Golden, g.get("logits"), 0);
+            double torchOwnGap = Fixtures.maxAbsDiff(fp32Golden, g.get("logits"));
             assertTrue(nativeDiff <= torchOwnGap + 1e-4,
                     name + ": max |logit - native golden| = " + nativeDiff + ", transformers' own fp32/native gap " + torchOwnGap);
             if (name.endsWith("f32")) assertTrue(nativeDiff < 1e-4);
@@ -63,12 +38,11 @@ class ParityTest {
     }
 
     @ParameterizedTest
-    @MethodSource("fixtures")
+    @MethodSource("come4j.Fixtures#names")
     void perplexityMatchesTransformers(String name) throws Exception {
-        Path dir = FIXTURES.resolve(name);
-        JsonNode g = golden(dir);
-        try (Checkpoint ckpt = Checkpoint.open(dir); Tokenizer tok = Tokenizer.load(ckpt.tokenizerFile())) {
-            int[] ids = tok.encode(TextFiles.read(FIXTURES.resolve("ppl.txt")));
+        JsonNode g = Fixtures.golden(name);
+        try (Checkpoint ckpt = Checkpoint.open(Fixtures.DIR.resolve(name)); Tokenizer tok = Tokenizer.load(ckpt.tokenizerFile())) {
+            int[] ids = tok.encode(TextFiles.read(Fixtures.PPL_TEXT));
             assertEquals(g.get("ppl_tokens").asInt(), ids.length, "token count of ppl.txt");
             var windows = Perplexity.windows(ids, g.get("ppl_seq_len").asInt());
             assertEquals(g.get("ppl_windows").asInt(), windows.size());
@@ -79,11 +53,10 @@ class ParityTest {
     }
 
     @ParameterizedTest
-    @MethodSource("fixtures")
-    void configReadAsTransformersAppliesIt(String name) throws Exception {
-        Path dir = FIXTURES.resolve(name);
-        JsonNode s = golden(dir).get("config_summary");
-        ModelConfig c = ModelConfig.load(dir.resolve("config.json"));
+    @MethodSource("come4j.Fixtures#names")
+    void configReadAsTransformersAppliesIt(String name) {
+        JsonNode s = Fixtures.golden(name).get("config_summary");
+        ModelConfig c = ModelConfig.load(Fixtures.DIR.resolve(name).resolve("config.json"));
         assertEquals(s.get("num_hidden_layers").asInt(), c.numLayers());
         assertEquals(s.get("num_key_value_heads").asInt(), c.numKvHeads());
         assertEquals(s.get("head_dim").asInt(), c.headDim());

@@ -1,0 +1,98 @@
+package come4j.cli;
+
+import come4j.Fixtures;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import come4j.io.Checkpoint;
+import come4j.merge.MergeRecord;
+import come4j.model.Transformer;
+import java.lang.foreign.MemorySegment;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * `come compress` end to end: for every fixture, the compressed checkpoint (L-1 and L-2 layers) loads in transformers
+ * with logits equal to come4j's (goldens by tools/compressed_goldens.py), and the same run gives the same bytes.
+ */
+class CompressTest {
+    static Stream<String> fixtures() {
+        return Fixtures.names();
+    }
+
+    @ParameterizedTest
+    @MethodSource("fixtures")
+    void compressedOutputMatchesTransformersAndIsDeterministic(String name, @TempDir Path tmp) throws Exception {
+        Path fixture = Fixtures.DIR.resolve(name), goldens = fixture.resolve("compressed.json");
+        assertTrue(Files.exists(goldens), "missing " + goldens + " (tools/compressed_goldens.py)");
+        int n = 0;
+        for (JsonNode g : new ObjectMapper().readTree(goldens.toFile())) {
+            Path out = tmp.resolve("out" + n++);
+            List<String> args = new ArrayList<>(List.of("compress", "--model", fixture.toString(), "--out", out.toString()));
+            g.get("args").forEach(a -> args.add(a.asText()));
+            CliTest.Run r = CliTest.run(args.toArray(String[]::new));
+            assertEquals(0, r.code(), r.err());
+            assertEquals(g.get("model_sha256").asText(),
+                    MergeRecord.sha256(MemorySegment.ofArray(Files.readAllBytes(out.resolve("model.safetensors")))), name + " " + args);
+            try (Checkpoint ckpt = Checkpoint.open(out)) {
+                assertEquals(g.get("target_layers").asInt(), ckpt.config().numLayers());
+                float[] logits = Transformer.load(ckpt).forward(Fixtures.ints(g.get("input_ids")), 1);
+                double diff = Fixtures.maxAbsDiff(logits, g.get("logits"));
+                assertTrue(diff < 1e-4, name + " " + args + ": max |logit - transformers| = " + diff);
+            }
+        }
+    }
+
+    @Test
+    void outputHasTheRecordTheReportAndTheTokenizer(@TempDir Path tmp) throws Exception {
+        Path out = tmp.resolve("o");
+        CliTest.Run r = CliTest.run("compress", "--model", CliTest.FIXTURE.toString(), "--out", out.toString(), "--target-layers", "2",
+                "--calib", CliTest.PPL.toString(), "--seq-len", "32");
+        assertEquals(0, r.code(), r.err());
+        for (String f : new String[] {"config.json", "model.safetensors", "tokenizer.json", "generation_config.json", "come-merge.json", "report.html"})
+            assertTrue(Files.exists(out.resolve(f)), f);
+        JsonNode rec = new ObjectMapper().readTree(out.resolve("come-merge.json").toFile());
+        assertEquals(1, rec.get("steps").size());
+        assertEquals(2, rec.get("tree").size());
+        try (Checkpoint in = Checkpoint.open(CliTest.FIXTURE)) {
+            assertEquals(in.tensors().size(), rec.get("input").get("tensors").size());
+        }
+        try (var files = Files.list(tmp)) {
+            assertEquals(List.of(out), files.toList(), "no temp folder left beside the output");
+        }
+    }
+
+    @Test
+    void refusesBadTargetsAndLeavesNothingBehind(@TempDir Path tmp) throws Exception {
+        Path out = tmp.resolve("o");
+        CliTest.assertBadInput(CliTest.run("compress", "--model", CliTest.FIXTURE.toString(), "--out", out.toString(), "--target-layers", "9",
+                "--calib", CliTest.PPL.toString()), "outside 1..3");
+        CliTest.assertBadInput(CliTest.run("compress", "--model", CliTest.FIXTURE.toString(), "--out", out.toString(), "--sparsity", "1.5",
+                "--calib", CliTest.PPL.toString()), "--sparsity");
+        CliTest.assertBadInput(CliTest.run("compress", "--model", CliTest.FIXTURE.toString(), "--out", out.toString(), "--target-layers", "2",
+                "--calib", tmp.resolve("missing.txt").toString()), "missing.txt");
+        assertFalse(Files.exists(out));
+        try (var files = Files.list(tmp)) {
+            assertEquals(0, files.count(), "no temp folder left after a failed run");
+        }
+    }
+
+    @Test
+    void refusesToWriteInsideTheInput(@TempDir Path tmp) throws Exception {
+        Path model = CliTest.copyFixture(tmp);
+        CliTest.Run r = CliTest.run("compress", "--model", model.toString(), "--out", model.resolve("small").toString(),
+                "--target-layers", "2", "--calib", CliTest.PPL.toString(), "--seq-len", "32");
+        assertEquals(2, r.code(), r.err());
+        assertFalse(Files.exists(model.resolve("small")));
+    }
+}
