@@ -22,11 +22,12 @@ public final class ActivationCache implements AutoCloseable {
     private final Path dir;
     private final Arena arena = Arena.ofShared();
     private final Map<Integer, MemorySegment> boundaries = new HashMap<>();
-    private final int windows, windowFloats;
+    private final int windows, windowFloats, hidden;
 
     public ActivationCache(int windows, int tokensPerWindow, int hidden) {
         this.windows = windows;
         this.windowFloats = tokensPerWindow * hidden;
+        this.hidden = hidden;
         try {
             dir = Files.createTempDirectory("come4j-activations");
         } catch (IOException e) {
@@ -52,7 +53,13 @@ public final class ActivationCache implements AutoCloseable {
 
     /** Reads window w's hidden states at boundary k into dst[off..]. */
     public void get(int k, int w, float[] dst, int off) {
-        MemorySegment.copy(boundary(k), ValueLayout.JAVA_FLOAT, (long) w * windowFloats * 4, dst, off, windowFloats);
+        getRows(k, w, 0, windowFloats / hidden, dst, off);
+    }
+
+    /** Reads tokens [t0, t0 + rows) of window w at boundary k into dst[off..]. */
+    public void getRows(int k, int w, int t0, int rows, float[] dst, int off) {
+        long at = ((long) w * windowFloats + (long) t0 * hidden) * 4;
+        MemorySegment.copy(boundary(k), ValueLayout.JAVA_FLOAT, at, dst, off, rows * hidden);
     }
 
     @Override

@@ -83,13 +83,14 @@ public final class CalibrationPass {
     public double[] sbi(Transformer m, boolean lastTokenOnly) {
         int L = m.numLayers(), d = m.config().hiddenSize();
         double[] sbi = new double[L - 1];
-        float[] x = new float[T * d], y = new float[T * d];
+        int t0 = lastTokenOnly ? T - 1 : 0, rows = T - t0;
+        float[] x = new float[rows * d], y = new float[rows * d];
         for (int w = 0; w < windows.size(); w++)
             for (int i = 0; i + 1 < L; i++) {
-                cache.get(i, w, x, 0);
-                cache.get(i + 2, w, y, 0);
-                float[] out = i + 2 == L ? m.finalNorm(y, 0, T) : y;
-                sbi[i] += Similarity.angularDistance(x, out, lastTokenOnly ? T - 1 : 0, T, d);
+                cache.getRows(i, w, t0, rows, x, 0);
+                cache.getRows(i + 2, w, t0, rows, y, 0);
+                float[] out = i + 2 == L ? m.finalNorm(y, 0, rows) : y;
+                sbi[i] += Similarity.angularDistance(x, out, rows, d);
             }
         return sbi;
     }

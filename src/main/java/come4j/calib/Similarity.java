@@ -25,10 +25,10 @@ public final class Similarity {
         return s;
     }
 
-    /** Angular distance arccos(cos)/π summed over rows [t0, T) (the last row only for CoMe's SBI). */
-    public static double angularDistance(float[] a, float[] b, int t0, int T, int d) {
+    /** Angular distance arccos(cos)/π summed over T rows. */
+    public static double angularDistance(float[] a, float[] b, int T, int d) {
         double s = 0;
-        for (int t = t0; t < T; t++) s += Math.acos(clampedCosine(a, t * d, b, t * d, d)) / Math.PI;
+        for (int t = 0; t < T; t++) s += Math.acos(clampedCosine(a, t * d, b, t * d, d)) / Math.PI;
         return s;
     }
 }
