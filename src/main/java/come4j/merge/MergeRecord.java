@@ -50,6 +50,9 @@ public final class MergeRecord {
             o.put("fallback", s.fallback());
             MergedLayer m = s.merged();
             if (m.headsA() != null) {
+                ObjectNode counts = o.putObject("kept");
+                counts.putArray("heads").add(m.headsA().length).add(m.headsB().length);
+                counts.putArray("channels").add(m.channelsA().length).add(m.channelsB().length);
                 ObjectNode heads = o.putObject("heads"), ch = o.putObject("channels");
                 ints(heads.putArray("a"), m.headsA());
                 ints(heads.putArray("b"), m.headsB());
