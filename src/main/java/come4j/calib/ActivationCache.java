@@ -1,15 +1,13 @@
 package come4j.calib;
 
+import come4j.io.TempFolder;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.channels.FileChannel;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
-import java.util.Comparator;
 import java.util.HashMap;
 import java.util.Map;
 
@@ -19,7 +17,7 @@ import java.util.Map;
  * page cache, not the heap.
  */
 public final class ActivationCache implements AutoCloseable {
-    private final Path dir;
+    private final TempFolder dir = new TempFolder("come4j-activations");
     private final Arena arena = Arena.ofShared();
     private final Map<Integer, MemorySegment> boundaries = new HashMap<>();
     private final int windows, windowFloats, hidden;
@@ -28,16 +26,11 @@ public final class ActivationCache implements AutoCloseable {
         this.windows = windows;
         this.windowFloats = tokensPerWindow * hidden;
         this.hidden = hidden;
-        try {
-            dir = Files.createTempDirectory("come4j-activations");
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
     }
 
     private synchronized MemorySegment boundary(int k) {
         return boundaries.computeIfAbsent(k, key -> {
-            try (FileChannel ch = FileChannel.open(dir.resolve("b" + key), StandardOpenOption.CREATE, StandardOpenOption.READ,
+            try (FileChannel ch = FileChannel.open(dir.path().resolve("b" + key), StandardOpenOption.CREATE, StandardOpenOption.READ,
                     StandardOpenOption.WRITE)) {
                 return ch.map(FileChannel.MapMode.READ_WRITE, 0, (long) windows * windowFloats * 4, arena);
             } catch (IOException e) {
@@ -65,10 +58,6 @@ public final class ActivationCache implements AutoCloseable {
     @Override
     public void close() {
         arena.close();
-        try (var paths = Files.walk(dir)) {
-            for (Path p : paths.sorted(Comparator.reverseOrder()).toList()) Files.deleteIfExists(p);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+        dir.close();
     }
 }

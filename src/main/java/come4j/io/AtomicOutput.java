@@ -4,15 +4,12 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
-import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.concurrent.ThreadLocalRandom;
-import java.util.stream.Stream;
 
 /**
  * An output folder that appears complete or not at all: it is built in a hidden sibling folder and renamed into place
@@ -98,7 +95,7 @@ public final class AtomicOutput implements AutoCloseable {
                 }
                 throw e;
             }
-            deleteTree(old);
+            TempFolder.deleteTree(old);
         }
         committed = true;
     }
@@ -106,7 +103,7 @@ public final class AtomicOutput implements AutoCloseable {
     /** Deletes the folder being built unless it was committed. */
     @Override
     public void close() throws IOException {
-        if (!committed) deleteTree(temp);
+        if (!committed) TempFolder.deleteTree(temp);
     }
 
     private static void checkTarget(Path target, boolean overwrite) {
@@ -141,10 +138,4 @@ public final class AtomicOutput implements AutoCloseable {
         return parent == null ? abs : realPath(parent).resolve(abs.getFileName());
     }
 
-    private static void deleteTree(Path dir) throws IOException {
-        if (!Files.exists(dir, LinkOption.NOFOLLOW_LINKS)) return;
-        try (Stream<Path> paths = Files.walk(dir)) {
-            for (Path p : paths.sorted(Comparator.reverseOrder()).toList()) Files.delete(p);
-        }
-    }
 }

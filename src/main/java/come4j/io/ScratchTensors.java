@@ -5,10 +5,8 @@ import java.io.UncheckedIOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.channels.FileChannel;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
-import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -22,23 +20,15 @@ public final class ScratchTensors implements AutoCloseable {
     /** A tensor to store: fp32 values of the given shape. */
     public record Values(String name, long[] shape, float[] data) {}
 
-    private final Path dir;
+    private final TempFolder dir = new TempFolder("come4j-scratch");
     private final Arena arena = Arena.ofShared();
     private int files;
-
-    public ScratchTensors() {
-        try {
-            dir = Files.createTempDirectory("come4j-scratch");
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-    }
 
     /** Stores the tensors (converted to dtype) in one new file and returns read-only views of them by name. */
     public synchronized Map<String, TensorData> store(List<Values> tensors, DType dtype) {
         long bytes = 0;
         for (Values v : tensors) bytes += (long) v.data().length * dtype.bytes;
-        Path file = dir.resolve("t" + files++ + ".bin");
+        Path file = dir.path().resolve("t" + files++ + ".bin");
         try (FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
             MemorySegment seg = ch.map(FileChannel.MapMode.READ_WRITE, 0, Math.max(1, bytes), arena);
             Map<String, TensorData> out = new LinkedHashMap<>();
@@ -59,10 +49,6 @@ public final class ScratchTensors implements AutoCloseable {
     @Override
     public void close() {
         arena.close();
-        try (var paths = Files.walk(dir)) {
-            for (Path p : paths.sorted(Comparator.reverseOrder()).toList()) Files.deleteIfExists(p);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+        dir.close();
     }
 }
