@@ -37,8 +37,8 @@ import picocli.CommandLine.Option;
         description = {"Merge layers with CoMe and write a checkpoint with fewer layers.", "",
                 "Calibration windows stream through the model layer by layer; at each step the adjacent pair with the smallest SBI is merged by concatenating the most sensitive kv head groups and FFN channels of both layers in proportion to their BI (CoMe), or with the ratio that minimises calibration NLL (CoMe-P), until the target layer count. The output folder gets the checkpoint in the input's dtype, come-merge.json and report.html; it is written atomically and the input is never modified."})
 final class CompressCommand implements Runnable {
-    @Option(names = "--model", required = true, paramLabel = "DIR", description = "Hugging Face checkpoint folder.")
-    Path model;
+    @Mixin
+    ModelOption model;
 
     @Option(names = "--out", required = true, paramLabel = "DIR", description = "Output folder (must not exist unless --overwrite).")
     Path out;
@@ -98,8 +98,8 @@ final class CompressCommand implements Runnable {
         };
         if (batch < 1 || samples < 1 || granularity < 1) throw new BadInputException(null, "--batch, --calib-samples and --granularity must be >= 1");
         long start = System.nanoTime();
-        try (Checkpoint ckpt = Checkpoint.open(model); Tokenizer tok = Tokenizer.load(ckpt.tokenizerFile());
-             AtomicOutput output = AtomicOutput.create(out, model, overwrite)) { // refuses a bad --out before any work
+        try (Checkpoint ckpt = Checkpoint.open(model.dir); Tokenizer tok = Tokenizer.load(ckpt.tokenizerFile());
+             AtomicOutput output = AtomicOutput.create(out, model.dir, overwrite)) { // refuses a bad --out before any work
             var c = ckpt.config();
             int L0 = c.numLayers();
             int targetLayers = target.layers != null ? target.layers : L0 - ParameterCount.of(c).layersToRemove(target.sparsity);

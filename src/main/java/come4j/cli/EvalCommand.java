@@ -18,8 +18,8 @@ import picocli.CommandLine.Option;
         description = {"Measure perplexity on a text (pruning-paper protocol).", "",
                 "Documents are joined by a blank line and tokenized once (BOS as the tokenizer adds it), cut into non-overlapping windows of --seq-len tokens with the tail dropped; each window is scored on its own and PPL = exp(mean window loss)."})
 final class EvalCommand implements Runnable {
-    @Option(names = "--model", required = true, paramLabel = "DIR", description = "Hugging Face checkpoint folder.")
-    Path model;
+    @Mixin
+    ModelOption model;
 
     @Option(names = "--ppl", required = true, paramLabel = "FILE",
             description = "Text to score: plain text, or .jsonl with a \"text\" field per line.")
@@ -39,7 +39,7 @@ final class EvalCommand implements Runnable {
 
     @Override
     public void run() {
-        try (Checkpoint ckpt = Checkpoint.open(model); Tokenizer tok = Tokenizer.load(ckpt.tokenizerFile())) {
+        try (Checkpoint ckpt = Checkpoint.open(model.dir); Tokenizer tok = Tokenizer.load(ckpt.tokenizerFile())) {
             Perplexity.Result r = evaluate(ckpt, tok, text, seqLen, batch);
             if (json) {
                 ObjectNode o = new ObjectMapper().createObjectNode();

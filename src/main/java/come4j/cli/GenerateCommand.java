@@ -4,7 +4,6 @@ import come4j.io.Checkpoint;
 import come4j.io.Tokenizer;
 import come4j.model.Generator;
 import come4j.model.Transformer;
-import java.nio.file.Path;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -13,8 +12,8 @@ import picocli.CommandLine.Option;
         description = {"Continue a prompt by greedy decoding.", "",
                 "Greedy decoding with a KV cache; stops at --max-new-tokens or at the end-of-sequence token."})
 final class GenerateCommand implements Runnable {
-    @Option(names = "--model", required = true, paramLabel = "DIR", description = "Hugging Face checkpoint folder.")
-    Path model;
+    @Mixin
+    ModelOption model;
 
     @Option(names = "--prompt", required = true, paramLabel = "TEXT", description = "Prompt text.")
     String prompt;
@@ -27,7 +26,7 @@ final class GenerateCommand implements Runnable {
 
     @Override
     public void run() {
-        try (Checkpoint ckpt = Checkpoint.open(model); Tokenizer tok = Tokenizer.load(ckpt.tokenizerFile())) {
+        try (Checkpoint ckpt = Checkpoint.open(model.dir); Tokenizer tok = Tokenizer.load(ckpt.tokenizerFile())) {
             int[] ids = tok.encode(prompt);
             int[] out = Generator.greedy(Transformer.load(ckpt), ids, maxNew, t -> {});
             // decoded together with the prompt: decoders drop a leading space of a sequence's first token

@@ -4,7 +4,6 @@ import come4j.io.Checkpoint;
 import come4j.model.ModelConfig;
 import come4j.model.ParameterCount;
 import java.io.PrintStream;
-import java.nio.file.Path;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -13,15 +12,15 @@ import picocli.CommandLine.Option;
         description = {"Show a checkpoint's architecture, sizes and sparsity table.", "",
                 "Architecture, dimensions, heads / kv heads, parameters per layer and in total, dtype, and how many layers 10/20/30%% parameter sparsity removes (k = round(s * P_total / P_layer))."})
 final class InspectCommand implements Runnable {
-    @Option(names = "--model", required = true, paramLabel = "DIR", description = "Hugging Face checkpoint folder.")
-    Path model;
+    @Mixin
+    ModelOption model;
 
     @Mixin
     CommonOptions common;
 
     @Override
     public void run() {
-        try (Checkpoint ckpt = Checkpoint.open(model)) {
+        try (Checkpoint ckpt = Checkpoint.open(model.dir)) {
             print(ckpt, System.out);
         }
     }

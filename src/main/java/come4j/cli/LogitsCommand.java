@@ -5,7 +5,6 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import come4j.io.BadInputException;
 import come4j.io.Checkpoint;
 import come4j.model.Transformer;
-import java.nio.file.Path;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -14,8 +13,8 @@ import picocli.CommandLine.Option;
         description = {"Print the logits of a token sequence as JSON (for parity checks).", "",
                 "One JSON object: {\"ids\", \"vocab\", \"logits\"} with the logits row-major [tokens x vocab], computed in fp32."})
 final class LogitsCommand implements Runnable {
-    @Option(names = "--model", required = true, paramLabel = "DIR", description = "Hugging Face checkpoint folder.")
-    Path model;
+    @Mixin
+    ModelOption model;
 
     @Option(names = "--ids", required = true, split = ",", paramLabel = "ID", description = "Token ids, comma-separated.")
     int[] ids;
@@ -25,7 +24,7 @@ final class LogitsCommand implements Runnable {
 
     @Override
     public void run() {
-        try (Checkpoint ckpt = Checkpoint.open(model)) {
+        try (Checkpoint ckpt = Checkpoint.open(model.dir)) {
             int V = ckpt.config().vocabSize();
             for (int id : ids) if (id < 0 || id >= V) throw new BadInputException(null, "token id " + id + " outside the vocabulary of " + V);
             float[] logits = Transformer.load(ckpt).forward(ids, 1);
