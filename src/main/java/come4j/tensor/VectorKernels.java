@@ -1,7 +1,6 @@
 package come4j.tensor;
 
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -170,7 +169,7 @@ final class VectorKernels implements Kernels {
         int i = 0;
         for (int bound = S.loopBound(n); i < bound; i += L)
             acc = FloatVector.fromArray(S, x, xo + i).fma(FloatVector.fromArray(S, y, yo + i), acc);
-        float sum = acc.reduceLanes(VectorOperators.ADD);
+        float sum = VectorOps.sum(acc);
         for (; i < n; i++) sum += x[xo + i] * y[yo + i];
         return sum;
     }

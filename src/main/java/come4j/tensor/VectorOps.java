@@ -1,6 +1,7 @@
 package come4j.tensor;
 
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -10,6 +11,37 @@ public final class VectorOps {
     private static final int L = S.length();
 
     private VectorOps() {}
+
+    // Determinism: the Vector API may compute lanewise EXP and float reduceLanes(ADD) differently when JIT-compiled
+    // (SVML, unordered reduction) and when interpreted, so results would depend on when the JIT kicked in. The two
+    // helpers below use only exactly rounded operations (add, mul, fma, integer bit work), identical in every mode.
+
+    private static final float LOG2E = 1.44269504088896341f, LN2_HI = 0.693359375f, LN2_LO = -2.12194440e-4f;
+    private static final float ROUND = 12582912f; // 1.5 * 2^23: adding and subtracting it rounds to an integer
+
+    /** e^x per lane (Cephes expf polynomial, within 2 ulp); inputs clamped to the finite range of fp32. */
+    static FloatVector exp(FloatVector x) {
+        x = x.max(-87.3f).min(88.3f); // keeps 2^k a normal number
+        FloatVector k = x.fma(LOG2E, ROUND).sub(ROUND);
+        FloatVector r = k.fma(FloatVector.broadcast(S, -LN2_HI), x);
+        r = k.fma(FloatVector.broadcast(S, -LN2_LO), r);
+        FloatVector p = r.fma(1.9875691500e-4f, 1.3981999507e-3f);
+        p = p.fma(r, FloatVector.broadcast(S, 8.3334519073e-3f));
+        p = p.fma(r, FloatVector.broadcast(S, 4.1665795894e-2f));
+        p = p.fma(r, FloatVector.broadcast(S, 1.6666665459e-1f));
+        p = p.fma(r, FloatVector.broadcast(S, 5.0000001201e-1f));
+        FloatVector y = p.mul(r).fma(r, r).add(1f);
+        FloatVector scale = ((IntVector) k.convert(VectorOperators.F2I, 0)).add(127).lanewise(VectorOperators.LSHL, 23)
+                .reinterpretAsFloats();
+        return y.mul(scale);
+    }
+
+    /** The lanes' sum, added in lane order. */
+    static float sum(FloatVector v) {
+        float s = 0;
+        for (int i = 0; i < L; i++) s += v.lane(i);
+        return s;
+    }
 
     /** out[r] = x[r] / sqrt(mean(x[r]^2) + eps) * w, for rows of length n starting at off + r * stride. */
     public static void rmsNorm(float[] x, int off, int rows, int n, int stride, float[] w, double eps, float[] out) {
@@ -49,7 +81,7 @@ public final class VectorOps {
         int i = off, end = off + n;
         for (int bound = off + S.loopBound(n); i < bound; i += L) {
             FloatVector g = FloatVector.fromArray(S, gate, i);
-            FloatVector sig = g.neg().lanewise(VectorOperators.EXP).add(1f);
+            FloatVector sig = exp(g.neg()).add(1f);
             g.div(sig).mul(FloatVector.fromArray(S, up, i)).intoArray(gate, i);
         }
         for (; i < end; i++) gate[i] = (float) (gate[i] / (1.0 + Math.exp(-gate[i]))) * up[i];
@@ -70,11 +102,11 @@ public final class VectorOps {
         FloatVector m = FloatVector.broadcast(S, max), acc = FloatVector.zero(S);
         int i = 0;
         for (int bound = S.loopBound(n); i < bound; i += L) {
-            FloatVector e = FloatVector.fromArray(S, x, off + i).sub(m).lanewise(VectorOperators.EXP);
+            FloatVector e = exp(FloatVector.fromArray(S, x, off + i).sub(m));
             e.intoArray(x, off + i);
             acc = acc.add(e);
         }
-        float sum = acc.reduceLanes(VectorOperators.ADD);
+        float sum = sum(acc);
         for (; i < n; i++) {
             x[off + i] = (float) Math.exp(x[off + i] - max);
             sum += x[off + i];
@@ -88,8 +120,8 @@ public final class VectorOps {
         FloatVector m = FloatVector.broadcast(S, max), acc = FloatVector.zero(S);
         int i = 0;
         for (int bound = S.loopBound(n); i < bound; i += L)
-            acc = acc.add(FloatVector.fromArray(S, x, off + i).sub(m).lanewise(VectorOperators.EXP));
-        double sum = acc.reduceLanes(VectorOperators.ADD);
+            acc = acc.add(exp(FloatVector.fromArray(S, x, off + i).sub(m)));
+        double sum = sum(acc);
         for (; i < n; i++) sum += Math.exp(x[off + i] - max);
         return max + Math.log(sum);
     }
