@@ -18,8 +18,8 @@ import come4j.merge.ProgressiveMerger.Method;
 import come4j.model.LayerWeights;
 import come4j.model.ParameterCount;
 import come4j.model.Transformer;
-//REPORT import come4j.report.MergeReport;
-//REPORT import come4j.report.MergeSummary;
+import come4j.report.MergeReport;
+import come4j.report.MergeSummary;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -128,9 +128,9 @@ final class CompressCommand implements Runnable {
                 CompressedCheckpoint.write(ckpt, result.config(), result.tree(), result.layers(), output);
                 Files.writeString(output.dir().resolve("come-merge.json"),
                         new ObjectMapper().writerWithDefaultPrettyPrinter().writeValueAsString(record) + "\n");
-                //REPORT MergeReport.writeHtml(record, output.dir().resolve("report.html"));
+                MergeReport.writeHtml(record, output.dir().resolve("report.html"));
                 output.commit();
-                //REPORT MergeSummary.print(record, System.out);
+                MergeSummary.print(record, System.out);
                 System.out.printf("wrote %s (%d layers) in %.1f s%n", out, result.config().numLayers(), (System.nanoTime() - start) / 1e9);
             }
         } catch (IOException e) {

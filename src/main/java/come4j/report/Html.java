@@ -1,0 +1,28 @@
+package come4j.report;
+
+import java.util.Locale;
+
+/** Escaping and number formatting shared by the report writers. */
+final class Html {
+    private Html() {}
+
+    static String escape(String s) {
+        StringBuilder b = new StringBuilder(s.length());
+        for (char c : s.toCharArray())
+            switch (c) {
+                case '<' -> b.append("&lt;");
+                case '>' -> b.append("&gt;");
+                case '&' -> b.append("&amp;");
+                case '"' -> b.append("&quot;");
+                case '\'' -> b.append("&#39;");
+                default -> b.append(c);
+            }
+        return b.toString();
+    }
+
+    /** Four significant digits, plain notation where readable. */
+    static String num(double v) {
+        if (v == 0 || Math.abs(v) >= 1e-3 && Math.abs(v) < 1e6) return String.format(Locale.ROOT, "%.4g", v).replaceAll("(\\.\\d*?)0+$", "$1").replaceAll("\\.$", "");
+        return String.format(Locale.ROOT, "%.3e", v);
+    }
+}
