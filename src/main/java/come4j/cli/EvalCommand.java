@@ -2,28 +2,51 @@ package come4j.cli;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import come4j.eval.Item;
+import come4j.eval.LogLikelihood;
 import come4j.eval.Perplexity;
+import come4j.eval.Task;
+import come4j.eval.TaskResult;
+import come4j.report.TaskReport;
 import come4j.io.BadInputException;
 import come4j.io.Checkpoint;
 import come4j.io.TextFiles;
 import come4j.io.Tokenizer;
 import come4j.model.Transformer;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 @Command(name = "eval", mixinStandardHelpOptions = true,
-        description = {"Measure perplexity on a text (pruning-paper protocol).", "",
+        description = {"Measure perplexity (pruning-paper protocol) and zero-shot task accuracy (lm-eval conventions).", "",
                 "Documents are joined by a blank line and tokenized once (BOS as the tokenizer adds it), cut into non-overlapping windows of --seq-len tokens with the tail dropped; each window is scored on its own and PPL = exp(mean window loss)."})
 final class EvalCommand implements Runnable {
     @Mixin
     ModelOption model;
 
-    @Option(names = "--ppl", required = true, paramLabel = "FILE",
+    @Option(names = "--ppl", paramLabel = "FILE",
             description = "Text to score: plain text, or .jsonl with a \"text\" field per line.")
     Path text;
+
+    @Option(names = "--tasks", split = ",", paramLabel = "TASK",
+            description = "Zero-shot tasks with lm-eval's prompts: arc_easy, arc_challenge, hellaswag, piqa, boolq, winogrande, openbookqa, mmlu, mmlu_5shot.")
+    List<String> tasks = new ArrayList<>();
+
+    @Option(names = "--data-dir", paramLabel = "DIR",
+            description = "Task data: DIR/<task>/<split>.jsonl in the Hugging Face record format (mmlu_5shot reads DIR/mmlu/dev.jsonl too).")
+    Path dataDir;
+
+    @Option(names = "--limit", paramLabel = "N", description = "Score only the first N items of each task.")
+    Integer limit;
+
+    @Option(names = "--log-samples", description = "With --json: per item, every request's log-likelihood and greedy flag.")
+    boolean logSamples;
+
+    @Option(names = "--lm-eval-bos", description = "Encode requests with the tokenizer's special tokens (lm-eval >= 0.4.10) instead of without (classic lm-eval, the default).")
+    boolean bos;
 
     @Option(names = "--seq-len", paramLabel = "N", description = "Window length (default 2048, capped by max_position_embeddings).")
     Integer seqLen;
@@ -39,17 +62,31 @@ final class EvalCommand implements Runnable {
 
     @Override
     public void run() {
+        if (text == null && tasks.isEmpty()) throw new BadInputException(null, "nothing to evaluate: give --ppl FILE and/or --tasks LIST");
+        if (!tasks.isEmpty() && dataDir == null) throw new BadInputException(null, "--tasks needs --data-dir (task data are local files)");
         try (Checkpoint ckpt = Checkpoint.open(model.dir); Tokenizer tok = Tokenizer.load(ckpt.tokenizerFile())) {
-            Perplexity.Result r = evaluate(ckpt, tok, text, seqLen, batch);
-            if (json) {
-                ObjectNode o = new ObjectMapper().createObjectNode();
+            ObjectNode o = new ObjectMapper().createObjectNode();
+            if (text != null) {
+                Perplexity.Result r = evaluate(ckpt, tok, text, seqLen, batch);
                 o.put("ppl", r.ppl()).put("tokens", r.tokens()).put("windows", r.windows())
                         .put("seconds", r.seconds()).put("tokens_per_second", r.tokensPerSecond());
-                System.out.println(o);
-            } else {
-                System.out.printf("perplexity %.4f  (%d windows x %d tokens = %d tokens, %.1f s, %.0f tokens/s)%n", r.ppl(),
-                        r.windows(), r.tokens() / r.windows(), r.tokens(), r.seconds(), r.tokensPerSecond());
+                if (!json)
+                    System.out.printf("perplexity %.4f  (%d windows x %d tokens = %d tokens, %.1f s, %.0f tokens/s)%n", r.ppl(),
+                            r.windows(), r.tokens() / r.windows(), r.tokens(), r.seconds(), r.tokensPerSecond());
             }
+            if (!tasks.isEmpty()) {
+                List<TaskResult> results = new ArrayList<>();
+                LogLikelihood ll = new LogLikelihood(Transformer.load(ckpt), tok, bos);
+                for (String key : tasks) {
+                    Task t = Task.parse(key);
+                    List<Item> items = t.items(dataDir);
+                    if (limit != null) items = items.subList(0, Math.min(limit, items.size()));
+                    results.add(TaskResult.run(t, items, ll));
+                }
+                if (json) o.set("tasks", TaskReport.json(results, logSamples));
+                else TaskReport.table(results, System.out);
+            }
+            if (json) System.out.println(o);
         }
     }
 

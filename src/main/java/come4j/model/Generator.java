@@ -14,23 +14,15 @@ public final class Generator {
         int n = 0;
         int[] input = prompt;
         while (n < maxNew) {
-            int T = input.length, pos = cache.length();
-            float[] h = model.embed(input);
-            for (int i = 0; i < model.numLayers(); i++) model.layer(i, h, 1, T, pos, cache, LayerHooks.NONE);
-            cache.advance(T);
+            int T = input.length;
+            float[] h = model.extend(input, cache);
             float[] logits = model.logits(model.finalNorm(h, T - 1, 1), 1);
-            int next = argmax(logits);
+            int next = come4j.tensor.VectorOps.argmax(logits, 0, logits.length);
             out[n++] = next;
             onToken.accept(next);
             if (next == c.eosTokenId()) break;
             input = new int[] {next};
         }
         return java.util.Arrays.copyOf(out, n);
-    }
-
-    static int argmax(float[] x) {
-        int best = 0;
-        for (int i = 1; i < x.length; i++) if (x[i] > x[best]) best = i;
-        return best;
     }
 }

@@ -17,7 +17,14 @@ public final class KVCache {
         return length;
     }
 
-    void advance(int tokens) {
+    public void advance(int tokens) {
+        if (length + tokens > capacity) throw new IllegalStateException("KV cache capacity " + capacity + " exceeded");
         length += tokens;
+    }
+
+    /** Forgets every position from {@code length} on (a shared prefix is kept, the rest is overwritten next). */
+    public void rewind(int length) {
+        if (length < 0 || length > this.length) throw new IllegalArgumentException("cannot rewind to " + length);
+        this.length = length;
     }
 }

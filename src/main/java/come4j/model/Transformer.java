@@ -90,6 +90,15 @@ public final class Transformer {
         return out;
     }
 
+    /** Appends tokens to a cached sequence (positions from cache.length()); returns their hidden states [T x d]. */
+    public float[] extend(int[] ids, KVCache cache) {
+        int pos = cache.length();
+        float[] h = embed(ids);
+        for (int i = 0; i < layers.size(); i++) layer(i, h, 1, ids.length, pos, cache, LayerHooks.NONE);
+        cache.advance(ids.length);
+        return h;
+    }
+
     /** Full forward pass of a batch of sequences of T tokens (ids concatenated): logits [batch * T x vocab]. */
     public float[] forward(int[] ids, int batch) {
         int T = ids.length / batch;

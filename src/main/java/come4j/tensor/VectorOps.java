@@ -126,6 +126,13 @@ public final class VectorOps {
         return max + Math.log(sum);
     }
 
+    /** Index of the first maximum of x[off .. off+n), relative to off. */
+    public static int argmax(float[] x, int off, int n) {
+        int best = 0;
+        for (int i = 1; i < n; i++) if (x[off + i] > x[off + best]) best = i;
+        return best;
+    }
+
     public static void scale(float[] x, int off, int n, float s) {
         FloatVector v = FloatVector.broadcast(S, s);
         int i = 0;
