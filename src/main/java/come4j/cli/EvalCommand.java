@@ -60,17 +60,39 @@ final class EvalCommand implements Runnable {
     @Mixin
     CommonOptions common;
 
+    @Option(names = "--compare", paramLabel = "DIR",
+            description = "A second checkpoint (e.g. the compressed one): both are evaluated and shown side by side with retained %.")
+    Path compare;
+
     @Override
     public void run() {
         if (text == null && tasks.isEmpty()) throw new BadInputException(null, "nothing to evaluate: give --ppl FILE and/or --tasks LIST");
         if (!tasks.isEmpty() && dataDir == null) throw new BadInputException(null, "--tasks needs --data-dir (task data are local files)");
-        try (Checkpoint ckpt = Checkpoint.open(model.dir); Tokenizer tok = Tokenizer.load(ckpt.tokenizerFile())) {
+        ObjectNode a = evaluateModel(model.dir, compare == null && !json);
+        if (compare == null) {
+            if (json) System.out.println(a);
+            return;
+        }
+        ObjectNode b = evaluateModel(compare, false);
+        if (json) {
+            ObjectNode both = new ObjectMapper().createObjectNode();
+            both.set("model", a);
+            both.set("compare", b);
+            System.out.println(both);
+        } else {
+            TaskReport.compare(model.dir.toString(), a, compare.toString(), b, System.out);
+        }
+    }
+
+    /** Perplexity and tasks of one checkpoint as JSON; printed as they finish when {@code print}. */
+    private ObjectNode evaluateModel(Path dir, boolean print) {
+        try (Checkpoint ckpt = Checkpoint.open(dir); Tokenizer tok = Tokenizer.load(ckpt.tokenizerFile())) {
             ObjectNode o = new ObjectMapper().createObjectNode();
             if (text != null) {
                 Perplexity.Result r = evaluate(ckpt, tok, text, seqLen, batch);
                 o.put("ppl", r.ppl()).put("tokens", r.tokens()).put("windows", r.windows())
                         .put("seconds", r.seconds()).put("tokens_per_second", r.tokensPerSecond());
-                if (!json)
+                if (print)
                     System.out.printf("perplexity %.4f  (%d windows x %d tokens = %d tokens, %.1f s, %.0f tokens/s)%n", r.ppl(),
                             r.windows(), r.tokens() / r.windows(), r.tokens(), r.seconds(), r.tokensPerSecond());
             }
@@ -83,10 +105,10 @@ final class EvalCommand implements Runnable {
                     if (limit != null) items = items.subList(0, Math.min(limit, items.size()));
                     results.add(TaskResult.run(t, items, ll));
                 }
-                if (json) o.set("tasks", TaskReport.json(results, logSamples));
-                else TaskReport.table(results, System.out);
+                o.set("tasks", TaskReport.json(results, logSamples));
+                if (print) TaskReport.table(results, System.out);
             }
-            if (json) System.out.println(o);
+            return o;
         }
     }
 

@@ -25,6 +25,34 @@ public final class TaskReport {
         return String.format(Locale.ROOT, "%6.2f ± %5.2f", 100 * m.value(), 100 * m.stderr());
     }
 
+    /** Two models side by side: perplexity (and its ratio) and every task metric with retained % = 100 * B / A. */
+    public static void compare(String nameA, ObjectNode a, String nameB, ObjectNode b, PrintStream out) {
+        out.printf("A = %s%nB = %s%n%-26s %12s %12s %10s%n", nameA, nameB, "metric", "A", "B", "B / A");
+        if (a.has("ppl"))
+            out.printf(Locale.ROOT, "%-26s %12.3f %12.3f %9.3fx%n", "perplexity", a.get("ppl").asDouble(), b.get("ppl").asDouble(),
+                    b.get("ppl").asDouble() / a.get("ppl").asDouble());
+        double sumA = 0, sumB = 0;
+        int n = 0;
+        for (var e : a.path("tasks").properties()) {
+            for (String metric : new String[] {"acc", "acc_norm"}) {
+                if (!e.getValue().has(metric)) continue;
+                double x = e.getValue().get(metric).asDouble(), y = b.path("tasks").path(e.getKey()).path(metric).asDouble();
+                out.printf(Locale.ROOT, "%-26s %11.2f%% %11.2f%% %10s%n", e.getKey() + " " + metric, 100 * x, 100 * y, retained(x, y));
+                if (metric.equals("acc")) {
+                    sumA += x;
+                    sumB += y;
+                    n++;
+                }
+            }
+        }
+        if (n > 0)
+            out.printf(Locale.ROOT, "%-26s %11.2f%% %11.2f%% %10s%n", "average acc", 100 * sumA / n, 100 * sumB / n, retained(sumA, sumB));
+    }
+
+    private static String retained(double a, double b) {
+        return a == 0 ? "-" : String.format(Locale.ROOT, "%.1f%%", 100 * b / a);
+    }
+
     public static ObjectNode json(List<TaskResult> results, boolean samples) {
         ObjectNode all = new ObjectMapper().createObjectNode();
         for (TaskResult r : results) {
