@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import come4j.eval.Item;
 import come4j.eval.LogLikelihood;
 import come4j.eval.Perplexity;
+import come4j.eval.RollingPerplexity;
 import come4j.eval.Task;
 import come4j.eval.TaskResult;
 import come4j.report.TaskReport;
@@ -48,8 +49,12 @@ final class EvalCommand implements Runnable {
     @Option(names = "--lm-eval-bos", description = "Encode requests with the tokenizer's special tokens (lm-eval >= 0.4.10) instead of without (classic lm-eval, the default).")
     boolean bos;
 
-    @Option(names = "--seq-len", paramLabel = "N", description = "Window length (default 2048, capped by max_position_embeddings).")
+    @Option(names = "--seq-len", paramLabel = "N", description = "Window length (paper mode: default 2048, capped by max_position_embeddings; rolling mode: default max_position_embeddings).")
     Integer seqLen;
+
+    @Option(names = "--ppl-mode", paramLabel = "MODE", defaultValue = "paper",
+            description = "paper: non-overlapping windows of the joined text (SparseGPT/SLEB/CoMe); rolling: lm-eval's wikitext task (per document, detokenized, rolling windows; word and byte perplexity, bits per byte). Default ${DEFAULT-VALUE}.")
+    String pplMode;
 
     @Option(names = "--batch", paramLabel = "B", description = "Windows per forward pass (default: about 2048 tokens' worth).")
     Integer batch;
@@ -67,6 +72,7 @@ final class EvalCommand implements Runnable {
     @Override
     public void run() {
         if (text == null && tasks.isEmpty()) throw new BadInputException(null, "nothing to evaluate: give --ppl FILE and/or --tasks LIST");
+        if (!pplMode.equals("paper") && !pplMode.equals("rolling")) throw new BadInputException(null, "--ppl-mode must be paper or rolling");
         if (!tasks.isEmpty() && dataDir == null) throw new BadInputException(null, "--tasks needs --data-dir (task data are local files)");
         ObjectNode a = evaluateModel(model.dir, compare == null && !json);
         if (compare == null) {
@@ -88,7 +94,16 @@ final class EvalCommand implements Runnable {
     private ObjectNode evaluateModel(Path dir, boolean print) {
         try (Checkpoint ckpt = Checkpoint.open(dir); Tokenizer tok = Tokenizer.load(ckpt.tokenizerFile())) {
             ObjectNode o = new ObjectMapper().createObjectNode();
-            if (text != null) {
+            if (text != null && pplMode.equals("rolling")) {
+                int M = seqLen != null ? seqLen : ckpt.config().maxPositions();
+                var r = RollingPerplexity.evaluate(Transformer.load(ckpt), tok, TextFiles.documents(text), M, bos);
+                o.put("word_perplexity", r.wordPerplexity()).put("byte_perplexity", r.bytePerplexity())
+                        .put("bits_per_byte", r.bitsPerByte()).put("documents", r.documents()).put("tokens", r.tokens())
+                        .put("seconds", r.seconds());
+                if (print)
+                    System.out.printf("word perplexity %.4f, byte perplexity %.4f, bits per byte %.4f (%d documents, %d tokens, %.1f s)%n",
+                            r.wordPerplexity(), r.bytePerplexity(), r.bitsPerByte(), r.documents(), r.tokens(), r.seconds());
+            } else if (text != null) {
                 Perplexity.Result r = evaluate(ckpt, tok, text, seqLen, batch);
                 o.put("ppl", r.ppl()).put("tokens", r.tokens()).put("windows", r.windows())
                         .put("seconds", r.seconds()).put("tokens_per_second", r.tokensPerSecond());

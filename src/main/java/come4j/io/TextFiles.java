@@ -9,7 +9,10 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 
-/** Evaluation and calibration text: a plain text file is one document; a .jsonl file holds one {"text": ...} per line. */
+/**
+ * Evaluation and calibration text: a plain text file is one document; a .jsonl file holds one document per line in a
+ * "text" field (or "page", as EleutherAI/wikitext_document_level stores them).
+ */
 public final class TextFiles {
     private TextFiles() {}
 
@@ -30,11 +33,12 @@ public final class TextFiles {
                 if (line.isBlank()) continue;
                 JsonNode text;
                 try {
-                    text = json.readTree(line).get("text");
+                    JsonNode rec = json.readTree(line);
+                    text = rec.has("text") ? rec.get("text") : rec.get("page");
                 } catch (IOException e) {
                     throw new BadInputException(file, "line " + lineNo + " is not valid JSON");
                 }
-                if (text == null || !text.isTextual()) throw new BadInputException(file, "line " + lineNo + " has no \"text\" string field");
+                if (text == null || !text.isTextual()) throw new BadInputException(file, "line " + lineNo + " has no \"text\" (or \"page\") string field");
                 docs.add(text.asText());
             }
             return docs;

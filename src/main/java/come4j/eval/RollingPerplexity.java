@@ -1,0 +1,89 @@
+package come4j.eval;
+
+import come4j.io.Tokenizer;
+import come4j.model.Transformer;
+import come4j.tensor.VectorOps;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * lm-eval's wikitext perplexity (evaluation.md §2), a different number from the pruning-paper protocol: each document
+ * is detokenized, scored with rolling windows of the model's maximum length (the first conditioned on the prefix
+ * token, each later full window on one preceding token, the last one back-filled), and the summed log-likelihood is
+ * normalised by the original document's words and bytes.
+ */
+public final class RollingPerplexity {
+    public record Result(double wordPerplexity, double bytePerplexity, double bitsPerByte, int documents, long tokens,
+                         double seconds) {}
+
+    private RollingPerplexity() {}
+
+    public static Result evaluate(Transformer model, Tokenizer tok, List<String> pages, int maxLength, boolean specialTokens) {
+        long start = System.nanoTime(), tokens = 0, words = 0, bytes = 0;
+        int bos = model.config().bosTokenId(), prefix = bos >= 0 ? bos : model.config().eosTokenId();
+        double ll = 0;
+        for (String page : pages) {
+            String text = detokenize(page);
+            int[] ids = specialTokens ? tok.encode(text) : tok.encodePlain(text);
+            ll += logLikelihood(model, ids, prefix, maxLength);
+            tokens += ids.length;
+            words += WORDS.split(page, -1).length;
+            bytes += page.getBytes(StandardCharsets.UTF_8).length;
+        }
+        return new Result(Math.exp(-ll / words), Math.exp(-ll / bytes), -ll / bytes / Math.log(2), pages.size(), tokens,
+                (System.nanoTime() - start) / 1e9);
+    }
+
+    private static final Pattern WORDS = Pattern.compile("\\s+", Pattern.UNICODE_CHARACTER_CLASS);
+
+    /** Σ log P(t_i | ...) over the rolling windows of §2. */
+    static double logLikelihood(Transformer model, int[] t, int prefix, int M) {
+        int N = t.length, V = model.config().vocabSize();
+        double ll = 0;
+        for (int P = 0; P < N; ) {
+            int p = Math.min(N - P, M);
+            int[] input = new int[P == 0 ? p : M];
+            if (P == 0) { // the prefix token, then t[0 .. p-2]: predicts t[0 .. p-1]
+                input[0] = prefix;
+                System.arraycopy(t, 0, input, 1, p - 1);
+            } else { // t[P+p-M-1 .. P+p-2]: the last p positions predict t[P .. P+p-1]
+                System.arraycopy(t, P + p - M - 1, input, 0, M);
+            }
+            float[] logits = model.forward(input, 1);
+            for (int k = 0; k < p; k++) {
+                int row = input.length - p + k;
+                ll += logits[row * V + t[P + k]] - VectorOps.logSumExp(logits, row * V, V);
+            }
+            P += p;
+        }
+        return ll;
+    }
+
+    private static final Pattern[] BRACKETS = {
+            Pattern.compile("\\(\\s*([^)]*?)\\s*\\)", Pattern.UNICODE_CHARACTER_CLASS),
+            Pattern.compile("\\[\\s*([^\\]]*?)\\s*\\]", Pattern.UNICODE_CHARACTER_CLASS),
+            Pattern.compile("\\{\\s*([^}]*?)\\s*\\}", Pattern.UNICODE_CHARACTER_CLASS),
+            Pattern.compile("\"\\s*([^\"]*?)\\s*\"", Pattern.UNICODE_CHARACTER_CLASS),
+            Pattern.compile("'\\s*([^']*?)\\s*'", Pattern.UNICODE_CHARACTER_CLASS)};
+    private static final String[] OPEN = {"(", "[", "{", "\"", "'"}, CLOSE = {")", "]", "}", "\"", "'"};
+
+    /** lm-eval's wikitext_detokenizer, rule by rule in its order. */
+    static String detokenize(String s) {
+        s = s.replace("s '", "s'");
+        s = s.replaceAll("/' [0-9]/", Matcher.quoteReplacement("/'[0-9]/")); // a no-op in practice, kept for parity
+        s = s.replace(" @-@ ", "-").replace(" @,@ ", ",").replace(" @.@ ", ".");
+        s = s.replace(" : ", ": ").replace(" ; ", "; ").replace(" . ", ". ").replace(" ! ", "! ").replace(" ? ", "? ")
+                .replace(" , ", ", ");
+        for (int i = 0; i < BRACKETS.length; i++) {
+            String open = OPEN[i], close = CLOSE[i];
+            s = BRACKETS[i].matcher(s).replaceAll(m -> Matcher.quoteReplacement(open + m.group(1) + close));
+        }
+        s = s.replace("= = = =", "====").replace("= = =", "===").replace("= =", "==");
+        s = s.replace(" \u00b0 ", "\u00b0");
+        s = s.replace(" \n", "\n").replace("\n ", "\n");
+        s = s.replace(" N ", " 1 ");
+        return s.replace(" 's", "'s");
+    }
+}
