@@ -1,11 +1,8 @@
 package come4j.eval;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import come4j.io.BadInputException;
-import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
+import come4j.io.Records;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -15,7 +12,7 @@ import java.util.regex.Pattern;
 
 /**
  * The zero-shot tasks with lm-evaluation-harness's prompts (evaluation.md §4), read from local JSON Lines files in the
- * Hugging Face record format: {@code <data-dir>/<folder>/<split>.jsonl}.
+ * Hugging Face record format: {@code <data-dir>/<folder>/<split>.jsonl} or Parquet ({@link Records}).
  */
 public enum Task {
     ARC_EASY("arc_easy", "arc_easy", true),
@@ -52,10 +49,10 @@ public enum Task {
     }
 
     public List<Item> items(Path dataDir) {
-        Path file = dataDir.resolve(folder).resolve(split() + ".jsonl");
-        List<JsonNode> docs = records(file);
+        Path file = dataDir.resolve(folder).resolve(split());
+        List<JsonNode> docs = Records.read(dataDir.resolve(folder), split());
         List<Item> items = new ArrayList<>();
-        Map<String, List<JsonNode>> dev = this == MMLU_5SHOT ? bySubject(records(dataDir.resolve(folder).resolve("dev.jsonl"))) : Map.of();
+        Map<String, List<JsonNode>> dev = this == MMLU_5SHOT ? bySubject(Records.read(dataDir.resolve(folder), "dev")) : Map.of();
         for (int i = 0; i < docs.size(); i++) {
             try {
                 items.add(item(docs.get(i), dev));
@@ -126,26 +123,5 @@ public enum Task {
         Map<String, List<JsonNode>> m = new LinkedHashMap<>();
         for (JsonNode d : docs) m.computeIfAbsent(text(d, "subject"), k -> new ArrayList<>()).add(d);
         return m;
-    }
-
-    static List<JsonNode> records(Path file) {
-        if (!Files.isRegularFile(file)) throw new BadInputException(file, "task data not found (expected JSON Lines in the Hugging Face record format)");
-        ObjectMapper json = new ObjectMapper();
-        List<JsonNode> out = new ArrayList<>();
-        try {
-            int n = 0;
-            for (String line : Files.readAllLines(file, StandardCharsets.UTF_8)) {
-                n++;
-                if (line.isBlank()) continue;
-                try {
-                    out.add(json.readTree(line));
-                } catch (IOException e) {
-                    throw new BadInputException(file, "line " + n + " is not valid JSON");
-                }
-            }
-        } catch (IOException e) {
-            throw new BadInputException(file, "cannot read: " + e.getMessage());
-        }
-        return out;
     }
 }
