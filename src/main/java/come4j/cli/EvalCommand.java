@@ -23,13 +23,13 @@ import picocli.CommandLine.Option;
 
 @Command(name = "eval", mixinStandardHelpOptions = true,
         description = {"Measure perplexity (pruning-paper protocol) and zero-shot task accuracy (lm-eval conventions).", "",
-                "Documents are joined by a blank line and tokenized once (BOS as the tokenizer adds it), cut into non-overlapping windows of --seq-len tokens with the tail dropped; each window is scored on its own and PPL = exp(mean window loss)."})
+                "Perplexity (--ppl): documents are joined by a blank line and tokenized once (BOS as the tokenizer adds it), cut into non-overlapping windows of --seq-len tokens with the tail dropped; each window is scored on its own and PPL = exp(mean window loss). Tasks (--tasks): multiple-choice log-likelihoods with lm-evaluation-harness's prompts, delimiters and metrics, on local data files."})
 final class EvalCommand implements Runnable {
     @Mixin
     ModelOption model;
 
     @Option(names = "--ppl", paramLabel = "FILE",
-            description = "Text to score: plain text, or .jsonl with a \"text\" field per line.")
+            description = "Text to score: plain text, or .jsonl with a \"text\" (or \"page\") field per line.")
     Path text;
 
     @Option(names = "--tasks", split = ",", paramLabel = "TASK",
@@ -37,7 +37,7 @@ final class EvalCommand implements Runnable {
     List<String> tasks = new ArrayList<>();
 
     @Option(names = "--data-dir", paramLabel = "DIR",
-            description = "Task data: DIR/<task>/<split>.jsonl in the Hugging Face record format (mmlu_5shot reads DIR/mmlu/dev.jsonl too).")
+            description = "Task data in the Hugging Face record format: DIR/<task>/<split>.jsonl or the Hub's Parquet (<split>.parquet, <split>-00000-of-0000N.parquet); mmlu_5shot also reads DIR/mmlu/dev.")
     Path dataDir;
 
     @Option(names = "--limit", paramLabel = "N", description = "Score only the first N items of each task.")
@@ -59,7 +59,7 @@ final class EvalCommand implements Runnable {
     @Option(names = "--batch", paramLabel = "B", description = "Windows per forward pass (default: about 2048 tokens' worth).")
     Integer batch;
 
-    @Option(names = "--json", description = "Print one JSON object: ppl, tokens, windows, seconds, tokens_per_second.")
+    @Option(names = "--json", description = "Print one JSON object: ppl, tokens, windows, seconds, tokens_per_second (rolling mode: word_perplexity, byte_perplexity, bits_per_byte, documents, tokens, seconds); with --tasks a \"tasks\" object (per task: acc, acc_stderr, acc_norm, acc_norm_stderr, items, seconds, groups).")
     boolean json;
 
     @Mixin
