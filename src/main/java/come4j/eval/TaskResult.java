@@ -9,7 +9,8 @@ import java.util.TreeMap;
 /**
  * A task's scores with lm-eval's conventions (evaluation.md §3.4): acc = argmax of the log-likelihoods (first maximum),
  * acc_norm = argmax of log-likelihood / choice length in code points; the standard error is the sample standard
- * deviation over documents divided by sqrt(n). MMLU adds per-subject accuracies; the task score is the micro average.
+ * deviation over documents divided by sqrt(n). MMLU adds per-subject accuracies; the task score is their micro average
+ * and its standard error is lm-eval's pooled one over the subjects.
  */
 public record TaskResult(Task task, int items, Metric acc, Metric accNorm, Map<String, Metric> groups, double seconds,
                          List<Sample> samples) {
@@ -23,6 +24,18 @@ public record TaskResult(Task task, int items, Metric acc, Metric accNorm, Map<S
             double var = 0;
             for (int h : hits) var += (h - mean) * (h - mean);
             return new Metric(mean, n > 1 ? Math.sqrt(var / (n - 1) / n) : Double.NaN);
+        }
+
+        /** lm-eval's pooled_sample_stderr: the groups' sample variances pooled, over the total count. */
+        static Metric pooled(Metric overall, Map<String, Metric> groups, Map<String, int[]> hits) {
+            double num = 0;
+            int total = 0;
+            for (var e : groups.entrySet()) {
+                int n = hits.get(e.getKey()).length;
+                num += (n - 1) * e.getValue().stderr() * e.getValue().stderr() * n;
+                total += n;
+            }
+            return new Metric(overall.value(), Math.sqrt(num / (total - groups.size()) / total));
         }
     }
 
@@ -56,7 +69,8 @@ public record TaskResult(Task task, int items, Metric acc, Metric accNorm, Map<S
         }
         Map<String, Metric> groups = new TreeMap<>();
         byGroup.forEach((g, h) -> groups.put(g, Metric.of(h)));
-        return new TaskResult(task, n, Metric.of(acc), task.accNorm ? Metric.of(accNorm) : null, groups,
+        Metric overall = groups.isEmpty() ? Metric.of(acc) : Metric.pooled(Metric.of(acc), groups, byGroup);
+        return new TaskResult(task, n, overall, task.accNorm ? Metric.of(accNorm) : null, groups,
                 (System.nanoTime() - start) / 1e9, List.of(samples));
     }
 
