@@ -75,4 +75,27 @@ class LmEvalGoldenTest {
             }
         }
     }
+
+    /** lm-eval's wikitext task (rolling windows of 16 tokens), per document and in total, in both encodings. */
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.ValueSource(strings = {"default", "no_bos"})
+    void wikitextMatchesTheHarness(String mode) throws Exception {
+        JsonNode g = new ObjectMapper().readTree(EVAL.resolve("goldens/wikitext.json").toFile()).get("modes").get(mode);
+        boolean bos = mode.equals("default");
+        List<String> pages = come4j.io.TextFiles.documents(EVAL.resolve("data/wikitext/test.jsonl"));
+        try (Checkpoint ckpt = Checkpoint.open(Fixtures.DIR.resolve("llama-mha-f32")); Tokenizer tok = Tokenizer.load(ckpt.tokenizerFile())) {
+            Transformer m = Transformer.load(ckpt);
+            for (int i = 0; i < pages.size(); i++) {
+                String text = RollingPerplexity.detokenize(pages.get(i));
+                int[] ids = bos ? tok.encode(text) : tok.encodePlain(text);
+                double ll = RollingPerplexity.logLikelihood(m, ids, m.config().bosTokenId(), 16);
+                double expected = g.get("documents").get(i).get("loglikelihood").asDouble();
+                assertTrue(Math.abs(ll - expected) < 1e-3, mode + " page " + i + ": " + ll + " vs " + expected);
+            }
+            RollingPerplexity.Result r = RollingPerplexity.evaluate(m, tok, pages, 16, bos);
+            assertEquals(1, r.wordPerplexity() / g.get("word_perplexity").asDouble(), 1e-5);
+            assertEquals(1, r.bytePerplexity() / g.get("byte_perplexity").asDouble(), 1e-6);
+            assertEquals(g.get("bits_per_byte").asDouble(), r.bitsPerByte(), 1e-6);
+        }
+    }
 }
