@@ -131,4 +131,30 @@ class CliTest {
         assertEquals(2, r.code());
         assertTrue(r.err().contains("BadInputException"), r.err());
     }
+
+    @Test
+    void taskDataProblemsAreOneLine(@TempDir Path tmp) throws Exception {
+        assertBadInput(run("eval", "--model", FIXTURE.toString(), "--tasks", "piqa", "--data-dir", tmp.toString()),
+                "validation.jsonl", "not found");
+        Files.createDirectories(tmp.resolve("piqa"));
+        Files.writeString(tmp.resolve("piqa/validation.jsonl"), "{\"goal\": \"Open a jar\", \"sol1\": \"Twist.\", \"label\": 0}\n");
+        assertBadInput(run("eval", "--model", FIXTURE.toString(), "--tasks", "piqa", "--data-dir", tmp.toString()),
+                "record 1", "sol2");
+        assertBadInput(run("eval", "--model", FIXTURE.toString(), "--tasks", "squad", "--data-dir", tmp.toString()),
+                "unknown task 'squad'", "hellaswag");
+        assertBadInput(run("eval", "--model", FIXTURE.toString()), "nothing to evaluate");
+    }
+
+    @Test
+    void tasksJsonCarriesMetricsAndSamples() throws Exception {
+        Run r = run("eval", "--model", FIXTURE.toString(), "--tasks", "boolq,mmlu", "--data-dir", "src/test/resources/eval/data",
+                "--json", "--log-samples", "--limit", "3");
+        assertEquals(0, r.code(), r.err());
+        JsonNode t = new ObjectMapper().readTree(r.out()).get("tasks");
+        assertEquals(3, t.get("boolq").get("items").asInt());
+        assertEquals(3, t.get("boolq").get("samples").size());
+        assertEquals(2, t.get("boolq").get("samples").get(0).get("loglikelihoods").size());
+        assertTrue(t.get("mmlu").get("groups").has("elementary_mathematics"));
+        assertTrue(t.get("boolq").has("acc_stderr") && !t.get("boolq").has("acc_norm"));
+    }
 }
