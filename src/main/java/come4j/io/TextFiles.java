@@ -1,7 +1,6 @@
 package come4j.io;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -23,29 +22,23 @@ public final class TextFiles {
 
     public static List<String> documents(Path file) {
         if (!Files.isRegularFile(file)) throw new BadInputException(file, "text file not found");
-        try {
-            if (!file.getFileName().toString().endsWith(".jsonl")) return List.of(Files.readString(file, StandardCharsets.UTF_8));
-            ObjectMapper json = new ObjectMapper();
-            List<String> docs = new ArrayList<>();
-            int lineNo = 0;
-            for (String line : Files.readAllLines(file, StandardCharsets.UTF_8)) {
-                lineNo++;
-                if (line.isBlank()) continue;
-                JsonNode text;
-                try {
-                    JsonNode rec = json.readTree(line);
-                    text = rec.has("text") ? rec.get("text") : rec.get("page");
-                } catch (IOException e) {
-                    throw new BadInputException(file, "line " + lineNo + " is not valid JSON");
-                }
-                if (text == null || !text.isTextual()) throw new BadInputException(file, "line " + lineNo + " has no \"text\" (or \"page\") string field");
-                docs.add(text.asText());
+        if (!file.getFileName().toString().endsWith(".jsonl")) {
+            try {
+                return List.of(Files.readString(file, StandardCharsets.UTF_8));
+            } catch (java.nio.charset.MalformedInputException e) {
+                throw new BadInputException(file, "is not valid UTF-8 text");
+            } catch (IOException e) {
+                throw new BadInputException(file, "cannot read: " + e.getMessage());
             }
-            return docs;
-        } catch (java.nio.charset.MalformedInputException e) {
-            throw new BadInputException(file, "is not valid UTF-8 text");
-        } catch (IOException e) {
-            throw new BadInputException(file, "cannot read: " + e.getMessage());
         }
+        List<String> docs = new ArrayList<>();
+        List<JsonNode> records = Records.jsonl(file);
+        for (int i = 0; i < records.size(); i++) {
+            JsonNode rec = records.get(i), text = rec.has("text") ? rec.get("text") : rec.get("page");
+            if (text == null || !text.isTextual())
+                throw new BadInputException(file, "record " + (i + 1) + " has no \"text\" (or \"page\") string field");
+            docs.add(text.asText());
+        }
+        return docs;
     }
 }
