@@ -75,6 +75,12 @@ public record LayerWeights(
                 vector(t, m + "gate_proj.bias"), vector(t, m + "up_proj.bias"), vector(t, m + "down_proj.bias"));
     }
 
+    /** The same layer with every projection mapped (e.g. to the kernels' resident form). */
+    public LayerWeights withMatrices(java.util.function.UnaryOperator<Matrix> f) {
+        return new LayerWeights(f.apply(q), f.apply(k), f.apply(v), f.apply(o), f.apply(gate), f.apply(up), f.apply(down),
+                inputNorm, postNorm, qNorm, kNorm, qBias, kBias, vBias, oBias, gateBias, upBias, downBias);
+    }
+
     private static float[] vector(java.util.Map<String, come4j.io.TensorData> t, String name) {
         come4j.io.TensorData x = t.get(name);
         return x == null ? null : x.toFloat();

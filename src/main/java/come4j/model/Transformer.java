@@ -34,9 +34,13 @@ public final class Transformer {
         TensorData emb = ckpt.tensor("model.embed_tokens.weight", c.vocabSize(), c.hiddenSize());
         // Tied models may still store lm_head.weight; transformers then uses the embedding matrix.
         TensorData head = c.tieEmbeddings() ? emb : ckpt.tensor("lm_head.weight", c.vocabSize(), c.hiddenSize());
+        // A model whose fp32 weights take under a quarter of the heap keeps them in the kernels' resident form:
+        // converted and laid out once instead of on every product (short requests are dominated by that work).
+        boolean resident = 4L * ParameterCount.of(c).total() <= Runtime.getRuntime().maxMemory() / 4;
+        java.util.function.UnaryOperator<Matrix> form = resident ? Kernels.get()::prepare : m -> m;
         List<LayerWeights> layers = new ArrayList<>();
-        for (int i = 0; i < c.numLayers(); i++) layers.add(LayerWeights.load(ckpt, i));
-        return new Transformer(c, emb, ckpt.tensor("model.norm.weight", c.hiddenSize()).toFloat(), Matrix.of(head), layers);
+        for (int i = 0; i < c.numLayers(); i++) layers.add(LayerWeights.load(ckpt, i).withMatrices(form));
+        return new Transformer(c, emb, ckpt.tensor("model.norm.weight", c.hiddenSize()).toFloat(), form.apply(Matrix.of(head)), layers);
     }
 
     /** The same embeddings, final norm and head with other decoder layers (a config describing them). */

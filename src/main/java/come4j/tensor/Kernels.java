@@ -11,6 +11,12 @@ public interface Kernels {
     /** The same on the calling thread, with offsets and row strides (for work already split across threads). */
     void matmul(float[] a, int aOff, int lda, int m, Matrix b, float[] c, int cOff, int ldc);
 
+    /**
+     * The backend's own resident form of a weight used many times (here: fp32 panels, so products skip packing and
+     * conversion; a GPU backend would upload it). Costs fp32 memory: callers decide what fits.
+     */
+    Matrix prepare(Matrix w);
+
     static Kernels get() {
         return VectorKernels.INSTANCE;
     }

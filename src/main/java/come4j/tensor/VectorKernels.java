@@ -60,35 +60,38 @@ final class VectorKernels implements Kernels {
         return (x + multiple - 1) / multiple * multiple;
     }
 
-    /** C[m0..m1) x [n0..n1) = A · B^T, columns n1 - n0 <= NC. */
+    /** C[m0..m1) x [n0..n1) = A · B^T, columns n1 - n0 <= NC (n0 a multiple of NR). */
     private static void gemm(float[] a, int aOff, int lda, Matrix b, float[] c, int cOff, int ldc,
                              int m0, int m1, int n0, int n1) {
         Scratch s = SCRATCH.get();
         int k = b.cols();
         int panels = (n1 - n0 + NR - 1) / NR;
+        PackedMatrix pre = b instanceof PackedMatrix pm ? pm : null;
         for (int k0 = 0; k0 < k; k0 += KC) {
             int kc = Math.min(KC, k - k0);
-            pack(b, n0, n1, k0, kc, s);
+            if (pre == null) pack(b, n0, n1, k0, kc, s);
+            float[] bp = pre == null ? s.packed : pre.panels;
             boolean first = k0 == 0;
             for (int i0 = m0; i0 < m1; i0 += MC)
-                for (int p = 0; p < panels; p++)
-                    for (int i = i0; i < Math.min(m1, i0 + MC); i += MR) {
-                int mr = Math.min(MR, m1 - i);
-                float[] aSrc = a;
-                int aBase = aOff + i * lda + k0, aStride = lda;
-                if (mr < MR) { // pad the last rows with zeros so the tile kernel stays branch-free
-                    java.util.Arrays.fill(s.aPad, 0f);
-                    for (int r = 0; r < mr; r++) System.arraycopy(a, aBase + r * lda, s.aPad, r * KC, kc);
-                    aSrc = s.aPad;
-                    aBase = 0;
-                    aStride = KC;
-                }
-                {
+                for (int p = 0; p < panels; p++) {
                     int j = n0 + p * NR, nr = Math.min(NR, n1 - j);
-                    if (mr == MR && nr == NR) {
-                        tile(aSrc, aBase, aStride, s.packed, p * NR * kc, kc, c, cOff + i * ldc + j, ldc, !first);
-                    } else {
-                        tile(aSrc, aBase, aStride, s.packed, p * NR * kc, kc, s.cTile, 0, NR, false);
+                    int b0 = pre == null ? p * NR * kc : (j / NR) * NR * k + k0 * NR;
+                    for (int i = i0; i < Math.min(m1, i0 + MC); i += MR) {
+                        int mr = Math.min(MR, m1 - i);
+                        float[] aSrc = a;
+                        int aBase = aOff + i * lda + k0, aStride = lda;
+                        if (mr < MR) { // pad the last rows with zeros so the tile kernel stays branch-free
+                            java.util.Arrays.fill(s.aPad, 0f);
+                            for (int r = 0; r < mr; r++) System.arraycopy(a, aBase + r * lda, s.aPad, r * KC, kc);
+                            aSrc = s.aPad;
+                            aBase = 0;
+                            aStride = KC;
+                        }
+                        if (mr == MR && nr == NR) {
+                            tile(aSrc, aBase, aStride, bp, b0, kc, c, cOff + i * ldc + j, ldc, !first);
+                            continue;
+                        }
+                        tile(aSrc, aBase, aStride, bp, b0, kc, s.cTile, 0, NR, false);
                         for (int r = 0; r < mr; r++)
                             for (int q = 0; q < nr; q++) {
                                 int ci = cOff + (i + r) * ldc + j + q;
@@ -96,8 +99,35 @@ final class VectorKernels implements Kernels {
                             }
                     }
                 }
-            }
         }
+    }
+
+    /** A weight converted to fp32 once and laid out as panels of NR rows over all of K: no packing per product. */
+    static final class PackedMatrix implements Matrix {
+        final Matrix source;
+        final float[] panels; // [panel][k][NR], rows beyond the matrix zero
+
+        PackedMatrix(Matrix source) {
+            this.source = source;
+            int n = source.rows(), k = source.cols(), count = (n + NR - 1) / NR;
+            panels = new float[count * NR * k];
+            Parallel.forEach(count, p -> {
+                float[] row = new float[k];
+                for (int q = 0; q < NR && p * NR + q < n; q++) {
+                    source.row(p * NR + q, 0, row, 0, k);
+                    for (int kk = 0; kk < k; kk++) panels[(p * k + kk) * NR + q] = row[kk];
+                }
+            });
+        }
+
+        public int rows() { return source.rows(); }
+        public int cols() { return source.cols(); }
+        public void row(int r, int c0, float[] dst, int off, int n) { source.row(r, c0, dst, off, n); }
+    }
+
+    @Override
+    public Matrix prepare(Matrix w) {
+        return w instanceof PackedMatrix ? w : new PackedMatrix(w);
     }
 
     /** packed[p][kk][q] = B[n0 + p*NR + q][k0 + kk], zero beyond n1. */

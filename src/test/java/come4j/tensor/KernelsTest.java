@@ -1,5 +1,6 @@
 package come4j.tensor;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import come4j.io.DType;
@@ -25,6 +26,26 @@ class KernelsTest {
         float[] c = new float[m * n];
         Kernels.get().matmul(a, m, Matrix.of(new TensorData("w", dtype, new long[] {n, k}, seg)), c);
         assertClose(naive(a, 0, k, m, w, k, n, 1), c, k);
+    }
+
+    /** The resident (pre-packed) form computes exactly what packing on the fly computes. */
+    @ParameterizedTest
+    @CsvSource({"3,65,300,BF16", "67,130,257,F32", "128,64,600,F16", "1,70,33,BF16"})
+    void preparedWeightsGiveIdenticalProducts(int m, int n, int k, DType dtype) {
+        Random rnd = new Random(m + n + k);
+        float[] a = random(rnd, m * k), w = random(rnd, n * k);
+        MemorySegment seg = Arena.ofAuto().allocate((long) n * k * dtype.bytes);
+        Convert.fromFloat(w, 0, w.length, seg, dtype, 0);
+        Matrix plain = Matrix.of(new TensorData("w", dtype, new long[] {n, k}, seg));
+        Matrix prepared = Kernels.get().prepare(plain);
+        float[] c1 = new float[m * n], c2 = new float[m * n];
+        Kernels.get().matmul(a, m, plain, c1);
+        Kernels.get().matmul(a, m, prepared, c2);
+        assertArrayEquals(c1, c2);
+        float[] row = new float[k], expected = new float[k];
+        prepared.row(n - 1, 0, row, 0, k);
+        plain.row(n - 1, 0, expected, 0, k);
+        assertArrayEquals(expected, row);
     }
 
     @ParameterizedTest
