@@ -12,6 +12,9 @@ import come4j.io.ScratchTensors;
 import come4j.io.TensorData;
 import come4j.io.Tokenizer;
 import come4j.merge.CompressedCheckpoint;
+import come4j.merge.LayerRemoval;
+import come4j.merge.MergeTree;
+import come4j.model.ModelConfig;
 import come4j.merge.MergeRecord;
 import come4j.merge.ProgressiveMerger;
 import come4j.merge.ProgressiveMerger.Method;
@@ -25,6 +28,8 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.function.Consumer;
 import java.util.List;
 import java.util.Map;
 import picocli.CommandLine;
@@ -55,7 +60,7 @@ final class CompressCommand implements Runnable {
     Target target;
 
     @Option(names = "--method", paramLabel = "M", defaultValue = "come",
-            description = "come (ratio from BI), come-p (ratio searched on calibration NLL) or weightsum (the ablation: weighted sum with CoMe's pair and ratio). Default ${DEFAULT-VALUE}.")
+            description = "come (ratio from BI), come-p (ratio searched on calibration NLL), weightsum (the ablation: weighted sum with CoMe's pair and ratio), or a removal baseline: shortgpt (lowest BI), reverse (the deepest layers), magnitude / magnitude+ (lowest sum of |weights|; + keeps the first 4 and last 2), sleb (greedy on calibration NLL). Default ${DEFAULT-VALUE}.")
     String method;
 
     @Option(names = "--calib", paramLabel = "FILE", description = "Calibration text: plain text (one row per line) or .jsonl with a \"text\" field; repeatable. Default: the demo model's calibration text.")
@@ -90,13 +95,22 @@ final class CompressCommand implements Runnable {
 
     @Override
     public void run() {
-        Method m = switch (method) {
-            case "come" -> Method.COME;
-            case "come-p" -> Method.COME_P;
-            case "weightsum" -> Method.WEIGHTSUM;
-            default -> throw new BadInputException(null, "--method must be come, come-p or weightsum, not " + method);
-        };
+        Method m = null;
+        LayerRemoval.Method removal = null;
+        switch (method) {
+            case "come" -> m = Method.COME;
+            case "come-p" -> m = Method.COME_P;
+            case "weightsum" -> m = Method.WEIGHTSUM;
+            case "shortgpt" -> removal = LayerRemoval.Method.SHORTGPT;
+            case "reverse" -> removal = LayerRemoval.Method.REVERSE;
+            case "magnitude" -> removal = LayerRemoval.Method.MAGNITUDE;
+            case "magnitude+" -> removal = LayerRemoval.Method.MAGNITUDE_PLUS;
+            case "sleb" -> removal = LayerRemoval.Method.SLEB;
+            default -> throw new BadInputException(null, "--method must be one of come, come-p, weightsum, shortgpt, reverse, magnitude, magnitude+, sleb; not " + method);
+        }
         if (batch < 1 || samples < 1 || granularity < 1) throw new BadInputException(null, "--batch, --calib-samples and --granularity must be >= 1");
+        boolean calibrated = removal != LayerRemoval.Method.REVERSE && removal != LayerRemoval.Method.MAGNITUDE
+                && removal != LayerRemoval.Method.MAGNITUDE_PLUS;
         long start = System.nanoTime();
         try (Checkpoint ckpt = Checkpoint.open(model.dir); Tokenizer tok = Tokenizer.load(ckpt.tokenizerFile());
              AtomicOutput output = AtomicOutput.create(out, model.dir, overwrite)) { // refuses a bad --out before any work
@@ -106,32 +120,43 @@ final class CompressCommand implements Runnable {
             if (target.sparsity != null && (target.sparsity < 0 || target.sparsity >= 1)) throw new BadInputException(null, "--sparsity must be in [0, 1)");
             if (targetLayers < 1 || targetLayers > L0) throw new BadInputException(null, "target of " + targetLayers + " layers is outside 1.." + L0);
             List<Path> files = calib;
-            if (files.isEmpty()) {
+            if (files.isEmpty() && calibrated) {
                 files = List.of(DemoCommand.demoModel().resolve("calib.txt"));
                 System.err.println("come: no --calib given: calibrating on the demo model's text " + files.getFirst());
             }
             int L = seqLen != null ? seqLen : Math.min(2048, c.maxPositions());
             if (L < 2 || L > c.maxPositions()) throw new BadInputException(null, "--seq-len must be in 2.." + c.maxPositions());
-            CalibrationSet set = CalibrationSet.build(files, tok, samples, L, seed);
-            System.err.printf("come: %d layers -> %d with %s; calibration: %d rows, %d windows x %d tokens%n", L0, targetLayers,
-                    method, set.rows(), set.windows().size(), set.seqLen());
+            CalibrationSet set = calibrated ? CalibrationSet.build(files, tok, samples, L, seed) : null;
+            System.err.printf("come: %d layers -> %d with %s%s%n", L0, targetLayers, method, set == null ? " (no calibration)"
+                    : String.format("; calibration: %d rows, %d windows x %d tokens", set.rows(), set.windows().size(), set.seqLen()));
 
             Transformer base = Transformer.load(ckpt);
             List<Map<String, TensorData>> tensors = new ArrayList<>();
             for (int i = 0; i < L0; i++) tensors.add(LayerWeights.tensors(ckpt, i));
+            Consumer<String> log = msg -> System.err.println("come: " + msg);
             try (ScratchTensors store = new ScratchTensors();
-                 ActivationCache cache = new ActivationCache(set.windows().size(), set.seqLen(), c.hiddenSize())) {
-                var settings = new ProgressiveMerger.Settings(m, targetLayers, officialGqaTiling, granularity);
-                var result = ProgressiveMerger.run(base, tensors, new CalibrationPass(set, cache, batch), settings, store,
-                        ckpt.dtype(), msg -> System.err.println("come: " + msg));
-                ObjectNode record = MergeRecord.build(method, commandLine(), ckpt, settingsJson(files, set, targetLayers, m), result);
-                CompressedCheckpoint.write(ckpt, result.config(), result.tree(), result.layers(), output);
+                 ActivationCache cache = set == null ? null : new ActivationCache(set.windows().size(), set.seqLen(), c.hiddenSize())) {
+                CalibrationPass pass = set == null ? null : new CalibrationPass(set, cache, batch);
+                ObjectNode settings = settingsJson(files, set, targetLayers, m);
+                ObjectNode record;
+                if (removal != null) {
+                    LayerRemoval.Plan plan = LayerRemoval.plan(removal, base, tensors, pass, L0 - targetLayers, log);
+                    MergeTree tree = LayerRemoval.tree(L0, plan.removed());
+                    ModelConfig outConfig = c.withLayers(tree.firstOriginals());
+                    record = MergeRecord.removal(method, commandLine(), ckpt, settings, outConfig, tree, plan);
+                    CompressedCheckpoint.write(ckpt, outConfig, tree, Arrays.stream(tree.firstOriginals()).mapToObj(tensors::get).toList(), output);
+                } else {
+                    var s = new ProgressiveMerger.Settings(m, targetLayers, officialGqaTiling, granularity);
+                    var result = ProgressiveMerger.run(base, tensors, pass, s, store, ckpt.dtype(), log);
+                    record = MergeRecord.build(method, commandLine(), ckpt, settings, result);
+                    CompressedCheckpoint.write(ckpt, result.config(), result.tree(), result.layers(), output);
+                }
                 Files.writeString(output.dir().resolve("come-merge.json"),
                         new ObjectMapper().writerWithDefaultPrettyPrinter().writeValueAsString(record) + "\n");
                 MergeReport.writeHtml(record, output.dir().resolve("report.html"));
                 output.commit();
                 MergeSummary.print(record, System.out);
-                System.out.printf("wrote %s (%d layers) in %.1f s%n", out, result.config().numLayers(), (System.nanoTime() - start) / 1e9);
+                System.out.printf("wrote %s (%d layers) in %.1f s%n", out, targetLayers, (System.nanoTime() - start) / 1e9);
             }
         } catch (IOException e) {
             throw new UncheckedIOException(e);
@@ -146,6 +171,7 @@ final class CompressCommand implements Runnable {
         ObjectNode s = new ObjectMapper().createObjectNode();
         s.put("target_layers", targetLayers);
         if (target.sparsity != null) s.put("sparsity", target.sparsity);
+        if (set == null) return s;
         var cal = s.putArray("calib");
         for (Path f : files) {
             try {

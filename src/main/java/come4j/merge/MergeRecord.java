@@ -16,22 +16,54 @@ public final class MergeRecord {
 
     private MergeRecord() {}
 
+    /** The record of a CoMe / CoMe-P / WeightSum run: the common part and every step. */
     public static ObjectNode build(String method, String command, Checkpoint input, ObjectNode settings,
                                    ProgressiveMerger.Result r) {
+        ObjectNode root = header(method, command, input, settings, r.config(), r.tree());
+        steps(root, r);
+        return root;
+    }
+
+    /** What every compression records: method, command line, input (with tensor hashes), output, settings, tree. */
+    public static ObjectNode header(String method, String command, Checkpoint input, ObjectNode settings,
+                                    come4j.model.ModelConfig out, MergeTree tree) {
         ObjectNode root = JSON.createObjectNode();
         root.put("format", "come4j-merge/1").put("method", method).put("command", command);
-        ParameterCount p0 = ParameterCount.of(input.config()), p1 = ParameterCount.of(r.config());
+        ParameterCount p0 = ParameterCount.of(input.config()), p1 = ParameterCount.of(out);
         ObjectNode in = root.putObject("input");
         in.put("dir", input.dir().toString()).put("architecture", input.config().architecture())
                 .put("layers", input.config().numLayers()).put("dtype", input.dtype().name())
                 .put("parameters", p0.total()).put("parameters_per_layer", p0.perLayer());
         ObjectNode hashes = in.putObject("tensors");
         input.tensors().forEach((name, t) -> hashes.put(name, sha256(t.data())));
-        root.putObject("output").put("layers", r.config().numLayers()).put("parameters", p1.total())
+        root.putObject("output").put("layers", out.numLayers()).put("parameters", p1.total())
                 .put("sparsity", 1 - (double) p1.total() / p0.total());
         root.set("settings", settings);
-        ArrayNode tree = root.putArray("tree");
-        r.tree().entries().forEach(e -> ints(tree.addArray(), e.stream().mapToInt(Integer::intValue).toArray()));
+        ArrayNode t = root.putArray("tree");
+        tree.entries().forEach(e -> ints(t.addArray(), e.stream().mapToInt(Integer::intValue).toArray()));
+        return root;
+    }
+
+    /** The record of a removal baseline: which original layers went, and the scores or rounds that chose them. */
+    public static ObjectNode removal(String method, String command, Checkpoint input, ObjectNode settings,
+                                     come4j.model.ModelConfig out, MergeTree tree, LayerRemoval.Plan plan) {
+        ObjectNode root = header(method, command, input, settings, out, tree);
+        ints(root.putArray("removed"), plan.removed());
+        if (plan.scores() != null) {
+            ArrayNode s = root.putArray("scores");
+            for (double v : plan.scores()) s.add(v);
+        }
+        if (!plan.rounds().isEmpty()) {
+            ArrayNode rounds = root.putArray("rounds");
+            for (double[] r : plan.rounds()) {
+                ArrayNode a = rounds.addArray();
+                for (double v : r) a.add(v);
+            }
+        }
+        return root;
+    }
+
+    private static void steps(ObjectNode root, ProgressiveMerger.Result r) {
         ArrayNode steps = root.putArray("steps");
         double nll = r.nllBefore();
         for (int i = 0; i < r.steps().size(); i++) {
@@ -67,10 +99,9 @@ public final class MergeRecord {
             nll = s.nllAfter();
         }
         root.putObject("calib_nll").put("before", r.nllBefore()).put("after", nll);
-        return root;
     }
 
-    private static void ints(ArrayNode a, int[] v) {
+    static void ints(ArrayNode a, int[] v) {
         for (int x : v) a.add(x);
     }
 

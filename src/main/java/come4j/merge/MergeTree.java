@@ -30,6 +30,11 @@ public final class MergeTree {
         entries.set(a, List.copyOf(joined));
     }
 
+    /** Layer p goes without a successor (a removal baseline). */
+    public void remove(int p) {
+        entries.remove(p);
+    }
+
     /** The original layer whose per-layer settings (attention window, layer type) each current layer keeps. */
     public int[] firstOriginals() {
         return entries.stream().mapToInt(List::getFirst).toArray();

@@ -1,12 +1,12 @@
 package come4j.cli;
 
-import come4j.Fixtures;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import come4j.Fixtures;
 import come4j.io.Checkpoint;
 import come4j.merge.MergeRecord;
 import come4j.model.Transformer;
@@ -94,5 +94,27 @@ class CompressTest {
                 "--target-layers", "2", "--calib", CliTest.PPL.toString(), "--seq-len", "32");
         assertEquals(2, r.code(), r.err());
         assertFalse(Files.exists(model.resolve("small")));
+    }
+
+    /** A removal baseline writes the kept layers renumbered: its logits are the original model's without that layer. */
+    @Test
+    void removalOutputIsTheModelWithoutTheRemovedLayers(@TempDir Path tmp) throws Exception {
+        Path out = tmp.resolve("o");
+        CliTest.Run r = CliTest.run("compress", "--model", CliTest.FIXTURE.toString(), "--out", out.toString(), "--target-layers", "2",
+                "--method", "shortgpt", "--calib", CliTest.PPL.toString(), "--seq-len", "32");
+        assertEquals(0, r.code(), r.err());
+        JsonNode rec = new ObjectMapper().readTree(out.resolve("come-merge.json").toFile());
+        int removed = rec.get("removed").get(0).asInt();
+        int[] ids = {1, 5, 17, 42, 99, 7, 250, 3};
+        try (Checkpoint in = Checkpoint.open(CliTest.FIXTURE); Checkpoint o = Checkpoint.open(out)) {
+            Transformer full = Transformer.load(in);
+            List<Integer> kept = new ArrayList<>(List.of(0, 1, 2));
+            kept.remove(removed);
+            List<come4j.model.LayerWeights> w = new ArrayList<>(full.layers());
+            w.remove(removed);
+            float[] expected = full.withLayers(full.config().withLayers(kept.stream().mapToInt(Integer::intValue).toArray()), w).forward(ids, 1);
+            org.junit.jupiter.api.Assertions.assertArrayEquals(expected, Transformer.load(o).forward(ids, 1));
+            assertEquals(2, o.config().numLayers());
+        }
     }
 }

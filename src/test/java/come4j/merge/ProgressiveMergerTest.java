@@ -1,10 +1,10 @@
 package come4j.merge;
 
-import come4j.Fixtures;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import come4j.Fixtures;
 import come4j.calib.ActivationCache;
 import come4j.calib.CalibrationPass;
 import come4j.calib.CalibrationSet;

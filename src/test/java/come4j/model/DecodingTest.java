@@ -1,9 +1,9 @@
 package come4j.model;
 
-import come4j.Fixtures;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import come4j.Fixtures;
 import come4j.io.Checkpoint;
 import java.util.Arrays;
 import org.junit.jupiter.params.ParameterizedTest;

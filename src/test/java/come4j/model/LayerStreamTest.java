@@ -1,10 +1,10 @@
 package come4j.model;
 
-import come4j.Fixtures;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import come4j.Fixtures;
 import come4j.io.Checkpoint;
 import come4j.tensor.Kernels;
 import java.util.ArrayList;

@@ -1,0 +1,109 @@
+package come4j.merge;
+
+import come4j.calib.CalibrationPass;
+import come4j.calib.CalibrationPass.LayerStats;
+import come4j.io.TensorData;
+import come4j.model.LayerWeights;
+import come4j.model.ModelConfig;
+import come4j.model.Transformer;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Consumer;
+import java.util.stream.IntStream;
+
+/**
+ * The layer-removal baselines of method.md §19.1-19.4, which decide which original layers go: ShortGPT (lowest Block
+ * Influence, one shot), Reverse-order (the deepest), Magnitude and Magnitude+ (lowest sum of |weights|; "+" never
+ * removes the first 4 or the last 2 layers) and SLEB (greedy: each round drops the layer whose removal costs the least
+ * calibration NLL).
+ */
+public final class LayerRemoval {
+    public enum Method { SHORTGPT, REVERSE, MAGNITUDE, MAGNITUDE_PLUS, SLEB }
+
+    /** The removed original layers (ascending); each layer's score where the method ranks layers; SLEB's rounds. */
+    public record Plan(int[] removed, double[] scores, List<double[]> rounds) {}
+
+    private static final List<String> MAGNITUDE_TENSORS = List.of("self_attn.q_proj.weight", "self_attn.k_proj.weight",
+            "self_attn.v_proj.weight", "self_attn.o_proj.weight", "mlp.gate_proj.weight", "mlp.up_proj.weight",
+            "mlp.down_proj.weight", "input_layernorm.weight", "post_attention_layernorm.weight");
+
+    private LayerRemoval() {}
+
+    public static Plan plan(Method m, Transformer model, List<Map<String, TensorData>> tensors, CalibrationPass pass,
+                            int remove, Consumer<String> log) {
+        int L = model.numLayers();
+        return switch (m) {
+            case REVERSE -> new Plan(IntStream.range(L - remove, L).toArray(), null, List.of());
+            case SHORTGPT -> {
+                pass.embed(model);
+                double[] bi = pass.run(model, 0).stream().mapToDouble(LayerStats::bi).toArray();
+                yield new Plan(lowest(bi, remove, 0, L), bi, List.of());
+            }
+            case MAGNITUDE, MAGNITUDE_PLUS -> {
+                double[] score = tensors.stream().mapToDouble(LayerRemoval::magnitude).toArray();
+                yield m == Method.MAGNITUDE ? new Plan(lowest(score, remove, 0, L), score, List.of())
+                        : new Plan(lowest(score, remove, 4, L - 2), score, List.of());
+            }
+            case SLEB -> sleb(model, pass, remove, log);
+        };
+    }
+
+    /** Σ |w| over the projections and both norms of a layer (p = 1, "sum" reductions). */
+    static double magnitude(Map<String, TensorData> layer) {
+        double s = 0;
+        for (String name : MAGNITUDE_TENSORS) for (float w : layer.get(name).toFloat()) s += Math.abs(w);
+        return s;
+    }
+
+    /** The k lowest scores among indices [from, to), lower index first on ties, ascending. */
+    static int[] lowest(double[] score, int k, int from, int to) {
+        if (to - from < k) throw new IllegalArgumentException("only " + (to - from) + " layers may be removed, not " + k);
+        return IntStream.range(from, to).boxed().sorted(Comparator.<Integer>comparingDouble(i -> score[i]).thenComparingInt(i -> i))
+                .limit(k).mapToInt(Integer::intValue).sorted().toArray();
+    }
+
+    /**
+     * SLEB. Removing layer j leaves everything before it unchanged, so each candidate runs from the cached boundary j;
+     * after a removal the boundaries from the removed position on are recomputed.
+     */
+    private static Plan sleb(Transformer base, CalibrationPass pass, int remove, Consumer<String> log) {
+        ModelConfig c0 = base.config();
+        List<Integer> kept = new ArrayList<>(IntStream.range(0, base.numLayers()).boxed().toList());
+        List<LayerWeights> weights = new ArrayList<>(base.layers());
+        Transformer model = base;
+        pass.embed(model);
+        pass.run(model, 0);
+        List<double[]> rounds = new ArrayList<>();
+        List<Integer> removed = new ArrayList<>();
+        for (int r = 0; r < remove; r++) {
+            double[] nll = new double[kept.size()];
+            for (int j = 0; j < kept.size(); j++) nll[j] = pass.nllFrom(without(base, c0, kept, weights, j), j);
+            int j = lowest(nll, 1, 0, nll.length)[0];
+            rounds.add(nll);
+            removed.add(kept.remove(j));
+            weights.remove(j);
+            model = base.withLayers(c0.withLayers(kept.stream().mapToInt(Integer::intValue).toArray()), weights);
+            pass.run(model, j);
+            log.accept(String.format("SLEB round %d: removed original layer %d (calibration NLL %.4f)", r + 1, removed.getLast(), nll[j]));
+        }
+        return new Plan(removed.stream().mapToInt(Integer::intValue).sorted().toArray(), null, rounds);
+    }
+
+    private static Transformer without(Transformer base, ModelConfig c0, List<Integer> kept, List<LayerWeights> weights, int j) {
+        List<Integer> k = new ArrayList<>(kept);
+        List<LayerWeights> w = new ArrayList<>(weights);
+        k.remove(j);
+        w.remove(j);
+        return base.withLayers(c0.withLayers(k.stream().mapToInt(Integer::intValue).toArray()), w);
+    }
+
+    /** The tree of a removal plan: the kept layers, each standing for itself. */
+    public static MergeTree tree(int layers, int[] removed) {
+        MergeTree t = new MergeTree(layers);
+        for (int i = removed.length - 1; i >= 0; i--) t.remove(removed[i]);
+        return t;
+    }
+
+}
