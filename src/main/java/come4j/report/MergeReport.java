@@ -34,7 +34,9 @@ public final class MergeReport {
                 out.path("parameters").asLong(), 100 * out.path("sparsity").asDouble()));
         row(b, "calibration", String.format(Locale.ROOT, "%d windows x %d tokens (%d rows, seed %d)", st.path("windows").asInt(),
                 st.path("seq_len").asInt(), st.path("rows").asInt(), st.path("seed").asLong()));
-        row(b, "calibration NLL", Html.num(m.path("calib_nll").path("before").asDouble()) + " \u2192 " + Html.num(m.path("calib_nll").path("after").asDouble()));
+        if (m.has("calib_nll"))
+            row(b, "calibration NLL", Html.num(m.path("calib_nll").path("before").asDouble()) + " \u2192 " + Html.num(m.path("calib_nll").path("after").asDouble()));
+        if (m.has("removed")) row(b, "removed layers", m.get("removed").toString());
         row(b, "command", m.path("command").asText());
         b.append("</table>\n");
 
@@ -47,6 +49,10 @@ public final class MergeReport {
                         .append("+").append(s.path("pair").get(1).asInt()).append("</h3>\n")
                         .append(Svg.bars(doubles(s.path("sbi")), s.path("pair").get(0).asInt(), "SBI")).append('\n');
         }
+        if (m.has("scores"))
+            b.append("<h2>Layer scores (the lowest are removed)</h2>\n").append(Svg.bars(doubles(m.get("scores")), -1, "score")).append('\n');
+        for (JsonNode round : m.path("rounds"))
+            b.append("<h2>SLEB: calibration NLL without each remaining layer</h2>\n").append(Svg.bars(doubles(round), -1, "NLL")).append('\n');
         b.append("<h2>Merge tree</h2><p>Original layers (top) and the layers of the output (bottom).</p>\n").append(tree(m)).append('\n');
 
         List<Double> nll = new ArrayList<>();
@@ -59,7 +65,8 @@ public final class MergeReport {
             nll.add(s.path("calib_nll_after").asDouble());
             xs.add("step " + s.path("step").asInt());
         }
-        b.append("<h2>Calibration NLL per step</h2>\n").append(Svg.lines(List.of(nll), List.of("mean token NLL"), xs, "NLL")).append('\n');
+        if (!steps.isEmpty())
+            b.append("<h2>Calibration NLL per step</h2>\n").append(Svg.lines(List.of(nll), List.of("mean token NLL"), xs, "NLL")).append('\n');
         for (JsonNode s : steps) {
             if (!s.has("candidates")) continue;
             List<Double> c = new ArrayList<>();
@@ -72,6 +79,7 @@ public final class MergeReport {
                     .append(Svg.lines(List.of(c), List.of("NLL"), r, "NLL")).append('\n');
         }
 
+        if (steps.isEmpty()) return b.append("</body></html>\n").toString();
         b.append("<h2>Steps and kept units</h2>\n<table><tr><th>step</th><th>pair</th><th>original layers</th><th>ratio a/b</th>")
                 .append("<th>fallback</th><th>kv head groups kept (a | b)</th><th>FFN channels kept (a | b)</th><th>NLL before \u2192 after</th></tr>\n");
         for (JsonNode s : steps) {

@@ -21,6 +21,7 @@ public final class MergeSummary {
                     heads, ch, s.path("calib_nll_before").asDouble(), s.path("calib_nll_after").asDouble(),
                     s.path("fallback").asBoolean() ? "  (fallback: re-merge)" : "");
         }
+        if (m.has("removed")) out.println("removed: " + m.get("removed"));
         out.println("tree: " + m.path("tree"));
     }
 }
