@@ -1,139 +1,264 @@
 package come4j.report;
 
+import static come4j.report.Svg.f;
+
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
+import java.util.Map;
+import java.util.TreeMap;
 
 /**
- * report.html of a compression, built from come-merge.json alone: one self-contained page (inline CSS and SVG, no
- * script, nothing fetched) that opens offline in any browser. Deterministic: the same record gives the same bytes.
+ * report.html of a compression, built from come-merge.json alone (docs/come-merge-format.md): one self-contained page
+ * (inline CSS and SVG, no script, nothing fetched) that opens offline in any browser. Deterministic: the same record
+ * gives the same bytes, so a report can be diffed or hashed like the checkpoint it describes.
  */
 public final class MergeReport {
+    private static final String CSS = "body{font-family:sans-serif;max-width:62em;margin:2em auto;padding:0 1em;color:#222}"
+            + "table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:2px 6px;font-size:13px;text-align:left;vertical-align:top}"
+            + "code{font-size:12px;word-break:break-all}h2{margin-top:1.6em;border-bottom:1px solid #ddd}h3{font-size:14px;margin:1em 0 0}"
+            + "svg{max-width:100%;height:auto}p.note{color:#555;font-size:13px}";
+
     private MergeReport() {}
 
-    public static void writeHtml(JsonNode m, Path file) throws IOException {
-        Files.writeString(file, html(m), StandardCharsets.UTF_8);
+    public static void writeHtml(JsonNode merge, Path file) throws IOException {
+        Files.writeString(file, html(merge), StandardCharsets.UTF_8);
     }
 
     static String html(JsonNode m) {
-        StringBuilder b = new StringBuilder();
-        JsonNode in = m.path("input"), out = m.path("output"), st = m.path("settings"), steps = m.path("steps");
-        b.append("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>come4j report</title><style>")
-                .append("body{font-family:sans-serif;max-width:60em;margin:2em auto;color:#222}table{border-collapse:collapse}")
-                .append("td,th{border:1px solid #ccc;padding:2px 6px;font-size:13px;text-align:left}code{font-size:12px}")
-                .append("h2{margin-top:1.6em;border-bottom:1px solid #ddd}</style></head><body>\n");
-        b.append("<h1>come4j: ").append(Html.escape(m.path("method").asText())).append(" compression</h1>\n<table>");
-        row(b, "input", in.path("dir").asText() + " (" + in.path("architecture").asText() + ", " + in.path("dtype").asText() + ")");
-        row(b, "layers", in.path("layers").asInt() + " \u2192 " + out.path("layers").asInt());
-        row(b, "parameters", String.format(Locale.ROOT, "%,d \u2192 %,d (sparsity %.2f%%)", in.path("parameters").asLong(),
-                out.path("parameters").asLong(), 100 * out.path("sparsity").asDouble()));
-        row(b, "calibration", String.format(Locale.ROOT, "%d windows x %d tokens (%d rows, seed %d)", st.path("windows").asInt(),
-                st.path("seq_len").asInt(), st.path("rows").asInt(), st.path("seed").asLong()));
-        if (m.has("calib_nll"))
-            row(b, "calibration NLL", Html.num(m.path("calib_nll").path("before").asDouble()) + " \u2192 " + Html.num(m.path("calib_nll").path("after").asDouble()));
-        if (m.has("removed")) row(b, "removed layers", m.get("removed").toString());
-        row(b, "command", m.path("command").asText());
-        b.append("</table>\n");
-
+        StringBuilder b = new StringBuilder("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>come4j: ")
+                .append(Html.escape(m.path("method").asText())).append(" report</title><style>").append(CSS).append("</style></head><body>\n");
+        header(b, m);
+        JsonNode steps = m.path("steps");
         if (!steps.isEmpty()) {
-            b.append("<h2>Block influence per layer (before the first merge)</h2>\n")
-                    .append(Svg.bars(doubles(steps.get(0).path("bi")), -1, "BI")).append('\n');
-            b.append("<h2>SBI per candidate pair, step by step</h2><p>The merged pair is highlighted; x marks pairs excluded by the no-re-merge rule.</p>\n");
-            for (JsonNode s : steps)
-                b.append("<h3>step ").append(s.path("step").asInt()).append(": pair ").append(s.path("pair").get(0).asInt())
-                        .append("+").append(s.path("pair").get(1).asInt()).append("</h3>\n")
-                        .append(Svg.bars(doubles(s.path("sbi")), s.path("pair").get(0).asInt(), "SBI")).append('\n');
+            b.append("<h2>Block influence per layer</h2>\n<p class=\"note\">BI = 1 &minus; cos(input, output) of each original layer, ")
+                    .append("measured before the first merge; x = layer index.</p>\n")
+                    .append(Svg.bars(doubles(steps.get(0).path("bi")), -1, "BI", 200)).append('\n');
+            sbi(b, steps);
         }
-        if (m.has("scores"))
-            b.append("<h2>Layer scores (the lowest are removed)</h2>\n").append(Svg.bars(doubles(m.get("scores")), -1, "score")).append('\n');
-        for (JsonNode round : m.path("rounds"))
-            b.append("<h2>SLEB: calibration NLL without each remaining layer</h2>\n").append(Svg.bars(doubles(round), -1, "NLL")).append('\n');
-        b.append("<h2>Merge tree</h2><p>Original layers (top) and the layers of the output (bottom).</p>\n").append(tree(m)).append('\n');
-
-        List<Double> nll = new ArrayList<>();
-        List<String> xs = new ArrayList<>();
+        removal(b, m);
+        b.append("<h2>Merge tree</h2>\n<p class=\"note\">Top: the original layers; bottom: the layers of the output, each joined to ")
+                .append("the originals it stands for. Merged layers are orange and labelled with the steps that built them; ")
+                .append("grey dashed originals were removed.</p>\n").append(tree(m)).append('\n');
         if (!steps.isEmpty()) {
-            nll.add(steps.get(0).path("calib_nll_before").asDouble());
-            xs.add("start");
+            nllCharts(b, steps);
+            table(b, steps);
         }
-        for (JsonNode s : steps) {
-            nll.add(s.path("calib_nll_after").asDouble());
-            xs.add("step " + s.path("step").asInt());
-        }
-        if (!steps.isEmpty())
-            b.append("<h2>Calibration NLL per step</h2>\n").append(Svg.lines(List.of(nll), List.of("mean token NLL"), xs, "NLL")).append('\n');
-        for (JsonNode s : steps) {
-            if (!s.has("candidates")) continue;
-            List<Double> c = new ArrayList<>();
-            List<String> r = new ArrayList<>();
-            for (JsonNode k : s.get("candidates")) {
-                c.add(k.path("nll").asDouble());
-                r.add(Html.num(k.path("ratio").asDouble()));
-            }
-            b.append("<h3>CoMe-P candidates, step ").append(s.path("step").asInt()).append(" (r_a on the x axis)</h3>\n")
-                    .append(Svg.lines(List.of(c), List.of("NLL"), r, "NLL")).append('\n');
-        }
-
-        if (steps.isEmpty()) return b.append("</body></html>\n").toString();
-        b.append("<h2>Steps and kept units</h2>\n<table><tr><th>step</th><th>pair</th><th>original layers</th><th>ratio a/b</th>")
-                .append("<th>fallback</th><th>kv head groups kept (a | b)</th><th>FFN channels kept (a | b)</th><th>NLL before \u2192 after</th></tr>\n");
-        for (JsonNode s : steps) {
-            b.append("<tr><td>").append(s.path("step").asInt()).append("</td><td>").append(s.path("pair").get(0).asInt()).append('+')
-                    .append(s.path("pair").get(1).asInt()).append("</td><td>").append(Html.escape(s.path("original").toString()))
-                    .append("</td><td>").append(Html.num(s.path("ratio").get(0).asDouble())).append(" / ")
-                    .append(Html.num(s.path("ratio").get(1).asDouble())).append("</td><td>").append(s.path("fallback").asBoolean() ? "yes" : "no")
-                    .append("</td><td>");
-            if (s.has("heads")) {
-                b.append(s.path("heads").path("a").size()).append(' ').append(Html.escape(s.path("heads").path("a").toString())).append(" | ")
-                        .append(s.path("heads").path("b").size()).append(' ').append(Html.escape(s.path("heads").path("b").toString()));
-                b.append("</td><td>").append(s.path("channels").path("a").size()).append(" | ").append(s.path("channels").path("b").size())
-                        .append("<details><summary>indices</summary><code>a: ").append(Html.escape(s.path("channels").path("a").toString()))
-                        .append("<br>b: ").append(Html.escape(s.path("channels").path("b").toString())).append("</code></details>");
-            } else {
-                b.append("(weighted sum)</td><td>(weighted sum)");
-            }
-            b.append("</td><td>").append(Html.num(s.path("calib_nll_before").asDouble())).append(" \u2192 ")
-                    .append(Html.num(s.path("calib_nll_after").asDouble())).append("</td></tr>\n");
-        }
-        return b.append("</table>\n</body></html>\n").toString();
+        return b.append("</body></html>\n").toString();
     }
 
-    /** Original layers as boxes on top, output layers below, each spanning the originals it stands for. */
+    private static void header(StringBuilder b, JsonNode m) {
+        JsonNode in = m.path("input"), out = m.path("output"), st = m.path("settings");
+        b.append("<h1>come4j: ").append(Html.escape(m.path("method").asText())).append(" compression</h1>\n<table>\n");
+        row(b, "method", m.path("method").asText());
+        row(b, "input", in.path("dir").asText() + " (" + in.path("architecture").asText() + ", " + in.path("dtype").asText() + ")");
+        row(b, "layers", in.path("layers").asInt() + " \u2192 " + out.path("layers").asInt());
+        row(b, "parameters", f("%,d \u2192 %,d (sparsity %.2f%%)", in.path("parameters").asLong(), out.path("parameters").asLong(),
+                100 * out.path("sparsity").asDouble()));
+        row(b, "target", st.path("target_layers").asInt() + " layers" + (st.has("sparsity") ? f(" (sparsity %s requested)", Html.num(st.get("sparsity").asDouble())) : ""));
+        if (st.has("windows"))
+            row(b, "calibration", f("%d windows \u00d7 %d tokens = %,d tokens from %d rows (%d samples requested), seed %d, batch %d",
+                    st.path("windows").asInt(), st.path("seq_len").asInt(), st.path("tokens").asLong(), st.path("rows").asInt(),
+                    st.path("calib_samples").asInt(), st.path("seed").asLong(), st.path("batch").asInt()));
+        else
+            row(b, "calibration", "none");
+        for (JsonNode c : st.path("calib"))
+            row(b, "calibration file", c.path("file").asText() + "  sha256 " + c.path("sha256").asText());
+        List<String> rest = new ArrayList<>();
+        for (String k : List.of("sbi_tokens", "granularity", "official_gqa_tiling", "remerge_fallback"))
+            if (st.has(k)) rest.add(k + " = " + st.get(k).asText());
+        if (!rest.isEmpty()) row(b, "settings", String.join(", ", rest));
+        JsonNode nll = calibNll(m);
+        if (nll != null) row(b, "calibration NLL", nll(nll.path("before")) + " \u2192 " + nll(nll.path("after")));
+        if (m.has("seconds")) row(b, "total time", f("%.1f s", m.get("seconds").asDouble()));
+        b.append("<tr><th>command</th><td><code>").append(Html.escape(m.path("command").asText())).append("</code></td></tr>\n</table>\n");
+    }
+
+    /** One small chart per step: the SBI of each candidate pair (i, i+1) at x = i, the merged pair marked. */
+    private static void sbi(StringBuilder b, JsonNode steps) {
+        b.append("<h2>SBI per candidate pair</h2>\n<p class=\"note\">At each step, bar i is the pair of current layers (i, i+1); ")
+                .append("the merged pair is orange with a triangle under it; x marks a pair excluded by the no-re-merge rule.</p>\n");
+        for (JsonNode s : steps) {
+            int a = s.path("pair").path(0).asInt();
+            b.append("<h3>step ").append(s.path("step").asInt()).append(": ").append(s.path("layers_before").asInt())
+                    .append(" layers, merged ").append(a).append('+').append(a + 1).append(" (originals ").append(originals(s)).append(')')
+                    .append(s.path("fallback").asBoolean() ? ", every pair excluded: fallback" : "").append("</h3>\n")
+                    .append(Svg.bars(doubles(s.path("sbi")), a, "SBI", 150)).append('\n');
+        }
+    }
+
+    /** What the removal baselines record instead of steps: the layer scores (one pass) or the SLEB rounds. */
+    private static void removal(StringBuilder b, JsonNode m) {
+        if (m.has("scores"))
+            b.append("<h2>Layer scores</h2>\n<p class=\"note\">The lowest-scoring layers were removed: ")
+                    .append(Html.escape(m.path("removed").toString())).append(".</p>\n")
+                    .append(Svg.bars(doubles(m.get("scores")), -1, "score", 200)).append('\n');
+        int round = 0;
+        for (JsonNode r : m.path("rounds"))
+            b.append("<h3>SLEB round ").append(++round).append(": calibration NLL without each remaining layer</h3>\n")
+                    .append(Svg.bars(doubles(r), -1, "NLL", 150)).append('\n');
+    }
+
+    private static void nllCharts(StringBuilder b, JsonNode steps) {
+        int n = steps.size();
+        double[] x = new double[n + 1];
+        List<Double> y = new ArrayList<>();
+        List<String> labels = new ArrayList<>();
+        y.add(finite(steps.get(0).path("calib_nll_before")));
+        labels.add("start");
+        for (int i = 0; i < n; i++) {
+            x[i + 1] = i + 1;
+            y.add(finite(steps.get(i).path("calib_nll_after")));
+            labels.add(steps.get(i).path("step").asText());
+        }
+        if (y.stream().allMatch(v -> v == null)) return; // no calibration: nothing to draw
+        b.append("<h2>Calibration NLL per step</h2>\n<p class=\"note\">Mean token NLL on the calibration windows before the ")
+                .append("first merge, then after each step.</p>\n").append(Svg.line(x, y, labels, -1, "NLL", 200)).append('\n');
+        for (JsonNode s : steps) {
+            JsonNode c = s.path("candidates");
+            if (c.isEmpty()) continue;
+            double[] r = new double[c.size()];
+            List<Double> v = new ArrayList<>();
+            List<String> l = new ArrayList<>();
+            int chosen = -1;
+            for (int i = 0; i < c.size(); i++) {
+                r[i] = c.get(i).path("ratio").asDouble();
+                v.add(finite(c.get(i).path("nll")));
+                l.add(Html.num(r[i]));
+                if (r[i] == s.path("ratio").path(0).asDouble()) chosen = i;
+            }
+            b.append("<h2>CoMe-P candidates, step ").append(s.path("step").asInt()).append("</h2>\n<p class=\"note\">Calibration NLL ")
+                    .append("of each candidate ratio r_a (x); the chosen one is orange.</p>\n")
+                    .append(Svg.line(r, v, l, chosen, "NLL", 180)).append('\n');
+        }
+    }
+
+    private static void table(StringBuilder b, JsonNode steps) {
+        boolean timed = false;
+        for (JsonNode s : steps) timed |= s.has("seconds");
+        b.append("<h2>Steps</h2>\n<table><tr><th>step</th><th>pair</th><th>original layers</th><th>ratio a / b</th><th>fallback</th>")
+                .append("<th>kv head groups kept: a | b</th><th>FFN channels kept: a | b</th><th>calibration NLL</th>")
+                .append(timed ? "<th>seconds</th>" : "").append("</tr>\n");
+        for (JsonNode s : steps) {
+            int a = s.path("pair").path(0).asInt();
+            b.append("<tr><td>").append(s.path("step").asInt()).append("</td><td>").append(a).append('+').append(a + 1)
+                    .append("</td><td>").append(originals(s)).append("</td><td>").append(num(s.path("ratio").path(0))).append(" / ")
+                    .append(num(s.path("ratio").path(1))).append("</td><td>").append(s.path("fallback").asBoolean() ? "yes" : "no").append("</td><td>");
+            if (s.has("heads")) {
+                JsonNode h = s.get("heads"), ch = s.get("channels");
+                b.append(h.path("a").size()).append(' ').append(ints(h.path("a"))).append(" | ").append(h.path("b").size()).append(' ')
+                        .append(ints(h.path("b"))).append("</td><td>").append(f("%,d | %,d", ch.path("a").size(), ch.path("b").size()))
+                        .append("<details><summary>indices</summary><code>a: ").append(ints(ch.path("a"))).append("<br>b: ")
+                        .append(ints(ch.path("b"))).append("</code></details>");
+            } else {
+                b.append("all (weighted sum)</td><td>all (weighted sum)");
+            }
+            b.append("</td><td>").append(nll(s.path("calib_nll_before"))).append(" \u2192 ").append(nll(s.path("calib_nll_after")));
+            if (timed) b.append("</td><td>").append(s.has("seconds") ? f("%.1f", s.get("seconds").asDouble()) : "");
+            b.append("</td></tr>\n");
+        }
+        b.append("</table>\n");
+    }
+
+    /** Original layers (top) and output layers (bottom), each output box spanning the originals it stands for. */
     static String tree(JsonNode m) {
-        int L0 = m.path("input").path("layers").asInt();
+        int L0 = m.path("input").path("layers").asInt(), h = 150;
         JsonNode tree = m.path("tree");
+        Map<Integer, List<Integer>> builtBy = new TreeMap<>(); // output layer -> steps that merged into it
+        for (JsonNode s : m.path("steps")) {
+            int first = s.path("original").path(0).path(0).asInt();
+            for (int j = 0; j < tree.size(); j++)
+                for (JsonNode o : tree.get(j))
+                    if (o.asInt() == first) builtBy.computeIfAbsent(j, k -> new ArrayList<>()).add(s.path("step").asInt());
+        }
+        boolean[] kept = new boolean[L0];
+        for (JsonNode e : tree) for (JsonNode o : e) if (o.asInt() < L0) kept[o.asInt()] = true;
         double w = (Svg.W - 2.0 * Svg.PAD) / Math.max(1, L0);
-        StringBuilder s = new StringBuilder(String.format("<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 %d 130\" width=\"%d\" height=\"130\">", Svg.W, Svg.W));
+        StringBuilder s = new StringBuilder(Svg.open(h));
+        s.append(Svg.text(4, 28, "original", "start", "#555")).append(Svg.text(4, 100, "output", "start", "#555"));
         for (int i = 0; i < L0; i++) {
-            s.append(String.format(Locale.ROOT, "<rect x=\"%.1f\" y=\"10\" width=\"%.1f\" height=\"28\" fill=\"#e7f5ff\" stroke=\"#4263eb\"/>", Svg.PAD + i * w + 2, w - 4));
+            s.append(f("<rect x=\"%.1f\" y=\"10\" width=\"%.1f\" height=\"28\" fill=\"%s\" stroke=\"%s\"%s/>", Svg.PAD + i * w + 1, w - 2,
+                    kept[i] ? "#e7f5ff" : "#f1f3f5", kept[i] ? Svg.BLUE : Svg.GREY, kept[i] ? "" : " stroke-dasharray=\"3,2\""));
             s.append(Svg.text(Svg.PAD + i * w + w / 2, 28, Integer.toString(i), "middle", "#333"));
         }
         for (int j = 0; j < tree.size(); j++) {
             JsonNode e = tree.get(j);
-            int first = e.get(0).asInt(), last = e.get(e.size() - 1).asInt();
+            int first = e.path(0).asInt(), last = e.path(e.size() - 1).asInt();
             boolean merged = e.size() > 1;
-            double x0 = Svg.PAD + first * w + 2, x1 = Svg.PAD + (last + 1) * w - 2;
+            double x0 = Svg.PAD + first * w + 1, x1 = Svg.PAD + (last + 1) * w - 1, mid = (x0 + x1) / 2;
             for (JsonNode o : e)
-                s.append(String.format(Locale.ROOT, "<line x1=\"%.1f\" y1=\"38\" x2=\"%.1f\" y2=\"82\" stroke=\"#aaa\"/>", Svg.PAD + o.asInt() * w + w / 2, (x0 + x1) / 2));
-            s.append(String.format(Locale.ROOT, "<rect x=\"%.1f\" y=\"82\" width=\"%.1f\" height=\"28\" fill=\"%s\" stroke=\"%s\"/>", x0, x1 - x0,
-                    merged ? "#fff4e6" : "#ebfbee", merged ? "#d9480f" : "#2b8a3e"));
-            s.append(Svg.text((x0 + x1) / 2, 100, Integer.toString(j), "middle", "#333"));
+                s.append(f("<line x1=\"%.1f\" y1=\"38\" x2=\"%.1f\" y2=\"82\" stroke=\"#aaa\"/>", Svg.PAD + o.asInt() * w + w / 2, mid));
+            s.append(f("<rect x=\"%.1f\" y=\"82\" width=\"%.1f\" height=\"28\" fill=\"%s\" stroke=\"%s\"><title>output layer %d = originals %s</title></rect>",
+                    x0, x1 - x0, merged ? "#fff4e6" : "#ebfbee", merged ? Svg.ORANGE : Svg.GREEN, j, Html.escape(e.toString())));
+            s.append(Svg.text(mid, 100, Integer.toString(j), "middle", "#333"));
+            if (builtBy.containsKey(j))
+                s.append(Svg.text(mid, 126, "step " + String.join(",", builtBy.get(j).stream().map(String::valueOf).toList()), "middle", Svg.ORANGE));
         }
         return s.append("</svg>").toString();
     }
 
+    /** The record's overall calibration NLL, or the first and last steps' when an older record lacks it. */
+    static JsonNode calibNll(JsonNode m) {
+        if (m.has("calib_nll")) return m.get("calib_nll");
+        JsonNode steps = m.path("steps");
+        if (steps.isEmpty()) return null;
+        ObjectNode nll = JsonNodeFactory.instance.objectNode();
+        nll.set("before", steps.get(0).path("calib_nll_before"));
+        nll.set("after", steps.get(steps.size() - 1).path("calib_nll_after"));
+        return nll;
+    }
+
+    /** "[3]+[4, 5]" with runs shortened: "[0-5]+[6]". */
+    static String originals(JsonNode step) {
+        return ranges(step.path("original").path(0)) + "+" + ranges(step.path("original").path(1));
+    }
+
+    static String ranges(JsonNode layers) {
+        List<String> parts = new ArrayList<>();
+        for (int i = 0; i < layers.size(); ) {
+            int j = i;
+            while (j + 1 < layers.size() && layers.get(j + 1).asInt() == layers.get(j).asInt() + 1) j++;
+            parts.add(j > i ? layers.get(i).asInt() + "-" + layers.get(j).asInt() : layers.get(i).asText());
+            i = j + 1;
+        }
+        return "[" + String.join(",", parts) + "]";
+    }
+
+    /** A number cell: four significant digits, or a dash when the record has none. */
+    static String num(JsonNode v) {
+        Double d = finite(v);
+        return d == null ? "\u2013" : Html.num(d);
+    }
+
+    /** An NLL to four decimals (steps differ in the second or third), or a dash without calibration. */
+    static String nll(JsonNode v) {
+        Double d = finite(v);
+        return d == null ? "\u2013" : f("%.4f", d);
+    }
+
+    private static Double finite(JsonNode v) {
+        return v.isNumber() && Double.isFinite(v.asDouble()) ? v.asDouble() : null;
+    }
+
+    private static String ints(JsonNode a) {
+        List<String> out = new ArrayList<>();
+        for (JsonNode v : a) out.add(v.asText());
+        return "[" + String.join(", ", out) + "]";
+    }
+
     private static void row(StringBuilder b, String k, String v) {
-        b.append("<tr><th>").append(Html.escape(k)).append("</th><td>").append(Html.escape(v)).append("</td></tr>");
+        b.append("<tr><th>").append(Html.escape(k)).append("</th><td>").append(Html.escape(v)).append("</td></tr>\n");
     }
 
     private static List<Double> doubles(JsonNode a) {
         List<Double> out = new ArrayList<>();
-        for (JsonNode v : a) out.add(v.isNull() ? null : v.asDouble());
+        for (JsonNode v : a) out.add(finite(v));
         return out;
     }
 }

@@ -2,26 +2,46 @@ package come4j.report;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import java.io.PrintStream;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Locale;
 
-/** The compact terminal table of a compression, from come-merge.json. */
+/** The compact terminal table of a compression, from come-merge.json: one line per step, then the tree and the NLL. */
 public final class MergeSummary {
+    private static final String[] HEAD = {"step", "pair", "original layers", "ratio a/b", "heads a+b", "channels a+b", "calibration NLL"};
+
     private MergeSummary() {}
 
-    public static void print(JsonNode m, PrintStream out) {
-        out.printf("%-4s %-6s %-22s %-13s %-9s %-13s %s%n", "step", "pair", "original layers", "ratio a/b", "heads", "channels", "calibration NLL");
-        for (JsonNode s : m.path("steps")) {
+    public static void print(JsonNode merge, PrintStream out) {
+        List<String[]> rows = new ArrayList<>();
+        rows.add(HEAD);
+        for (JsonNode s : merge.path("steps")) {
+            int a = s.path("pair").path(0).asInt();
             JsonNode kept = s.path("kept");
-            String heads = kept.isMissingNode() ? "sum" : kept.path("heads").get(0).asInt() + "+" + kept.path("heads").get(1).asInt();
-            String ch = kept.isMissingNode() ? "sum" : kept.path("channels").get(0).asInt() + "+" + kept.path("channels").get(1).asInt();
-            out.printf(Locale.ROOT, "%-4d %-6s %-22s %-13s %-9s %-13s %.4f -> %.4f%s%n", s.path("step").asInt(),
-                    s.path("pair").get(0).asInt() + "+" + s.path("pair").get(1).asInt(),
-                    s.path("original").get(0) + "+" + s.path("original").get(1),
-                    String.format(Locale.ROOT, "%.3f/%.3f", s.path("ratio").get(0).asDouble(), s.path("ratio").get(1).asDouble()),
-                    heads, ch, s.path("calib_nll_before").asDouble(), s.path("calib_nll_after").asDouble(),
-                    s.path("fallback").asBoolean() ? "  (fallback: re-merge)" : "");
+            rows.add(new String[] {s.path("step").asText(), a + "+" + (a + 1), MergeReport.originals(s),
+                    String.format(Locale.ROOT, "%.3f/%.3f", s.path("ratio").path(0).asDouble(), s.path("ratio").path(1).asDouble()),
+                    kept.isMissingNode() ? "all" : kept.path("heads").path(0).asInt() + "+" + kept.path("heads").path(1).asInt(),
+                    kept.isMissingNode() ? "all" : kept.path("channels").path(0).asInt() + "+" + kept.path("channels").path(1).asInt(),
+                    MergeReport.nll(s.path("calib_nll_before")) + " -> " + MergeReport.nll(s.path("calib_nll_after"))
+                            + (s.path("fallback").asBoolean() ? "  (fallback: every pair excluded)" : "")});
         }
-        if (m.has("removed")) out.println("removed: " + m.get("removed"));
-        out.println("tree: " + m.path("tree"));
+        if (rows.size() > 1) table(rows, out); // removal baselines have no steps
+        if (merge.has("removed")) out.println("removed: " + merge.get("removed"));
+        List<String> tree = new ArrayList<>();
+        for (JsonNode e : merge.path("tree")) tree.add(MergeReport.ranges(e));
+        out.println("tree (" + tree.size() + " layers): " + String.join(" ", tree));
+        JsonNode nll = MergeReport.calibNll(merge);
+        if (nll != null) out.println("calibration NLL: " + MergeReport.nll(nll.path("before")) + " -> " + MergeReport.nll(nll.path("after")));
+    }
+
+    /** Columns as wide as their widest cell; the last column is not padded (it carries the fallback note). */
+    private static void table(List<String[]> rows, PrintStream out) {
+        int[] w = new int[HEAD.length];
+        for (String[] r : rows) for (int i = 0; i < w.length; i++) w[i] = Math.max(w[i], r[i].length());
+        for (String[] r : rows) {
+            StringBuilder line = new StringBuilder();
+            for (int i = 0; i < w.length - 1; i++) line.append(r[i]).append(" ".repeat(w[i] - r[i].length() + 2));
+            out.println(line.append(r[w.length - 1]));
+        }
     }
 }

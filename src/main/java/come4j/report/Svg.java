@@ -3,70 +3,106 @@ package come4j.report;
 import java.util.List;
 import java.util.Locale;
 
-/** Small inline SVG charts (no scripts, no external resources) for the HTML report. */
+/**
+ * Small inline SVG charts for the HTML report: no script and nothing fetched, so the page works offline. Every number
+ * goes through {@link Locale#ROOT} so the bytes do not depend on the machine's locale.
+ */
 final class Svg {
-    static final int W = 720, H = 220, PAD = 40;
+    static final int W = 720, PAD = 44;
+    static final String BLUE = "#4263eb", ORANGE = "#d9480f", GREEN = "#2b8a3e", GREY = "#868e96";
 
     private Svg() {}
 
-    /** Bars for values (null = a gap marked "x"), one highlighted index (or -1). */
-    static String bars(List<Double> values, int highlight, String yLabel) {
-        double max = values.stream().filter(v -> v != null).mapToDouble(Double::doubleValue).max().orElse(1);
-        if (max <= 0) max = 1;
-        StringBuilder s = open(yLabel, max);
-        double step = (W - 2.0 * PAD) / values.size();
-        for (int i = 0; i < values.size(); i++) {
-            double x = PAD + i * step;
+    /**
+     * One bar per value, x = index. A null is a gap marked "x" (an excluded candidate); the highlighted index (or -1)
+     * is orange and gets a triangle under the axis, so it shows even when its value is a gap.
+     */
+    static String bars(List<Double> values, int highlight, String yLabel, int h) {
+        double max = values.stream().filter(v -> v != null).mapToDouble(Double::doubleValue).max().orElse(0);
+        if (!(max > 0)) max = 1;
+        StringBuilder s = new StringBuilder(open(h));
+        yAxis(s, h, 0, max, yLabel);
+        int n = values.size(), every = labelEvery(n);
+        double step = (W - 2.0 * PAD) / Math.max(1, n), base = h - PAD;
+        for (int i = 0; i < n; i++) {
+            double x = PAD + i * step, mid = x + step / 2;
             Double v = values.get(i);
             if (v == null) {
-                s.append(text(x + step / 2, H - PAD - 4, "x", "middle", "#999"));
+                s.append("<g><title>").append(i).append(": excluded</title>")
+                        .append(text(mid, base - 4, "x", "middle", GREY)).append("</g>");
             } else {
-                double h = (H - 2.0 * PAD) * v / max;
-                s.append(String.format(Locale.ROOT, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"%s\"><title>%d: %s</title></rect>",
-                        x + 1, H - PAD - h, Math.max(1, step - 2), h, i == highlight ? "#d9480f" : "#4263eb", i, Html.num(v)));
+                double bh = (h - 2.0 * PAD) * Math.max(0, v) / max;
+                s.append(f("<rect class=\"bar\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"%s\"><title>%d: %s</title></rect>",
+                        x + step * 0.1, base - bh, step * 0.8, bh, i == highlight ? ORANGE : BLUE, i, Html.num(v)));
             }
-            s.append(text(x + step / 2, H - PAD + 14, Integer.toString(i), "middle", "#333"));
+            if (i == highlight)
+                s.append(f("<polygon points=\"%.1f,%.1f %.1f,%.1f %.1f,%.1f\" fill=\"%s\"/>", mid, base + 2, mid - 4, base + 9, mid + 4, base + 9, ORANGE));
+            if (i % every == 0) s.append(text(mid, base + 22, Integer.toString(i), "middle", "#333"));
         }
         return s.append("</svg>").toString();
     }
 
-    /** One polyline per series over x = 0..n-1 (each series of the same length), with a legend. */
-    static String lines(List<List<Double>> series, List<String> names, List<String> xLabels, String yLabel) {
-        double min = Double.POSITIVE_INFINITY, max = Double.NEGATIVE_INFINITY;
-        for (List<Double> ser : series) for (Double v : ser) if (v != null) {
-            min = Math.min(min, v);
-            max = Math.max(max, v);
-        }
-        if (!(max > min)) { max = min + 1; }
-        StringBuilder s = open(yLabel + " (" + Html.num(min) + " .. " + Html.num(max) + ")", max);
-        int n = xLabels.size();
-        double step = n > 1 ? (W - 2.0 * PAD) / (n - 1) : 0;
-        String[] colors = {"#4263eb", "#d9480f", "#2b8a3e", "#862e9c", "#e67700", "#0b7285", "#c2255c", "#5c940d"};
-        for (int k = 0; k < series.size(); k++) {
-            StringBuilder pts = new StringBuilder();
-            for (int i = 0; i < series.get(k).size(); i++) {
-                Double v = series.get(k).get(i);
-                if (v == null) continue;
-                double y = H - PAD - (H - 2.0 * PAD) * (v - min) / (max - min);
-                pts.append(String.format(Locale.ROOT, "%.1f,%.1f ", PAD + i * step, y));
-                s.append(String.format(Locale.ROOT, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"2.5\" fill=\"%s\"><title>%s</title></circle>",
-                        PAD + i * step, y, colors[k % colors.length], Html.num(v)));
+    /**
+     * A polyline through (x[i], y[i]) with a dot per point (null y: no dot, the line skips it), x labels under the
+     * points, and the highlighted point (or -1) orange.
+     */
+    static String line(double[] x, List<Double> y, List<String> xLabels, int highlight, String yLabel, int h) {
+        double y0 = Double.POSITIVE_INFINITY, y1 = Double.NEGATIVE_INFINITY, x0 = x.length == 0 ? 0 : x[0], x1 = x0;
+        for (int i = 0; i < x.length; i++) {
+            x0 = Math.min(x0, x[i]);
+            x1 = Math.max(x1, x[i]);
+            if (y.get(i) != null) {
+                y0 = Math.min(y0, y.get(i));
+                y1 = Math.max(y1, y.get(i));
             }
-            s.append(String.format("<polyline fill=\"none\" stroke=\"%s\" stroke-width=\"1.5\" points=\"%s\"/>", colors[k % colors.length], pts.toString().trim()));
-            s.append(text(W - PAD, PAD + 12 * k, Html.escape(names.get(k)), "end", colors[k % colors.length]));
         }
-        for (int i = 0; i < n; i++) s.append(text(PAD + i * step, H - PAD + 14, Html.escape(xLabels.get(i)), "middle", "#333"));
-        return s.append("</svg>").toString();
+        if (!(y1 > y0)) { // one value (or none): centre it
+            y0 = Double.isFinite(y0) ? y0 - 0.5 : 0;
+            y1 = y0 + 1;
+        }
+        StringBuilder s = new StringBuilder(open(h));
+        yAxis(s, h, y0, y1, yLabel);
+        double plotW = W - 2.0 * PAD - 20, plotH = h - 2.0 * PAD;
+        double sx = x1 > x0 ? plotW / (x1 - x0) : 0, cx = x1 > x0 ? 0 : plotW / 2;
+        StringBuilder pts = new StringBuilder(), dots = new StringBuilder();
+        int every = labelEvery(x.length);
+        for (int i = 0; i < x.length; i++) {
+            double px = PAD + 10 + cx + (x[i] - x0) * sx;
+            if (i % every == 0 || i == highlight) s.append(text(px, h - PAD + 16, Html.escape(xLabels.get(i)), "middle", "#333"));
+            Double v = y.get(i);
+            if (v == null) continue;
+            double py = h - PAD - plotH * (v - y0) / (y1 - y0);
+            pts.append(f("%.1f,%.1f ", px, py));
+            dots.append(f("<circle cx=\"%.1f\" cy=\"%.1f\" r=\"%s\" fill=\"%s\"><title>%s: %s</title></circle>", px, py,
+                    i == highlight ? "5" : "3", i == highlight ? ORANGE : BLUE, Html.escape(xLabels.get(i)), Html.num(v)));
+        }
+        s.append(f("<polyline fill=\"none\" stroke=\"%s\" stroke-width=\"1.5\" points=\"%s\"/>", BLUE, pts.toString().trim()));
+        return s.append(dots).append("</svg>").toString();
     }
 
-    private static StringBuilder open(String yLabel, double max) {
-        StringBuilder s = new StringBuilder(String.format("<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 %d %d\" width=\"%d\" height=\"%d\">", W, H, W, H));
-        s.append(String.format("<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" stroke=\"#999\"/>", PAD, H - PAD, W - PAD, H - PAD));
-        s.append(text(PAD, PAD - 12, Html.escape(yLabel), "start", "#333"));
-        return s;
+    static String open(int h) {
+        return f("<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 %d %d\" width=\"%d\" height=\"%d\">", W, h, W, h);
+    }
+
+    /** The x axis, the y range at its two ends (so a chart can be read without hovering), and the y label. */
+    private static void yAxis(StringBuilder s, int h, double lo, double hi, String label) {
+        s.append(f("<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" stroke=\"#999\"/>", PAD, h - PAD, W - PAD, h - PAD));
+        s.append(f("<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" stroke=\"#999\"/>", PAD, PAD, PAD, h - PAD));
+        s.append(text(PAD - 4, h - PAD + 4, Html.num(lo), "end", "#555"));
+        s.append(text(PAD - 4, PAD + 4, Html.num(hi), "end", "#555"));
+        s.append(text(PAD, PAD - 12, Html.escape(label), "start", "#333"));
+    }
+
+    /** Label every k-th x so that labels of up to 3 digits do not overlap. */
+    private static int labelEvery(int n) {
+        return Math.max(1, (int) Math.ceil(n * 22.0 / (W - 2.0 * PAD)));
     }
 
     static String text(double x, double y, String escaped, String anchor, String color) {
-        return String.format(Locale.ROOT, "<text x=\"%.1f\" y=\"%.1f\" font-size=\"11\" text-anchor=\"%s\" fill=\"%s\">%s</text>", x, y, anchor, color, escaped);
+        return f("<text x=\"%.1f\" y=\"%.1f\" font-size=\"11\" text-anchor=\"%s\" fill=\"%s\">%s</text>", x, y, anchor, color, escaped);
+    }
+
+    static String f(String format, Object... args) {
+        return String.format(Locale.ROOT, format, args);
     }
 }

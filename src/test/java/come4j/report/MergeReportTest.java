@@ -1,72 +1,206 @@
 package come4j.report;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 class MergeReportTest {
-    static final String RECORD = """
-            {"method": "come", "command": "come compress --model <m&m> --out x",
-             "input": {"dir": "/in", "architecture": "LlamaForCausalLM", "layers": 4, "dtype": "BF16", "parameters": 1000},
-             "output": {"layers": 2, "parameters": 600, "sparsity": 0.4},
-             "settings": {"windows": 3, "seq_len": 32, "rows": 10, "seed": 10},
-             "tree": [[0], [1, 2, 3]],
-             "steps": [
-               {"step": 1, "pair": [1, 2], "original": [[1], [2]], "sbi": [0.5, 0.1, 0.3], "bi": [9, 1, 2, 3],
-                "ratio": [0.25, 0.75], "fallback": false, "kept": {"heads": [0, 2], "channels": [1, 3]},
-                "heads": {"a": [], "b": [0, 1]}, "channels": {"a": [2], "b": [0, 1, 3]},
-                "calib_nll_before": 3.0, "calib_nll_after": 3.2},
-               {"step": 2, "pair": [1, 2], "original": [[1, 2], [3]], "sbi": [null, null], "bi": [9, 2, 3],
-                "ratio": [0.4, 0.6], "fallback": true, "candidates": [{"ratio": 0.0, "nll": 3.5}, {"ratio": 1.0, "nll": 3.4}],
-                "calib_nll_before": 3.2, "calib_nll_after": 3.4}],
-             "calib_nll": {"before": 3.0, "after": 3.4}}""";
+    static final ObjectMapper JSON = new ObjectMapper();
+    static final String COMMAND = "come compress --model \"/m/<a&b>\" --out 'x y' --target-layers 8";
+
+    /**
+     * 12 layers -> 8 in four steps, as the merger would record them: step 2 has an excluded (null) pair (the layer
+     * merged at step 1 may not merge again), step 3 is a CoMe-P step with candidates, step 4 a fallback.
+     */
+    static JsonNode record() {
+        ObjectNode m = JSON.createObjectNode();
+        m.put("format", "come4j-merge/1").put("method", "come-p").put("command", COMMAND);
+        m.putObject("input").put("dir", "/models/<tiny>").put("architecture", "LlamaForCausalLM").put("layers", 12)
+                .put("dtype", "BF16").put("parameters", 10803456).put("parameters_per_layer", 725504);
+        m.putObject("output").put("layers", 8).put("parameters", 7901440).put("sparsity", 0.2686);
+        ObjectNode st = m.putObject("settings");
+        st.put("target_layers", 8).put("sparsity", 0.3);
+        st.putArray("calib").addObject().put("file", "calib.txt").put("sha256", "ab12");
+        st.put("calib_samples", 256).put("rows", 40).put("seq_len", 512).put("seed", 10).put("batch", 2).put("windows", 37)
+                .put("tokens", 18944).put("official_gqa_tiling", false).put("granularity", 4).put("sbi_tokens", "all")
+                .put("remerge_fallback", "argmin_all");
+        // merged originals: 3+4, 8+9, 0+1, 5+6; a pair touching an already merged layer is excluded (null)
+        ArrayNode tree = m.putArray("tree");
+        for (int[] e : new int[][] {{0, 1}, {2}, {3, 4}, {5, 6}, {7}, {8, 9}, {10}, {11}}) ints(tree.addArray(), e);
+        ArrayNode steps = m.putArray("steps");
+        step(steps, 1, 12, 3, new int[][] {{3}, {4}}, new Double[] {.5, .4, .3, .01, .2, .3, .4, .5, .1, .6, .7}, false, 3.50, 3.52);
+        step(steps, 2, 11, 7, new int[][] {{8}, {9}}, new Double[] {.5, .4, null, null, .2, .3, .4, .05, .6, .7}, false, 3.52, 3.55);
+        ObjectNode s3 = step(steps, 3, 10, 0, new int[][] {{0}, {1}}, new Double[] {.02, .4, null, null, .2, .3, null, null, .7}, false, 3.55, 3.61);
+        ArrayNode cand = s3.putArray("candidates");
+        double[][] c = {{0, 3.70}, {.25, 3.64}, {.5, 3.61}, {.75, 3.63}, {1, 3.68}};
+        for (double[] x : c) cand.addObject().put("ratio", x[0]).put("nll", x[1]);
+        s3.putArray("ratio").add(.5).add(.5);
+        step(steps, 4, 9, 3, new int[][] {{5}, {6}}, new Double[] {null, null, null, null, null, null, null, null}, true, 3.61, 3.70);
+        m.putObject("calib_nll").put("before", 3.50).put("after", 3.70);
+        return m;
+    }
+
+    private static ObjectNode step(ArrayNode steps, int n, int before, int a, int[][] orig, Double[] sbi, boolean fallback,
+                                   double nllBefore, double nllAfter) {
+        ObjectNode s = steps.addObject();
+        s.put("step", n).put("layers_before", before);
+        s.putArray("pair").add(a).add(a + 1);
+        ArrayNode o = s.putArray("original");
+        ints(o.addArray(), orig[0]);
+        ints(o.addArray(), orig[1]);
+        ArrayNode sb = s.putArray("sbi");
+        for (Double v : sbi) if (v == null) sb.addNull(); else sb.add(v);
+        ArrayNode bi = s.putArray("bi");
+        for (int i = 0; i < before; i++) bi.add(i == 0 ? 0.9 : 0.05 + 0.01 * i);
+        s.putArray("ratio").add(0.41).add(0.59);
+        s.put("fallback", fallback);
+        s.putObject("kept").putArray("heads").add(2).add(2);
+        ((ObjectNode) s.get("kept")).putArray("channels").add(282).add(406);
+        ObjectNode h = s.putObject("heads"), ch = s.putObject("channels");
+        ints(h.putArray("a"), new int[] {0, 2});
+        ints(h.putArray("b"), new int[] {1, 3});
+        ints(ch.putArray("a"), new int[] {5, 9, 11});
+        ints(ch.putArray("b"), new int[] {0, 1, 2, 7});
+        s.put("calib_nll_before", nllBefore).put("calib_nll_after", nllAfter);
+        return s;
+    }
+
+    private static void ints(ArrayNode a, int[] v) {
+        for (int x : v) a.add(x);
+    }
 
     @Test
-    void selfContainedPageWithEverySection(@TempDir Path tmp) throws Exception {
-        JsonNode m = new ObjectMapper().readTree(RECORD);
+    void selfContainedDeterministicPageWithEverySection(@TempDir Path tmp) throws Exception {
+        JsonNode m = record();
         Path a = tmp.resolve("a.html"), b = tmp.resolve("b.html");
         MergeReport.writeHtml(m, a);
-        MergeReport.writeHtml(m, b);
+        MergeReport.writeHtml(JSON.readTree(JSON.writeValueAsString(m)), b); // a re-read record, as from come-merge.json
         String html = Files.readString(a);
-        assertEquals(html, Files.readString(b), "deterministic");
+        assertEquals(html, Files.readString(b), "same record, same bytes");
+        assertTrue(html.startsWith("<!DOCTYPE html>") && html.endsWith("</body></html>\n"));
+        assertBalanced(html);
         for (String title : new String[] {"Block influence per layer", "SBI per candidate pair", "Merge tree", "Calibration NLL per step",
-                "CoMe-P candidates, step 2", "Steps and kept units"})
+                "CoMe-P candidates, step 3", "<h2>Steps</h2>"})
             assertTrue(html.contains(title), title);
-        assertTrue(html.contains("come compress --model &lt;m&amp;m&gt; --out x"), "command escaped");
-        assertEquals(count(html, "<svg"), count(html, "</svg>"));
-        assertTrue(!html.contains("<script") && !html.replace("http://www.w3.org/2000/svg", "").contains("http"), "nothing fetched, no script");
-        String bi = html.substring(html.indexOf("Block influence"), html.indexOf("</svg>", html.indexOf("Block influence")));
-        assertEquals(4, count(bi, "<rect"), "one bar per layer");
-        String step2 = html.substring(html.indexOf("step 2: pair"));
-        assertEquals(2, count(step2.substring(0, step2.indexOf("</svg>")), ">x</text>"), "excluded pairs marked");
+        assertEquals(1, count(html, "CoMe-P candidates, step"), "only the step that has candidates");
+        assertTrue(html.contains("come compress --model &quot;/m/&lt;a&amp;b&gt;&quot; --out &#39;x y&#39; --target-layers 8"), "command escaped");
+        assertTrue(html.contains("/models/&lt;tiny&gt;") && !html.contains("<tiny>"), "path escaped");
+        assertFalse(html.contains("<script"), "no script");
+        assertFalse(html.replace("http://www.w3.org/2000/svg", "").contains("http"), "nothing fetched");
+
+        List<String> svgs = svgs(html);
+        assertEquals(1 + 4 + 1 + 1 + 1, svgs.size(), "BI, four SBI steps, tree, NLL, candidates");
+        assertEquals(12, count(svgs.get(0), "class=\"bar\""), "one bar per original layer");
+        assertEquals(11, count(svgs.get(1), "class=\"bar\""), "step 1: every pair a candidate");
+        assertEquals(2, count(svgs.get(2), ": excluded</title>"), "step 2: the excluded pairs marked");
+        assertEquals(8, count(svgs.get(4), ": excluded</title>"), "fallback step: all excluded");
+        assertEquals(1, count(svgs.get(4), "<polygon"), "the fallback's chosen pair still marked");
+        assertEquals(1, count(svgs.get(1), "fill=\"#d9480f\"><title>3: "), "step 1's chosen bar highlighted");
+        String tree = svgs.get(5);
+        assertEquals(4, count(tree, "stroke=\"#d9480f\"><title>output layer"), "four merged output layers");
+        assertTrue(tree.contains("<title>output layer 5 = originals [8,9]</title>") && tree.contains(">step 2</text>"), tree);
+        assertEquals(5, count(svgs.get(6), "<circle"), "NLL: start and four steps");
+        assertEquals(1, count(svgs.get(7), "r=\"5\" fill=\"#d9480f\"><title>0.5: 3.61</title>"), "chosen candidate");
+
+        String table = html.substring(html.indexOf("<h2>Steps</h2>"));
+        assertEquals(4, count(table, "<details>"), "channel indices collapsible, per step");
+        assertTrue(table.contains("<td>2</td><td>7+8</td><td>[8]+[9]</td><td>0.41 / 0.59</td><td>no</td><td>2 [0, 2] | 2 [1, 3]</td><td>3 | 4<details>"), table);
+        assertTrue(table.contains("<td>3.6100 \u2192 3.7000</td>"));
     }
 
     @Test
     void terminalSummaryHasOneLinePerStep() {
-        ByteArrayOutputStream buf = new ByteArrayOutputStream();
-        MergeSummary.print(readRecord(), new PrintStream(buf, true, StandardCharsets.UTF_8));
-        String[] lines = buf.toString(StandardCharsets.UTF_8).split("\n");
-        assertEquals(4, lines.length); // header, two steps, tree
-        assertTrue(lines[1].startsWith("1    1+2    [1]+[2]") && lines[1].contains("0+2") && lines[1].contains("3.0000 -> 3.2000"), lines[1]);
-        assertTrue(lines[2].contains("[1,2]+[3]") && lines[2].contains("fallback"), lines[2]);
-        assertEquals("tree: [[0],[1,2,3]]", lines[3]);
+        String[] lines = summary(record()).split("\n");
+        assertEquals(1 + 4 + 2, lines.length, String.join("\n", lines)); // header, steps, tree, NLL
+        assertTrue(lines[0].startsWith("step  pair  original layers  ratio a/b    heads a+b  channels a+b  calibration NLL"), lines[0]);
+        String[] pairs = {"3+4", "7+8", "0+1", "3+4"}, originals = {"[3]+[4]", "[8]+[9]", "[0]+[1]", "[5]+[6]"};
+        for (int i = 0; i < 4; i++) {
+            String[] cols = lines[i + 1].trim().split("\\s+");
+            assertEquals(String.valueOf(i + 1), cols[0], lines[i + 1]);
+            assertEquals(pairs[i], cols[1], lines[i + 1]);
+            assertEquals(originals[i], cols[2], lines[i + 1]);
+            assertEquals("2+2", cols[4], lines[i + 1]);
+            assertEquals("282+406", cols[5], lines[i + 1]);
+        }
+        assertTrue(lines[1].contains("0.410/0.590") && lines[1].contains("3.5000 -> 3.5200"), lines[1]);
+        assertTrue(lines[4].endsWith("3.6100 -> 3.7000  (fallback: every pair excluded)"), lines[4]);
+        assertEquals("tree (8 layers): [0-1] [2] [3-4] [5-6] [7] [8-9] [10] [11]", lines[5]);
+        assertEquals("calibration NLL: 3.5000 -> 3.7000", lines[6]);
     }
 
-    private static JsonNode readRecord() {
-        try {
-            return new ObjectMapper().readTree(RECORD);
-        } catch (Exception e) {
-            throw new IllegalStateException(e);
+    @Test
+    void weightSumWithoutCalibrationAndRemovalBaseline() {
+        ObjectNode ws = (ObjectNode) record();
+        ws.put("method", "weightsum").remove("calib_nll");
+        ws.set("settings", JSON.createObjectNode().put("target_layers", 8));
+        for (JsonNode s : ws.get("steps")) {
+            ((ObjectNode) s).remove(List.of("kept", "heads", "channels", "candidates"));
+            ((ObjectNode) s).putNull("calib_nll_before").putNull("calib_nll_after");
         }
+        String html = MergeReport.html(ws);
+        assertBalanced(html);
+        assertTrue(html.contains("<th>calibration</th><td>none</td>") && html.contains("all (weighted sum)"), html);
+        assertFalse(html.contains("Calibration NLL per step") || html.contains("CoMe-P candidates"), "no empty charts");
+        String summary = summary(ws);
+        assertTrue(summary.contains("2     7+8   [8]+[9]          0.410/0.590  all        all           \u2013 -> \u2013\n"), summary);
+
+        ObjectNode removal = (ObjectNode) record();
+        removal.put("method", "shortgpt").remove(List.of("steps", "calib_nll"));
+        removal.putArray("removed").add(3).add(9);
+        ArrayNode scores = removal.putArray("scores");
+        for (int i = 0; i < 12; i++) scores.add(0.1 * i);
+        html = MergeReport.html(removal);
+        assertBalanced(html);
+        assertTrue(html.contains("Layer scores") && html.contains("Merge tree") && !html.contains("<h2>Steps</h2>"), html);
+        assertTrue(summary(removal).startsWith("removed: [3,9]\ntree (8 layers): "), summary(removal));
+    }
+
+    @Test
+    void rangesShortenRuns() throws Exception {
+        assertEquals("[0-5,7,9-10]", MergeReport.ranges(JSON.readTree("[0,1,2,3,4,5,7,9,10]")));
+        assertEquals("[3]", MergeReport.ranges(JSON.readTree("[3]")));
+    }
+
+    /** Every element that is opened is closed, in order (void HTML elements and self-closed SVG ones aside). */
+    private static void assertBalanced(String html) {
+        Matcher t = Pattern.compile("<(/?)([a-zA-Z][a-zA-Z0-9]*)[^>]*?(/?)>").matcher(html);
+        List<String> open = new ArrayList<>();
+        List<String> voids = List.of("meta", "br", "hr", "img", "input", "link");
+        while (t.find()) {
+            String name = t.group(2).toLowerCase();
+            if (!t.group(3).isEmpty() || t.group(1).isEmpty() && voids.contains(name)) continue;
+            if (t.group(1).isEmpty()) open.add(name);
+            else assertEquals(open.removeLast(), name, "closing tag at " + t.start());
+        }
+        assertEquals(List.of(), open, "unclosed");
+    }
+
+    private static String summary(JsonNode m) {
+        ByteArrayOutputStream buf = new ByteArrayOutputStream();
+        MergeSummary.print(m, new PrintStream(buf, true, StandardCharsets.UTF_8));
+        return buf.toString(StandardCharsets.UTF_8);
+    }
+
+    private static List<String> svgs(String html) {
+        List<String> out = new ArrayList<>();
+        for (int i = html.indexOf("<svg"); i >= 0; i = html.indexOf("<svg", i + 1)) out.add(html.substring(i, html.indexOf("</svg>", i)));
+        return out;
     }
 
     private static int count(String s, String sub) {
