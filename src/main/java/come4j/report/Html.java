@@ -22,6 +22,7 @@ final class Html {
 
     /** Four significant digits, plain notation where readable. */
     static String num(double v) {
+        if (Math.abs(v) >= 1e4 && Math.abs(v) < 1e9) return String.format(Locale.ROOT, "%.0f", v); // %g turns these to 2.201e+04
         if (v == 0 || Math.abs(v) >= 1e-3 && Math.abs(v) < 1e6) return String.format(Locale.ROOT, "%.4g", v).replaceAll("(\\.\\d*?)0+$", "$1").replaceAll("\\.$", "");
         return String.format(Locale.ROOT, "%.3e", v);
     }
