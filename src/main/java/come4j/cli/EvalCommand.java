@@ -94,9 +94,10 @@ final class EvalCommand implements Runnable {
     private ObjectNode evaluateModel(Path dir, boolean print) {
         try (Checkpoint ckpt = Checkpoint.open(dir); Tokenizer tok = Tokenizer.load(ckpt.tokenizerFile())) {
             ObjectNode o = new ObjectMapper().createObjectNode();
+            Transformer m = Transformer.load(ckpt); // once: small models pack their weights at load
             if (text != null && pplMode.equals("rolling")) {
                 int M = seqLen != null ? seqLen : ckpt.config().maxPositions();
-                var r = RollingPerplexity.evaluate(Transformer.load(ckpt), tok, TextFiles.documents(text), M, bos);
+                var r = RollingPerplexity.evaluate(m, tok, TextFiles.documents(text), M, bos);
                 o.put("word_perplexity", r.wordPerplexity()).put("byte_perplexity", r.bytePerplexity())
                         .put("bits_per_byte", r.bitsPerByte()).put("documents", r.documents()).put("tokens", r.tokens())
                         .put("seconds", r.seconds());
@@ -104,7 +105,7 @@ final class EvalCommand implements Runnable {
                     System.out.printf("word perplexity %.4f, byte perplexity %.4f, bits per byte %.4f (%d documents, %d tokens, %.1f s)%n",
                             r.wordPerplexity(), r.bytePerplexity(), r.bitsPerByte(), r.documents(), r.tokens(), r.seconds());
             } else if (text != null) {
-                Perplexity.Result r = evaluate(ckpt, tok, text, seqLen, batch);
+                Perplexity.Result r = evaluate(m, tok, text, seqLen, batch);
                 o.put("ppl", r.ppl()).put("tokens", r.tokens()).put("windows", r.windows())
                         .put("seconds", r.seconds()).put("tokens_per_second", r.tokensPerSecond());
                 if (print)
@@ -113,7 +114,7 @@ final class EvalCommand implements Runnable {
             }
             if (!tasks.isEmpty()) {
                 List<TaskResult> results = new ArrayList<>();
-                LogLikelihood ll = new LogLikelihood(Transformer.load(ckpt), tok, bos);
+                LogLikelihood ll = new LogLikelihood(m, tok, bos);
                 for (String key : tasks) {
                     Task t = Task.parse(key);
                     List<Item> items = t.items(dataDir);
@@ -127,8 +128,8 @@ final class EvalCommand implements Runnable {
         }
     }
 
-    static Perplexity.Result evaluate(Checkpoint ckpt, Tokenizer tok, Path text, Integer seqLen, Integer batch) {
-        int maxPos = ckpt.config().maxPositions();
+    static Perplexity.Result evaluate(Transformer model, Tokenizer tok, Path text, Integer seqLen, Integer batch) {
+        int maxPos = model.config().maxPositions();
         int L = seqLen != null ? seqLen : Math.min(2048, maxPos);
         if (L < 2) throw new BadInputException(null, "--seq-len must be at least 2");
         if (L > maxPos) throw new BadInputException(null, "--seq-len " + L + " exceeds max_position_embeddings " + maxPos);
@@ -138,6 +139,6 @@ final class EvalCommand implements Runnable {
             throw new BadInputException(text, "has " + ids.length + " tokens, fewer than one window of " + L);
         int b = batch != null ? batch : Math.max(1, 2048 / L);
         if (b < 1) throw new BadInputException(null, "--batch must be >= 1");
-        return Perplexity.evaluate(Transformer.load(ckpt), windows, b);
+        return Perplexity.evaluate(model, windows, b);
     }
 }
