@@ -30,6 +30,12 @@ public final class Rope {
         sin = s;
     }
 
+    /** The cos and sin tables ({@code [position * headDim/2 + i]}) for positions 0 .. positions-1 at least. */
+    public synchronized float[][] tables(int positions) {
+        ensure(positions);
+        return new float[][] {cos, sin};
+    }
+
     /**
      * Rotates {@code heads} heads in rows [r0, r1) of x, a batch of sequences of T rows (row r of a sequence at
      * position pos0 + r % T; row length stride).

@@ -1,0 +1,142 @@
+package come4j.distill;
+
+import come4j.tensor.Kernels;
+import come4j.tensor.Matrix;
+import come4j.tensor.Parallel;
+
+/**
+ * A flat array of fp32 or fp64 numbers. The training code (forward with saved activations, backward, losses, AdamW)
+ * is written once against it: production trains in fp32 on the Vector API kernels, and the finite-difference checks
+ * run the very same code in fp64. Element arithmetic is done in double either way; only storage differs.
+ */
+public abstract sealed class Arr permits Arr.F32, Arr.F64 {
+    public abstract int length();
+
+    public abstract double get(int i);
+
+    public abstract void set(int i, double v);
+
+    public void add(int i, double v) {
+        set(i, get(i) + v);
+    }
+
+    /** A zero array of n elements in this one's precision. */
+    public abstract Arr zeros(int n);
+
+    public Arr copy() {
+        Arr c = zeros(length());
+        c.copyFrom(this, 0, 0, length());
+        return c;
+    }
+
+    public void copyFrom(Arr src, int srcOff, int off, int n) {
+        for (int i = 0; i < n; i++) set(off + i, src.get(srcOff + i));
+    }
+
+    public void fill(double v) {
+        for (int i = 0; i < length(); i++) set(i, v);
+    }
+
+    /** this += s * x, elementwise. */
+    public void axpy(double s, Arr x) {
+        for (int i = 0; i < length(); i++) add(i, s * x.get(i));
+    }
+
+    public static Arr f32(int n) {
+        return new F32(new float[n]);
+    }
+
+    public static Arr f64(int n) {
+        return new F64(new double[n]);
+    }
+
+    public static Arr of(float[] a) {
+        return new F32(a);
+    }
+
+    public float[] toFloat() {
+        float[] out = new float[length()];
+        for (int i = 0; i < out.length; i++) out[i] = (float) get(i);
+        return out;
+    }
+
+    /**
+     * C[m x n] (+)= A[m x k] · B^T on strided views: A(i, p) = a[aOff + i * aRs + p * aCs], B(j, p) = b[bOff + j * bRs +
+     * p * bCs], C(i, j) = c[cOff + i * ldc + j]; all three arrays of one precision. {@code parallel}: split the rows of
+     * A across the workers (callers already on a worker pass false). Each element of C is summed in the same order
+     * however the work is split, so results do not depend on the thread count.
+     */
+    public static void matmul(int m, int n, int k, Arr a, int aOff, int aRs, int aCs, Arr b, int bOff, int bRs, int bCs,
+                              Arr c, int cOff, int ldc, boolean accumulate, boolean parallel) {
+        if (a instanceof F32 fa && b instanceof F32 fb && c instanceof F32 fc) {
+            Matrix bm = Matrix.of(fb.a, bOff, n, k, bRs, bCs);
+            Parallel.Rows rows = (r0, r1) -> F32.matmulRows(fa.a, aOff + r0 * aRs, aRs, aCs, r1 - r0, k, bm, fc.a,
+                    cOff + r0 * ldc, ldc, n, accumulate);
+            if (parallel && (long) m * n * k > 1 << 18) Parallel.forRows(m, 16, rows);
+            else rows.run(0, m);
+        } else if (a instanceof F64 da && b instanceof F64 db && c instanceof F64 dc) {
+            for (int i = 0; i < m; i++)
+                for (int j = 0; j < n; j++) {
+                    double s = 0;
+                    for (int p = 0; p < k; p++) s += da.a[aOff + i * aRs + p * aCs] * db.a[bOff + j * bRs + p * bCs];
+                    int o = cOff + i * ldc + j;
+                    dc.a[o] = accumulate ? dc.a[o] + s : s;
+                }
+        } else {
+            throw new IllegalArgumentException("mixed precisions");
+        }
+    }
+
+    /** fp32 storage; products on the {@link Kernels}. */
+    public static final class F32 extends Arr {
+        final float[] a;
+
+        F32(float[] a) {
+            this.a = a;
+        }
+
+        public int length() { return a.length; }
+        public double get(int i) { return a[i]; }
+        public void set(int i, double v) { a[i] = (float) v; }
+        public Arr zeros(int n) { return new F32(new float[n]); }
+
+        /** The backing array (shared, not copied). */
+        public float[] array() {
+            return a;
+        }
+
+        private static void matmulRows(float[] a, int aOff, int aRs, int aCs, int m, int k, Matrix b, float[] c,
+                                       int cOff, int ldc, int n, boolean accumulate) {
+            if (aCs != 1) { // the kernel reads rows of A contiguously
+                float[] t = new float[m * k];
+                for (int i = 0; i < m; i++)
+                    for (int p = 0; p < k; p++) t[i * k + p] = a[aOff + i * aRs + p * aCs];
+                a = t;
+                aOff = 0;
+                aRs = k;
+            }
+            if (!accumulate) {
+                Kernels.get().matmul(a, aOff, aRs, m, b, c, cOff, ldc);
+                return;
+            }
+            float[] t = new float[m * n];
+            Kernels.get().matmul(a, aOff, aRs, m, b, t, 0, n);
+            for (int i = 0; i < m; i++)
+                for (int j = 0; j < n; j++) c[cOff + i * ldc + j] += t[i * n + j];
+        }
+    }
+
+    /** fp64 storage, plain loops: the precision of the finite-difference checks. */
+    public static final class F64 extends Arr {
+        final double[] a;
+
+        F64(double[] a) {
+            this.a = a;
+        }
+
+        public int length() { return a.length; }
+        public double get(int i) { return a[i]; }
+        public void set(int i, double v) { a[i] = v; }
+        public Arr zeros(int n) { return new F64(new double[n]); }
+    }
+}
