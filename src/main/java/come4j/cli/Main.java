@@ -9,7 +9,7 @@ import picocli.CommandLine.Command;
 @Command(name = "come", mixinStandardHelpOptions = true, version = "come4j 0.1.0",
         description = {"Compress LLaMA-family language models by merging their layers (CoMe), in pure Java.", ""},
         subcommands = {DemoCommand.class, CompressCommand.class, InspectCommand.class, EvalCommand.class, GenerateCommand.class,
-                LogitsCommand.class,
+                LogitsCommand.class, DistillCommand.class,
                 CommandLine.HelpCommand.class},
         footer = {"", "Exit codes: 0 success, 1 internal error, 2 bad input or usage. Add --debug for stack traces."})
 public final class Main implements Runnable {

@@ -26,7 +26,14 @@ public enum Loss {
     }
 
     /** The frozen final RMSNorm and LM head ([vocab x d]) the logit-lens loss reads through. */
-    public record Head(Arr norm, Arr lmHead, int vocab, double eps) {}
+    public record Head(Arr norm, Arr lmHead, int vocab, double eps) {
+        /** A checkpoint's final norm and LM head (the embeddings when they are tied), as fp32. */
+        public static Head of(come4j.io.Checkpoint ckpt) {
+            var c = ckpt.config();
+            var w = ckpt.tensor(c.tieEmbeddings() ? "model.embed_tokens.weight" : "lm_head.weight", c.vocabSize(), c.hiddenSize());
+            return new Head(Arr.of(ckpt.tensor("model.norm.weight", c.hiddenSize()).toFloat()), Arr.of(w.toFloat()), c.vocabSize(), c.rmsNormEps());
+        }
+    }
 
     private static final int CHUNK = 256; // rows of logits at a time: memory stays rows-independent
 

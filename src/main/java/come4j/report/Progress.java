@@ -14,6 +14,7 @@ public final class Progress implements AutoCloseable {
     private final PrintStream out;
     private final long start = System.nanoTime();
     private long done, lastDraw;
+    private String note = "";
 
     private Progress(String label, long total, String unit, PrintStream out) {
         this.label = label;
@@ -27,7 +28,13 @@ public final class Progress implements AutoCloseable {
         return TERMINAL ? new Progress(label, total, unit, System.err) : QUIET;
     }
 
-    public synchronized void step(long n) {
+    public void step(long n) {
+        step(n, note);
+    }
+
+    /** Advances and shows {@code note} (e.g. the current loss) after the rate. */
+    public synchronized void step(long n, String note) {
+        this.note = note;
         done += n;
         long now = System.nanoTime();
         if (out != null && (now - lastDraw > 100_000_000L || done >= total)) {
@@ -41,8 +48,8 @@ public final class Progress implements AutoCloseable {
         int width = 30, full = (int) Math.round(frac * width);
         double rate = secs > 0 ? done / secs : 0;
         String eta = rate > 0 && done < total ? String.format(" eta %.0fs", (total - done) / rate) : "";
-        out.printf("\r%s [%s%s] %d/%d %s %.1f %s/s%s   ", label, "#".repeat(full), ".".repeat(width - full),
-                done, total, unit, rate, unit, eta);
+        out.printf("\r%s [%s%s] %d/%d %s %.1f %s/s%s%s   ", label, "#".repeat(full), ".".repeat(width - full),
+                done, total, unit, rate, unit, note.isEmpty() ? "" : " " + note, eta);
         out.flush();
     }
 

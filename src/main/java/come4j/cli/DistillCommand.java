@@ -1,0 +1,122 @@
+package come4j.cli;
+
+import come4j.distill.AdamW;
+import come4j.distill.DistillJob;
+import come4j.distill.HierarchicalDistiller;
+import come4j.distill.Loss;
+import come4j.io.BadInputException;
+import java.nio.file.Path;
+import java.util.List;
+import picocli.CommandLine;
+import picocli.CommandLine.ArgGroup;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+@Command(name = "distill", mixinStandardHelpOptions = true,
+        description = {"Recover a compressed model's quality by hierarchical distillation.", "",
+                "Each merged layer of the student (from its come-merge.json) is trained, teacher-forced, to map the teacher's hidden state entering the block of original layers it replaced to the state leaving that block; everything else stays frozen. AdamW with linear warm-up and cosine decay, global-norm clipping, fp32 master weights; the output keeps the student's dtype. Written atomically with come-distill.json (settings, loss curves) and report.html. Interrupted runs resume: rerun the same command."})
+final class DistillCommand implements Runnable {
+    @Option(names = "--teacher", required = true, paramLabel = "DIR", description = "The original (uncompressed) checkpoint.")
+    Path teacher;
+
+    @Option(names = "--student", required = true, paramLabel = "DIR", description = "The compressed checkpoint (with come-merge.json).")
+    Path student;
+
+    @Option(names = "--data", required = true, paramLabel = "FILE", description = "Training text (plain text, or .jsonl with a \"text\" field); repeatable.")
+    List<Path> data;
+
+    @Option(names = "--out", required = true, paramLabel = "DIR", description = "Output folder (must not exist unless --overwrite).")
+    Path out;
+
+    @Option(names = "--loss", defaultValue = "kl_hidden", description = "kl_hidden (KL over the hidden dimension), mse, or logit_lens_kl (KL over the vocabulary through the frozen final norm and LM head). Default ${DEFAULT-VALUE}.")
+    String loss;
+
+    @Option(names = "--tau", defaultValue = "1", description = "Softmax temperature of the KL losses (default ${DEFAULT-VALUE}).")
+    double tau;
+
+    static final class Length {
+        @Option(names = "--steps", paramLabel = "N", description = "Optimizer steps per merged layer.")
+        Integer steps;
+
+        @Option(names = "--tokens", paramLabel = "N", description = "Training tokens per merged layer (steps = N / (batch x seq-len), rounded up).")
+        Long tokens;
+    }
+
+    @ArgGroup
+    Length length;
+
+    @Option(names = "--lr", defaultValue = "1e-4", description = "Peak learning rate (default ${DEFAULT-VALUE}).")
+    double lr;
+
+    @Option(names = "--warmup", paramLabel = "N", description = "Warm-up steps (default: 5% of the steps).")
+    Integer warmup;
+
+    @Option(names = "--min-lr-ratio", defaultValue = "0.1", description = "The cosine ends at this fraction of --lr (default ${DEFAULT-VALUE}).")
+    double minLrRatio;
+
+    @Option(names = "--weight-decay", defaultValue = "0.01", description = "AdamW weight decay of the projection matrices (default ${DEFAULT-VALUE}).")
+    double weightDecay;
+
+    @Option(names = "--clip", defaultValue = "1.0", description = "Global gradient-norm clipping per layer (default ${DEFAULT-VALUE}).")
+    double clip;
+
+    @Option(names = "--batch", defaultValue = "8", description = "Windows per step (default ${DEFAULT-VALUE}).")
+    int batch;
+
+    @Option(names = "--seq-len", paramLabel = "N", description = "Tokens per window (default 256, capped by max_position_embeddings).")
+    Integer seqLen;
+
+    @Option(names = "--seed", defaultValue = "0", description = "Seed of the window choice and order (default ${DEFAULT-VALUE}).")
+    long seed;
+
+    @Option(names = "--save-every", defaultValue = "25", paramLabel = "N", description = "Steps between saved training states (default ${DEFAULT-VALUE}).")
+    int saveEvery;
+
+    @Option(names = "--parallel-layers", defaultValue = "1", paramLabel = "N", description = "Merged layers trained at once (they are independent; default ${DEFAULT-VALUE}).")
+    int parallelLayers;
+
+    @Option(names = "--overwrite", description = "Replace an existing output folder (only once the new one is complete).")
+    boolean overwrite;
+
+    @Mixin
+    CommonOptions common;
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public void run() {
+        Loss l;
+        try {
+            l = Loss.of(loss);
+        } catch (IllegalArgumentException e) {
+            throw new BadInputException(null, "--loss: " + e.getMessage());
+        }
+        int maxPos;
+        try (var ckpt = come4j.io.Checkpoint.open(student)) {
+            maxPos = ckpt.config().maxPositions();
+        }
+        int T = seqLen != null ? seqLen : Math.min(256, maxPos);
+        if (T < 2 || T > maxPos) throw new BadInputException(null, "--seq-len must be in 2.." + maxPos);
+        if (batch < 1 || saveEvery < 1 || parallelLayers < 1) throw new BadInputException(null, "--batch, --save-every and --parallel-layers must be >= 1");
+        if (!(lr > 0) || !(tau > 0) || clip <= 0 || weightDecay < 0 || minLrRatio < 0 || minLrRatio > 1)
+            throw new BadInputException(null, "--lr, --tau and --clip must be > 0, --weight-decay >= 0, --min-lr-ratio in [0, 1]");
+        int steps = length == null ? 200 : length.steps != null ? length.steps
+                : (int) Math.ceil((double) length.tokens / ((long) batch * T));
+        if (steps < 1) throw new BadInputException(null, "--steps / --tokens must give at least one step");
+        int warm = warmup != null ? warmup : Math.max(1, steps / 20);
+        if (warm < 0 || warm > steps) throw new BadInputException(null, "--warmup must be in 0.." + steps);
+        var adam = new AdamW.Settings(lr, 0.9, 0.999, 1e-8, weightDecay, clip, warm, steps, minLrRatio);
+        var settings = new HierarchicalDistiller.Settings(l, tau, steps, batch, adam, saveEvery, parallelLayers);
+        long start = System.nanoTime();
+        var record = DistillJob.run(new DistillJob.Options(teacher, student, data, out, settings, T, seed, overwrite,
+                "come " + String.join(" ", spec.commandLine().getParseResult().originalArgs())), msg -> System.err.println("come: " + msg));
+        double secs = (System.nanoTime() - start) / 1e9;
+        for (var layer : record.path("layers"))
+            System.out.printf("layer %d (originals %d-%d): %s %.5g -> %.5g%n", layer.path("layer").asInt(), layer.path("block").get(0).asInt(),
+                    layer.path("block").get(1).asInt(), loss, layer.path("loss_first").asDouble(), layer.path("loss_last").asDouble());
+        long tokens = (long) record.path("layers").size() * steps * batch * T;
+        System.out.printf("wrote %s in %.1f s (%.0f training tokens/s)%n", out, secs, tokens / secs);
+    }
+}

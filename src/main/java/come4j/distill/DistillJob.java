@@ -1,0 +1,198 @@
+package come4j.distill;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import come4j.io.AtomicOutput;
+import come4j.io.BadInputException;
+import come4j.io.Checkpoint;
+import come4j.io.ScratchTensors;
+import come4j.io.TensorData;
+import come4j.io.Tokenizer;
+import come4j.merge.CompressedCheckpoint;
+import come4j.merge.MergeRecord;
+import come4j.merge.MergeTree;
+import come4j.model.LayerWeights;
+import come4j.model.ModelConfig;
+import come4j.model.Transformer;
+import come4j.report.DistillReport;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.function.Consumer;
+import java.util.stream.Stream;
+
+/**
+ * `come distill` (schedule sp): reads the student's merge tree from its come-merge.json, trains every merged layer
+ * against the teacher's block, and writes the student with the trained layers (in its own dtype), atomically, with
+ * come-distill.json and report.html. Training state lives in a run folder beside the output and is reused when the same
+ * command is run again (same settings), so a killed run continues where it stopped.
+ */
+public final class DistillJob {
+    public record Options(Path teacher, Path student, List<Path> data, Path out, HierarchicalDistiller.Settings train,
+                          int seqLen, long seed, boolean overwrite, String commandLine) {}
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private DistillJob() {}
+
+    /** The merged layers of a compressed checkpoint: its come-merge.json tree entries that stand for several layers. */
+    public static List<HierarchicalDistiller.Block> blocks(JsonNode merge) {
+        List<HierarchicalDistiller.Block> out = new ArrayList<>();
+        JsonNode tree = merge.path("tree");
+        for (int j = 0; j < tree.size(); j++) {
+            JsonNode e = tree.get(j);
+            if (e.size() > 1) out.add(new HierarchicalDistiller.Block(j, e.get(0).asInt(), e.get(e.size() - 1).asInt()));
+        }
+        return out;
+    }
+
+    public static ObjectNode run(Options o, Consumer<String> log) {
+        try (Checkpoint teacherCkpt = Checkpoint.open(o.teacher()); Checkpoint studentCkpt = Checkpoint.open(o.student());
+             Tokenizer tok = Tokenizer.load(studentCkpt.tokenizerFile())) {
+            if (o.out().toAbsolutePath().normalize().startsWith(o.teacher().toAbsolutePath().normalize()))
+                throw new BadInputException(o.out(), "output folder lies inside the teacher checkpoint folder");
+            JsonNode merge = readMerge(o.student());
+            ModelConfig tc = teacherCkpt.config(), sc = studentCkpt.config();
+            checkCompatible(o, merge, tc, sc);
+            List<HierarchicalDistiller.Block> blocks = blocks(merge);
+            if (blocks.isEmpty()) throw new BadInputException(o.student(), "has no merged layers to distil (come-merge.json tree)");
+            HierarchicalDistiller.Settings s = o.train();
+            ObjectNode settings = settings(o, blocks);
+            try (AtomicOutput output = AtomicOutput.create(o.out(), o.student(), o.overwrite())) {
+                Path runDir = runFolder(o.out(), settings);
+                TrainingWindows windows = TrainingWindows.build(o.data(), tok, o.seqLen(), s.steps() * s.batch(), o.seed());
+                settings.put("windows", windows.windows().size()).put("windows_available", windows.available());
+                log.accept(String.format("distilling %d merged layers, %d steps x %d windows x %d tokens each (%s loss); %d distinct windows",
+                        blocks.size(), s.steps(), s.batch(), o.seqLen(), s.loss().id, windows.windows().size()));
+                Transformer teacher = Transformer.load(teacherCkpt);
+                Set<Integer> keep = new HashSet<>();
+                for (var b : blocks) keep.addAll(List.of(b.first(), b.last() + 1));
+                int upTo = blocks.stream().mapToInt(b -> b.last() + 1).max().orElseThrow();
+                List<HierarchicalDistiller.Trained> trained;
+                try (TeacherBoundaries bounds = TeacherBoundaries.compute(teacher, windows, upTo, keep::contains, s.batch())) {
+                    var distiller = new HierarchicalDistiller(sc, head(teacherCkpt, s.loss()), bounds, windows, s, runDir);
+                    trained = distiller.trainAll(blocks, blocks.stream().map(b -> LayerWeights.load(studentCkpt, b.layer())).toList());
+                }
+                ObjectNode record = record(o, settings, trained);
+                write(studentCkpt, trained, output);
+                Files.writeString(output.dir().resolve("come-merge.json"), JSON.writerWithDefaultPrettyPrinter().writeValueAsString(merge) + "\n");
+                Files.writeString(output.dir().resolve("come-distill.json"), JSON.writerWithDefaultPrettyPrinter().writeValueAsString(record) + "\n");
+                DistillReport.writeHtml(merge, record, output.dir().resolve("report.html"));
+                output.commit();
+                deleteTree(runDir);
+                return record;
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private static JsonNode readMerge(Path student) throws IOException {
+        Path f = student.resolve("come-merge.json");
+        if (!Files.isRegularFile(f))
+            throw new BadInputException(student, "has no come-merge.json: distillation needs the merge tree that `come compress` records");
+        try {
+            return JSON.readTree(f.toFile());
+        } catch (com.fasterxml.jackson.core.JacksonException e) {
+            throw new BadInputException(f, "is not valid JSON: " + e.getOriginalMessage());
+        }
+    }
+
+    private static void checkCompatible(Options o, JsonNode merge, ModelConfig tc, ModelConfig sc) {
+        if (merge.path("input").path("layers").asInt(-1) != tc.numLayers())
+            throw new BadInputException(o.teacher(), "has " + tc.numLayers() + " layers but the student was compressed from a model of "
+                    + merge.path("input").path("layers").asInt() + " (come-merge.json)");
+        if (merge.path("tree").size() != sc.numLayers())
+            throw new BadInputException(o.student(), "come-merge.json tree has " + merge.path("tree").size() + " layers, config.json " + sc.numLayers());
+        if (tc.hiddenSize() != sc.hiddenSize() || tc.vocabSize() != sc.vocabSize() || tc.intermediateSize() != sc.intermediateSize()
+                || tc.numHeads() != sc.numHeads() || tc.numKvHeads() != sc.numKvHeads() || !tc.architecture().equals(sc.architecture()))
+            throw new BadInputException(o.student(), "is not a compressed version of the teacher (architecture or dimensions differ)");
+    }
+
+    /** The frozen final norm and LM head, for the logit-lens loss only. */
+    private static Loss.Head head(Checkpoint t, Loss loss) {
+        return loss == Loss.LOGIT_LENS_KL ? Loss.Head.of(t) : null;
+    }
+
+    private static ObjectNode settings(Options o, List<HierarchicalDistiller.Block> blocks) throws IOException {
+        HierarchicalDistiller.Settings s = o.train();
+        AdamW.Settings a = s.adam();
+        ObjectNode n = JSON.createObjectNode();
+        n.put("schedule", "sp").put("teacher", o.teacher().toString()).put("student", o.student().toString())
+                .put("loss", s.loss().id).put("tau", s.tau()).put("steps", s.steps()).put("batch", s.batch())
+                .put("seq_len", o.seqLen()).put("tokens_per_layer", (long) s.steps() * s.batch() * o.seqLen()).put("seed", o.seed())
+                .put("lr", a.lr()).put("warmup", a.warmup()).put("min_lr_ratio", a.minLrRatio()).put("weight_decay", a.weightDecay())
+                .put("clip", a.clip()).put("beta1", a.beta1()).put("beta2", a.beta2()).put("eps", a.eps())
+                .put("layers_trained", blocks.size());
+        var data = n.putArray("data");
+        for (Path f : o.data()) {
+            if (!Files.isRegularFile(f)) throw new BadInputException(f, "training text not found");
+            data.addObject().put("file", f.toString()).put("sha256", MergeRecord.sha256(java.lang.foreign.MemorySegment.ofArray(Files.readAllBytes(f))));
+        }
+        return n;
+    }
+
+    /**
+     * The run folder beside the output, holding the training states. Its settings.json must equal this run's settings
+     * for the states to be reused; otherwise the folder starts afresh.
+     */
+    private static Path runFolder(Path out, ObjectNode settings) throws IOException {
+        Path abs = out.toAbsolutePath().normalize();
+        Path dir = abs.resolveSibling("." + abs.getFileName() + ".distill-run");
+        Path file = dir.resolve("settings.json");
+        String text = JSON.writeValueAsString(settings);
+        if (Files.isRegularFile(file) && Files.readString(file).equals(text)) return dir;
+        deleteTree(dir);
+        Files.createDirectories(dir);
+        Files.writeString(file, text);
+        return dir;
+    }
+
+    private static ObjectNode record(Options o, ObjectNode settings, List<HierarchicalDistiller.Trained> trained) {
+        ObjectNode r = JSON.createObjectNode();
+        r.put("format", "come4j-distill/1").put("command", o.commandLine());
+        r.set("settings", settings);
+        var layers = r.putArray("layers");
+        for (var t : trained) {
+            ObjectNode l = layers.addObject().put("layer", t.block().layer());
+            l.putArray("block").add(t.block().first()).add(t.block().last());
+            List<Double> loss = t.losses();
+            int tail = Math.max(1, loss.size() / 10);
+            l.put("loss_first", loss.getFirst())
+                    .put("loss_last", loss.subList(loss.size() - tail, loss.size()).stream().mapToDouble(Double::doubleValue).average().orElseThrow());
+            var arr = l.putArray("loss");
+            loss.forEach(arr::add);
+        }
+        return r;
+    }
+
+    /** The student with its trained layers (stored in the student's dtype) and every other tensor as it was. */
+    private static void write(Checkpoint student, List<HierarchicalDistiller.Trained> trained, AtomicOutput output) throws IOException {
+        ModelConfig c = student.config();
+        List<Map<String, TensorData>> layers = new ArrayList<>();
+        for (int j = 0; j < c.numLayers(); j++) layers.add(Map.of());
+        try (ScratchTensors store = new ScratchTensors()) {
+            for (var t : trained) {
+                List<ScratchTensors.Values> values = new ArrayList<>();
+                t.params().tensors().forEach((suffix, a) -> values.add(new ScratchTensors.Values(suffix, LayerWeights.shape(c, suffix), a.toFloat())));
+                layers.set(t.block().layer(), store.store(values, student.dtype()));
+            }
+            CompressedCheckpoint.write(student, c, new MergeTree(c.numLayers()), layers, output);
+        }
+    }
+
+    static void deleteTree(Path dir) throws IOException {
+        if (!Files.exists(dir)) return;
+        try (Stream<Path> s = Files.walk(dir)) {
+            for (Path p : s.sorted(Comparator.reverseOrder()).toList()) Files.delete(p);
+        }
+    }
+}
