@@ -42,6 +42,15 @@ public abstract sealed class Arr permits Arr.F32, Arr.F64 {
         for (int i = 0; i < length(); i++) add(i, s * x.get(i));
     }
 
+    /** log Σ e^x over [off, off+n) (max-shifted). */
+    public abstract double logSumExp(int off, int n);
+
+    /** x[i] = e^(x[i] − shift) over [off, off+n). */
+    public abstract void expShift(int off, int n, double shift);
+
+    /** this[i] = σ(x[i]) = 1 / (1 + e^−x[i]) over [off, off+n). */
+    public abstract void sigmoidOf(Arr x, int off, int n);
+
     public static Arr f32(int n) {
         return new F32(new float[n]);
     }
@@ -69,9 +78,19 @@ public abstract sealed class Arr permits Arr.F32, Arr.F64 {
     public static void matmul(int m, int n, int k, Arr a, int aOff, int aRs, int aCs, Arr b, int bOff, int bRs, int bCs,
                               Arr c, int cOff, int ldc, boolean accumulate, boolean parallel) {
         if (a instanceof F32 fa && b instanceof F32 fb && c instanceof F32 fc) {
-            Matrix bm = Matrix.of(fb.a, bOff, n, k, bRs, bCs);
-            Parallel.Rows rows = (r0, r1) -> F32.matmulRows(fa.a, aOff + r0 * aRs, aRs, aCs, r1 - r0, k, bm, fc.a,
-                    cOff + r0 * ldc, ldc, n, accumulate);
+            // The kernel reads rows of A contiguously: a strided A is copied once (O(size), next to the product's
+            // O(m·n·k)); B is packed by rows or by columns, anything else is copied too.
+            float[] av = aCs == 1 ? fa.a : F32.contiguous(fa.a, aOff, m, k, aRs, aCs);
+            int ao = aCs == 1 ? aOff : 0, lda = aCs == 1 ? aRs : k;
+            Matrix bm = bCs == 1 || bRs == 1 ? Matrix.of(fb.a, bOff, n, k, bRs, bCs) // both layouts pack fast
+                    : Matrix.of(F32.contiguous(fb.a, bOff, n, k, bRs, bCs), 0, n, k, k, 1);
+            if (parallel && ao == 0 && lda == k && cOff == 0 && ldc == n) { // the kernel's own split: B packed once per block
+                float[] out = accumulate ? new float[m * n] : fc.a;
+                Kernels.get().matmul(av, m, bm, out);
+                if (accumulate) come4j.tensor.VectorOps.addInPlace(fc.a, out, 0, m * n);
+                return;
+            }
+            Parallel.Rows rows = (r0, r1) -> F32.matmulRows(av, ao + r0 * lda, lda, r1 - r0, bm, fc.a, cOff + r0 * ldc, ldc, n, accumulate);
             if (parallel && (long) m * n * k > 1 << 18) Parallel.forRows(m, 16, rows);
             else rows.run(0, m);
         } else if (a instanceof F64 da && b instanceof F64 db && c instanceof F64 dc) {
@@ -100,27 +119,40 @@ public abstract sealed class Arr permits Arr.F32, Arr.F64 {
         public void set(int i, double v) { a[i] = (float) v; }
         public Arr zeros(int n) { return new F32(new float[n]); }
 
+        public double logSumExp(int off, int n) { return come4j.tensor.VectorOps.logSumExp(a, off, n); }
+
+        public void expShift(int off, int n, double shift) { come4j.tensor.VectorOps.expShifted(a, off, n, (float) shift); }
+
+        public void sigmoidOf(Arr x, int off, int n) { come4j.tensor.VectorOps.sigmoid(((F32) x).a, off, n, a); }
+
         /** The backing array (shared, not copied). */
         public float[] array() {
             return a;
         }
 
-        private static void matmulRows(float[] a, int aOff, int aRs, int aCs, int m, int k, Matrix b, float[] c,
-                                       int cOff, int ldc, int n, boolean accumulate) {
-            if (aCs != 1) { // the kernel reads rows of A contiguously
-                float[] t = new float[m * k];
-                for (int i = 0; i < m; i++)
-                    for (int p = 0; p < k; p++) t[i * k + p] = a[aOff + i * aRs + p * aCs];
-                a = t;
-                aOff = 0;
-                aRs = k;
-            }
+        /** The rows x cols strided view as a contiguous row-major array (blocked, so both sides stay in cache). */
+        static float[] contiguous(float[] a, int off, int rows, int cols, int rs, int cs) {
+            float[] t = new float[rows * cols];
+            Parallel.Rows copy = (r0, r1) -> {
+                for (int c0 = 0; c0 < cols; c0 += 32)
+                    for (int r = r0; r < r1; r++) {
+                        int end = Math.min(cols, c0 + 32), src = off + r * rs;
+                        for (int c = c0; c < end; c++) t[r * cols + c] = a[src + c * cs];
+                    }
+            };
+            if ((long) rows * cols > 1 << 16) Parallel.forRows(rows, 32, copy);
+            else copy.run(0, rows);
+            return t;
+        }
+
+        private static void matmulRows(float[] a, int aOff, int lda, int m, Matrix b, float[] c, int cOff, int ldc, int n,
+                                       boolean accumulate) {
             if (!accumulate) {
-                Kernels.get().matmul(a, aOff, aRs, m, b, c, cOff, ldc);
+                Kernels.get().matmul(a, aOff, lda, m, b, c, cOff, ldc);
                 return;
             }
             float[] t = new float[m * n];
-            Kernels.get().matmul(a, aOff, aRs, m, b, t, 0, n);
+            Kernels.get().matmul(a, aOff, lda, m, b, t, 0, n);
             for (int i = 0; i < m; i++)
                 for (int j = 0; j < n; j++) c[cOff + i * ldc + j] += t[i * n + j];
         }
@@ -138,5 +170,20 @@ public abstract sealed class Arr permits Arr.F32, Arr.F64 {
         public double get(int i) { return a[i]; }
         public void set(int i, double v) { a[i] = v; }
         public Arr zeros(int n) { return new F64(new double[n]); }
+
+        public double logSumExp(int off, int n) {
+            double max = Double.NEGATIVE_INFINITY, sum = 0;
+            for (int i = off; i < off + n; i++) max = Math.max(max, a[i]);
+            for (int i = off; i < off + n; i++) sum += Math.exp(a[i] - max);
+            return max + Math.log(sum);
+        }
+
+        public void expShift(int off, int n, double shift) {
+            for (int i = off; i < off + n; i++) a[i] = Math.exp(a[i] - shift);
+        }
+
+        public void sigmoidOf(Arr x, int off, int n) {
+            for (int i = off; i < off + n; i++) a[i] = 1 / (1 + Math.exp(-x.get(i)));
+        }
     }
 }

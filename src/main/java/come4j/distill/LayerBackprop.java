@@ -61,7 +61,8 @@ public final class LayerBackprop {
         Arr up = linear(xn2, rows, d, f, p.get(UP), p.bias(UP));
         Arr act = x.zeros(rows * f);
         Parallel.forRows(rows, 16, (r0, r1) -> {
-            for (int i = r0 * f; i < r1 * f; i++) act.set(i, silu(gate.get(i)) * up.get(i));
+            act.sigmoidOf(gate, r0 * f, (r1 - r0) * f);
+            for (int i = r0 * f; i < r1 * f; i++) act.set(i, gate.get(i) * act.get(i) * up.get(i));
         });
         Arr out = u.copy();
         linearInto(act, rows, f, d, p.get(DOWN), p.bias(DOWN), out);
@@ -77,8 +78,9 @@ public final class LayerBackprop {
         Arr dAct = linearBackward(dOut, t.act, rows, f, d, p.get(DOWN), g.get(DOWN), g.bias(DOWN));
         Arr dGate = dAct.zeros(rows * f), dUp = dAct.zeros(rows * f);
         Parallel.forRows(rows, 16, (r0, r1) -> {
+            dUp.sigmoidOf(t.gate, r0 * f, (r1 - r0) * f); // σ(gate), overwritten below
             for (int i = r0 * f; i < r1 * f; i++) {
-                double a = t.gate.get(i), s = sigmoid(a), da = dAct.get(i);
+                double a = t.gate.get(i), s = dUp.get(i), da = dAct.get(i);
                 dUp.set(i, da * a * s);
                 dGate.set(i, da * t.up.get(i) * s * (1 + a * (1 - s)));
             }
@@ -107,14 +109,6 @@ public final class LayerBackprop {
         Arr dx = du.copy();
         rmsNormBackward(dXn1, t.x, t.inv1, rows, d, p.get(NORM1), g.get(NORM1), dx);
         return dx;
-    }
-
-    static double sigmoid(double a) {
-        return 1 / (1 + Math.exp(-a));
-    }
-
-    private static double silu(double a) {
-        return a * sigmoid(a);
     }
 
     /** x W^T + b for x [rows x in], W [out x in]. */
@@ -207,6 +201,13 @@ public final class LayerBackprop {
         for (int i = 0; i < T * T; i++) s.set(i, s.get(i) * scale);
     }
 
+    /** Row i of scores s becomes its probabilities e^(s − lse) over the visible keys [lo, i], zero elsewhere. */
+    private static void probabilities(Arr s, int i, int T, int lo, double lse) {
+        s.expShift(i * T + lo, i - lo + 1, lse);
+        for (int j = 0; j < lo; j++) s.set(i * T + j, 0);
+        for (int j = i + 1; j < T; j++) s.set(i * T + j, 0);
+    }
+
     /** Causal softmax attention with GQA; saves each query's log-sum-exp of its scores. */
     private static void attention(ModelConfig c, int window, Arr q, Arr k, Arr v, int batch, int T, Arr out, Arr lse) {
         int heads = c.numHeads(), qd = c.qDim(), kvd = c.kvDim(), hd = c.headDim();
@@ -216,12 +217,9 @@ public final class LayerBackprop {
             scores(c, q, k, b, h, T, s);
             for (int i = 0; i < T; i++) {
                 int lo = firstKey(i, window);
-                double max = Double.NEGATIVE_INFINITY, sum = 0;
-                for (int j = lo; j <= i; j++) max = Math.max(max, s.get(i * T + j));
-                for (int j = lo; j <= i; j++) sum += Math.exp(s.get(i * T + j) - max);
-                double l = max + Math.log(sum);
+                double l = s.logSumExp(i * T + lo, i - lo + 1);
                 lse.set(task * T + i, l);
-                for (int j = 0; j < T; j++) s.set(i * T + j, j >= lo && j <= i ? Math.exp(s.get(i * T + j) - l) : 0);
+                probabilities(s, i, T, lo, l);
             }
             Arr.matmul(T, hd, T, s, 0, T, 1, v, b * T * kvd + g * hd, 1, kvd, out, b * T * qd + h * hd, qd, false, false);
         });
@@ -245,12 +243,10 @@ public final class LayerBackprop {
                     int lo = firstKey(i, window);
                     double D = 0;
                     for (int e = 0; e < hd; e++) D += dAttn.get(qOff + i * qd + e) * t.attn.get(qOff + i * qd + e);
-                    double l = t.lse.get(row0 + i);
-                    for (int j = 0; j < T; j++) {
-                        double pij = j >= lo && j <= i ? Math.exp(s.get(i * T + j) - l) : 0;
-                        s.set(i * T + j, pij);
-                        dp.set(i * T + j, pij * (dp.get(i * T + j) - D) * scale);
-                    }
+                    probabilities(s, i, T, lo, t.lse.get(row0 + i));
+                    for (int j = lo; j <= i; j++) dp.set(i * T + j, s.get(i * T + j) * (dp.get(i * T + j) - D) * scale);
+                    for (int j = 0; j < lo; j++) dp.set(i * T + j, 0);
+                    for (int j = i + 1; j < T; j++) dp.set(i * T + j, 0);
                 }
                 Arr.matmul(T, hd, T, dp, 0, T, 1, t.k, kvOff, 1, kvd, dq, qOff, qd, false, false);
                 Arr.matmul(T, hd, T, dp, 0, 1, T, t.q, qOff, 1, qd, dk, kvOff, kvd, true, false);

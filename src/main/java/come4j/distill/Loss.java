@@ -84,13 +84,21 @@ public enum Loss {
     private static double kl(Arr s, int sOff, Arr t, int tOff, int rows, int n, double tau, int denom, Arr ds, int dOff) {
         double[] perRow = new double[rows];
         Parallel.forRows(rows, 16, (r0, r1) -> {
+            Arr p = s.zeros(n), q = s.zeros(n); // scaled logits, then probabilities
             for (int r = r0; r < r1; r++) {
                 int so = sOff + r * n, to = tOff + r * n, o = dOff + r * n;
-                double ls = logSumExp(s, so, n, tau), lt = logSumExp(t, to, n, tau), sum = 0;
                 for (int i = 0; i < n; i++) {
-                    double logP = t.get(to + i) / tau - lt, logQ = s.get(so + i) / tau - ls, p = Math.exp(logP);
-                    sum += p * (logP - logQ);
-                    ds.set(o + i, (Math.exp(logQ) - p) / (tau * denom));
+                    p.set(i, t.get(to + i) / tau);
+                    q.set(i, s.get(so + i) / tau);
+                }
+                double lt = p.logSumExp(0, n), ls = q.logSumExp(0, n);
+                for (int i = 0; i < n; i++) ds.set(o + i, p.get(i) - lt - (q.get(i) - ls)); // log P − log Q, for now
+                p.expShift(0, n, lt);
+                q.expShift(0, n, ls);
+                double sum = 0;
+                for (int i = 0; i < n; i++) {
+                    sum += p.get(i) * ds.get(o + i);
+                    ds.set(o + i, (q.get(i) - p.get(i)) / (tau * denom));
                 }
                 perRow[r] = sum;
             }
@@ -100,10 +108,4 @@ public enum Loss {
         return total / denom;
     }
 
-    private static double logSumExp(Arr x, int off, int n, double tau) {
-        double max = Double.NEGATIVE_INFINITY, sum = 0;
-        for (int i = 0; i < n; i++) max = Math.max(max, x.get(off + i) / tau);
-        for (int i = 0; i < n; i++) sum += Math.exp(x.get(off + i) / tau - max);
-        return max + Math.log(sum);
-    }
 }

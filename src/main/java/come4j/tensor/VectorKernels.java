@@ -134,6 +134,16 @@ final class VectorKernels implements Kernels {
     private static void pack(Matrix b, int n0, int n1, int k0, int kc, Scratch s) {
         int panels = (n1 - n0 + NR - 1) / NR;
         float[] dst = s.packed;
+        if (b instanceof Matrix.Strided t && t.rowStride() == 1) { // column-major (a transposed operand): copy runs
+            for (int p = 0; p < panels; p++) {
+                int j = n0 + p * NR, w = Math.min(NR, n1 - j), base = p * NR * kc;
+                for (int kk = 0; kk < kc; kk++) {
+                    System.arraycopy(t.data(), t.offset() + (k0 + kk) * t.colStride() + j, dst, base + kk * NR, w);
+                    if (w < NR) java.util.Arrays.fill(dst, base + kk * NR + w, base + kk * NR + NR, 0f);
+                }
+            }
+            return;
+        }
         for (int p = 0; p < panels; p++) {
             int base = p * NR * kc;
             for (int q = 0; q < NR; q++) {

@@ -126,6 +126,22 @@ public final class VectorOps {
         return max + Math.log(sum);
     }
 
+    /** x[i] = e^(x[i] - shift) for i in [off, off+n). */
+    public static void expShifted(float[] x, int off, int n, float shift) {
+        FloatVector m = FloatVector.broadcast(S, shift);
+        int i = off, end = off + n;
+        for (int bound = off + S.loopBound(n); i < bound; i += L) exp(FloatVector.fromArray(S, x, i).sub(m)).intoArray(x, i);
+        for (; i < end; i++) x[i] = (float) Math.exp(x[i] - shift);
+    }
+
+    /** out[i] = 1 / (1 + e^-x[i]) for i in [off, off+n). */
+    public static void sigmoid(float[] x, int off, int n, float[] out) {
+        int i = off, end = off + n;
+        for (int bound = off + S.loopBound(n); i < bound; i += L)
+            FloatVector.broadcast(S, 1f).div(exp(FloatVector.fromArray(S, x, i).neg()).add(1f)).intoArray(out, i);
+        for (; i < end; i++) out[i] = (float) (1 / (1 + Math.exp(-x[i])));
+    }
+
     /** Index of the first maximum of x[off .. off+n), relative to off. */
     public static int argmax(float[] x, int off, int n) {
         int best = 0;
