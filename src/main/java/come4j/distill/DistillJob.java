@@ -78,7 +78,7 @@ public final class DistillJob {
                 int upTo = blocks.stream().mapToInt(b -> b.last() + 1).max().orElseThrow();
                 List<HierarchicalDistiller.Trained> trained;
                 try (TeacherBoundaries bounds = TeacherBoundaries.compute(teacher, windows, upTo, keep::contains, s.batch())) {
-                    var distiller = new HierarchicalDistiller(sc, head(teacherCkpt, s.loss()), bounds, windows, s, runDir);
+                    var distiller = new HierarchicalDistiller(sc, head(teacherCkpt, s.loss()), bounds, windows, s, runDir, log);
                     trained = distiller.trainAll(blocks, blocks.stream().map(b -> LayerWeights.load(studentCkpt, b.layer())).toList());
                 }
                 ObjectNode record = record(o, settings, trained);

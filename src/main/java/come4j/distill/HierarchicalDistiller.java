@@ -34,10 +34,12 @@ public final class HierarchicalDistiller {
     private final TrainingWindows data;
     private final Settings s;
     private final Path stateDir;
+    private final java.util.function.Consumer<String> log;
 
     /** stateDir: where training states are kept between runs (null: nothing is saved). */
     public HierarchicalDistiller(ModelConfig student, Loss.Head head, TeacherBoundaries teacher, TrainingWindows data,
-                                 Settings s, Path stateDir) {
+                                 Settings s, Path stateDir, java.util.function.Consumer<String> log) {
+        this.log = log;
         this.student = student;
         this.rope = new Rope(student);
         this.head = head;
@@ -78,6 +80,7 @@ public final class HierarchicalDistiller {
         List<Double> losses = new ArrayList<>();
         AdamW opt = new AdamW(s.adam(), p);
         if (saved != null) {
+            log.accept("layer " + b.layer() + ": resuming at step " + saved.step() + " of " + s.steps());
             p = saved.params();
             losses.addAll(saved.losses());
             opt = new AdamW(s.adam(), saved.m(), saved.v(), saved.step());

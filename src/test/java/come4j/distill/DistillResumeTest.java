@@ -1,0 +1,77 @@
+package come4j.distill;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import come4j.Fixtures;
+import come4j.cli.Main;
+import java.io.ByteArrayOutputStream;
+import java.io.DataInputStream;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * `come distill` killed (SIGKILL) at several points of its training and rerun gives the same checkpoint, byte for
+ * byte, as a run that was never interrupted; a killed run leaves no output folder.
+ */
+class DistillResumeTest {
+    private static final int STEPS = 1500;
+    private static final String MERGED_LAYER = "layer-1.state"; // 3 -> 2 layers on this fixture merges layers 1 and 2
+
+    @Test
+    void killedAndResumedEqualsUninterrupted(@TempDir Path tmp) throws Exception {
+        Path teacher = Fixtures.DIR.resolve("llama3-gqa-f32"), student = tmp.resolve("student");
+        assertEquals(0, Main.execute(new String[] {"compress", "--model", teacher.toString(), "--out", student.toString(),
+                "--target-layers", "2", "--calib", Fixtures.PPL_TEXT.toString(), "--seq-len", "32"}, new PrintStream(new ByteArrayOutputStream())));
+        assertEquals(0, run(distill(teacher, student, tmp.resolve("straight"))));
+
+        Path out = tmp.resolve("resumed"), runDir = tmp.resolve(".resumed.distill-run");
+        List<String> args = distill(teacher, student, out);
+        for (int atLeast : new int[] {10, 600}) { // kill once early, once well into training
+            List<String> cmd = new ArrayList<>(List.of(ProcessHandle.current().info().command().orElseThrow(),
+                    "--add-modules", "jdk.incubator.vector", "-cp", System.getProperty("java.class.path"), Main.class.getName()));
+            cmd.addAll(args);
+            Process child = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(tmp.resolve("child.log").toFile()).start();
+            while (child.isAlive() && savedStep(runDir) < atLeast) Thread.sleep(2);
+            assertTrue(child.isAlive(), "the child finished before it could be killed: " + Files.readString(tmp.resolve("child.log")));
+            child.destroyForcibly().waitFor(); // SIGKILL
+            assertFalse(Files.exists(out), "a killed run leaves no output");
+        }
+        int before = savedStep(runDir);
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        assertEquals(0, Main.execute(args.toArray(String[]::new), new PrintStream(err)));
+        assertTrue(before >= 600 && before < STEPS, "resumed from step " + before);
+        assertArrayEquals(Files.readAllBytes(tmp.resolve("straight/model.safetensors")), Files.readAllBytes(out.resolve("model.safetensors")));
+        var mapper = new ObjectMapper();
+        assertEquals(mapper.readTree(tmp.resolve("straight/come-distill.json").toFile()).get("layers"),
+                mapper.readTree(out.resolve("come-distill.json").toFile()).get("layers"), "same loss curve");
+        assertFalse(Files.exists(runDir), "the run folder is removed once the output is complete");
+    }
+
+    private static List<String> distill(Path teacher, Path student, Path out) {
+        return List.of("distill", "--teacher", teacher.toString(), "--student", student.toString(), "--data", Fixtures.PPL_TEXT.toString(),
+                "--out", out.toString(), "--steps", Integer.toString(STEPS), "--batch", "2", "--seq-len", "16", "--save-every", "5", "--threads", "1");
+    }
+
+    private static int run(List<String> args) {
+        return Main.execute(args.toArray(String[]::new), new PrintStream(new ByteArrayOutputStream()));
+    }
+
+    /** The step the run folder's training state holds (0 when there is none yet or it is being replaced). */
+    private static int savedStep(Path runDir) {
+        try (DataInputStream in = new DataInputStream(Files.newInputStream(runDir.resolve(MERGED_LAYER)))) {
+            in.readInt();
+            return in.readInt();
+        } catch (Exception e) {
+            return 0;
+        }
+    }
+}
