@@ -5,6 +5,13 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import come4j.calib.ActivationCache;
 import come4j.calib.CalibrationPass;
 import come4j.calib.CalibrationSet;
+import come4j.distill.AdamW;
+import come4j.distill.DistillJob;
+import come4j.distill.HierarchicalDistiller;
+import come4j.distill.Loss;
+import come4j.distill.StepDistiller;
+import come4j.distill.TeacherBoundaries;
+import come4j.distill.TrainingWindows;
 import come4j.io.AtomicOutput;
 import come4j.io.BadInputException;
 import come4j.io.Checkpoint;
@@ -21,6 +28,7 @@ import come4j.merge.ProgressiveMerger.Method;
 import come4j.model.LayerWeights;
 import come4j.model.ParameterCount;
 import come4j.model.Transformer;
+import come4j.report.DistillReport;
 import come4j.report.MergeReport;
 import come4j.report.MergeSummary;
 import java.io.IOException;
@@ -87,6 +95,21 @@ final class CompressCommand implements Runnable {
     @Option(names = "--overwrite", description = "Replace an existing output folder (only once the new one is complete).")
     boolean overwrite;
 
+    @Option(names = "--distill-each", description = "Schedule mp: distil each merged layer right after its merge, before the next statistics pass (come, come-p, weightsum; needs --distill-data). Other settings as `come distill`'s defaults (batch 8, 256-token windows, seed 0).")
+    boolean distillEach;
+
+    @Option(names = "--distill-data", paramLabel = "FILE", description = "Training text for --distill-each; repeatable.")
+    List<Path> distillData = new ArrayList<>();
+
+    @Option(names = "--distill-steps", defaultValue = "200", paramLabel = "N", description = "Steps per distilled layer (default ${DEFAULT-VALUE}).")
+    int distillSteps;
+
+    @Option(names = "--distill-loss", defaultValue = "kl_hidden", description = "kl_hidden, mse or logit_lens_kl (default ${DEFAULT-VALUE}).")
+    String distillLoss;
+
+    @Option(names = "--distill-lr", defaultValue = "1e-4", description = "Peak learning rate of the distillation (default ${DEFAULT-VALUE}).")
+    double distillLr;
+
     @Mixin
     CommonOptions common;
 
@@ -108,6 +131,8 @@ final class CompressCommand implements Runnable {
             case "sleb" -> removal = LayerRemoval.Method.SLEB;
             default -> throw new BadInputException(null, "--method must be one of come, come-p, weightsum, shortgpt, reverse, magnitude, magnitude+, sleb; not " + method);
         }
+        if (distillEach && (removal != null || distillData.isEmpty()))
+            throw new BadInputException(null, "--distill-each needs a merging method (come, come-p, weightsum) and --distill-data");
         if (batch < 1 || samples < 1 || granularity < 1) throw new BadInputException(null, "--batch, --calib-samples and --granularity must be >= 1");
         boolean calibrated = removal != LayerRemoval.Method.REVERSE && removal != LayerRemoval.Method.MAGNITUDE
                 && removal != LayerRemoval.Method.MAGNITUDE_PLUS;
@@ -147,19 +172,61 @@ final class CompressCommand implements Runnable {
                     CompressedCheckpoint.write(ckpt, outConfig, tree, Arrays.stream(tree.firstOriginals()).mapToObj(tensors::get).toList(), output);
                 } else {
                     var s = new ProgressiveMerger.Settings(m, targetLayers, officialGqaTiling, granularity);
-                    var result = ProgressiveMerger.run(base, tensors, pass, s, store, ckpt.dtype(), log);
-                    record = MergeRecord.build(method, commandLine(), ckpt, settings, result);
-                    CompressedCheckpoint.write(ckpt, result.config(), result.tree(), result.layers(), output);
+                    try (MpDistillation mp = distillEach ? new MpDistillation(ckpt, base, tok, store, log) : null) {
+                        var result = ProgressiveMerger.run(base, tensors, pass, s, store, ckpt.dtype(),
+                                mp == null ? ProgressiveMerger.Refine.NONE : mp.refine, log);
+                        record = MergeRecord.build(method, commandLine(), ckpt, settings, result);
+                        if (mp != null) record.set("distill", mp.record());
+                        CompressedCheckpoint.write(ckpt, result.config(), result.tree(), result.layers(), output);
+                    }
                 }
                 Files.writeString(output.dir().resolve("come-merge.json"),
                         new ObjectMapper().writerWithDefaultPrettyPrinter().writeValueAsString(record) + "\n");
-                MergeReport.writeHtml(record, output.dir().resolve("report.html"));
+                if (record.has("distill")) DistillReport.writeHtml(record, record.get("distill"), output.dir().resolve("report.html"));
+                else MergeReport.writeHtml(record, output.dir().resolve("report.html"));
                 output.commit();
                 MergeSummary.print(record, System.out);
                 System.out.printf("wrote %s (%d layers) in %.1f s%n", out, targetLayers, (System.nanoTime() - start) / 1e9);
             }
         } catch (IOException e) {
             throw new UncheckedIOException(e);
+        }
+    }
+
+    /** Schedule mp: the original model's boundaries over the training windows, and the refine step that trains on them. */
+    private final class MpDistillation implements AutoCloseable {
+        final HierarchicalDistiller.Settings settings;
+        final TrainingWindows windows;
+        final TeacherBoundaries teacher;
+        final StepDistiller refine;
+
+        MpDistillation(Checkpoint ckpt, Transformer base, Tokenizer tok, ScratchTensors store, Consumer<String> log) {
+            Loss loss;
+            try {
+                loss = Loss.of(distillLoss);
+            } catch (IllegalArgumentException e) {
+                throw new BadInputException(null, "--distill-loss: " + e.getMessage());
+            }
+            if (distillSteps < 1 || !(distillLr > 0)) throw new BadInputException(null, "--distill-steps must be >= 1 and --distill-lr > 0");
+            settings = new HierarchicalDistiller.Settings(loss, 1, distillSteps, 8, AdamW.Settings.defaults(distillLr, distillSteps), distillSteps, 1);
+            int T = Math.min(256, base.config().maxPositions());
+            windows = TrainingWindows.build(distillData, tok, T, distillSteps * 8, 0);
+            teacher = TeacherBoundaries.compute(base, windows, base.numLayers(), k -> true, 8);
+            refine = new StepDistiller(teacher, windows, settings, loss == Loss.LOGIT_LENS_KL ? Loss.Head.of(ckpt) : null, store, ckpt.dtype(), log);
+        }
+
+        ObjectNode record() {
+            ObjectNode d = new ObjectMapper().createObjectNode();
+            ObjectNode st = d.putObject("settings").put("schedule", "mp");
+            st.setAll(settings.json());
+            st.setAll(DistillJob.dataJson(distillData, windows.seqLen(), 0, settings));
+            d.set("layers", refine.record());
+            return d;
+        }
+
+        @Override
+        public void close() {
+            teacher.close();
         }
     }
 

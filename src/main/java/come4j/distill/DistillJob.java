@@ -122,20 +122,27 @@ public final class DistillJob {
         return loss == Loss.LOGIT_LENS_KL ? Loss.Head.of(t) : null;
     }
 
-    private static ObjectNode settings(Options o, List<HierarchicalDistiller.Block> blocks) throws IOException {
-        HierarchicalDistiller.Settings s = o.train();
-        AdamW.Settings a = s.adam();
+    private static ObjectNode settings(Options o, List<HierarchicalDistiller.Block> blocks) {
         ObjectNode n = JSON.createObjectNode();
         n.put("schedule", "sp").put("teacher", o.teacher().toString()).put("student", o.student().toString())
-                .put("loss", s.loss().id).put("tau", s.tau()).put("steps", s.steps()).put("batch", s.batch())
-                .put("seq_len", o.seqLen()).put("tokens_per_layer", (long) s.steps() * s.batch() * o.seqLen()).put("seed", o.seed())
-                .put("lr", a.lr()).put("warmup", a.warmup()).put("min_lr_ratio", a.minLrRatio()).put("weight_decay", a.weightDecay())
-                .put("clip", a.clip()).put("beta1", a.beta1()).put("beta2", a.beta2()).put("eps", a.eps())
                 .put("layers_trained", blocks.size());
+        n.setAll(o.train().json());
+        n.setAll(dataJson(o.data(), o.seqLen(), o.seed(), o.train()));
+        return n;
+    }
+
+    /** The training text (files and hashes), window length, seed and tokens per layer, as the records state them. */
+    public static ObjectNode dataJson(List<Path> files, int seqLen, long seed, HierarchicalDistiller.Settings s) {
+        ObjectNode n = JSON.createObjectNode();
+        n.put("seq_len", seqLen).put("seed", seed).put("tokens_per_layer", (long) s.steps() * s.batch() * seqLen);
         var data = n.putArray("data");
-        for (Path f : o.data()) {
+        for (Path f : files) {
             if (!Files.isRegularFile(f)) throw new BadInputException(f, "training text not found");
-            data.addObject().put("file", f.toString()).put("sha256", MergeRecord.sha256(java.lang.foreign.MemorySegment.ofArray(Files.readAllBytes(f))));
+            try {
+                data.addObject().put("file", f.toString()).put("sha256", MergeRecord.sha256(java.lang.foreign.MemorySegment.ofArray(Files.readAllBytes(f))));
+            } catch (IOException e) {
+                throw new BadInputException(f, "cannot read: " + e.getMessage());
+            }
         }
         return n;
     }
@@ -161,16 +168,7 @@ public final class DistillJob {
         r.put("format", "come4j-distill/1").put("command", o.commandLine());
         r.set("settings", settings);
         var layers = r.putArray("layers");
-        for (var t : trained) {
-            ObjectNode l = layers.addObject().put("layer", t.block().layer());
-            l.putArray("block").add(t.block().first()).add(t.block().last());
-            List<Double> loss = t.losses();
-            int tail = Math.max(1, loss.size() / 10);
-            l.put("loss_first", loss.getFirst())
-                    .put("loss_last", loss.subList(loss.size() - tail, loss.size()).stream().mapToDouble(Double::doubleValue).average().orElseThrow());
-            var arr = l.putArray("loss");
-            loss.forEach(arr::add);
-        }
+        trained.forEach(t -> layers.add(t.json()));
         return r;
     }
 
@@ -180,11 +178,7 @@ public final class DistillJob {
         List<Map<String, TensorData>> layers = new ArrayList<>();
         for (int j = 0; j < c.numLayers(); j++) layers.add(Map.of());
         try (ScratchTensors store = new ScratchTensors()) {
-            for (var t : trained) {
-                List<ScratchTensors.Values> values = new ArrayList<>();
-                t.params().tensors().forEach((suffix, a) -> values.add(new ScratchTensors.Values(suffix, LayerWeights.shape(c, suffix), a.toFloat())));
-                layers.set(t.block().layer(), store.store(values, student.dtype()));
-            }
+            for (var t : trained) layers.set(t.block().layer(), t.params().store(c, store, student.dtype()));
             CompressedCheckpoint.write(student, c, new MergeTree(c.numLayers()), layers, output);
         }
     }

@@ -19,13 +19,34 @@ import java.util.concurrent.Future;
  */
 public final class HierarchicalDistiller {
     /** What to train with. saveEvery: steps between saved states; parallelLayers: layers trained at once. */
-    public record Settings(Loss loss, double tau, int steps, int batch, AdamW.Settings adam, int saveEvery, int parallelLayers) {}
+    public record Settings(Loss loss, double tau, int steps, int batch, AdamW.Settings adam, int saveEvery, int parallelLayers) {
+        /** The settings that decide the result (not saveEvery and parallelLayers, which do not change it). */
+        public com.fasterxml.jackson.databind.node.ObjectNode json() {
+            var n = com.fasterxml.jackson.databind.node.JsonNodeFactory.instance.objectNode();
+            n.put("loss", loss.id).put("tau", tau).put("steps", steps).put("batch", batch).put("lr", adam.lr())
+                    .put("warmup", adam.warmup()).put("min_lr_ratio", adam.minLrRatio()).put("weight_decay", adam.weightDecay())
+                    .put("clip", adam.clip()).put("beta1", adam.beta1()).put("beta2", adam.beta2()).put("eps", adam.eps());
+            return n;
+        }
+    }
 
     /** Student layer {@code layer} stands for original layers first … last. */
     public record Block(int layer, int first, int last) {}
 
     /** A trained layer, and the loss of each of its steps. */
-    public record Trained(Block block, LayerParams params, List<Double> losses) {}
+    public record Trained(Block block, LayerParams params, List<Double> losses) {
+        /** {"layer", "block": [first, last], "loss_first", "loss_last" (mean of the last tenth), "loss": [per step]}. */
+        public com.fasterxml.jackson.databind.node.ObjectNode json() {
+            var l = com.fasterxml.jackson.databind.node.JsonNodeFactory.instance.objectNode().put("layer", block.layer());
+            l.putArray("block").add(block.first()).add(block.last());
+            int tail = Math.max(1, losses.size() / 10);
+            l.put("loss_first", losses.getFirst())
+                    .put("loss_last", losses.subList(losses.size() - tail, losses.size()).stream().mapToDouble(Double::doubleValue).average().orElseThrow());
+            var arr = l.putArray("loss");
+            losses.forEach(arr::add);
+            return l;
+        }
+    }
 
     private final ModelConfig student;
     private final Rope rope;

@@ -102,6 +102,13 @@ public final class LayerParams {
         return tensors;
     }
 
+    /** The tensors stored (converted to dtype) in scratch files, by suffix: the layer as a checkpoint holds it. */
+    public Map<String, come4j.io.TensorData> store(ModelConfig c, come4j.io.ScratchTensors store, come4j.io.DType dtype) {
+        java.util.List<come4j.io.ScratchTensors.Values> values = new java.util.ArrayList<>();
+        tensors.forEach((s, a) -> values.add(new come4j.io.ScratchTensors.Values(s, LayerWeights.shape(c, s), a.toFloat())));
+        return store.store(values, dtype);
+    }
+
     /** The layer as inference weights (fp32 copies), for the forward pass and the writer. */
     public LayerWeights toWeights(ModelConfig c) {
         Map<String, come4j.io.TensorData> t = new LinkedHashMap<>();

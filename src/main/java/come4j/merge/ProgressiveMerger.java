@@ -36,10 +36,25 @@ public final class ProgressiveMerger {
     public record Result(ModelConfig config, List<Map<String, TensorData>> layers, MergeTree tree, List<Step> steps,
                          double nllBefore) {}
 
+    /**
+     * What happens to a merged layer before the next statistics pass (schedule mp: distil it against the block of
+     * original layers it stands for); returns the layer's tensors to continue with.
+     */
+    public interface Refine {
+        Refine NONE = (config, position, originals, tensors) -> tensors;
+
+        Map<String, TensorData> apply(ModelConfig config, int position, List<Integer> originals, Map<String, TensorData> tensors);
+    }
+
     private ProgressiveMerger() {}
 
     public static Result run(Transformer base, List<Map<String, TensorData>> layerTensors, CalibrationPass pass,
                              Settings s, ScratchTensors store, DType dtype, Consumer<String> log) {
+        return run(base, layerTensors, pass, s, store, dtype, Refine.NONE, log);
+    }
+
+    public static Result run(Transformer base, List<Map<String, TensorData>> layerTensors, CalibrationPass pass,
+                             Settings s, ScratchTensors store, DType dtype, Refine refine, Consumer<String> log) {
         ModelConfig c0 = base.config();
         MergeTree tree = new MergeTree(c0.numLayers());
         List<Map<String, TensorData>> tensors = new ArrayList<>(layerTensors);
@@ -78,10 +93,11 @@ public final class ProgressiveMerger {
                     : ConcatMerge.merge(c0, tensors.get(a), tensors.get(a + 1), sa, sb, ra, rb, s.officialGqaTiling(), store, dtype);
             List<Integer> origA = tree.get(a), origB = tree.get(a + 1);
             tree.merge(a);
-            tensors.set(a, merged.tensors());
-            tensors.remove(a + 1);
             ModelConfig c = c0.withLayers(tree.firstOriginals());
-            weights.set(a, LayerWeights.of(c, merged.tensors()));
+            Map<String, TensorData> layer = refine.apply(c, a, tree.get(a), merged.tensors());
+            tensors.set(a, layer);
+            tensors.remove(a + 1);
+            weights.set(a, LayerWeights.of(c, layer));
             weights.remove(a + 1);
             model = base.withLayers(c, weights);
             stats.subList(a, stats.size()).clear();
