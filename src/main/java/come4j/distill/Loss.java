@@ -33,6 +33,50 @@ public enum Loss {
             var w = ckpt.tensor(c.tieEmbeddings() ? "model.embed_tokens.weight" : "lm_head.weight", c.vocabSize(), c.hiddenSize());
             return new Head(Arr.of(ckpt.tensor("model.norm.weight", c.hiddenSize()).toFloat()), Arr.of(w.toFloat()), c.vocabSize(), c.rmsNormEps());
         }
+
+        /** Logits of rows [r0, r0 + n) of h ([rows x d]); inv receives the norm's 1/rms per row, x the rows. */
+        Arr logits(Arr h, int r0, int n, int d, Arr x, Arr inv) {
+            x.copyFrom(h, r0 * d, 0, n * d);
+            return LayerBackprop.linear(LayerBackprop.rmsNorm(x, n, d, norm, eps, inv), n, d, vocab, lmHead, null);
+        }
+
+        /** The gradient of those rows given the logits' gradient dz, into dh[r0 * d ..]. */
+        void backward(Arr dz, Arr x, Arr inv, int r0, int n, int d, Arr dh) {
+            Arr dn = dz.zeros(n * d), dx = dz.zeros(n * d);
+            Arr.matmul(n, d, vocab, dz, 0, vocab, 1, lmHead, 0, 1, d, dn, 0, d, false, true);
+            LayerBackprop.rmsNormBackward(dn, x, inv, n, d, norm, null, dx);
+            dh.copyFrom(dx, 0, r0 * d, n * d);
+        }
+    }
+
+    /**
+     * The language-modelling loss of a batch of sequences of T tokens: mean over the batch·(T−1) next-token predictions
+     * of −log softmax(logits)[next id], through the final norm and head; dh ([rows x d]) receives its gradient (the last
+     * token of each sequence predicts nothing and gets zero).
+     */
+    public static double crossEntropy(Arr h, int[] ids, int T, Head head, int d, Arr dh) {
+        int rows = ids.length, V = head.vocab(), count = rows / T * (T - 1);
+        double total = 0;
+        for (int r0 = 0; r0 < rows; r0 += CHUNK) {
+            int n = Math.min(CHUNK, rows - r0);
+            Arr x = h.zeros(n * d), inv = h.zeros(n);
+            Arr z = head.logits(h, r0, n, d, x, inv);
+            for (int r = 0; r < n; r++) {
+                int row = r0 + r, o = r * V;
+                if (row % T == T - 1) {
+                    for (int v = 0; v < V; v++) z.set(o + v, 0);
+                    continue;
+                }
+                double lse = z.logSumExp(o, V);
+                int target = ids[row + 1];
+                total += lse - z.get(o + target);
+                z.expShift(o, V, lse);
+                for (int v = 0; v < V; v++) z.set(o + v, z.get(o + v) / count);
+                z.add(o + target, -1.0 / count);
+            }
+            head.backward(z, x, inv, r0, n, d, dh);
+        }
+        return total / count;
     }
 
     private static final int CHUNK = 256; // rows of logits at a time: memory stays rows-independent
@@ -60,19 +104,10 @@ public enum Loss {
         for (int r0 = 0; r0 < rows; r0 += CHUNK) {
             int n = Math.min(CHUNK, rows - r0);
             Arr xs = ys.zeros(n * d), xt = ys.zeros(n * d), inv = ys.zeros(n), unused = ys.zeros(n);
-            xs.copyFrom(ys, r0 * d, 0, n * d);
-            xt.copyFrom(yt, r0 * d, 0, n * d);
-            Arr ns = LayerBackprop.rmsNorm(xs, n, d, head.norm(), head.eps(), inv);
-            Arr nt = LayerBackprop.rmsNorm(xt, n, d, head.norm(), head.eps(), unused);
-            Arr zs = LayerBackprop.linear(ns, n, d, V, head.lmHead(), null);
-            Arr zt = LayerBackprop.linear(nt, n, d, V, head.lmHead(), null);
+            Arr zs = head.logits(ys, r0, n, d, xs, inv), zt = head.logits(yt, r0, n, d, xt, unused);
             Arr dz = ys.zeros(n * V);
             total += kl(zs, 0, zt, 0, n, V, tau, rows, dz, 0);
-            Arr dn = ys.zeros(n * d);
-            Arr.matmul(n, d, V, dz, 0, V, 1, head.lmHead(), 0, 1, d, dn, 0, d, false, true);
-            Arr dx = ys.zeros(n * d);
-            LayerBackprop.rmsNormBackward(dn, xs, inv, n, d, head.norm(), null, dx);
-            dys.copyFrom(dx, 0, r0 * d, n * d);
+            head.backward(dz, xs, inv, r0, n, d, dys);
         }
         return total;
     }
