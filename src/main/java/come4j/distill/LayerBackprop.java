@@ -188,70 +188,71 @@ public final class LayerBackprop {
         });
     }
 
+    private static final int QUERY_BLOCK = 64; // queries per block: a block reads only the keys its queries may see
+
     /** First key position query i may see (causal, optionally a sliding window). */
     private static int firstKey(int i, int window) {
         return window > 0 ? Math.max(0, i - window + 1) : 0;
     }
 
-    /** Scaled scores of query head h of sequence b against its kv head, [T x T] into s (future keys not masked). */
-    private static void scores(ModelConfig c, Arr q, Arr k, int b, int h, int T, Arr s) {
-        int qd = c.qDim(), kvd = c.kvDim(), hd = c.headDim(), g = h / c.nRep();
-        Arr.matmul(T, T, hd, q, b * T * qd + h * hd, qd, 1, k, b * T * kvd + g * hd, kvd, 1, s, 0, T, false, false);
+    /**
+     * The probabilities of queries [i0, i0 + rows) of head h of sequence b over keys [lo, hi) into p ([rows x (hi − lo)],
+     * zero where a key is not visible). lse: each query's log-sum-exp, read from lse[lseOff + i] when {@code known},
+     * else computed and stored there.
+     */
+    private static void probabilities(ModelConfig c, int window, Arr q, Arr k, int b, int h, int T, int i0, int rows, int lo,
+                                      int hi, Arr p, Arr lse, int lseOff, boolean known) {
+        int qd = c.qDim(), kvd = c.kvDim(), hd = c.headDim(), g = h / c.nRep(), n = hi - lo;
+        Arr.matmul(rows, n, hd, q, (b * T + i0) * qd + h * hd, qd, 1, k, (b * T + lo) * kvd + g * hd, kvd, 1, p, 0, n, false, false);
         double scale = 1 / Math.sqrt(hd);
-        for (int i = 0; i < T * T; i++) s.set(i, s.get(i) * scale);
-    }
-
-    /** Row i of scores s becomes its probabilities e^(s − lse) over the visible keys [lo, i], zero elsewhere. */
-    private static void probabilities(Arr s, int i, int T, int lo, double lse) {
-        s.expShift(i * T + lo, i - lo + 1, lse);
-        for (int j = 0; j < lo; j++) s.set(i * T + j, 0);
-        for (int j = i + 1; j < T; j++) s.set(i * T + j, 0);
+        for (int r = 0; r < rows; r++) {
+            int i = i0 + r, first = firstKey(i, window) - lo, last = i - lo, o = r * n; // visible: [first, last]
+            for (int j = first; j <= last; j++) p.set(o + j, p.get(o + j) * scale);
+            if (!known) lse.set(lseOff + i, p.logSumExp(o + first, last - first + 1));
+            p.expShift(o + first, last - first + 1, lse.get(lseOff + i));
+            for (int j = 0; j < first; j++) p.set(o + j, 0);
+            for (int j = last + 1; j < n; j++) p.set(o + j, 0);
+        }
     }
 
     /** Causal softmax attention with GQA; saves each query's log-sum-exp of its scores. */
     private static void attention(ModelConfig c, int window, Arr q, Arr k, Arr v, int batch, int T, Arr out, Arr lse) {
-        int heads = c.numHeads(), qd = c.qDim(), kvd = c.kvDim(), hd = c.headDim();
-        Parallel.forEach(batch * heads, task -> {
-            int b = task / heads, h = task % heads, g = h / c.nRep();
-            Arr s = q.zeros(T * T);
-            scores(c, q, k, b, h, T, s);
-            for (int i = 0; i < T; i++) {
-                int lo = firstKey(i, window);
-                double l = s.logSumExp(i * T + lo, i - lo + 1);
-                lse.set(task * T + i, l);
-                probabilities(s, i, T, lo, l);
-            }
-            Arr.matmul(T, hd, T, s, 0, T, 1, v, b * T * kvd + g * hd, 1, kvd, out, b * T * qd + h * hd, qd, false, false);
+        int heads = c.numHeads(), qd = c.qDim(), kvd = c.kvDim(), hd = c.headDim(), blocks = (T + QUERY_BLOCK - 1) / QUERY_BLOCK;
+        Parallel.forEach(batch * heads * blocks, task -> {
+            int bh = task / blocks, b = bh / heads, h = bh % heads, g = h / c.nRep();
+            int i0 = task % blocks * QUERY_BLOCK, rows = Math.min(QUERY_BLOCK, T - i0), lo = firstKey(i0, window), hi = i0 + rows;
+            Arr p = q.zeros(rows * (hi - lo));
+            probabilities(c, window, q, k, b, h, T, i0, rows, lo, hi, p, lse, bh * T, false);
+            Arr.matmul(rows, hd, hi - lo, p, 0, hi - lo, 1, v, (b * T + lo) * kvd + g * hd, 1, kvd, out, (b * T + i0) * qd + h * hd, qd, false, false);
         });
     }
 
     /**
      * dS = P ⊙ (dP − rowsum(dO ⊙ O)) with dP = dO V^T; dQ = dS K, dK = dS^T Q, dV = P^T dO (scores scale folded into
-     * dS). One task per (sequence, kv head) so the query heads sharing a kv head add into it without races.
+     * dS), block by block of queries. One task per (sequence, kv head), so the query heads sharing a kv head add into
+     * it without races.
      */
     private static void attentionBackward(ModelConfig c, int window, Tape t, Arr dAttn, Arr dq, Arr dk, Arr dv) {
         int T = t.T, heads = c.numHeads(), kvHeads = c.numKvHeads(), qd = c.qDim(), kvd = c.kvDim(), hd = c.headDim();
         double scale = 1 / Math.sqrt(hd);
         Parallel.forEach(t.batch * kvHeads, task -> {
             int b = task / kvHeads, g = task % kvHeads;
-            Arr s = dq.zeros(T * T), dp = dq.zeros(T * T);
-            for (int h = g * c.nRep(); h < (g + 1) * c.nRep(); h++) {
-                int qOff = b * T * qd + h * hd, kvOff = b * T * kvd + g * hd, row0 = (b * heads + h) * T;
-                scores(c, t.q, t.k, b, h, T, s);
-                Arr.matmul(T, T, hd, dAttn, qOff, qd, 1, t.v, kvOff, kvd, 1, dp, 0, T, false, false);
-                for (int i = 0; i < T; i++) {
-                    int lo = firstKey(i, window);
-                    double D = 0;
-                    for (int e = 0; e < hd; e++) D += dAttn.get(qOff + i * qd + e) * t.attn.get(qOff + i * qd + e);
-                    probabilities(s, i, T, lo, t.lse.get(row0 + i));
-                    for (int j = lo; j <= i; j++) dp.set(i * T + j, s.get(i * T + j) * (dp.get(i * T + j) - D) * scale);
-                    for (int j = 0; j < lo; j++) dp.set(i * T + j, 0);
-                    for (int j = i + 1; j < T; j++) dp.set(i * T + j, 0);
+            for (int h = g * c.nRep(); h < (g + 1) * c.nRep(); h++)
+                for (int i0 = 0; i0 < T; i0 += QUERY_BLOCK) {
+                    int rows = Math.min(QUERY_BLOCK, T - i0), lo = firstKey(i0, window), hi = i0 + rows, n = hi - lo;
+                    int qOff = (b * T + i0) * qd + h * hd, kvOff = (b * T + lo) * kvd + g * hd;
+                    Arr p = dq.zeros(rows * n), ds = dq.zeros(rows * n);
+                    probabilities(c, window, t.q, t.k, b, h, T, i0, rows, lo, hi, p, t.lse, (b * heads + h) * T, true);
+                    Arr.matmul(rows, n, hd, dAttn, qOff, qd, 1, t.v, kvOff, kvd, 1, ds, 0, n, false, false); // dP
+                    for (int r = 0; r < rows; r++) {
+                        double D = 0;
+                        for (int e = 0; e < hd; e++) D += dAttn.get(qOff + r * qd + e) * t.attn.get(qOff + r * qd + e);
+                        for (int j = 0; j < n; j++) ds.set(r * n + j, p.get(r * n + j) * (ds.get(r * n + j) - D) * scale);
+                    }
+                    Arr.matmul(rows, hd, n, ds, 0, n, 1, t.k, kvOff, 1, kvd, dq, qOff, qd, false, false);
+                    Arr.matmul(n, hd, rows, ds, 0, 1, n, t.q, qOff, 1, qd, dk, kvOff, kvd, true, false);
+                    Arr.matmul(n, hd, rows, p, 0, 1, n, dAttn, qOff, 1, qd, dv, kvOff, kvd, true, false);
                 }
-                Arr.matmul(T, hd, T, dp, 0, T, 1, t.k, kvOff, 1, kvd, dq, qOff, qd, false, false);
-                Arr.matmul(T, hd, T, dp, 0, 1, T, t.q, qOff, 1, qd, dk, kvOff, kvd, true, false);
-                Arr.matmul(T, hd, T, s, 0, 1, T, dAttn, qOff, 1, qd, dv, kvOff, kvd, true, false);
-            }
         });
     }
 }

@@ -20,9 +20,9 @@ import org.junit.jupiter.params.provider.ValueSource;
  */
 class GradientCheckTest {
     private static final double H = 1e-5, TOL = 1e-6;
-    private static final int BATCH = 2, T = 11; // T > Mistral's window of 8
+    private static final int BATCH = 2;
 
-    private record Setup(ModelConfig c, Rope rope, int window, LayerParams p, Arr x, Arr r) {
+    private record Setup(ModelConfig c, Rope rope, int window, LayerParams p, Arr x, Arr r, int T) {
         /** The scalar checked: Σ out ⊙ r for a fixed random r (every output element gets a distinct weight). */
         double objective() {
             Arr out = LayerBackprop.forward(c, rope, window, p, x, BATCH, T).out;
@@ -32,13 +32,13 @@ class GradientCheckTest {
         }
     }
 
-    private static Setup setup(String fixture, int layer) {
+    private static Setup setup(String fixture, int layer, int T) {
         try (Checkpoint ckpt = Checkpoint.open(Fixtures.DIR.resolve(fixture))) {
             ModelConfig c = ckpt.config();
             LayerParams p = LayerParams.of(c, LayerWeights.load(ckpt, layer), Arr::f64);
             Random rnd = new Random(7);
             Arr x = random(rnd, BATCH * T * c.hiddenSize()), r = random(rnd, BATCH * T * c.hiddenSize());
-            return new Setup(c, new Rope(c), c.slidingWindow()[layer], p, x, r);
+            return new Setup(c, new Rope(c), c.slidingWindow()[layer], p, x, r, T);
         }
     }
 
@@ -51,13 +51,25 @@ class GradientCheckTest {
     @ParameterizedTest
     @ValueSource(strings = {"llama-mha-f32", "llama3-gqa-f32", "mistral-f32", "qwen2-f32", "qwen3-f32"})
     void layerGradientsMatchFiniteDifferences(String fixture) {
-        Setup s = setup(fixture, fixture.startsWith("qwen3") ? 1 : 0); // qwen3 layer 1: sliding_attention
-        LayerBackprop.Tape tape = LayerBackprop.forward(s.c, s.rope, s.window, s.p, s.x, BATCH, T);
+        // T = 11 > Mistral's window of 8; qwen3's layer 1 is a sliding_attention layer
+        checkLayer(setup(fixture, fixture.startsWith("qwen3") ? 1 : 0, 11), 24);
+    }
+
+    /** Sequences longer than the attention's query block (64): blocks that see only part of the keys. */
+    @ParameterizedTest
+    @ValueSource(strings = {"llama-mha-f32", "mistral-f32"})
+    void gradientsAcrossQueryBlocks(String fixture) {
+        checkLayer(setup(fixture, 0, 70), 6);
+    }
+
+    private static void checkLayer(Setup s, int perTensor) {
+        LayerBackprop.Tape tape = LayerBackprop.forward(s.c, s.rope, s.window, s.p, s.x, BATCH, s.T);
         LayerParams g = s.p.zeros();
         Arr dx = LayerBackprop.backward(s.c, s.rope, s.window, s.p, tape, s.r, g);
         Random pick = new Random(3);
-        s.p.tensors().forEach((name, param) -> check(fixture + " " + name, param, g.get(name), s::objective, pick));
-        check(fixture + " input", s.x, dx, s::objective, pick);
+        String what = s.c.architecture() + " T=" + s.T + " ";
+        s.p.tensors().forEach((name, param) -> check(what + name, param, g.get(name), s::objective, pick, perTensor));
+        check(what + "input", s.x, dx, s::objective, pick, perTensor);
     }
 
     @ParameterizedTest
@@ -75,16 +87,16 @@ class GradientCheckTest {
             Arr ys = random(rnd, rows * d), yt = random(rnd, rows * d), grad = Arr.f64(rows * d);
             double tau = 1.7;
             loss.apply(ys, yt, rows, d, tau, h, grad);
-            check(loss.id, ys, grad, () -> loss.apply(ys, yt, rows, d, tau, h, Arr.f64(rows * d)), new Random(5));
+            check(loss.id, ys, grad, () -> loss.apply(ys, yt, rows, d, tau, h, Arr.f64(rows * d)), new Random(5), 24);
         }
     }
 
-    /** Compares analytic gradient entries of {@code param} with central differences (up to 24 entries). */
-    private static void check(String what, Arr param, Arr analytic, Supplier<Double> f, Random pick) {
-        int n = param.length(), count = Math.min(n, 24);
+    /** Compares analytic gradient entries of {@code param} with central differences (up to {@code max} entries). */
+    private static void check(String what, Arr param, Arr analytic, Supplier<Double> f, Random pick, int max) {
+        int n = param.length(), count = Math.min(n, max);
         double diff = 0, norm = 0;
         for (int c = 0; c < count; c++) {
-            int i = n <= 24 ? c : pick.nextInt(n);
+            int i = n <= max ? c : pick.nextInt(n);
             double old = param.get(i);
             param.set(i, old + H);
             double up = f.get();
