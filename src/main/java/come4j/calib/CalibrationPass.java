@@ -77,6 +77,33 @@ public final class CalibrationPass {
     }
 
     /**
+     * LaCo's similarity: the mean over windows of cos(flattened final-normed output of layers [from, L) of m run on the
+     * cached boundary `from`, flattened final-normed cached boundary `reference`), the reference being the original
+     * model's last boundary. Nothing is stored.
+     */
+    public double outputCosine(Transformer m, int from, int reference) {
+        int d = m.config().hiddenSize();
+        double sum = 0;
+        for (int w0 = 0; w0 < windows.size(); w0 += batch) {
+            int b = Math.min(batch, windows.size() - w0);
+            float[] h = load(from, w0, b, d);
+            for (int i = from; i < m.numLayers(); i++) m.layer(i, h, b, T, 0, null, LayerHooks.NONE);
+            float[] out = m.finalNorm(h, 0, b * T), ref = m.finalNorm(load(reference, w0, b, d), 0, b * T);
+            for (int k = 0; k < b; k++) sum += Similarity.cosine(out, k * T * d, ref, k * T * d, T * d);
+        }
+        return sum / windows.size();
+    }
+
+    /** Window w's hidden states at a cached boundary, [T x d]. */
+    public float[] window(int boundary, int w, int d) {
+        return load(boundary, w, 1, d);
+    }
+
+    public int windowCount() {
+        return windows.size();
+    }
+
+    /**
      * SBI_i for every pair (i, i+1): Σ over windows of the angular distance between boundary i and boundary i+2 (the
      * final-normed output at the end), on the last token of each window (CoMe) or on all tokens (CoMe-P).
      */
