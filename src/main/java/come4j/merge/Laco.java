@@ -104,14 +104,7 @@ public final class Laco implements CompressionMethod {
         }
 
         Compression run(Settings s, Consumer<String> log) {
-            int L0 = ctx.model().numLayers();
-            int c = s.c();
-            while (walk(c, s, -1, null).layers() != target) { // T = -1 keeps every collapse: the most LaCo can remove
-                if (c + 1 > L0 - 1 - s.low())
-                    throw new come4j.io.BadInputException(null, "LaCo cannot reach " + target + " layers with I = " + s.i() + " and L_low = " + s.low());
-                log.accept("LaCo: C = " + c + " cannot reach " + target + " layers; trying C = " + (c + 1));
-                c++;
-            }
+            int L0 = ctx.model().numLayers(), c = chooseC(s, L0, log);
             double lo = -1, hi = 1; // walk(lo) reaches the target; with T = 1 no cosine exceeds T
             for (int k = 0; k < BISECTIONS && target < L0; k++) {
                 double mid = (lo + hi) / 2;
@@ -128,6 +121,24 @@ public final class Laco implements CompressionMethod {
                     lo, c, s.i(), s.low(), w.layers(), tried.size(), measured.size()));
             return new Compression(ctx.model().config().withLayers(tree.firstOriginals()), tree, layers,
                     JsonNodeFactory.instance.objectNode(), record(w, s));
+        }
+
+        /**
+         * The C to search T with: the requested one if keeping every collapse (T = −1) reaches the target, else the
+         * nearest that does, larger ones first (C at most L0 − 1 − L_low, so that the first window fits).
+         */
+        private int chooseC(Settings s, int L0, Consumer<String> log) {
+            int max = L0 - 1 - s.low();
+            List<Integer> order = new ArrayList<>();
+            for (int c = s.c(); c <= max; c++) order.add(c);
+            for (int c = Math.min(s.c(), max + 1) - 1; c >= 2; c--) order.add(c);
+            for (int c : order) {
+                if (walk(c, s, -1, null).layers() == target) {
+                    if (c != s.c()) log.accept("LaCo: C = " + s.c() + " cannot reach " + target + " layers; C = " + c + " can");
+                    return c;
+                }
+            }
+            throw new come4j.io.BadInputException(null, "LaCo cannot reach " + target + " layers with any C (I = " + s.i() + ", L_low = " + s.low() + ")");
         }
 
         private ObjectNode record(Walk w, Settings s) {

@@ -20,7 +20,7 @@ import java.util.TreeMap;
  * gives the same bytes, so a report can be diffed or hashed like the checkpoint it describes.
  */
 public final class MergeReport {
-    private static final String CSS = "body{font-family:sans-serif;max-width:62em;margin:2em auto;padding:0 1em;color:#222}"
+    static final String CSS = "body{font-family:sans-serif;max-width:62em;margin:2em auto;padding:0 1em;color:#222}"
             + "table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:2px 6px;font-size:13px;text-align:left;vertical-align:top}"
             + "code{font-size:12px;word-break:break-all}h2{margin-top:1.6em;border-bottom:1px solid #ddd}h3{font-size:14px;margin:1em 0 0}"
             + "svg{max-width:100%;height:auto}p.note{color:#555;font-size:13px}";
