@@ -84,7 +84,7 @@ public final class LayerRemoval {
 
     /** The k lowest scores among indices [from, to), lower index first on ties, ascending. */
     static int[] lowest(double[] score, int k, int from, int to) {
-        if (to - from < k) throw new IllegalArgumentException("only " + (to - from) + " layers may be removed, not " + k);
+        if (to - from < k) throw new come4j.io.BadInputException(null, "only " + (to - from) + " layers may be removed, not " + k);
         return IntStream.range(from, to).boxed().sorted(Comparator.<Integer>comparingDouble(i -> score[i]).thenComparingInt(i -> i))
                 .limit(k).mapToInt(Integer::intValue).sorted().toArray();
     }
