@@ -182,7 +182,8 @@ public final class Bench {
         sparsities.forEach(b.putArray("sparsities")::add);
         ArrayNode texts = b.putArray("ppl");
         for (Evaluation.Text t : eval.texts())
-            texts.addObject().put("label", t.label()).put("windows", t.windows().size()).put("seq_len", t.windows().getFirst().length);
+            texts.addObject().put("label", t.label()).put("windows", t.windows().size()).put("seq_len", t.windows().getFirst().length)
+                    .put("tokenize_seconds", t.tokenizeSeconds());
         eval.tasks().forEach(t -> b.withArray("tasks").add(t.task().key));
         ObjectNode sh = b.putObject("shared");
         if (ctx != null && ctx.firstPassRan()) {

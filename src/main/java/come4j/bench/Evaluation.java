@@ -16,8 +16,8 @@ import java.util.List;
  * pruning-paper protocol of `come eval --ppl`), each task's items read (as `come eval --tasks`).
  */
 public final class Evaluation {
-    /** A perplexity text by its label in the tables. */
-    public record Text(String label, List<int[]> windows) {}
+    /** A perplexity text by its label in the tables, with the time its tokenization took (once per run). */
+    public record Text(String label, List<int[]> windows, double tokenizeSeconds) {}
 
     /** A task with its items. */
     public record TaskItems(Task task, List<Item> items) {}

@@ -72,7 +72,11 @@ final class BenchCommand implements Runnable {
         try (Checkpoint ckpt = Checkpoint.open(model.dir); Tokenizer tok = Tokenizer.load(ckpt.tokenizerFile())) {
             int L = EvalCommand.seqLen(ckpt.config().maxPositions(), pplSeqLen);
             List<Evaluation.Text> texts = new ArrayList<>();
-            for (Path f : ppl) texts.add(new Evaluation.Text(label(f), EvalCommand.windows(tok, f, L)));
+            for (Path f : ppl) {
+                long t0 = System.nanoTime();
+                List<int[]> w = EvalCommand.windows(tok, f, L);
+                texts.add(new Evaluation.Text(label(f), w, (System.nanoTime() - t0) / 1e9));
+            }
             List<Evaluation.TaskItems> items = new ArrayList<>();
             for (String key : tasks) {
                 Task t = Task.parse(key);

@@ -36,7 +36,7 @@ public final class CompressedCheckpoint {
     }
 
     /** Writes the checkpoint into the (uncommitted) output folder. */
-    public static void write(Checkpoint input, ModelConfig config, MergeTree tree, List<Map<String, TensorData>> layers,
+    private static void write(Checkpoint input, ModelConfig config, MergeTree tree, List<Map<String, TensorData>> layers,
                              AtomicOutput o) throws IOException {
         Map<Integer, Integer> finalOf = new LinkedHashMap<>(); // original layer -> final layer it opens
         for (int j = 0; j < tree.size(); j++) finalOf.put(tree.get(j).getFirst(), j);

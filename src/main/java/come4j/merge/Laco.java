@@ -27,9 +27,9 @@ import java.util.function.Consumer;
  * the collapsed model and of the original model, per calibration window, exceeds T; then l −= I, else l −= 1. LaCo has
  * no target count; to reach exactly L* layers a merge collapses at most the layers still to remove (m = min(C − 1,
  * L − L*)), and T is searched by bisection on the calibration windows alone for the largest threshold whose walk
- * reaches L* (if even T = −1 cannot, C grows by one). Every tried collapse is remembered by (the collapses kept before
- * it, l, m), so the walks of the search share their passes. Each pass runs from layer l on the original model's
- * cached boundary l: below l the model is still the original.
+ * reaches L* (if even T = −1, keeping every collapse, cannot, the nearest C that can is used). Every tried collapse is
+ * remembered by (C, the collapses kept before it, l, m), so the walks of the search share their passes. Each pass runs
+ * from layer l on the original model's cached boundary l: below l the model is still the original.
  */
 public final class Laco implements CompressionMethod {
     /** C layers per merge attempt, I positions down after a kept merge, L_low the lowest l. */

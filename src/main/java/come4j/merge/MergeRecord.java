@@ -24,7 +24,7 @@ public final class MergeRecord {
     }
 
     /** What every compression records: method, command line, input (with tensor hashes), output, settings, tree. */
-    public static ObjectNode header(String method, String command, Checkpoint input, ObjectNode settings,
+    private static ObjectNode header(String method, String command, Checkpoint input, ObjectNode settings,
                                     come4j.model.ModelConfig out, MergeTree tree) {
         ObjectNode root = JSON.createObjectNode();
         root.put("format", "come4j-merge/1").put("method", method).put("command", command);

@@ -83,8 +83,12 @@ public final class BenchReport {
         String s = f("%d layers; %d cells compressed in this run, %d reused, %d evaluations run.", b.path("layers").asInt(),
                 sh.path("cells_compressed").asInt(), sh.path("cells_reused").asInt(), sh.path("evaluations").asInt());
         if (sh.has("first_pass_seconds"))
-            s += f(" The first calibration pass (%.1f s) ran once for %d methods that need it (%.1f s saved).", sh.path("first_pass_seconds").asDouble(),
+            s += f(" The first calibration pass (%.1f s) ran once and served %d method runs (%.1f s saved).", sh.path("first_pass_seconds").asDouble(),
                     sh.path("first_pass_requests").asInt(), sh.path("first_pass_seconds_saved").asDouble());
+        double tokenize = 0;
+        for (JsonNode t : b.path("ppl")) tokenize += t.path("tokenize_seconds").asDouble();
+        if (tokenize > 0)
+            s += f(" The texts were tokenized once (%.1f s), not once per evaluated cell.", tokenize);
         return s;
     }
 

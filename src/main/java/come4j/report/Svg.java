@@ -10,6 +10,9 @@ import java.util.Locale;
 final class Svg {
     static final int W = 720, PAD = 44;
     static final String BLUE = "#4263eb", ORANGE = "#d9480f", GREEN = "#2b8a3e", GREY = "#868e96";
+    /** Series colours of {@link #series}, distinct for up to twelve methods. */
+    private static final String[] PALETTE = {ORANGE, BLUE, GREEN, "#ae3ec9", "#1098ad", "#f59f00", "#e64980", "#495057",
+            "#74b816", "#7048e8", "#0b7285", "#c92a2a"};
 
     private Svg() {}
 
@@ -119,9 +122,6 @@ final class Svg {
         }
         return s.append("</svg>").toString();
     }
-
-    private static final String[] PALETTE = {ORANGE, BLUE, GREEN, "#ae3ec9", "#1098ad", "#f59f00", "#e64980", "#495057",
-            "#74b816", "#7048e8", "#0b7285", "#c92a2a"};
 
     private static double px(double x, double x0, double x1, double plotW) {
         return PAD + 10 + (x1 > x0 ? (x - x0) * plotW / (x1 - x0) : plotW / 2);
