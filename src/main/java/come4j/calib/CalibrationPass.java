@@ -94,13 +94,19 @@ public final class CalibrationPass {
         return sum / windows.size();
     }
 
-    /** Window w's hidden states at a cached boundary, [T x d]. */
-    public float[] window(int boundary, int w, int d) {
-        return load(boundary, w, 1, d);
+    /** Tokens [t0, t0 + rows) of window w at a cached boundary, [rows x d]. */
+    public float[] rows(int boundary, int w, int t0, int rows, int d) {
+        float[] x = new float[rows * d];
+        cache.getRows(boundary, w, t0, rows, x, 0);
+        return x;
     }
 
     public int windowCount() {
         return windows.size();
+    }
+
+    public int tokensPerWindow() {
+        return T;
     }
 
     /**

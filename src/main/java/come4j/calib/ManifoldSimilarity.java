@@ -30,19 +30,25 @@ public final class ManifoldSimilarity {
         return s;
     }
 
-    /** Euclidean distances between samples (rows) of one layer's activations. */
-    public static double[][] distances(float[][] x) {
-        int n = x.length;
-        double[][] d = new double[n][n];
+    /**
+     * Adds to sq[a][b] (a < b) the squared Euclidean distance between samples a and b over one slice of their
+     * coordinates, so that samples too large for the heap together can be compared slice by slice.
+     */
+    public static void addSquaredDistances(double[][] sq, float[][] slice) {
+        int n = slice.length;
         for (int a = 0; a < n; a++)
-            for (int b = a + 1; b < n; b++) {
-                double s = 0;
-                for (int k = 0; k < x[a].length; k++) {
-                    double t = x[a][k] - x[b][k];
-                    s += t * t;
+            for (int b = a + 1; b < n; b++)
+                for (int k = 0; k < slice[a].length; k++) {
+                    double t = slice[a][k] - slice[b][k];
+                    sq[a][b] += t * t;
                 }
-                d[a][b] = d[b][a] = Math.sqrt(s);
-            }
+    }
+
+    /** The distances from the accumulated squared ones (upper triangle), as a full symmetric matrix. */
+    public static double[][] distances(double[][] sq) {
+        int n = sq.length;
+        double[][] d = new double[n][n];
+        for (int a = 0; a < n; a++) for (int b = a + 1; b < n; b++) d[a][b] = d[b][a] = Math.sqrt(sq[a][b]);
         return d;
     }
 

@@ -12,9 +12,7 @@ import java.util.function.Function;
  */
 public final class Methods {
     /** Method parameters the command line sets. */
-    public record Options(boolean officialGqaTiling, int granularity, Laco.Settings laco) {
-        public static final Options DEFAULTS = new Options(false, 20, Laco.Settings.DEFAULTS);
-    }
+    public record Options(boolean officialGqaTiling, int granularity, Laco.Settings laco) {}
 
     private static final Map<String, Function<Options, CompressionMethod>> ALL = new LinkedHashMap<>();
 

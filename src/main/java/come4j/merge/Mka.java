@@ -41,13 +41,21 @@ public final class Mka implements CompressionMethod {
         return merge(ctx, s, targetLayers, store, log);
     }
 
-    /** S over the original layers, from the cached boundaries 0..L−1 (each layer's input). */
+    /**
+     * S over the original layers, from the cached boundaries 0..L−1 (each layer's input). The windows are compared a
+     * slice of tokens at a time (about 16 M floats of all windows together), so the heap never holds them whole.
+     */
     static double[][] similarity(CalibrationPass pass, int layers, int d) {
+        int n = pass.windowCount(), T = pass.tokensPerWindow(), slice = Math.clamp((1 << 24) / ((long) n * d), 1, T);
         List<double[][]> dist = new ArrayList<>();
         for (int i = 0; i < layers; i++) {
-            float[][] points = new float[pass.windowCount()][];
-            for (int w = 0; w < points.length; w++) points[w] = pass.window(i, w, d);
-            dist.add(ManifoldSimilarity.distances(points));
+            double[][] sq = new double[n][n];
+            for (int t0 = 0; t0 < T; t0 += slice) {
+                float[][] x = new float[n][];
+                for (int w = 0; w < n; w++) x[w] = pass.rows(i, w, t0, Math.min(slice, T - t0), d);
+                ManifoldSimilarity.addSquaredDistances(sq, x);
+            }
+            dist.add(ManifoldSimilarity.distances(sq));
         }
         return ManifoldSimilarity.matrix(dist);
     }

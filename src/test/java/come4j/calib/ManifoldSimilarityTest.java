@@ -34,6 +34,15 @@ class ManifoldSimilarityTest {
         assertEquals(1.5607104090414066, ManifoldSimilarity.entropy(new double[][] {{0, 0}, {1, 0}, {3, 0}}, 1), 1e-12);
     }
 
+    /** Distances accumulated over two slices of the coordinates equal those over all of them: (0,0,0) to (1,2,2) is 3. */
+    @Test
+    void distancesSliceBySlice() {
+        double[][] sq = new double[2][2];
+        ManifoldSimilarity.addSquaredDistances(sq, new float[][] {{0}, {1}});
+        ManifoldSimilarity.addSquaredDistances(sq, new float[][] {{0, 0}, {2, 2}});
+        assertArrayEquals(new double[][] {{0, 3}, {3, 0}}, ManifoldSimilarity.distances(sq));
+    }
+
     @Test
     void ranksPerCoordinate() {
         double[][] r = ManifoldSimilarity.ranks(new double[][] {{0.3, -1}, {0.1, 5}, {0.2, 2}, {0.9, 0}});
@@ -63,7 +72,9 @@ class ManifoldSimilarityTest {
     void embeddingSeparatesClusters() {
         float[][] x = new float[10][];
         for (int i = 0; i < 10; i++) x[i] = new float[] {(i < 5 ? 0 : 50) + 0.1f * i, 0.01f * i};
-        double[][] y = ManifoldSimilarity.ranks(ManifoldSimilarity.embedding(ManifoldSimilarity.distances(x), 8, 0.5, 2));
+        double[][] sq = new double[10][10];
+        ManifoldSimilarity.addSquaredDistances(sq, x);
+        double[][] y = ManifoldSimilarity.ranks(ManifoldSimilarity.embedding(ManifoldSimilarity.distances(sq), 8, 0.5, 2));
         java.util.Set<Double> lowerHalf = new java.util.HashSet<>();
         for (int i = 0; i < 5; i++) lowerHalf.add(y[i][0]);
         boolean first = lowerHalf.stream().allMatch(v -> v < 0.5), last = lowerHalf.stream().allMatch(v -> v >= 0.5);
