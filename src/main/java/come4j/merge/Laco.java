@@ -13,7 +13,7 @@ import come4j.model.LayerWeights;
 import come4j.model.ModelConfig;
 import come4j.model.Transformer;
 import java.util.ArrayList;
-import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Consumer;
@@ -93,7 +93,7 @@ public final class Laco implements CompressionMethod {
         private final CalibrationPass pass;
         private final int target;
         private final ScratchTensors store;
-        private final Map<String, Double> measured = new HashMap<>();
+        private final Map<String, Double> measured = new LinkedHashMap<>(); // in the order measured
         private final List<double[]> tried = new ArrayList<>(); // (C, T, layers reached) per walk of the search
 
         Search(CalibrationContext ctx, CalibrationPass pass, int target, ScratchTensors store) {
@@ -154,6 +154,8 @@ public final class Laco implements CompressionMethod {
             }
             ArrayNode search = l.putArray("search");
             for (double[] t : tried) search.addObject().put("c", (int) t[0]).put("threshold", t[1]).put("layers", (int) t[2]);
+            ArrayNode all = l.putArray("measured");
+            measured.forEach((key, cos) -> all.addObject().put("collapse", key).put("cosine", cos));
             return o;
         }
 
@@ -177,7 +179,7 @@ public final class Laco implements CompressionMethod {
                     int m = Math.min(c - 1, tensors.size() - target);
                     l = Math.min(l, tensors.size() - 1 - m); // the window stays inside the model [inferred guard]
                     if (l < s.low()) break;
-                    String key = kept + "c" + c + ":" + l + "+" + m;
+                    String key = kept + "C=" + c + " l=" + l + " m=" + m; // the collapses kept before it, then this one
                     Double cos = measured.get(key);
                     if (cos == null) {
                         try (ScratchTensors tmp = new ScratchTensors()) {
@@ -198,7 +200,7 @@ public final class Laco implements CompressionMethod {
                             weights.remove(l + 1);
                             tree.merge(l);
                         }
-                        kept.append(l).append('+').append(m).append(';');
+                        kept.append("C=").append(c).append(" l=").append(l).append(" m=").append(m).append(" kept; ");
                         l -= s.i();
                     } else {
                         l -= 1;

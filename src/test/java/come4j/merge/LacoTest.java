@@ -114,6 +114,9 @@ class LacoTest {
                 assertEquals(o.get(0).asInt() + o.size() - 1, o.get(o.size() - 1).asInt());
             }
             assertEquals(3, removed);
+            List<Double> measured = new ArrayList<>(); // every collapse any walk tried, each measured once
+            laco.get("measured").forEach(x -> measured.add(x.get("cosine").asDouble()));
+            for (JsonNode x : laco.get("tries")) assertTrue(measured.contains(x.get("cosine").asDouble()));
             assertEquals(minKept, t, 1e-8);
             List<Integer> flat = new ArrayList<>();
             c.tree().entries().forEach(flat::addAll);
