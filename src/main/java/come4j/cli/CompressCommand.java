@@ -26,8 +26,8 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 @Command(name = "compress", mixinStandardHelpOptions = true,
-        description = {"Merge layers with CoMe and write a checkpoint with fewer layers.", "",
-                "Calibration windows stream through the model layer by layer; at each step the adjacent pair with the smallest SBI is merged by concatenating the most sensitive kv head groups and FFN channels of both layers in proportion to their BI (CoMe), or with the ratio that minimises calibration NLL (CoMe-P), until the target layer count. The output folder gets the checkpoint in the input's dtype, come-merge.json and report.html; it is written atomically and the input is never modified."})
+        description = {"Merge layers with CoMe (or a baseline method) and write a checkpoint with fewer layers.", "",
+                "Calibration windows stream through the model layer by layer; at each step the adjacent pair with the smallest SBI is merged by concatenating the most sensitive kv head groups and FFN channels of both layers in proportion to their BI (CoMe), or with the ratio that minimises calibration NLL (CoMe-P), until the target layer count. The baselines (--method) share the same calibration, forward pass and output. The output folder gets the checkpoint in the input's dtype, come-merge.json and report.html; it is written atomically and the input is never modified."})
 final class CompressCommand implements Runnable {
     @Mixin
     ModelOption model;

@@ -128,6 +128,7 @@ public final class Laco implements CompressionMethod {
          * nearest that does, larger ones first (C at most L0 − 1 − L_low, so that the first window fits).
          */
         private int chooseC(Settings s, int L0, Consumer<String> log) {
+            if (target == L0) return s.c(); // nothing to collapse
             int max = L0 - 1 - s.low();
             List<Integer> order = new ArrayList<>();
             for (int c = s.c(); c <= max; c++) order.add(c);
