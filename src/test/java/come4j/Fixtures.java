@@ -2,9 +2,21 @@ package come4j;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import come4j.io.Checkpoint;
+import come4j.io.SafeTensorsWriter;
+import come4j.io.TensorData;
+import come4j.io.TensorSpec;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
 /** The tiny transformers-made checkpoints of src/test/resources/fixtures and their goldens. */
@@ -31,6 +43,35 @@ public final class Fixtures {
         int[] out = new int[n.size()];
         for (int i = 0; i < out.length; i++) out[i] = n.get(i).asInt();
         return out;
+    }
+
+    /**
+     * A fixture deepened to {@code layers} layers (layer i is a copy of the fixture's layer i mod L), written to
+     * {@code dir}: methods that search over many positions need more than the fixtures' three layers.
+     */
+    public static Path deepened(String name, int layers, Path dir) throws IOException {
+        Path src = DIR.resolve(name);
+        Files.createDirectories(dir);
+        try (Checkpoint in = Checkpoint.open(src)) {
+            int L = in.config().numLayers();
+            Map<String, TensorData> plan = new LinkedHashMap<>();
+            Pattern layer = Pattern.compile("model\\.layers\\.(\\d+)\\.(.+)");
+            for (var e : in.tensors().entrySet()) {
+                Matcher m = layer.matcher(e.getKey());
+                if (!m.matches()) plan.put(e.getKey(), e.getValue());
+                else for (int i = Integer.parseInt(m.group(1)); i < layers; i += L) plan.put("model.layers." + i + "." + m.group(2), e.getValue());
+            }
+            List<TensorSpec> specs = new ArrayList<>();
+            plan.forEach((n, t) -> specs.add(new TensorSpec(n, t.dtype(), t.shape())));
+            try (SafeTensorsWriter w = new SafeTensorsWriter(dir, specs)) {
+                for (var e : plan.entrySet()) w.write(e.getKey(), e.getValue().data());
+                w.finish();
+            }
+            ObjectNode config = in.config().raw().deepCopy().put("num_hidden_layers", layers);
+            Files.writeString(dir.resolve("config.json"), config.toPrettyString());
+        }
+        Files.copy(src.resolve("tokenizer.json"), dir.resolve("tokenizer.json"));
+        return dir;
     }
 
     public static double maxAbsDiff(float[] actual, JsonNode expected) {

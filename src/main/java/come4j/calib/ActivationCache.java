@@ -14,18 +14,35 @@ import java.util.Map;
 /**
  * The calibration windows' hidden states at every layer boundary, in mmap'd temp files (one per boundary): after a
  * merge at (a, b) the boundaries up to a are still valid and are read back instead of recomputed, and they occupy the
- * page cache, not the heap.
+ * page cache, not the heap. A cache made {@linkplain #over over} another one reads the other's boundaries until it
+ * writes its own: methods that change the model share the original model's boundaries without copying them.
  */
 public final class ActivationCache implements AutoCloseable {
     private final TempFolder dir = new TempFolder("come4j-activations");
     private final Arena arena = Arena.ofShared();
     private final Map<Integer, MemorySegment> boundaries = new HashMap<>();
     private final int windows, windowFloats, hidden;
+    private final ActivationCache base;
 
     public ActivationCache(int windows, int tokensPerWindow, int hidden) {
+        this(windows, tokensPerWindow * hidden, hidden, null);
+    }
+
+    private ActivationCache(int windows, int windowFloats, int hidden, ActivationCache base) {
         this.windows = windows;
-        this.windowFloats = tokensPerWindow * hidden;
+        this.windowFloats = windowFloats;
         this.hidden = hidden;
+        this.base = base;
+    }
+
+    /** An empty cache that reads {@code base}'s boundary k until it stores boundary k itself (base is never written). */
+    public static ActivationCache over(ActivationCache base) {
+        return new ActivationCache(base.windows, base.windowFloats, base.hidden, base);
+    }
+
+    /** Boundary k for reading: this cache's own, else the base's. */
+    private synchronized MemorySegment read(int k) {
+        return base == null || boundaries.containsKey(k) ? boundary(k) : base.read(k);
     }
 
     private synchronized MemorySegment boundary(int k) {
@@ -52,7 +69,7 @@ public final class ActivationCache implements AutoCloseable {
     /** Reads tokens [t0, t0 + rows) of window w at boundary k into dst[off..]. */
     public void getRows(int k, int w, int t0, int rows, float[] dst, int off) {
         long at = ((long) w * windowFloats + (long) t0 * hidden) * 4;
-        MemorySegment.copy(boundary(k), ValueLayout.JAVA_FLOAT, at, dst, off, rows * hidden);
+        MemorySegment.copy(read(k), ValueLayout.JAVA_FLOAT, at, dst, off, rows * hidden);
     }
 
     @Override

@@ -77,6 +77,39 @@ public final class CalibrationPass {
     }
 
     /**
+     * LaCo's similarity: the mean over windows of cos(flattened final-normed output of layers [from, L) of m run on the
+     * cached boundary `from`, flattened final-normed cached boundary `reference`), the reference being the original
+     * model's last boundary. Nothing is stored.
+     */
+    public double outputCosine(Transformer m, int from, int reference) {
+        int d = m.config().hiddenSize();
+        double sum = 0;
+        for (int w0 = 0; w0 < windows.size(); w0 += batch) {
+            int b = Math.min(batch, windows.size() - w0);
+            float[] h = load(from, w0, b, d);
+            for (int i = from; i < m.numLayers(); i++) m.layer(i, h, b, T, 0, null, LayerHooks.NONE);
+            float[] out = m.finalNorm(h, 0, b * T), ref = m.finalNorm(load(reference, w0, b, d), 0, b * T);
+            for (int k = 0; k < b; k++) sum += Similarity.cosine(out, k * T * d, ref, k * T * d, T * d);
+        }
+        return sum / windows.size();
+    }
+
+    /** Tokens [t0, t0 + rows) of window w at a cached boundary, [rows x d]. */
+    public float[] rows(int boundary, int w, int t0, int rows, int d) {
+        float[] x = new float[rows * d];
+        cache.getRows(boundary, w, t0, rows, x, 0);
+        return x;
+    }
+
+    public int windowCount() {
+        return windows.size();
+    }
+
+    public int tokensPerWindow() {
+        return T;
+    }
+
+    /**
      * SBI_i for every pair (i, i+1): Σ over windows of the angular distance between boundary i and boundary i+2 (the
      * final-normed output at the end), on the last token of each window (CoMe) or on all tokens (CoMe-P).
      */

@@ -4,16 +4,21 @@ package come4j.calib;
 public final class Similarity {
     private Similarity() {}
 
-    /** cos(x[xo..], y[yo..]) over d elements in double; NaN (a zero vector) becomes 0.5, then clamped to [0, 1]. */
-    public static double clampedCosine(float[] x, int xo, float[] y, int yo, int d) {
+    /** cos(x[xo..], y[yo..]) over n elements, in double (NaN for a zero vector). */
+    public static double cosine(float[] x, int xo, float[] y, int yo, int n) {
         double xy = 0, xx = 0, yy = 0;
-        for (int i = 0; i < d; i++) {
+        for (int i = 0; i < n; i++) {
             double a = x[xo + i], b = y[yo + i];
             xy += a * b;
             xx += a * a;
             yy += b * b;
         }
-        double cos = xy / (Math.sqrt(xx) * Math.sqrt(yy));
+        return xy / (Math.sqrt(xx) * Math.sqrt(yy));
+    }
+
+    /** {@link #cosine} with NaN (a zero vector) as 0.5, clamped to [0, 1] (the authors' BI and SBI). */
+    public static double clampedCosine(float[] x, int xo, float[] y, int yo, int d) {
+        double cos = cosine(x, xo, y, yo, d);
         if (Double.isNaN(cos)) cos = 0.5;
         return Math.min(1, Math.max(0, cos));
     }

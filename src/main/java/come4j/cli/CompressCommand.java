@@ -1,10 +1,9 @@
 package come4j.cli;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import come4j.calib.ActivationCache;
-import come4j.calib.CalibrationPass;
+import come4j.calib.CalibrationContext;
 import come4j.calib.CalibrationSet;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import come4j.distill.AdamW;
 import come4j.distill.DistillJob;
 import come4j.distill.HierarchicalDistiller;
@@ -12,34 +11,25 @@ import come4j.distill.Loss;
 import come4j.distill.StepDistiller;
 import come4j.distill.TeacherBoundaries;
 import come4j.distill.TrainingWindows;
+import come4j.merge.ProgressiveMerger;
+import come4j.model.Transformer;
+import java.util.function.Consumer;
 import come4j.io.AtomicOutput;
 import come4j.io.BadInputException;
 import come4j.io.Checkpoint;
 import come4j.io.ScratchTensors;
-import come4j.io.TensorData;
 import come4j.io.Tokenizer;
 import come4j.merge.CompressedCheckpoint;
-import come4j.merge.LayerRemoval;
-import come4j.merge.MergeTree;
-import come4j.model.ModelConfig;
+import come4j.merge.Compression;
+import come4j.merge.CompressionMethod;
 import come4j.merge.MergeRecord;
-import come4j.merge.ProgressiveMerger;
-import come4j.merge.ProgressiveMerger.Method;
-import come4j.model.LayerWeights;
+import come4j.merge.Methods;
 import come4j.model.ParameterCount;
-import come4j.model.Transformer;
-import come4j.report.DistillReport;
-import come4j.report.MergeReport;
 import come4j.report.MergeSummary;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.Arrays;
-import java.util.function.Consumer;
 import java.util.List;
-import java.util.Map;
 import picocli.CommandLine;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
@@ -47,8 +37,8 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 @Command(name = "compress", mixinStandardHelpOptions = true,
-        description = {"Merge layers with CoMe and write a checkpoint with fewer layers.", "",
-                "Calibration windows stream through the model layer by layer; at each step the adjacent pair with the smallest SBI is merged by concatenating the most sensitive kv head groups and FFN channels of both layers in proportion to their BI (CoMe), or with the ratio that minimises calibration NLL (CoMe-P), until the target layer count. The output folder gets the checkpoint in the input's dtype, come-merge.json and report.html; it is written atomically and the input is never modified."})
+        description = {"Merge layers with CoMe (or a baseline method) and write a checkpoint with fewer layers.", "",
+                "Calibration windows stream through the model layer by layer; at each step the adjacent pair with the smallest SBI is merged by concatenating the most sensitive kv head groups and FFN channels of both layers in proportion to their BI (CoMe), or with the ratio that minimises calibration NLL (CoMe-P), until the target layer count. The baselines (--method) share the same calibration, forward pass and output. The output folder gets the checkpoint in the input's dtype, come-merge.json and report.html; it is written atomically and the input is never modified."})
 final class CompressCommand implements Runnable {
     @Mixin
     ModelOption model;
@@ -68,29 +58,14 @@ final class CompressCommand implements Runnable {
     Target target;
 
     @Option(names = "--method", paramLabel = "M", defaultValue = "come",
-            description = "come (ratio from BI), come-p (ratio searched on calibration NLL), weightsum (the ablation: weighted sum with CoMe's pair and ratio), or a removal baseline: shortgpt (lowest BI), reverse (the deepest layers), magnitude / magnitude+ (lowest sum of |weights|; + keeps the first 4 and last 2), sleb (greedy on calibration NLL). Default ${DEFAULT-VALUE}.")
+            description = "come (ratio from BI), come-p (ratio searched on calibration NLL), weightsum (the ablation: weighted sum with CoMe's pair and ratio), a removal baseline: shortgpt (lowest BI), reverse (the deepest layers), magnitude / magnitude+ (lowest sum of |weights|; + keeps the first 4 and last 2), sleb (greedy on calibration NLL), or a merging baseline: laco (RDSC collapse of C layers, threshold searched to reach the target), mka (last two layers by a weighted sum, ratio from manifold similarity). Default ${DEFAULT-VALUE}.")
     String method;
 
-    @Option(names = "--calib", paramLabel = "FILE", description = "Calibration text: plain text (one row per line) or .jsonl with a \"text\" field; repeatable. Default: the demo model's calibration text.")
-    List<Path> calib = new ArrayList<>();
+    @Mixin
+    CalibrationOptions calibration;
 
-    @Option(names = "--calib-samples", paramLabel = "N", defaultValue = "256", description = "Rows drawn (shuffled with --seed) and joined with a blank line (default ${DEFAULT-VALUE}).")
-    int samples;
-
-    @Option(names = "--seq-len", paramLabel = "N", description = "Calibration window length (default 2048, capped by max_position_embeddings).")
-    Integer seqLen;
-
-    @Option(names = "--seed", defaultValue = "10", description = "Seed of the row shuffle (default ${DEFAULT-VALUE}).")
-    long seed;
-
-    @Option(names = "--batch", defaultValue = "2", description = "Windows per forward pass (default ${DEFAULT-VALUE}; no effect on results).")
-    int batch;
-
-    @Option(names = "--official-gqa-tiling", description = "Select query heads as the authors' code does (tiles the kv mask; wrong pairing on GQA models, for parity only).")
-    boolean officialGqaTiling;
-
-    @Option(names = "--granularity", defaultValue = "20", description = "CoMe-P ratio grid: 0, 1/G, ..., 1 (default ${DEFAULT-VALUE}).")
-    int granularity;
+    @Mixin
+    MethodOptions methodOptions;
 
     @Option(names = "--overwrite", description = "Replace an existing output folder (only once the new one is complete).")
     boolean overwrite;
@@ -99,7 +74,7 @@ final class CompressCommand implements Runnable {
     boolean distillEach;
 
     @Option(names = "--distill-data", paramLabel = "FILE", description = "Training text for --distill-each; repeatable.")
-    List<Path> distillData = new ArrayList<>();
+    List<Path> distillData = new java.util.ArrayList<>();
 
     @Option(names = "--distill-steps", defaultValue = "200", paramLabel = "N", description = "Steps per distilled layer (default ${DEFAULT-VALUE}).")
     int distillSteps;
@@ -118,72 +93,27 @@ final class CompressCommand implements Runnable {
 
     @Override
     public void run() {
-        Method m = null;
-        LayerRemoval.Method removal = null;
-        switch (method) {
-            case "come" -> m = Method.COME;
-            case "come-p" -> m = Method.COME_P;
-            case "weightsum" -> m = Method.WEIGHTSUM;
-            case "shortgpt" -> removal = LayerRemoval.Method.SHORTGPT;
-            case "reverse" -> removal = LayerRemoval.Method.REVERSE;
-            case "magnitude" -> removal = LayerRemoval.Method.MAGNITUDE;
-            case "magnitude+" -> removal = LayerRemoval.Method.MAGNITUDE_PLUS;
-            case "sleb" -> removal = LayerRemoval.Method.SLEB;
-            default -> throw new BadInputException(null, "--method must be one of come, come-p, weightsum, shortgpt, reverse, magnitude, magnitude+, sleb; not " + method);
-        }
-        if (distillEach && (removal != null || distillData.isEmpty()))
+        CompressionMethod m = Methods.create(method, methodOptions.options());
+        if (distillEach && (!(m instanceof ProgressiveMerger.Progressive) || distillData.isEmpty()))
             throw new BadInputException(null, "--distill-each needs a merging method (come, come-p, weightsum) and --distill-data");
-        if (batch < 1 || samples < 1 || granularity < 1) throw new BadInputException(null, "--batch, --calib-samples and --granularity must be >= 1");
-        boolean calibrated = removal != LayerRemoval.Method.REVERSE && removal != LayerRemoval.Method.MAGNITUDE
-                && removal != LayerRemoval.Method.MAGNITUDE_PLUS;
         long start = System.nanoTime();
         try (Checkpoint ckpt = Checkpoint.open(model.dir); Tokenizer tok = Tokenizer.load(ckpt.tokenizerFile());
              AtomicOutput output = AtomicOutput.create(out, model.dir, overwrite)) { // refuses a bad --out before any work
-            var c = ckpt.config();
-            int L0 = c.numLayers();
-            int targetLayers = target.layers != null ? target.layers : L0 - ParameterCount.of(c).layersToRemove(target.sparsity);
-            if (target.sparsity != null && (target.sparsity < 0 || target.sparsity >= 1)) throw new BadInputException(null, "--sparsity must be in [0, 1)");
-            if (targetLayers < 1 || targetLayers > L0) throw new BadInputException(null, "target of " + targetLayers + " layers is outside 1.." + L0);
-            List<Path> files = calib;
-            if (files.isEmpty() && calibrated) {
-                files = List.of(DemoCommand.demoModel().resolve("calib.txt"));
-                System.err.println("come: no --calib given: calibrating on the demo model's text " + files.getFirst());
-            }
-            int L = seqLen != null ? seqLen : Math.min(2048, c.maxPositions());
-            if (L < 2 || L > c.maxPositions()) throw new BadInputException(null, "--seq-len must be in 2.." + c.maxPositions());
-            CalibrationSet set = calibrated ? CalibrationSet.build(files, tok, samples, L, seed) : null;
+            int L0 = ckpt.config().numLayers();
+            int targetLayers = targetLayers(ckpt, target.sparsity, target.layers);
+            List<Path> files = m.calibrated() ? calibration.files() : List.of();
+            CalibrationSet set = m.calibrated() ? calibration.build(ckpt, tok, files) : null;
             System.err.printf("come: %d layers -> %d with %s%s%n", L0, targetLayers, method, set == null ? " (no calibration)"
                     : String.format("; calibration: %d rows, %d windows x %d tokens", set.rows(), set.windows().size(), set.seqLen()));
-
-            Transformer base = Transformer.load(ckpt);
-            List<Map<String, TensorData>> tensors = new ArrayList<>();
-            for (int i = 0; i < L0; i++) tensors.add(LayerWeights.tensors(ckpt, i));
             Consumer<String> log = msg -> System.err.println("come: " + msg);
-            try (ScratchTensors store = new ScratchTensors();
-                 ActivationCache cache = set == null ? null : new ActivationCache(set.windows().size(), set.seqLen(), c.hiddenSize())) {
-                CalibrationPass pass = set == null ? null : new CalibrationPass(set, cache, batch);
-                ObjectNode settings = settingsJson(files, set, targetLayers, m);
-                ObjectNode record;
-                if (removal != null) {
-                    LayerRemoval.Plan plan = LayerRemoval.plan(removal, base, tensors, pass, L0 - targetLayers, log);
-                    MergeTree tree = LayerRemoval.tree(L0, plan.removed());
-                    ModelConfig outConfig = c.withLayers(tree.firstOriginals());
-                    record = MergeRecord.removal(method, commandLine(), ckpt, settings, outConfig, tree, plan);
-                    CompressedCheckpoint.write(ckpt, outConfig, tree, Arrays.stream(tree.firstOriginals()).mapToObj(tensors::get).toList(), output);
-                } else {
-                    var s = new ProgressiveMerger.Settings(m, targetLayers, officialGqaTiling, granularity);
-                    try (MpDistillation mp = distillEach ? new MpDistillation(ckpt, base, tok, store, log) : null) {
-                        var result = ProgressiveMerger.run(base, tensors, pass, s, store, ckpt.dtype(),
-                                mp == null ? ProgressiveMerger.Refine.NONE : mp.refine, log);
-                        record = MergeRecord.build(method, commandLine(), ckpt, settings, result);
-                        if (mp != null) record.set("distill", mp.record());
-                        CompressedCheckpoint.write(ckpt, result.config(), result.tree(), result.layers(), output);
-                    }
-                }
-                Files.writeString(output.dir().resolve("come-merge.json"),
-                        new ObjectMapper().writerWithDefaultPrettyPrinter().writeValueAsString(record) + "\n");
-                if (record.has("distill")) DistillReport.writeHtml(record, record.get("distill"), output.dir().resolve("report.html"));
-                else MergeReport.writeHtml(record, output.dir().resolve("report.html"));
+            try (CalibrationContext ctx = new CalibrationContext(ckpt, set, calibration.batch); ScratchTensors store = new ScratchTensors();
+                 MpDistillation mp = distillEach ? new MpDistillation(ckpt, ctx.model(), tok, store, log) : null) {
+                if (mp != null) m = ((ProgressiveMerger.Progressive) m).refined(mp.refine);
+                Compression c = m.run(ctx, targetLayers, store, log);
+                ObjectNode record = MergeRecord.build(method, commandLine(), ckpt,
+                        calibration.settingsJson(files, set, targetLayers, target.sparsity), c);
+                if (mp != null) record.set("distill", mp.record());
+                CompressedCheckpoint.write(ckpt, c, record, output);
                 output.commit();
                 MergeSummary.print(record, System.out);
                 System.out.printf("wrote %s (%d layers) in %.1f s%n", out, targetLayers, (System.nanoTime() - start) / 1e9);
@@ -216,7 +146,7 @@ final class CompressCommand implements Runnable {
         }
 
         ObjectNode record() {
-            ObjectNode d = new ObjectMapper().createObjectNode();
+            ObjectNode d = JsonNodeFactory.instance.objectNode();
             ObjectNode st = d.putObject("settings").put("schedule", "mp");
             st.setAll(settings.json());
             st.setAll(DistillJob.dataJson(distillData, windows.seqLen(), 0, settings));
@@ -230,27 +160,16 @@ final class CompressCommand implements Runnable {
         }
     }
 
-    private String commandLine() {
-        return "come " + String.join(" ", spec.commandLine().getParseResult().originalArgs());
+    /** The layer count a sparsity (method.md §11) or an explicit count asks for, checked. */
+    static int targetLayers(Checkpoint ckpt, Double sparsity, Integer layers) {
+        int L0 = ckpt.config().numLayers();
+        if (sparsity != null && (sparsity < 0 || sparsity >= 1)) throw new BadInputException(null, "--sparsity must be in [0, 1)");
+        int t = layers != null ? layers : L0 - ParameterCount.of(ckpt.config()).layersToRemove(sparsity);
+        if (t < 1 || t > L0) throw new BadInputException(null, "target of " + t + " layers is outside 1.." + L0);
+        return t;
     }
 
-    private ObjectNode settingsJson(List<Path> files, CalibrationSet set, int targetLayers, Method m) {
-        ObjectNode s = new ObjectMapper().createObjectNode();
-        s.put("target_layers", targetLayers);
-        if (target.sparsity != null) s.put("sparsity", target.sparsity);
-        if (set == null) return s;
-        var cal = s.putArray("calib");
-        for (Path f : files) {
-            try {
-                cal.addObject().put("file", f.toString()).put("sha256", MergeRecord.sha256(java.lang.foreign.MemorySegment.ofArray(Files.readAllBytes(f))));
-            } catch (IOException e) {
-                throw new BadInputException(f, "cannot read: " + e.getMessage());
-            }
-        }
-        s.put("calib_samples", samples).put("rows", set.rows()).put("seq_len", set.seqLen()).put("seed", seed)
-                .put("batch", batch).put("windows", set.windows().size()).put("tokens", set.tokens())
-                .put("official_gqa_tiling", officialGqaTiling).put("granularity", granularity)
-                .put("sbi_tokens", m == Method.COME_P ? "all" : "last").put("remerge_fallback", "argmin_all");
-        return s;
+    private String commandLine() {
+        return "come " + String.join(" ", spec.commandLine().getParseResult().originalArgs());
     }
 }

@@ -129,16 +129,31 @@ final class EvalCommand implements Runnable {
     }
 
     static Perplexity.Result evaluate(Transformer model, Tokenizer tok, Path text, Integer seqLen, Integer batch) {
-        int maxPos = model.config().maxPositions();
+        int L = seqLen(model.config().maxPositions(), seqLen);
+        return Perplexity.evaluate(model, windows(tok, text, L), batch(L, batch));
+    }
+
+    /** The window length: --seq-len, or 2048 capped by max_position_embeddings. */
+    static int seqLen(int maxPos, Integer seqLen) {
         int L = seqLen != null ? seqLen : Math.min(2048, maxPos);
         if (L < 2) throw new BadInputException(null, "--seq-len must be at least 2");
         if (L > maxPos) throw new BadInputException(null, "--seq-len " + L + " exceeds max_position_embeddings " + maxPos);
+        return L;
+    }
+
+    /** The text tokenized once and cut into windows of L tokens (tail dropped); at least one window. */
+    static List<int[]> windows(Tokenizer tok, Path text, int L) {
         int[] ids = tok.encode(TextFiles.read(text));
         List<int[]> windows = Perplexity.windows(ids, L);
         if (windows.isEmpty())
             throw new BadInputException(text, "has " + ids.length + " tokens, fewer than one window of " + L);
+        return windows;
+    }
+
+    /** Windows per forward pass: --batch, or about 2048 tokens' worth. */
+    static int batch(int L, Integer batch) {
         int b = batch != null ? batch : Math.max(1, 2048 / L);
         if (b < 1) throw new BadInputException(null, "--batch must be >= 1");
-        return Perplexity.evaluate(model, windows, b);
+        return b;
     }
 }

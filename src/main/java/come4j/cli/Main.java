@@ -8,7 +8,7 @@ import picocli.CommandLine.Command;
 
 @Command(name = "come", mixinStandardHelpOptions = true, version = "come4j 0.1.0",
         description = {"Compress LLaMA-family language models by merging their layers (CoMe), in pure Java.", ""},
-        subcommands = {DemoCommand.class, CompressCommand.class, InspectCommand.class, EvalCommand.class, GenerateCommand.class,
+        subcommands = {DemoCommand.class, CompressCommand.class, BenchCommand.class, InspectCommand.class, EvalCommand.class, GenerateCommand.class,
                 LogitsCommand.class, DistillCommand.class,
                 CommandLine.HelpCommand.class},
         footer = {"", "Exit codes: 0 success, 1 internal error, 2 bad input or usage. Add --debug for stack traces."})

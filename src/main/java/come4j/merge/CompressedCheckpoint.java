@@ -1,12 +1,16 @@
 package come4j.merge;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import come4j.io.AtomicOutput;
 import come4j.io.Checkpoint;
 import come4j.io.SafeTensorsWriter;
 import come4j.io.TensorData;
 import come4j.io.TensorSpec;
 import come4j.model.ModelConfig;
+import come4j.report.MergeReport;
 import java.io.IOException;
+import java.nio.file.Files;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -23,6 +27,13 @@ public final class CompressedCheckpoint {
     private static final Pattern LAYER = Pattern.compile("model\\.layers\\.(\\d+)\\.(.+)");
 
     private CompressedCheckpoint() {}
+
+    /** The whole output of a method into the (uncommitted) folder: the checkpoint, come-merge.json and report.html. */
+    public static void write(Checkpoint input, Compression c, ObjectNode record, AtomicOutput o) throws IOException {
+        write(input, c.config(), c.tree(), c.layers(), o);
+        Files.writeString(o.dir().resolve("come-merge.json"), new ObjectMapper().writerWithDefaultPrettyPrinter().writeValueAsString(record) + "\n");
+        MergeReport.writeHtml(record, o.dir().resolve("report.html"));
+    }
 
     /** Writes the checkpoint into the (uncommitted) output folder. */
     public static void write(Checkpoint input, ModelConfig config, MergeTree tree, List<Map<String, TensorData>> layers,

@@ -1,7 +1,11 @@
 package come4j.merge;
 
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import come4j.calib.ActivationCache;
+import come4j.calib.CalibrationContext;
 import come4j.calib.CalibrationPass;
 import come4j.calib.CalibrationPass.LayerStats;
+import come4j.io.ScratchTensors;
 import come4j.io.TensorData;
 import come4j.model.LayerWeights;
 import come4j.model.ModelConfig;
@@ -31,22 +35,43 @@ public final class LayerRemoval {
 
     private LayerRemoval() {}
 
-    public static Plan plan(Method m, Transformer model, List<Map<String, TensorData>> tensors, CalibrationPass pass,
-                            int remove, Consumer<String> log) {
-        int L = model.numLayers();
+    /** A removal baseline as a {@link CompressionMethod}: the kept layers, unchanged. */
+    public record Removal(String name, Method method) implements CompressionMethod {
+        @Override
+        public boolean calibrated() {
+            return method == Method.SHORTGPT || method == Method.SLEB;
+        }
+
+        @Override
+        public Compression run(CalibrationContext ctx, int targetLayers, ScratchTensors store, Consumer<String> log) {
+            int L0 = ctx.model().numLayers();
+            Plan plan = plan(method, ctx, L0 - targetLayers, log);
+            MergeTree tree = tree(L0, plan.removed());
+            return new Compression(ctx.model().config().withLayers(tree.firstOriginals()), tree,
+                    java.util.Arrays.stream(tree.firstOriginals()).mapToObj(ctx.tensors()::get).toList(),
+                    JsonNodeFactory.instance.objectNode(), MergeRecord.removal(plan));
+        }
+    }
+
+    public static Plan plan(Method m, CalibrationContext ctx, int remove, Consumer<String> log) {
+        int L = ctx.model().numLayers();
         return switch (m) {
             case REVERSE -> new Plan(IntStream.range(L - remove, L).toArray(), null, List.of());
             case SHORTGPT -> {
-                pass.embed(model);
-                double[] bi = pass.run(model, 0).stream().mapToDouble(LayerStats::bi).toArray();
+                double[] bi = ctx.firstPass().stats().stream().mapToDouble(LayerStats::bi).toArray();
                 yield new Plan(lowest(bi, remove, 0, L), bi, List.of());
             }
             case MAGNITUDE, MAGNITUDE_PLUS -> {
-                double[] score = tensors.stream().mapToDouble(LayerRemoval::magnitude).toArray();
+                double[] score = ctx.tensors().stream().mapToDouble(LayerRemoval::magnitude).toArray();
                 yield m == Method.MAGNITUDE ? new Plan(lowest(score, remove, 0, L), score, List.of())
                         : new Plan(lowest(score, remove, 4, L - 2), score, List.of());
             }
-            case SLEB -> sleb(model, pass, remove, log);
+            case SLEB -> {
+                ctx.firstPass();
+                try (ActivationCache cache = ctx.workingCache()) {
+                    yield sleb(ctx.model(), ctx.pass(cache), remove, log);
+                }
+            }
         };
     }
 
@@ -59,22 +84,21 @@ public final class LayerRemoval {
 
     /** The k lowest scores among indices [from, to), lower index first on ties, ascending. */
     static int[] lowest(double[] score, int k, int from, int to) {
-        if (to - from < k) throw new IllegalArgumentException("only " + (to - from) + " layers may be removed, not " + k);
+        if (to - from < k) throw new come4j.io.BadInputException(null, "only " + (to - from) + " layers may be removed, not " + k);
         return IntStream.range(from, to).boxed().sorted(Comparator.<Integer>comparingDouble(i -> score[i]).thenComparingInt(i -> i))
                 .limit(k).mapToInt(Integer::intValue).sorted().toArray();
     }
 
     /**
-     * SLEB. Removing layer j leaves everything before it unchanged, so each candidate runs from the cached boundary j;
-     * after a removal the boundaries from the removed position on are recomputed.
+     * SLEB. Removing layer j leaves everything before it unchanged, so each candidate runs from the cached boundary j
+     * (the first round from the shared first pass); after a removal the boundaries from the removed position on are
+     * recomputed.
      */
     private static Plan sleb(Transformer base, CalibrationPass pass, int remove, Consumer<String> log) {
         ModelConfig c0 = base.config();
         List<Integer> kept = new ArrayList<>(IntStream.range(0, base.numLayers()).boxed().toList());
         List<LayerWeights> weights = new ArrayList<>(base.layers());
-        Transformer model = base;
-        pass.embed(model);
-        pass.run(model, 0);
+        Transformer model;
         List<double[]> rounds = new ArrayList<>();
         List<Integer> removed = new ArrayList<>();
         for (int r = 0; r < remove; r++) {

@@ -16,16 +16,15 @@ public final class MergeRecord {
 
     private MergeRecord() {}
 
-    /** The record of a CoMe / CoMe-P / WeightSum run: the common part and every step. */
-    public static ObjectNode build(String method, String command, Checkpoint input, ObjectNode settings,
-                                   ProgressiveMerger.Result r) {
-        ObjectNode root = header(method, command, input, settings, r.config(), r.tree());
-        steps(root, r);
+    /** The record of any method: the common part, then the method's own fields. */
+    public static ObjectNode build(String method, String command, Checkpoint input, ObjectNode settings, Compression c) {
+        ObjectNode root = header(method, command, input, settings.deepCopy().setAll(c.settings()), c.config(), c.tree());
+        root.setAll(c.record());
         return root;
     }
 
     /** What every compression records: method, command line, input (with tensor hashes), output, settings, tree. */
-    public static ObjectNode header(String method, String command, Checkpoint input, ObjectNode settings,
+    private static ObjectNode header(String method, String command, Checkpoint input, ObjectNode settings,
                                     come4j.model.ModelConfig out, MergeTree tree) {
         ObjectNode root = JSON.createObjectNode();
         root.put("format", "come4j-merge/1").put("method", method).put("command", command);
@@ -44,10 +43,9 @@ public final class MergeRecord {
         return root;
     }
 
-    /** The record of a removal baseline: which original layers went, and the scores or rounds that chose them. */
-    public static ObjectNode removal(String method, String command, Checkpoint input, ObjectNode settings,
-                                     come4j.model.ModelConfig out, MergeTree tree, LayerRemoval.Plan plan) {
-        ObjectNode root = header(method, command, input, settings, out, tree);
+    /** A removal baseline's fields: which original layers went, and the scores or rounds that chose them. */
+    static ObjectNode removal(LayerRemoval.Plan plan) {
+        ObjectNode root = JSON.createObjectNode();
         ints(root.putArray("removed"), plan.removed());
         if (plan.scores() != null) {
             ArrayNode s = root.putArray("scores");
@@ -63,7 +61,9 @@ public final class MergeRecord {
         return root;
     }
 
-    private static void steps(ObjectNode root, ProgressiveMerger.Result r) {
+    /** CoMe's fields: every step, and the calibration NLL before the first and after the last. */
+    static ObjectNode steps(ProgressiveMerger.Result r) {
+        ObjectNode root = JSON.createObjectNode();
         ArrayNode steps = root.putArray("steps");
         double nll = r.nllBefore();
         for (int i = 0; i < r.steps().size(); i++) {
@@ -99,6 +99,7 @@ public final class MergeRecord {
             nll = s.nllAfter();
         }
         root.putObject("calib_nll").put("before", r.nllBefore()).put("after", nll);
+        return root;
     }
 
     static void ints(ArrayNode a, int[] v) {

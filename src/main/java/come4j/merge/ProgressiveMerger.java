@@ -1,5 +1,9 @@
 package come4j.merge;
 
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import come4j.calib.ActivationCache;
+import come4j.calib.CalibrationContext;
 import come4j.calib.CalibrationPass;
 import come4j.calib.CalibrationPass.LayerStats;
 import come4j.calib.ChannelSensitivity;
@@ -48,21 +52,48 @@ public final class ProgressiveMerger {
 
     private ProgressiveMerger() {}
 
-    public static Result run(Transformer base, List<Map<String, TensorData>> layerTensors, CalibrationPass pass,
-                             Settings s, ScratchTensors store, DType dtype, Consumer<String> log) {
-        return run(base, layerTensors, pass, s, store, dtype, Refine.NONE, log);
+    /** CoMe, CoMe-P or WeightSum as a {@link CompressionMethod}, each merged layer refined before the next step. */
+    public record Progressive(String name, Method method, boolean officialGqaTiling, int granularity, Refine refine)
+            implements CompressionMethod {
+        public Progressive(String name, Method method, boolean officialGqaTiling, int granularity) {
+            this(name, method, officialGqaTiling, granularity, Refine.NONE);
+        }
+
+        /** The same method with each merged layer refined (schedule mp). */
+        public Progressive refined(Refine r) {
+            return new Progressive(name, method, officialGqaTiling, granularity, r);
+        }
+
+        @Override
+        public Compression run(CalibrationContext ctx, int targetLayers, ScratchTensors store, Consumer<String> log) {
+            Result r = ProgressiveMerger.run(ctx, new Settings(method, targetLayers, officialGqaTiling, granularity), refine, store, log);
+            ObjectNode settings = JsonNodeFactory.instance.objectNode().put("official_gqa_tiling", officialGqaTiling)
+                    .put("granularity", granularity).put("sbi_tokens", method == Method.COME_P ? "all" : "last")
+                    .put("remerge_fallback", "argmin_all");
+            return new Compression(r.config(), r.tree(), r.layers(), settings, MergeRecord.steps(r));
+        }
     }
 
-    public static Result run(Transformer base, List<Map<String, TensorData>> layerTensors, CalibrationPass pass,
-                             Settings s, ScratchTensors store, DType dtype, Refine refine, Consumer<String> log) {
+    public static Result run(CalibrationContext ctx, Settings s, ScratchTensors store, Consumer<String> log) {
+        return run(ctx, s, Refine.NONE, store, log);
+    }
+
+    public static Result run(CalibrationContext ctx, Settings s, Refine refine, ScratchTensors store, Consumer<String> log) {
+        CalibrationContext.FirstPass first = ctx.firstPass();
+        try (ActivationCache cache = ctx.workingCache()) {
+            return run(ctx.model(), ctx.tensors(), first, ctx.pass(cache), s, refine, store, ctx.checkpoint().dtype(), log);
+        }
+    }
+
+    private static Result run(Transformer base, List<Map<String, TensorData>> layerTensors, CalibrationContext.FirstPass first,
+                              CalibrationPass pass, Settings s, Refine refine, ScratchTensors store, DType dtype, Consumer<String> log) {
         ModelConfig c0 = base.config();
         MergeTree tree = new MergeTree(c0.numLayers());
         List<Map<String, TensorData>> tensors = new ArrayList<>(layerTensors);
         List<LayerWeights> weights = new ArrayList<>(base.layers());
         Transformer model = base;
-        pass.embed(model);
-        List<LayerStats> stats = new ArrayList<>(pass.run(model, 0));
-        double nll = pass.nll(model), nll0 = nll;
+        List<LayerStats> stats = new ArrayList<>(first.stats());
+        double nll = first.nll(), nll0 = nll;
         List<Step> steps = new ArrayList<>();
         while (model.numLayers() > s.targetLayers()) {
             long t0 = System.nanoTime();

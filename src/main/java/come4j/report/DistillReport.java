@@ -2,26 +2,24 @@ package come4j.report;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 
 /**
- * report.html of a distillation: the compression's report (from the student's come-merge.json, when there is one)
- * followed by the settings and the loss curve of every trained layer (from come-distill.json).
+ * The distillation part of report.html: settings and the loss curve of every trained layer, after the compression's
+ * report (come distill, schedule sp; come compress --distill-each, schedule mp).
  */
 public final class DistillReport {
     private static final int POINTS = 100; // a curve is drawn through at most this many step means
 
     private DistillReport() {}
 
+    /** The compression's report with the distillation's section (come-distill.json) added. */
     public static void writeHtml(JsonNode merge, JsonNode distill, Path file) throws IOException {
-        String page = merge != null ? MergeReport.html(merge)
-                : "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>come4j: distillation</title></head><body>\n</body></html>\n";
-        int end = page.lastIndexOf("</body>");
-        Files.writeString(file, page.substring(0, end) + section(distill) + page.substring(end), StandardCharsets.UTF_8);
+        com.fasterxml.jackson.databind.node.ObjectNode m = merge.deepCopy();
+        m.set("distill", distill);
+        MergeReport.writeHtml(m, file);
     }
 
     static String section(JsonNode d) {

@@ -20,7 +20,7 @@ import java.util.TreeMap;
  * gives the same bytes, so a report can be diffed or hashed like the checkpoint it describes.
  */
 public final class MergeReport {
-    private static final String CSS = "body{font-family:sans-serif;max-width:62em;margin:2em auto;padding:0 1em;color:#222}"
+    static final String CSS = "body{font-family:sans-serif;max-width:62em;margin:2em auto;padding:0 1em;color:#222}"
             + "table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:2px 6px;font-size:13px;text-align:left;vertical-align:top}"
             + "code{font-size:12px;word-break:break-all}h2{margin-top:1.6em;border-bottom:1px solid #ddd}h3{font-size:14px;margin:1em 0 0}"
             + "svg{max-width:100%;height:auto}p.note{color:#555;font-size:13px}";
@@ -43,6 +43,8 @@ public final class MergeReport {
             sbi(b, steps);
         }
         removal(b, m);
+        laco(b, m.path("laco"));
+        mka(b, m.path("mka"));
         b.append("<h2>Merge tree</h2>\n<p class=\"note\">Top: the original layers; bottom: the layers of the output, each joined to ")
                 .append("the originals it stands for. Merged layers are orange and labelled with the steps that built them; ")
                 .append("grey dashed originals were removed.</p>\n").append(tree(m)).append('\n');
@@ -50,6 +52,7 @@ public final class MergeReport {
             nllCharts(b, steps);
             table(b, steps);
         }
+        if (m.has("distill")) b.append(DistillReport.section(m.get("distill")));
         return b.append("</body></html>\n").toString();
     }
 
@@ -103,6 +106,39 @@ public final class MergeReport {
         for (JsonNode r : m.path("rounds"))
             b.append("<h3>SLEB round ").append(++round).append(": calibration NLL without each remaining layer</h3>\n")
                     .append(Svg.bars(doubles(r), -1, "NLL", 150)).append('\n');
+    }
+
+    /** LaCo's walk at the threshold found: every tried collapse with its similarity, kept or rejected. */
+    private static void laco(StringBuilder b, JsonNode l) {
+        if (l.isMissingNode()) return;
+        b.append("<h2>LaCo search</h2>\n<p class=\"note\">").append(f("T = %.6f, C = %d (requested %d), I = %d, L_low = %d; ",
+                l.path("threshold").asDouble(), l.path("c").asInt(), l.path("c_requested").asInt(), l.path("i").asInt(), l.path("l_low").asInt()))
+                .append(l.path("search").size()).append(" walks searched T so that the walk ends at the target. Similarity: ")
+                .append(Html.escape(l.path("similarity").asText())).append(".</p>\n<table><tr><th>l</th><th>m</th><th>original layers</th>")
+                .append("<th>cosine</th><th>decision</th></tr>\n");
+        for (JsonNode t : l.path("tries"))
+            b.append("<tr><td>").append(t.path("l").asInt()).append("</td><td>").append(t.path("m").asInt()).append("</td><td>")
+                    .append(ranges(t.path("original"))).append("</td><td>").append(f("%.6f", t.path("cosine").asDouble())).append("</td><td>")
+                    .append(t.path("kept").asBoolean() ? "kept (&gt; T)" : "rejected").append("</td></tr>\n");
+        b.append("</table>\n");
+    }
+
+    /** MKA: each original layer's mean similarity (what its merge weight comes from) and every merge with its α. */
+    private static void mka(StringBuilder b, JsonNode k) {
+        if (k.isMissingNode()) return;
+        List<Double> means = new ArrayList<>();
+        for (JsonNode row : k.path("similarity")) {
+            double s = 0;
+            for (JsonNode v : row) s += v.asDouble();
+            means.add(s / row.size());
+        }
+        b.append("<h2>MKA similarity</h2>\n<p class=\"note\">Mean NPIB similarity of each original layer to all layers (x = layer).</p>\n")
+                .append(Svg.bars(means, -1, "mean S", 180)).append("\n<table><tr><th>pair</th><th>original layers</th><th>s_i</th><th>s_j</th><th>\u03b1_i</th></tr>\n");
+        for (JsonNode x : k.path("merges"))
+            b.append("<tr><td>").append(x.path("pair").path(0).asInt()).append('+').append(x.path("pair").path(1).asInt()).append("</td><td>")
+                    .append(originals(x)).append("</td><td>").append(num(x.path("s_i"))).append("</td><td>").append(num(x.path("s_j")))
+                    .append("</td><td>").append(f("%.4f", x.path("alpha").asDouble())).append("</td></tr>\n");
+        b.append("</table>\n");
     }
 
     private static void nllCharts(StringBuilder b, JsonNode steps) {

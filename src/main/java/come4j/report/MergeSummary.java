@@ -27,6 +27,12 @@ public final class MergeSummary {
         }
         if (rows.size() > 1) table(rows, out); // removal baselines have no steps
         if (merge.has("removed")) out.println("removed: " + merge.get("removed"));
+        JsonNode laco = merge.path("laco");
+        if (!laco.isMissingNode())
+            out.printf(Locale.ROOT, "LaCo: T = %.6f, C = %d, I = %d, L_low = %d, %d tries%n", laco.path("threshold").asDouble(),
+                    laco.path("c").asInt(), laco.path("i").asInt(), laco.path("l_low").asInt(), laco.path("tries").size());
+        for (JsonNode x : merge.path("mka").path("merges"))
+            out.printf(Locale.ROOT, "MKA: merged %s, alpha %.4f%n", MergeReport.originals(x), x.path("alpha").asDouble());
         List<String> tree = new ArrayList<>();
         for (JsonNode e : merge.path("tree")) tree.add(MergeReport.ranges(e));
         out.println("tree (" + tree.size() + " layers): " + String.join(" ", tree));

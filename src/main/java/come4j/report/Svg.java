@@ -10,6 +10,9 @@ import java.util.Locale;
 final class Svg {
     static final int W = 720, PAD = 44;
     static final String BLUE = "#4263eb", ORANGE = "#d9480f", GREEN = "#2b8a3e", GREY = "#868e96";
+    /** Series colours of {@link #series}, distinct for up to twelve methods. */
+    private static final String[] PALETTE = {ORANGE, BLUE, GREEN, "#ae3ec9", "#1098ad", "#f59f00", "#e64980", "#495057",
+            "#74b816", "#7048e8", "#0b7285", "#c92a2a"};
 
     private Svg() {}
 
@@ -78,6 +81,50 @@ final class Svg {
         }
         s.append(f("<polyline fill=\"none\" stroke=\"%s\" stroke-width=\"1.5\" points=\"%s\"/>", BLUE, pts.toString().trim()));
         return s.append(dots).append("</svg>").toString();
+    }
+
+    /**
+     * Several polylines over shared x values, one colour per series with a legend under the plot; a null y is no point
+     * (the series' line skips it). For the bench: perplexity against sparsity, one series per method.
+     */
+    static String series(double[] x, List<String> xLabels, List<String> names, List<List<Double>> ys, String yLabel, int h) {
+        double y0 = Double.POSITIVE_INFINITY, y1 = Double.NEGATIVE_INFINITY;
+        for (List<Double> y : ys)
+            for (Double v : y)
+                if (v != null) {
+                    y0 = Math.min(y0, v);
+                    y1 = Math.max(y1, v);
+                }
+        if (!(y1 > y0)) {
+            y0 = Double.isFinite(y0) ? y0 - 0.5 : 0;
+            y1 = y0 + 1;
+        }
+        int perRow = 4, legend = 18 * ((names.size() + perRow - 1) / perRow);
+        StringBuilder s = new StringBuilder(open(h + legend));
+        yAxis(s, h, y0, y1, yLabel);
+        double x0 = x[0], x1 = x[x.length - 1], plotW = W - 2.0 * PAD - 20, plotH = h - 2.0 * PAD;
+        for (int i = 0; i < x.length; i++) s.append(text(px(x[i], x0, x1, plotW), h - PAD + 16, Html.escape(xLabels.get(i)), "middle", "#333"));
+        for (int k = 0; k < names.size(); k++) {
+            String color = PALETTE[k % PALETTE.length], name = Html.escape(names.get(k));
+            StringBuilder pts = new StringBuilder(), dots = new StringBuilder();
+            for (int i = 0; i < x.length; i++) {
+                Double v = ys.get(k).get(i);
+                if (v == null) continue;
+                double px = px(x[i], x0, x1, plotW), py = h - PAD - plotH * (v - y0) / (y1 - y0);
+                pts.append(f("%.1f,%.1f ", px, py));
+                dots.append(f("<circle cx=\"%.1f\" cy=\"%.1f\" r=\"3\" fill=\"%s\"><title>%s, %s: %s</title></circle>", px, py, color, name,
+                        Html.escape(xLabels.get(i)), Html.num(v)));
+            }
+            s.append(f("<polyline fill=\"none\" stroke=\"%s\" stroke-width=\"1.5\" points=\"%s\"/>", color, pts.toString().trim())).append(dots);
+            double lx = PAD + (k % perRow) * 160.0, ly = h + 4 + 18.0 * (k / perRow);
+            s.append(f("<rect x=\"%.1f\" y=\"%.1f\" width=\"12\" height=\"4\" fill=\"%s\"/>", lx, ly + 4, color))
+                    .append(text(lx + 16, ly + 10, name, "start", "#333"));
+        }
+        return s.append("</svg>").toString();
+    }
+
+    private static double px(double x, double x0, double x1, double plotW) {
+        return PAD + 10 + (x1 > x0 ? (x - x0) * plotW / (x1 - x0) : plotW / 2);
     }
 
     static String open(int h) {

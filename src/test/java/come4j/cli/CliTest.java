@@ -37,7 +37,7 @@ class CliTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"", "demo", "compress", "inspect", "eval", "generate", "logits"})
+    @ValueSource(strings = {"", "demo", "compress", "bench", "inspect", "eval", "generate", "logits"})
     void everyCommandExplainsItself(String command) {
         Run r = command.isEmpty() ? run("--help") : run(command, "--help");
         assertEquals(0, r.code());

@@ -117,4 +117,38 @@ class CompressTest {
             assertEquals(2, o.config().numLayers());
         }
     }
+
+    static Stream<String> methods() {
+        return come4j.merge.Methods.names().stream();
+    }
+
+    /**
+     * Every method's tree: output layers stand for contiguous ascending blocks of originals; merging methods account
+     * for every original layer, removal methods for every kept one, and each removed layer is in no entry (no successor).
+     */
+    @ParameterizedTest
+    @MethodSource("methods")
+    void everyMethodRecordsItsTree(String method, @TempDir Path tmp) throws Exception {
+        Path out = tmp.resolve("o"), model = Fixtures.deepened("llama-mha-f32", 8, tmp.resolve("m8")); // Magnitude+ protects 6 layers
+        CliTest.Run r = CliTest.run("compress", "--model", model.toString(), "--out", out.toString(), "--target-layers", "6",
+                "--method", method, "--calib", CliTest.PPL.toString(), "--seq-len", "32", "--granularity", "2");
+        assertEquals(0, r.code(), r.err());
+        JsonNode rec = new ObjectMapper().readTree(out.resolve("come-merge.json").toFile());
+        assertEquals(method, rec.get("method").asText());
+        List<Integer> covered = new ArrayList<>();
+        for (JsonNode e : rec.get("tree")) {
+            for (int i = 1; i < e.size(); i++) assertEquals(e.get(i - 1).asInt() + 1, e.get(i).asInt(), rec.get("tree").toString());
+            e.forEach(o -> covered.add(o.asInt()));
+        }
+        assertEquals(6, rec.get("tree").size());
+        rec.path("removed").forEach(o -> covered.add(o.asInt()));
+        covered.sort(null);
+        assertEquals(List.of(0, 1, 2, 3, 4, 5, 6, 7), covered, "each original layer is kept, merged or removed exactly once");
+        assertTrue(rec.has("removed") != (rec.has("steps") || rec.has("laco") || rec.has("mka")), rec.toString());
+        assertTrue(Files.exists(out.resolve("report.html")));
+        try (Checkpoint o = Checkpoint.open(out)) {
+            assertEquals(6, o.config().numLayers());
+            for (float v : Transformer.load(o).forward(new int[] {1, 5, 17, 42}, 1)) assertTrue(Float.isFinite(v));
+        }
+    }
 }

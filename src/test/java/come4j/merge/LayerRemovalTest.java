@@ -4,8 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import come4j.Fixtures;
-import come4j.calib.ActivationCache;
-import come4j.calib.CalibrationPass;
+import come4j.calib.CalibrationContext;
 import come4j.calib.CalibrationSet;
 import come4j.calib.Similarity;
 import come4j.eval.Perplexity;
@@ -34,8 +33,8 @@ class LayerRemovalTest {
     }
 
     static LayerRemoval.Plan plan(Setup s, LayerRemoval.Method m, int k) {
-        try (ActivationCache cache = new ActivationCache(s.set().windows().size(), s.set().seqLen(), s.ckpt().config().hiddenSize())) {
-            return LayerRemoval.plan(m, s.model(), s.tensors(), new CalibrationPass(s.set(), cache, 4), k, x -> {});
+        try (CalibrationContext ctx = new CalibrationContext(s.ckpt(), s.set(), 4)) {
+            return LayerRemoval.plan(m, ctx, k, x -> {});
         }
     }
 

@@ -5,19 +5,15 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import come4j.Fixtures;
-import come4j.calib.ActivationCache;
-import come4j.calib.CalibrationPass;
+import come4j.calib.CalibrationContext;
 import come4j.calib.CalibrationSet;
 import come4j.io.Checkpoint;
 import come4j.io.ScratchTensors;
 import come4j.io.TensorData;
 import come4j.io.Tokenizer;
 import come4j.merge.ProgressiveMerger.Method;
-import come4j.model.LayerWeights;
-import come4j.model.Transformer;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 class ProgressiveMergerTest {
@@ -26,12 +22,9 @@ class ProgressiveMergerTest {
         try (Checkpoint ckpt = Checkpoint.open(dir); Tokenizer tok = Tokenizer.load(ckpt.tokenizerFile());
              ScratchTensors store = new ScratchTensors()) {
             CalibrationSet set = CalibrationSet.build(List.of(Fixtures.DIR.resolve("ppl.txt")), tok, 256, 32, 10);
-            List<Map<String, TensorData>> tensors = new ArrayList<>();
-            for (int i = 0; i < ckpt.config().numLayers(); i++) tensors.add(LayerWeights.tensors(ckpt, i));
-            try (ActivationCache cache = new ActivationCache(set.windows().size(), set.seqLen(), ckpt.config().hiddenSize())) {
+            try (CalibrationContext ctx = new CalibrationContext(ckpt, set, 3)) {
                 var s = new ProgressiveMerger.Settings(method, target, false, 4);
-                var r = ProgressiveMerger.run(Transformer.load(ckpt), tensors, new CalibrationPass(set, cache, 3), s, store,
-                        ckpt.dtype(), log::add);
+                var r = ProgressiveMerger.run(ctx, s, store, log::add);
                 // the result's tensors live in the scratch store: read what the assertions need before it closes
                 r.layers().forEach(m -> m.values().forEach(TensorData::toFloat));
                 return r;

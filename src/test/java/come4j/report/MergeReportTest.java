@@ -172,6 +172,48 @@ class MergeReportTest {
     }
 
     @Test
+    void lacoAndMkaShowTheirSearchAndMerges() {
+        ObjectNode laco = (ObjectNode) record();
+        laco.put("method", "laco").remove(List.of("steps", "calib_nll"));
+        ObjectNode l = laco.putObject("laco");
+        l.put("threshold", 0.43034).put("c", 4).put("c_requested", 4).put("i", 1).put("l_low", 0).put("similarity", "mean cos");
+        ArrayNode tries = l.putArray("tries");
+        ObjectNode t1 = tries.addObject().put("l", 7).put("m", 3), t2 = tries.addObject().put("l", 4).put("m", 3);
+        ints(t1.putArray("original"), new int[] {7, 8, 9, 10});
+        ints(t2.putArray("original"), new int[] {4, 5, 6, 7});
+        t1.put("cosine", 0.1758).put("kept", false);
+        t2.put("cosine", 0.4388).put("kept", true);
+        l.putArray("search").addObject().put("c", 4).put("threshold", -1).put("layers", 8);
+        String html = MergeReport.html(laco);
+        assertBalanced(html);
+        assertTrue(html.contains("T = 0.430340, C = 4 (requested 4), I = 1, L_low = 0; 1 walks"), html);
+        assertTrue(html.contains("<tr><td>7</td><td>3</td><td>[7-10]</td><td>0.175800</td><td>rejected</td></tr>"), html);
+        assertTrue(html.contains("<td>[4-7]</td><td>0.438800</td><td>kept (&gt; T)</td>"), html);
+        assertTrue(summary(laco).contains("LaCo: T = 0.430340, C = 4, I = 1, L_low = 0, 2 tries\n"), summary(laco));
+
+        ObjectNode mka = (ObjectNode) record();
+        mka.put("method", "mka").remove(List.of("steps", "calib_nll"));
+        ObjectNode k = mka.putObject("mka");
+        ArrayNode rows = k.putArray("similarity");
+        for (double[] r : new double[][] {{1, .5, .2}, {.5, 1, .4}, {.2, .4, 1}}) {
+            ArrayNode row = rows.addArray();
+            for (double v : r) row.add(v);
+        }
+        ObjectNode m = k.putArray("merges").addObject();
+        m.putArray("pair").add(1).add(2);
+        ArrayNode o = m.putArray("original");
+        ints(o.addArray(), new int[] {1});
+        ints(o.addArray(), new int[] {2});
+        m.put("s_i", 1.9 / 3).put("s_j", 1.6 / 3).put("alpha", 0.6324768113161517);
+        html = MergeReport.html(mka);
+        assertBalanced(html);
+        assertEquals(3, count(svgs(html).get(0), "class=\"bar\""), "one mean per original layer");
+        assertTrue(svgs(html).get(0).contains("<title>1: 0.6333</title>"), "row mean of layer 1");
+        assertTrue(html.contains("<tr><td>1+2</td><td>[1]+[2]</td><td>0.6333</td><td>0.5333</td><td>0.6325</td></tr>"), html);
+        assertTrue(summary(mka).contains("MKA: merged [1]+[2], alpha 0.6325\n"), summary(mka));
+    }
+
+    @Test
     void rangesShortenRuns() throws Exception {
         assertEquals("[0-5,7,9-10]", MergeReport.ranges(JSON.readTree("[0,1,2,3,4,5,7,9,10]")));
         assertEquals("[3]", MergeReport.ranges(JSON.readTree("[3]")));

@@ -1,0 +1,213 @@
+package come4j.bench;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import come4j.calib.CalibrationContext;
+import come4j.calib.CalibrationSet;
+import come4j.io.AtomicOutput;
+import come4j.io.Checkpoint;
+import come4j.io.ScratchTensors;
+import come4j.merge.CompressedCheckpoint;
+import come4j.merge.Compression;
+import come4j.merge.CompressionMethod;
+import come4j.merge.MergeRecord;
+import come4j.merge.Methods;
+import come4j.model.ParameterCount;
+import come4j.model.Transformer;
+import come4j.report.BenchReport;
+import java.io.IOException;
+import java.math.BigDecimal;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Consumer;
+import java.util.function.Supplier;
+
+/**
+ * `come bench`: every method at every sparsity on one model, each output evaluated alike, in one table (bench.md,
+ * bench.json, bench.html). A cell (method label, sparsity) lives in OUT/cells/LABEL_S/: the checkpoint folder `model`
+ * (with its come-merge.json and report.html) and results.json, written last. A cell with results.json is not
+ * recomputed on a rerun; only the evaluations it lacks are added. The dense model is the cell "base" (sparsity 0).
+ *
+ * <p>Shared by the cells of one run, each made at most once: the calibration windows and the first statistics pass
+ * ({@link CalibrationContext}, created only when a cell needs calibration), and the tokenized evaluation windows
+ * ({@link Evaluation}).
+ */
+public final class Bench {
+    /** come-merge.json's settings of a cell; {@code set} is null for a method without calibration. */
+    public interface Settings {
+        ObjectNode of(int targetLayers, double sparsity, CalibrationSet set);
+    }
+
+    /** What a run did: cells compressed now, cells found finished, evaluations run, and bench.json. */
+    public record Summary(int compressed, int reused, int evaluations, ObjectNode json) {}
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private final Checkpoint ckpt;
+    private final Path out;
+    private final Evaluation eval;
+    private final Supplier<CalibrationSet> calibration;
+    private final int batch;
+    private final Methods.Options options;
+    private final Settings settings;
+    private final String command;
+    private final Consumer<String> log;
+    private CalibrationContext ctx;
+    private int compressed, reused, evaluations;
+
+    public Bench(Checkpoint ckpt, Path out, Evaluation eval, Supplier<CalibrationSet> calibration, int batch,
+                 Methods.Options options, Settings settings, String command, Consumer<String> log) {
+        this.ckpt = ckpt;
+        this.out = out;
+        this.eval = eval;
+        this.calibration = calibration;
+        this.batch = batch;
+        this.options = options;
+        this.settings = settings;
+        this.command = command;
+        this.log = log;
+    }
+
+    /** Runs (or resumes) every cell; tables are rewritten after each cell, so a long run can be read as it goes. */
+    public Summary run(List<String> methods, List<Double> sparsities) throws IOException {
+        List<CompressionMethod> ms = methods.stream().map(m -> Methods.create(m, options)).toList(); // unknown names fail first
+        Files.createDirectories(out.resolve("cells"));
+        List<ObjectNode> cells = new ArrayList<>();
+        List<ObjectNode> failed = new ArrayList<>();
+        try {
+            cells.add(base());
+            write(methods, sparsities, cells, failed);
+            for (CompressionMethod m : ms)
+                for (double s : sparsities) {
+                    try {
+                        cells.add(cell(m, s));
+                    } catch (RuntimeException e) {
+                        log.accept(m.name() + " at " + s + " failed: " + e.getMessage());
+                        failed.add(JSON.createObjectNode().put("method", m.name()).put("sparsity", s).put("error", String.valueOf(e.getMessage())));
+                    }
+                    write(methods, sparsities, cells, failed);
+                }
+            return new Summary(compressed, reused, evaluations, write(methods, sparsities, cells, failed));
+        } finally {
+            if (ctx != null) ctx.close();
+        }
+    }
+
+    private ObjectNode base() throws IOException {
+        Path dir = out.resolve("cells").resolve("base"), file = dir.resolve("results.json");
+        ObjectNode r = Files.exists(file) ? (ObjectNode) JSON.readTree(file.toFile()) : null;
+        if (r == null) {
+            Files.createDirectories(dir);
+            r = JSON.createObjectNode().put("method", "base").put("sparsity", 0.0).put("target_layers", ckpt.config().numLayers())
+                    .put("layers", ckpt.config().numLayers()).put("parameters", ParameterCount.of(ckpt.config()).total())
+                    .put("achieved_sparsity", 0.0).put("compress_seconds", 0.0);
+        }
+        if (eval.lacksAny(r)) {
+            evaluate(r, ckpt);
+            save(file, r);
+        } else {
+            reused++;
+        }
+        return r;
+    }
+
+    private ObjectNode cell(CompressionMethod m, double s) throws IOException {
+        Path dir = out.resolve("cells").resolve(m.name() + "_" + plain(s)), file = dir.resolve("results.json"), model = dir.resolve("model");
+        if (Files.exists(file)) {
+            ObjectNode r = (ObjectNode) JSON.readTree(file.toFile());
+            if (!eval.lacksAny(r)) {
+                reused++;
+                log.accept(m.name() + " at " + plain(s) + ": done before, reused");
+                return r;
+            }
+            try (Checkpoint c = Checkpoint.open(model)) {
+                evaluate(r, c);
+            }
+            save(file, r);
+            return r;
+        }
+        int L0 = ckpt.config().numLayers(), target = L0 - ParameterCount.of(ckpt.config()).layersToRemove(s);
+        if (target < 1) throw new IllegalArgumentException("sparsity " + s + " leaves no layer");
+        log.accept(m.name() + " at " + plain(s) + ": " + L0 + " -> " + target + " layers");
+        CalibrationContext c = m.calibrated() ? context() : contextWithoutCalibration();
+        double shared = c.firstPassSeconds();
+        long t0 = System.nanoTime();
+        try (ScratchTensors store = new ScratchTensors(); AtomicOutput o = AtomicOutput.create(model, ckpt.dir(), true)) {
+            Compression result = m.run(c, target, store, msg -> log.accept(m.name() + " " + plain(s) + ": " + msg));
+            ObjectNode record = MergeRecord.build(m.name(), command, ckpt, settings.of(target, s, m.calibrated() ? c.set() : null), result);
+            CompressedCheckpoint.write(ckpt, result, record, o);
+            o.commit();
+        }
+        // the shared first pass is the run's, not this cell's: its time is reported once, in bench.json
+        double seconds = (System.nanoTime() - t0) / 1e9 - (c.firstPassSeconds() - shared);
+        compressed++;
+        ObjectNode r = JSON.createObjectNode().put("method", m.name()).put("sparsity", s).put("target_layers", target);
+        try (Checkpoint written = Checkpoint.open(model)) {
+            ParameterCount p0 = ParameterCount.of(ckpt.config()), p1 = ParameterCount.of(written.config());
+            r.put("layers", written.config().numLayers()).put("parameters", p1.total())
+                    .put("achieved_sparsity", 1 - (double) p1.total() / p0.total()).put("compress_seconds", seconds);
+            evaluate(r, written);
+        }
+        save(file, r);
+        return r;
+    }
+
+    private void evaluate(ObjectNode r, Checkpoint c) {
+        long t0 = System.nanoTime();
+        evaluations += eval.complete(r, Transformer.load(c));
+        r.put("eval_seconds", r.path("eval_seconds").asDouble() + (System.nanoTime() - t0) / 1e9);
+    }
+
+    private CalibrationContext context() {
+        if (ctx == null || ctx.set() == null) {
+            if (ctx != null) ctx.close();
+            ctx = new CalibrationContext(ckpt, calibration.get(), batch);
+        }
+        return ctx;
+    }
+
+    /** Methods without calibration (Reverse, Magnitude) do not build the calibration windows. */
+    private CalibrationContext contextWithoutCalibration() {
+        if (ctx == null) ctx = new CalibrationContext(ckpt, null, batch);
+        return ctx;
+    }
+
+    private ObjectNode write(List<String> methods, List<Double> sparsities, List<ObjectNode> cells, List<ObjectNode> failed) throws IOException {
+        ObjectNode b = JSON.createObjectNode();
+        b.put("format", "come4j-bench/1").put("model", ckpt.dir().toString()).put("layers", ckpt.config().numLayers()).put("command", command);
+        methods.forEach(b.putArray("methods")::add);
+        sparsities.forEach(b.putArray("sparsities")::add);
+        ArrayNode texts = b.putArray("ppl");
+        for (Evaluation.Text t : eval.texts())
+            texts.addObject().put("label", t.label()).put("windows", t.windows().size()).put("seq_len", t.windows().getFirst().length)
+                    .put("tokenize_seconds", t.tokenizeSeconds());
+        eval.tasks().forEach(t -> b.withArray("tasks").add(t.task().key));
+        ObjectNode sh = b.putObject("shared");
+        if (ctx != null && ctx.firstPassRan()) {
+            int n = ctx.firstPassRequests();
+            sh.put("first_pass_seconds", ctx.firstPassSeconds()).put("first_pass_requests", n)
+                    .put("first_pass_seconds_saved", (n - 1) * ctx.firstPassSeconds());
+        }
+        sh.put("cells_compressed", compressed).put("cells_reused", reused).put("evaluations", evaluations);
+        ArrayNode cs = b.putArray("cells");
+        cells.forEach(cs::add);
+        ArrayNode f = b.putArray("failed");
+        failed.forEach(f::add);
+        save(out.resolve("bench.json"), b);
+        Files.writeString(out.resolve("bench.md"), BenchReport.markdown(b));
+        BenchReport.writeHtml(b, out.resolve("bench.html"));
+        return b;
+    }
+
+    /** 0.1 as "0.1", 0.30 as "0.3": the cell's folder name. */
+    static String plain(double s) {
+        return BigDecimal.valueOf(s).stripTrailingZeros().toPlainString();
+    }
+
+    private static void save(Path file, ObjectNode node) throws IOException {
+        Files.writeString(file, JSON.writerWithDefaultPrettyPrinter().writeValueAsString(node) + "\n");
+    }
+}

@@ -1,0 +1,110 @@
+package come4j.calib;
+
+import come4j.calib.CalibrationPass.LayerStats;
+import come4j.io.Checkpoint;
+import come4j.io.TensorData;
+import come4j.model.LayerWeights;
+import come4j.model.Transformer;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * What the compression methods of one run share, each computed at most once: the model and its layer tensors, the
+ * calibration windows, and the first statistics pass over the original model (every layer boundary, each layer's BI
+ * and activation means, the calibration NLL) that ShortGPT, SLEB, CoMe, CoMe-P, WeightSum, LaCo and MKA all start
+ * from. `come compress` makes one for its method; `come bench` one for every cell.
+ *
+ * <p>A method that changes the model streams through its own {@link #workingCache()}: a cache layered over the original
+ * boundaries, so the shared ones are read, never copied or overwritten, and dropped when the method closes it.
+ */
+public final class CalibrationContext implements AutoCloseable {
+    /** The first pass: the original model's layer statistics and calibration NLL. */
+    public record FirstPass(List<LayerStats> stats, double nll) {}
+
+    private final Checkpoint ckpt;
+    private final Transformer model;
+    private final List<Map<String, TensorData>> tensors = new ArrayList<>();
+    private final CalibrationSet set;
+    private final int batch;
+    private ActivationCache original;
+    private FirstPass first;
+    private int requests;
+    private double seconds;
+
+    /** {@code set} may be null for methods without calibration (Reverse, Magnitude). */
+    public CalibrationContext(Checkpoint ckpt, CalibrationSet set, int batch) {
+        this.ckpt = ckpt;
+        this.model = Transformer.load(ckpt);
+        this.set = set;
+        this.batch = batch;
+        for (int i = 0; i < ckpt.config().numLayers(); i++) tensors.add(LayerWeights.tensors(ckpt, i));
+    }
+
+    public Checkpoint checkpoint() {
+        return ckpt;
+    }
+
+    public Transformer model() {
+        return model;
+    }
+
+    /** The original layers' tensors by suffix, one map per layer. */
+    public List<Map<String, TensorData>> tensors() {
+        return tensors;
+    }
+
+    public CalibrationSet set() {
+        return set;
+    }
+
+    /** The first pass, run on the first request (every boundary of the original model is cached as it runs). */
+    public synchronized FirstPass firstPass() {
+        if (set == null) throw new IllegalStateException("this run has no calibration windows");
+        requests++;
+        return run();
+    }
+
+    private FirstPass run() {
+        if (first != null) return first;
+        long t0 = System.nanoTime();
+        original = new ActivationCache(set.windows().size(), set.seqLen(), model.config().hiddenSize());
+        CalibrationPass pass = new CalibrationPass(set, original, batch);
+        pass.embed(model);
+        List<LayerStats> stats = List.copyOf(pass.run(model, 0));
+        first = new FirstPass(stats, pass.nll(model));
+        seconds = (System.nanoTime() - t0) / 1e9;
+        return first;
+    }
+
+    /** A cache that starts as the original model's boundaries (runs the first pass if needed); the caller closes it. */
+    public synchronized ActivationCache workingCache() {
+        run();
+        return ActivationCache.over(original);
+    }
+
+    /** A pass over the calibration windows through {@code cache}. */
+    public CalibrationPass pass(ActivationCache cache) {
+        return new CalibrationPass(set, cache, batch);
+    }
+
+    /** How many times the first pass was asked for (each would be a full pass without sharing). */
+    public synchronized int firstPassRequests() {
+        return requests;
+    }
+
+    /** Whether the first pass has run (at most once). */
+    public synchronized boolean firstPassRan() {
+        return first != null;
+    }
+
+    /** Wall time of the first pass (0 when it has not run). */
+    public synchronized double firstPassSeconds() {
+        return seconds;
+    }
+
+    @Override
+    public void close() {
+        if (original != null) original.close();
+    }
+}

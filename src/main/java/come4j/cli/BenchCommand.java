@@ -1,0 +1,108 @@
+package come4j.cli;
+
+import come4j.bench.Bench;
+import come4j.bench.Evaluation;
+import come4j.eval.Item;
+import come4j.eval.Task;
+import come4j.io.BadInputException;
+import come4j.io.Checkpoint;
+import come4j.io.Tokenizer;
+import come4j.merge.Methods;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+@Command(name = "bench", mixinStandardHelpOptions = true,
+        description = {"Compare compression methods on one model: every method at every sparsity, each output evaluated alike, one table.", "",
+                "Each cell (method, sparsity) is compressed as `come compress` would (checkpoint, come-merge.json, report.html under OUT/cells/METHOD_S/model) and evaluated on every --ppl text (pruning-paper protocol) and task; the dense model is the first row. OUT gets bench.md, bench.json and bench.html (perplexity against sparsity per text, one line per method). A rerun skips finished cells (their results.json) and only adds evaluations they lack. The calibration windows, the first statistics pass over the original model and the tokenized evaluation texts are computed once per run and shared by all cells."})
+final class BenchCommand implements Runnable {
+    @Mixin
+    ModelOption model;
+
+    @Option(names = "--out", required = true, paramLabel = "DIR", description = "Bench folder (created, or resumed when it exists).")
+    Path out;
+
+    @Option(names = "--sparsity", split = ",", required = true, paramLabel = "S", description = "Parameter sparsities, e.g. 0.1,0.2,0.3 (each removes round(S * P_total / P_layer) layers).")
+    List<Double> sparsities;
+
+    @Option(names = "--methods", split = ",", required = true, paramLabel = "M", description = "Methods, as `come compress --method` takes them, e.g. come,come-p,shortgpt,sleb,laco,mka.")
+    List<String> methods;
+
+    @Option(names = "--ppl", required = true, arity = "1..*", paramLabel = "FILE", description = "Texts to score (plain text or .jsonl); repeatable.")
+    List<Path> ppl;
+
+    @Option(names = "--ppl-seq-len", paramLabel = "N", description = "Perplexity window length (default 2048, capped by max_position_embeddings).")
+    Integer pplSeqLen;
+
+    @Option(names = "--tasks", split = ",", paramLabel = "TASK", description = "Zero-shot tasks, as `come eval --tasks` takes them.")
+    List<String> tasks = new ArrayList<>();
+
+    @Option(names = "--data-dir", paramLabel = "DIR", description = "Task data, as `come eval --data-dir`.")
+    Path dataDir;
+
+    @Option(names = "--limit", paramLabel = "N", description = "Score only the first N items of each task.")
+    Integer limit;
+
+    @Option(names = "--lm-eval-bos", description = "Encode task requests with the tokenizer's special tokens (as `come eval --lm-eval-bos`).")
+    boolean bos;
+
+    @Mixin
+    CalibrationOptions calibration;
+
+    @Mixin
+    MethodOptions methodOptions;
+
+    @Mixin
+    CommonOptions common;
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public void run() {
+        if (!tasks.isEmpty() && dataDir == null) throw new BadInputException(null, "--tasks needs --data-dir (task data are local files)");
+        for (double s : sparsities) if (!(s > 0 && s < 1)) throw new BadInputException(null, "--sparsity values must be in (0, 1), not " + s);
+        Methods.Options options = methodOptions.options();
+        try (Checkpoint ckpt = Checkpoint.open(model.dir); Tokenizer tok = Tokenizer.load(ckpt.tokenizerFile())) {
+            int L = EvalCommand.seqLen(ckpt.config().maxPositions(), pplSeqLen);
+            List<Evaluation.Text> texts = new ArrayList<>();
+            for (Path f : ppl) {
+                long t0 = System.nanoTime();
+                List<int[]> w = EvalCommand.windows(tok, f, L);
+                texts.add(new Evaluation.Text(label(f), w, (System.nanoTime() - t0) / 1e9));
+            }
+            List<Evaluation.TaskItems> items = new ArrayList<>();
+            for (String key : tasks) {
+                Task t = Task.parse(key);
+                List<Item> all = t.items(dataDir);
+                items.add(new Evaluation.TaskItems(t, limit == null ? all : all.subList(0, Math.min(limit, all.size()))));
+            }
+            List<Path> files = new ArrayList<>();
+            Bench bench = new Bench(ckpt, out, new Evaluation(texts, EvalCommand.batch(L, null), items, tok, bos),
+                    () -> {
+                        files.addAll(calibration.files());
+                        return calibration.build(ckpt, tok, files);
+                    }, calibration.batch, options,
+                    (target, s, set) -> calibration.settingsJson(files, set, target, s),
+                    "come " + String.join(" ", spec.commandLine().getParseResult().originalArgs()), msg -> System.err.println("come: " + msg));
+            Bench.Summary r = bench.run(methods, sparsities);
+            System.out.print(come4j.report.BenchReport.markdown(r.json()));
+            System.out.printf("wrote %s: %d cells compressed, %d reused%n", out, r.compressed(), r.reused());
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** A text's label in the tables: its folder and name (two files called test.txt stay apart). */
+    static String label(Path f) {
+        Path abs = f.toAbsolutePath().normalize(), parent = abs.getParent();
+        return parent == null || parent.getFileName() == null ? abs.getFileName().toString()
+                : parent.getFileName() + "/" + abs.getFileName();
+    }
+}

@@ -1,0 +1,231 @@
+package come4j.merge;
+
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import come4j.calib.ActivationCache;
+import come4j.calib.CalibrationContext;
+import come4j.calib.CalibrationPass;
+import come4j.io.DType;
+import come4j.io.ScratchTensors;
+import come4j.io.TensorData;
+import come4j.model.LayerWeights;
+import come4j.model.ModelConfig;
+import come4j.model.Transformer;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Consumer;
+
+/**
+ * LaCo (method.md §19.6): layers l+1..l+m collapse into layer l by RDSC, θ*_l = θ_l + Σ_k (θ_{l+k} − θ_l) on the seven
+ * projections (deltas against θ_l as it was before this merge, not a running value: the paper's formula, not the
+ * official notebook's in-place bug); everything else of layer l (norms, biases) is kept.
+ *
+ * <p>LaCo's loop walks l down from H − C: a collapse is kept when the mean cosine between the final-normed output of
+ * the collapsed model and of the original model, per calibration window, exceeds T; then l −= I, else l −= 1. LaCo has
+ * no target count; to reach exactly L* layers a merge collapses at most the layers still to remove (m = min(C − 1,
+ * L − L*)), and T is searched by bisection on the calibration windows alone for the largest threshold whose walk
+ * reaches L* (if even T = −1, keeping every collapse, cannot, the nearest C that can is used). Every tried collapse is
+ * remembered by (C, the collapses kept before it, l, m), so the walks of the search share their passes. Each pass runs
+ * from layer l on the original model's cached boundary l: below l the model is still the original.
+ */
+public final class Laco implements CompressionMethod {
+    /** C layers per merge attempt, I positions down after a kept merge, L_low the lowest l. */
+    public record Settings(int c, int i, int low) {
+        public static final Settings DEFAULTS = new Settings(4, 1, 0);
+    }
+
+    /** A tried collapse of current layers l..l+m (standing for {@code originals}) with its similarity and the decision. */
+    public record Try(int l, int m, List<Integer> originals, double cosine, boolean kept) {}
+
+    /** One walk at threshold t: the tries in order and the layer count it ended with. */
+    public record Walk(double t, int c, List<Try> tries, int layers) {}
+
+    static final List<String> PROJECTIONS = List.of("self_attn.q_proj.weight", "self_attn.k_proj.weight",
+            "self_attn.v_proj.weight", "self_attn.o_proj.weight", "mlp.gate_proj.weight", "mlp.up_proj.weight",
+            "mlp.down_proj.weight");
+    private static final int BISECTIONS = 30;
+
+    private final Settings settings;
+
+    public Laco(Settings settings) {
+        if (settings.c() < 2 || settings.i() < 1 || settings.low() < 0)
+            throw new come4j.io.BadInputException(null, "LaCo needs C >= 2, I >= 1 and L_low >= 0");
+        this.settings = settings;
+    }
+
+    @Override
+    public String name() {
+        return "laco";
+    }
+
+    @Override
+    public Compression run(CalibrationContext ctx, int targetLayers, ScratchTensors store, Consumer<String> log) {
+        ctx.firstPass();
+        try (ActivationCache cache = ctx.workingCache()) {
+            Search s = new Search(ctx, ctx.pass(cache), targetLayers, store);
+            return s.run(settings, log);
+        }
+    }
+
+    /** RDSC of layers[0] (θ_l) with layers[1..m]: the projections summed as above, the rest of θ_l kept. */
+    static Map<String, TensorData> rdsc(ModelConfig c, List<Map<String, TensorData>> layers, ScratchTensors store, DType dtype) {
+        Map<String, TensorData> base = layers.getFirst();
+        List<ScratchTensors.Values> out = new ArrayList<>();
+        for (String name : PROJECTIONS) {
+            float[] l = base.get(name).toFloat(), sum = l.clone();
+            for (Map<String, TensorData> next : layers.subList(1, layers.size())) {
+                float[] x = next.get(name).toFloat();
+                for (int i = 0; i < sum.length; i++) sum[i] += x[i] - l[i];
+            }
+            out.add(new ScratchTensors.Values(name, LayerWeights.shape(c, name), sum));
+        }
+        Map<String, TensorData> merged = new java.util.LinkedHashMap<>(base);
+        merged.putAll(store.store(out, dtype));
+        return merged;
+    }
+
+    /** The walks of one compression: the model, the pass, and the similarities measured so far. */
+    private static final class Search {
+        private final CalibrationContext ctx;
+        private final CalibrationPass pass;
+        private final int target;
+        private final ScratchTensors store;
+        private final Map<String, Double> measured = new LinkedHashMap<>(); // in the order measured
+        private final List<double[]> tried = new ArrayList<>(); // (C, T, layers reached) per walk of the search
+
+        Search(CalibrationContext ctx, CalibrationPass pass, int target, ScratchTensors store) {
+            this.ctx = ctx;
+            this.pass = pass;
+            this.target = target;
+            this.store = store;
+        }
+
+        Compression run(Settings s, Consumer<String> log) {
+            int L0 = ctx.model().numLayers(), c = chooseC(s, L0, log);
+            double lo = -1, hi = 1; // walk(lo) reaches the target; with T = 1 no cosine exceeds T
+            for (int k = 0; k < BISECTIONS && target < L0; k++) {
+                double mid = (lo + hi) / 2;
+                if (walk(c, s, mid, null).layers() == target) lo = mid;
+                else hi = mid;
+            }
+            List<Map<String, TensorData>> layers = new ArrayList<>();
+            MergeTree tree = new MergeTree(L0);
+            Walk w = walk(c, s, lo, new Result(layers, tree));
+            for (Try t : w.tries())
+                log.accept(String.format("LaCo: l = %d, m = %d (original %s): cosine %.6f %s", t.l(), t.m(), t.originals(), t.cosine(),
+                        t.kept() ? "> T: kept" : "<= T: rejected"));
+            log.accept(String.format("LaCo: T = %.6f, C = %d, I = %d, L_low = %d: %d layers after %d walks, %d distinct collapses measured",
+                    lo, c, s.i(), s.low(), w.layers(), tried.size(), measured.size()));
+            return new Compression(ctx.model().config().withLayers(tree.firstOriginals()), tree, layers,
+                    JsonNodeFactory.instance.objectNode(), record(w, s));
+        }
+
+        /**
+         * The C to search T with: the requested one if keeping every collapse (T = −1) reaches the target, else the
+         * nearest that does, larger ones first (C at most L0 − 1 − L_low, so that the first window fits).
+         */
+        private int chooseC(Settings s, int L0, Consumer<String> log) {
+            if (target == L0) return s.c(); // nothing to collapse
+            int max = L0 - 1 - s.low();
+            List<Integer> order = new ArrayList<>();
+            for (int c = s.c(); c <= max; c++) order.add(c);
+            for (int c = Math.min(s.c(), max + 1) - 1; c >= 2; c--) order.add(c);
+            for (int c : order) {
+                if (walk(c, s, -1, null).layers() == target) {
+                    if (c != s.c()) log.accept("LaCo: C = " + s.c() + " cannot reach " + target + " layers; C = " + c + " can");
+                    return c;
+                }
+            }
+            throw new come4j.io.BadInputException(null, "LaCo cannot reach " + target + " layers with any C (I = " + s.i() + ", L_low = " + s.low() + ")");
+        }
+
+        private ObjectNode record(Walk w, Settings s) {
+            ObjectNode o = JsonNodeFactory.instance.objectNode();
+            ObjectNode l = o.putObject("laco");
+            l.put("threshold", w.t()).put("c", w.c()).put("c_requested", s.c()).put("i", s.i()).put("l_low", s.low())
+                    .put("similarity", "mean over calibration windows of cos(flattened final-normed output, same of the original model)");
+            ArrayNode tries = l.putArray("tries");
+            for (Try t : w.tries()) {
+                ObjectNode x = tries.addObject().put("l", t.l()).put("m", t.m());
+                MergeRecord.ints(x.putArray("original"), t.originals().stream().mapToInt(Integer::intValue).toArray());
+                x.put("cosine", t.cosine()).put("kept", t.kept());
+            }
+            ArrayNode search = l.putArray("search");
+            for (double[] t : tried) search.addObject().put("c", (int) t[0]).put("threshold", t[1]).put("layers", (int) t[2]);
+            ArrayNode all = l.putArray("measured");
+            measured.forEach((key, cos) -> all.addObject().put("collapse", key).put("cosine", cos));
+            return o;
+        }
+
+        /** Where the kept walk's layers and tree go (null while searching). */
+        private record Result(List<Map<String, TensorData>> layers, MergeTree tree) {}
+
+        private Walk walk(int c, Settings s, double t, Result result) {
+            Transformer base = ctx.model();
+            ModelConfig c0 = base.config();
+            DType dtype = ctx.checkpoint().dtype();
+            int L0 = base.numLayers();
+            MergeTree tree = result != null ? result.tree() : new MergeTree(L0);
+            List<Map<String, TensorData>> tensors = new ArrayList<>(ctx.tensors());
+            List<LayerWeights> weights = new ArrayList<>(base.layers());
+            List<Try> tries = new ArrayList<>();
+            StringBuilder kept = new StringBuilder();
+            try (ScratchTensors walkStore = result != null ? null : new ScratchTensors()) {
+                ScratchTensors keep = result != null ? store : walkStore;
+                int l = L0 - 1 - c;
+                while (tensors.size() > target) {
+                    int m = Math.min(c - 1, tensors.size() - target);
+                    l = Math.min(l, tensors.size() - 1 - m); // the window stays inside the model [inferred guard]
+                    if (l < s.low()) break;
+                    String key = kept + "C=" + c + " l=" + l + " m=" + m; // the collapses kept before it, then this one
+                    Double cos = measured.get(key);
+                    if (cos == null) {
+                        try (ScratchTensors tmp = new ScratchTensors()) {
+                            cos = pass.outputCosine(collapsed(c0, tree, tensors, weights, l, m, tmp, dtype, base).model(), l, L0);
+                        }
+                        measured.put(key, cos);
+                    }
+                    List<Integer> originals = new ArrayList<>();
+                    for (int j = l; j <= l + m; j++) originals.addAll(tree.get(j));
+                    boolean keepIt = cos > t;
+                    tries.add(new Try(l, m, originals, cos, keepIt));
+                    if (keepIt) {
+                        Collapsed x = collapsed(c0, tree, tensors, weights, l, m, keep, dtype, base);
+                        tensors.set(l, x.tensors());
+                        weights.set(l, x.model().layers().get(l));
+                        for (int j = 0; j < m; j++) {
+                            tensors.remove(l + 1);
+                            weights.remove(l + 1);
+                            tree.merge(l);
+                        }
+                        kept.append("C=").append(c).append(" l=").append(l).append(" m=").append(m).append(" kept; ");
+                        l -= s.i();
+                    } else {
+                        l -= 1;
+                    }
+                }
+            }
+            if (result != null) result.layers().addAll(tensors);
+            else tried.add(new double[] {c, t, tensors.size()});
+            return new Walk(t, c, tries, tensors.size());
+        }
+
+        private record Collapsed(Map<String, TensorData> tensors, Transformer model) {}
+
+        /** The current model with layers l..l+m collapsed into l (the collapsed tensors go to {@code into}). */
+        private static Collapsed collapsed(ModelConfig c0, MergeTree tree, List<Map<String, TensorData>> tensors,
+                                           List<LayerWeights> weights, int l, int m, ScratchTensors into, DType dtype, Transformer base) {
+            Map<String, TensorData> merged = rdsc(c0, tensors.subList(l, l + m + 1), into, dtype);
+            int[] first = tree.firstOriginals(), kept = new int[first.length - m];
+            for (int j = 0, k = 0; j < first.length; j++) if (j <= l || j > l + m) kept[k++] = first[j];
+            ModelConfig c = c0.withLayers(kept);
+            List<LayerWeights> w = new ArrayList<>(weights.subList(0, l));
+            w.add(LayerWeights.of(c, merged));
+            w.addAll(weights.subList(l + m + 1, weights.size()));
+            return new Collapsed(merged, base.withLayers(c, w));
+        }
+    }
+}

@@ -1,0 +1,43 @@
+package come4j.merge;
+
+import come4j.io.BadInputException;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Set;
+import java.util.function.Function;
+
+/**
+ * Every compression method by the name users type (`come compress --method`, `come bench --methods`). A new method is
+ * one line here: its name and how to make it from the options.
+ */
+public final class Methods {
+    /** Method parameters the command line sets. */
+    public record Options(boolean officialGqaTiling, int granularity, Laco.Settings laco) {}
+
+    private static final Map<String, Function<Options, CompressionMethod>> ALL = new LinkedHashMap<>();
+
+    static {
+        ALL.put("come", o -> new ProgressiveMerger.Progressive("come", ProgressiveMerger.Method.COME, o.officialGqaTiling(), o.granularity()));
+        ALL.put("come-p", o -> new ProgressiveMerger.Progressive("come-p", ProgressiveMerger.Method.COME_P, o.officialGqaTiling(), o.granularity()));
+        ALL.put("weightsum", o -> new ProgressiveMerger.Progressive("weightsum", ProgressiveMerger.Method.WEIGHTSUM, o.officialGqaTiling(), o.granularity()));
+        ALL.put("shortgpt", o -> new LayerRemoval.Removal("shortgpt", LayerRemoval.Method.SHORTGPT));
+        ALL.put("reverse", o -> new LayerRemoval.Removal("reverse", LayerRemoval.Method.REVERSE));
+        ALL.put("magnitude", o -> new LayerRemoval.Removal("magnitude", LayerRemoval.Method.MAGNITUDE));
+        ALL.put("magnitude+", o -> new LayerRemoval.Removal("magnitude+", LayerRemoval.Method.MAGNITUDE_PLUS));
+        ALL.put("sleb", o -> new LayerRemoval.Removal("sleb", LayerRemoval.Method.SLEB));
+        ALL.put("laco", o -> new Laco(o.laco()));
+        ALL.put("mka", o -> new Mka());
+    }
+
+    private Methods() {}
+
+    public static Set<String> names() {
+        return ALL.keySet();
+    }
+
+    public static CompressionMethod create(String name, Options o) {
+        Function<Options, CompressionMethod> f = ALL.get(name);
+        if (f == null) throw new BadInputException(null, "unknown method '" + name + "'; one of " + String.join(", ", names()));
+        return f.apply(o);
+    }
+}

@@ -1,0 +1,107 @@
+package come4j.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import come4j.Fixtures;
+import come4j.io.Checkpoint;
+import come4j.merge.MergeRecord;
+import come4j.model.Transformer;
+import java.lang.foreign.MemorySegment;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** `come bench` on a 3-layer fixture: 2 methods x 2 sparsities, then a rerun that recomputes nothing, then a new text. */
+class BenchTest {
+    static final Path MODEL = Fixtures.DIR.resolve("llama-mha-f32");
+    static final String[] COMMON = {"--model", MODEL.toString(), "--calib", CliTest.PPL.toString(), "--seq-len", "32"};
+
+    static CliTest.Run bench(Path out, String... extra) {
+        List<String> a = new ArrayList<>(List.of("bench", "--out", out.toString(), "--sparsity", "0.2,0.5", "--methods", "come,shortgpt",
+                "--ppl-seq-len", "32", "--threads", "2"));
+        a.addAll(List.of(COMMON));
+        a.addAll(List.of(extra));
+        return CliTest.run(a.toArray(String[]::new));
+    }
+
+    static JsonNode json(Path f) throws Exception {
+        return new ObjectMapper().readTree(f.toFile());
+    }
+
+    @Test
+    void benchTablesEveryCellAndResumesWithoutRecomputing(@TempDir Path tmp) throws Exception {
+        Path out = tmp.resolve("bench");
+        CliTest.Run r = bench(out, "--ppl", CliTest.PPL.toString());
+        assertEquals(0, r.code(), r.err());
+        for (String f : new String[] {"bench.md", "bench.json", "bench.html"}) assertTrue(Files.exists(out.resolve(f)), f);
+        JsonNode b = json(out.resolve("bench.json"));
+        assertEquals(5, b.get("cells").size()); // the dense model and 2 x 2 cells
+        JsonNode shared = b.get("shared");
+        assertEquals(4, shared.get("cells_compressed").asInt());
+        assertEquals(4, shared.get("first_pass_requests").asInt()); // one first pass served come and shortgpt twice each
+        assertEquals(5, shared.get("evaluations").asInt());
+        JsonNode base = b.get("cells").get(0);
+        assertEquals("base", base.get("method").asText());
+        assertEquals(Fixtures.golden("llama-mha-f32").get("ppl").asDouble(), base.get("ppl").get("fixtures/ppl.txt").get("ppl").asDouble(), 1e-3);
+
+        // a bench cell is what `come compress` writes, byte for byte, and its perplexity is that checkpoint's
+        Path single = tmp.resolve("single");
+        List<String> a = new ArrayList<>(List.of("compress", "--out", single.toString(), "--sparsity", "0.5", "--method", "come"));
+        a.addAll(List.of(COMMON));
+        assertEquals(0, CliTest.run(a.toArray(String[]::new)).code());
+        Path cell = out.resolve("cells/come_0.5");
+        assertEquals(sha(single.resolve("model.safetensors")), sha(cell.resolve("model/model.safetensors")));
+        JsonNode results = json(cell.resolve("results.json"));
+        assertEquals(1, results.get("layers").asInt());
+        try (Checkpoint c = Checkpoint.open(single); var tok = come4j.io.Tokenizer.load(c.tokenizerFile())) {
+            double ppl = EvalCommand.evaluate(Transformer.load(c), tok, CliTest.PPL, 32, null).ppl();
+            assertEquals(ppl, results.get("ppl").get("fixtures/ppl.txt").get("ppl").asDouble(), 1e-9);
+        }
+        String md = Files.readString(out.resolve("bench.md"));
+        assertTrue(md.contains("| come | 482.067 |"), md);
+        assertTrue(Files.readString(out.resolve("bench.html")).contains("<polyline"), "chart missing");
+
+        Map<Path, FileTime> before = times(out);
+        CliTest.Run again = bench(out, "--ppl", CliTest.PPL.toString());
+        assertEquals(0, again.code(), again.err());
+        shared = json(out.resolve("bench.json")).get("shared");
+        assertEquals(0, shared.get("cells_compressed").asInt());
+        assertEquals(5, shared.get("cells_reused").asInt());
+        assertEquals(0, shared.get("evaluations").asInt());
+        assertTrue(!shared.has("first_pass_requests"), "no calibration pass on a finished bench");
+        assertEquals(before, times(out), "a finished cell's files are not rewritten");
+        assertEquals(md.replaceAll("\\d+ cells compressed.*\\n", ""), Files.readString(out.resolve("bench.md")).replaceAll("\\d+ cells compressed.*\\n", ""));
+
+        // a new text: only its evaluations run, on the stored checkpoints
+        Path other = Files.createDirectories(tmp.resolve("other")).resolve("ppl.txt");
+        Files.copy(CliTest.PPL, other);
+        CliTest.Run more = bench(out, "--ppl", CliTest.PPL.toString(), "--ppl", other.toString());
+        assertEquals(0, more.code(), more.err());
+        shared = json(out.resolve("bench.json")).get("shared");
+        assertEquals(0, shared.get("cells_compressed").asInt());
+        assertEquals(5, shared.get("evaluations").asInt());
+        assertEquals(sha(single.resolve("model.safetensors")), sha(cell.resolve("model/model.safetensors")));
+    }
+
+    /** Modification times of every cell's checkpoint and results. */
+    static Map<Path, FileTime> times(Path out) throws Exception {
+        Map<Path, FileTime> t = new LinkedHashMap<>();
+        try (var files = Files.walk(out.resolve("cells"))) {
+            for (Path p : files.sorted().toList()) if (Files.isRegularFile(p)) t.put(p, Files.getLastModifiedTime(p));
+        }
+        return t;
+    }
+
+    static String sha(Path f) throws Exception {
+        return MergeRecord.sha256(MemorySegment.ofArray(Files.readAllBytes(f)));
+    }
+}
