@@ -54,6 +54,11 @@ public final class CalibrationContext implements AutoCloseable {
         return tensors;
     }
 
+    /** Windows per forward pass. */
+    public int batch() {
+        return batch;
+    }
+
     public CalibrationSet set() {
         return set;
     }

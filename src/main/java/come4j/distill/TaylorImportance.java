@@ -17,6 +17,11 @@ import java.util.List;
 public final class TaylorImportance {
     private TaylorImportance() {}
 
+    /** Taylor scores of a run's model on its calibration windows (method.md §19.5: the magnitude tensors). */
+    public static double[] of(come4j.calib.CalibrationContext ctx) {
+        return scores(ctx.model(), Loss.Head.of(ctx.checkpoint()), ctx.set(), ctx.batch(), come4j.merge.LayerRemoval.SCORED_TENSORS);
+    }
+
     /** One score per layer of the model, from the calibration windows in batches of {@code batch}. */
     public static double[] scores(Transformer model, Loss.Head head, CalibrationSet set, int batch, List<String> tensors) {
         ModelConfig c = model.config();

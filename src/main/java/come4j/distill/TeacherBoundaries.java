@@ -21,6 +21,11 @@ public final class TeacherBoundaries implements AutoCloseable {
         this.d = d;
     }
 
+    /** Boundaries a run already holds (the calibration pass's cache, every boundary of the original model). */
+    public static TeacherBoundaries of(ActivationCache cache, int T, int d) {
+        return new TeacherBoundaries(cache, T, d);
+    }
+
     /** Runs the teacher's layers [0, upTo) over the windows, keeping the boundaries {@code keep} accepts. */
     public static TeacherBoundaries compute(Transformer teacher, TrainingWindows data, int upTo, IntPredicate keep, int batch) {
         int n = data.windows().size(), T = data.seqLen(), d = teacher.config().hiddenSize();

@@ -29,7 +29,8 @@ public final class LayerRemoval {
     /** The removed original layers (ascending); each layer's score where the method ranks layers; SLEB's rounds. */
     public record Plan(int[] removed, double[] scores, List<double[]> rounds) {}
 
-    private static final List<String> MAGNITUDE_TENSORS = List.of("self_attn.q_proj.weight", "self_attn.k_proj.weight",
+    /** The tensors a layer's magnitude (and Taylor) score sums over: the projections and both norms. */
+    public static final List<String> SCORED_TENSORS = List.of("self_attn.q_proj.weight", "self_attn.k_proj.weight",
             "self_attn.v_proj.weight", "self_attn.o_proj.weight", "mlp.gate_proj.weight", "mlp.up_proj.weight",
             "mlp.down_proj.weight", "input_layernorm.weight", "post_attention_layernorm.weight");
 
@@ -44,13 +45,30 @@ public final class LayerRemoval {
 
         @Override
         public Compression run(CalibrationContext ctx, int targetLayers, ScratchTensors store, Consumer<String> log) {
-            int L0 = ctx.model().numLayers();
-            Plan plan = plan(method, ctx, L0 - targetLayers, log);
-            MergeTree tree = tree(L0, plan.removed());
-            return new Compression(ctx.model().config().withLayers(tree.firstOriginals()), tree,
-                    java.util.Arrays.stream(tree.firstOriginals()).mapToObj(ctx.tensors()::get).toList(),
-                    JsonNodeFactory.instance.objectNode(), MergeRecord.removal(plan));
+            return compression(ctx, plan(method, ctx, ctx.model().numLayers() - targetLayers, log));
         }
+    }
+
+    /**
+     * A removal by per-layer scores computed elsewhere (Taylor's need gradients): the lowest go; {@code plus} keeps the
+     * first 4 and the last 2 layers, as Magnitude+ does.
+     */
+    public record ByScore(String name, java.util.function.Function<CalibrationContext, double[]> scores, boolean plus)
+            implements CompressionMethod {
+        @Override
+        public Compression run(CalibrationContext ctx, int targetLayers, ScratchTensors store, Consumer<String> log) {
+            int L = ctx.model().numLayers();
+            double[] s = scores.apply(ctx);
+            return compression(ctx, new Plan(plus ? lowest(s, L - targetLayers, 4, L - 2) : lowest(s, L - targetLayers, 0, L), s, List.of()));
+        }
+    }
+
+    /** The kept layers of a plan, unchanged. */
+    private static Compression compression(CalibrationContext ctx, Plan plan) {
+        MergeTree tree = tree(ctx.model().numLayers(), plan.removed());
+        return new Compression(ctx.model().config().withLayers(tree.firstOriginals()), tree,
+                java.util.Arrays.stream(tree.firstOriginals()).mapToObj(ctx.tensors()::get).toList(),
+                JsonNodeFactory.instance.objectNode(), MergeRecord.removal(plan));
     }
 
     public static Plan plan(Method m, CalibrationContext ctx, int remove, Consumer<String> log) {
@@ -78,7 +96,7 @@ public final class LayerRemoval {
     /** Σ |w| over the projections and both norms of a layer (p = 1, "sum" reductions). */
     static double magnitude(Map<String, TensorData> layer) {
         double s = 0;
-        for (String name : MAGNITUDE_TENSORS) for (float w : layer.get(name).toFloat()) s += Math.abs(w);
+        for (String name : SCORED_TENSORS) for (float w : layer.get(name).toFloat()) s += Math.abs(w);
         return s;
     }
 
