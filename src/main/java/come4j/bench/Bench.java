@@ -12,7 +12,7 @@ import come4j.merge.CompressedCheckpoint;
 import come4j.merge.Compression;
 import come4j.merge.CompressionMethod;
 import come4j.merge.MergeRecord;
-import come4j.merge.Methods;
+import come4j.bench.Methods;
 import come4j.model.ParameterCount;
 import come4j.model.Transformer;
 import come4j.report.BenchReport;

@@ -7,7 +7,7 @@ import come4j.eval.Task;
 import come4j.io.BadInputException;
 import come4j.io.Checkpoint;
 import come4j.io.Tokenizer;
-import come4j.merge.Methods;
+import come4j.bench.Methods;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;

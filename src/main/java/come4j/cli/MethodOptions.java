@@ -1,7 +1,7 @@
 package come4j.cli;
 
 import come4j.merge.Laco;
-import come4j.merge.Methods;
+import come4j.bench.Methods;
 import picocli.CommandLine.Option;
 
 /** Parameters of individual methods, shared by `come compress` and `come bench`. */

@@ -1,6 +1,13 @@
-package come4j.merge;
+package come4j.bench;
 
+import come4j.distill.Streamline;
+import come4j.distill.TaylorImportance;
 import come4j.io.BadInputException;
+import come4j.merge.CompressionMethod;
+import come4j.merge.Laco;
+import come4j.merge.LayerRemoval;
+import come4j.merge.Mka;
+import come4j.merge.ProgressiveMerger;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Set;
@@ -25,8 +32,11 @@ public final class Methods {
         ALL.put("magnitude", o -> new LayerRemoval.Removal("magnitude", LayerRemoval.Method.MAGNITUDE));
         ALL.put("magnitude+", o -> new LayerRemoval.Removal("magnitude+", LayerRemoval.Method.MAGNITUDE_PLUS));
         ALL.put("sleb", o -> new LayerRemoval.Removal("sleb", LayerRemoval.Method.SLEB));
+        ALL.put("taylor", o -> new LayerRemoval.ByScore("taylor", TaylorImportance::of, false));
+        ALL.put("taylor+", o -> new LayerRemoval.ByScore("taylor+", TaylorImportance::of, true));
         ALL.put("laco", o -> new Laco(o.laco()));
         ALL.put("mka", o -> new Mka());
+        ALL.put("streamline", o -> Streamline.defaults());
     }
 
     private Methods() {}
