@@ -1,5 +1,7 @@
 package come4j.bench;
 
+import come4j.distill.Distilled;
+import come4j.distill.HierarchicalDistiller;
 import come4j.distill.Streamline;
 import come4j.distill.TaylorImportance;
 import come4j.io.BadInputException;
@@ -8,7 +10,9 @@ import come4j.merge.Laco;
 import come4j.merge.LayerRemoval;
 import come4j.merge.Mka;
 import come4j.merge.ProgressiveMerger;
+import java.nio.file.Path;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.function.Function;
@@ -19,7 +23,8 @@ import java.util.function.Function;
  */
 public final class Methods {
     /** Method parameters the command line sets. */
-    public record Options(boolean officialGqaTiling, int granularity, Laco.Settings laco) {}
+    public record Options(boolean officialGqaTiling, int granularity, Laco.Settings laco, List<Path> distillData,
+                          HierarchicalDistiller.Settings distill) {}
 
     private static final Map<String, Function<Options, CompressionMethod>> ALL = new LinkedHashMap<>();
 
@@ -46,8 +51,10 @@ public final class Methods {
     }
 
     public static CompressionMethod create(String name, Options o) {
+        if (name.endsWith(Distilled.SUFFIX)) // any method followed by distillation of its merged layers
+            return new Distilled(create(name.substring(0, name.length() - Distilled.SUFFIX.length()), o), o.distillData(), o.distill());
         Function<Options, CompressionMethod> f = ALL.get(name);
-        if (f == null) throw new BadInputException(null, "unknown method '" + name + "'; one of " + String.join(", ", names()));
+        if (f == null) throw new BadInputException(null, "unknown method '" + name + "'; one of " + String.join(", ", names()) + ", each also as NAME" + Distilled.SUFFIX);
         return f.apply(o);
     }
 }

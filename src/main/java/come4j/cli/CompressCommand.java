@@ -4,7 +4,6 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import come4j.calib.CalibrationContext;
 import come4j.calib.CalibrationSet;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
-import come4j.distill.AdamW;
 import come4j.distill.DistillJob;
 import come4j.distill.HierarchicalDistiller;
 import come4j.distill.Loss;
@@ -70,20 +69,8 @@ final class CompressCommand implements Runnable {
     @Option(names = "--overwrite", description = "Replace an existing output folder (only once the new one is complete).")
     boolean overwrite;
 
-    @Option(names = "--distill-each", description = "Schedule mp: distil each merged layer right after its merge, before the next statistics pass (come, come-p, weightsum; needs --distill-data). Other settings as `come distill`'s defaults (batch 8, 256-token windows, seed 0).")
+    @Option(names = "--distill-each", description = "Schedule mp: distil each merged layer right after its merge, before the next statistics pass (come, come-p, weightsum; needs --distill-data). For schedule sp in one command use --method NAME+distill.")
     boolean distillEach;
-
-    @Option(names = "--distill-data", paramLabel = "FILE", description = "Training text for --distill-each; repeatable.")
-    List<Path> distillData = new java.util.ArrayList<>();
-
-    @Option(names = "--distill-steps", defaultValue = "200", paramLabel = "N", description = "Steps per distilled layer (default ${DEFAULT-VALUE}).")
-    int distillSteps;
-
-    @Option(names = "--distill-loss", defaultValue = "kl_hidden", description = "kl_hidden, mse or logit_lens_kl (default ${DEFAULT-VALUE}).")
-    String distillLoss;
-
-    @Option(names = "--distill-lr", defaultValue = "1e-4", description = "Peak learning rate of the distillation (default ${DEFAULT-VALUE}).")
-    double distillLr;
 
     @Mixin
     CommonOptions common;
@@ -94,7 +81,7 @@ final class CompressCommand implements Runnable {
     @Override
     public void run() {
         CompressionMethod m = Methods.create(method, methodOptions.options());
-        if (distillEach && (!(m instanceof ProgressiveMerger.Progressive) || distillData.isEmpty()))
+        if (distillEach && (!(m instanceof ProgressiveMerger.Progressive) || methodOptions.distillData.isEmpty()))
             throw new BadInputException(null, "--distill-each needs a merging method (come, come-p, weightsum) and --distill-data");
         long start = System.nanoTime();
         try (Checkpoint ckpt = Checkpoint.open(model.dir); Tokenizer tok = Tokenizer.load(ckpt.tokenizerFile());
@@ -131,25 +118,19 @@ final class CompressCommand implements Runnable {
         final StepDistiller refine;
 
         MpDistillation(Checkpoint ckpt, Transformer base, Tokenizer tok, ScratchTensors store, Consumer<String> log) {
-            Loss loss;
-            try {
-                loss = Loss.of(distillLoss);
-            } catch (IllegalArgumentException e) {
-                throw new BadInputException(null, "--distill-loss: " + e.getMessage());
-            }
-            if (distillSteps < 1 || !(distillLr > 0)) throw new BadInputException(null, "--distill-steps must be >= 1 and --distill-lr > 0");
-            settings = new HierarchicalDistiller.Settings(loss, 1, distillSteps, 8, AdamW.Settings.defaults(distillLr, distillSteps), distillSteps, 1);
+            settings = methodOptions.distillSettings();
             int T = Math.min(256, base.config().maxPositions());
-            windows = TrainingWindows.build(distillData, tok, T, distillSteps * 8, 0);
-            teacher = TeacherBoundaries.compute(base, windows, base.numLayers(), k -> true, 8);
-            refine = new StepDistiller(teacher, windows, settings, loss == Loss.LOGIT_LENS_KL ? Loss.Head.of(ckpt) : null, store, ckpt.dtype(), log);
+            windows = TrainingWindows.build(methodOptions.distillData, tok, T, settings.steps() * settings.batch(), 0);
+            teacher = TeacherBoundaries.compute(base, windows, base.numLayers(), k -> true, settings.batch());
+            refine = new StepDistiller(teacher, windows, settings, settings.loss() == Loss.LOGIT_LENS_KL ? Loss.Head.of(ckpt) : null,
+                    store, ckpt.dtype(), log);
         }
 
         ObjectNode record() {
             ObjectNode d = JsonNodeFactory.instance.objectNode();
             ObjectNode st = d.putObject("settings").put("schedule", "mp");
             st.setAll(settings.json());
-            st.setAll(DistillJob.dataJson(distillData, windows.seqLen(), 0, settings));
+            st.setAll(DistillJob.dataJson(methodOptions.distillData, windows.seqLen(), 0, settings));
             d.set("layers", refine.record());
             return d;
         }

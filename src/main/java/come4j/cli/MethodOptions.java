@@ -1,5 +1,8 @@
 package come4j.cli;
 
+import come4j.distill.AdamW;
+import come4j.distill.HierarchicalDistiller;
+import come4j.distill.Loss;
 import come4j.merge.Laco;
 import come4j.bench.Methods;
 import picocli.CommandLine.Option;
@@ -21,8 +24,32 @@ final class MethodOptions {
     @Option(names = "--laco-low", defaultValue = "0", description = "LaCo: lowest layer a merge may start at, L_low (default ${DEFAULT-VALUE}).")
     int lacoLow;
 
+    @Option(names = "--distill-data", paramLabel = "FILE", description = "Training text of the distillation (METHOD+distill, --distill-each); repeatable.")
+    java.util.List<java.nio.file.Path> distillData = new java.util.ArrayList<>();
+
+    @Option(names = "--distill-steps", defaultValue = "200", paramLabel = "N", description = "Distillation steps per merged layer, 8 windows of 256 tokens each (default ${DEFAULT-VALUE}).")
+    int distillSteps;
+
+    @Option(names = "--distill-loss", defaultValue = "kl_hidden", description = "Distillation loss: kl_hidden, mse or logit_lens_kl (default ${DEFAULT-VALUE}).")
+    String distillLoss;
+
+    @Option(names = "--distill-lr", defaultValue = "1e-4", description = "Peak learning rate of the distillation (default ${DEFAULT-VALUE}; other settings as `come distill`'s defaults).")
+    double distillLr;
+
     Methods.Options options() {
         if (granularity < 1) throw new come4j.io.BadInputException(null, "--granularity must be >= 1");
-        return new Methods.Options(officialGqaTiling, granularity, new Laco.Settings(lacoC, lacoI, lacoLow));
+        return new Methods.Options(officialGqaTiling, granularity, new Laco.Settings(lacoC, lacoI, lacoLow), distillData, distillSettings());
+    }
+
+    /** The distillation settings of METHOD+distill and --distill-each (batch 8; warm-up, decay and clipping as come distill's defaults). */
+    HierarchicalDistiller.Settings distillSettings() {
+        Loss loss;
+        try {
+            loss = Loss.of(distillLoss);
+        } catch (IllegalArgumentException e) {
+            throw new come4j.io.BadInputException(null, "--distill-loss: " + e.getMessage());
+        }
+        if (distillSteps < 1 || !(distillLr > 0)) throw new come4j.io.BadInputException(null, "--distill-steps must be >= 1 and --distill-lr > 0");
+        return new HierarchicalDistiller.Settings(loss, 1, distillSteps, 8, AdamW.Settings.defaults(distillLr, distillSteps), distillSteps, 1);
     }
 }

@@ -22,10 +22,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.function.Consumer;
 import java.util.stream.Stream;
 
@@ -72,15 +70,9 @@ public final class DistillJob {
                 settings.put("windows", windows.windows().size()).put("windows_available", windows.available());
                 log.accept(String.format("distilling %d merged layers, %d steps x %d windows x %d tokens each (%s loss); %d distinct windows",
                         blocks.size(), s.steps(), s.batch(), o.seqLen(), s.loss().id, windows.windows().size()));
-                Transformer teacher = Transformer.load(teacherCkpt);
-                Set<Integer> keep = new HashSet<>();
-                for (var b : blocks) keep.addAll(List.of(b.first(), b.last() + 1));
-                int upTo = blocks.stream().mapToInt(b -> b.last() + 1).max().orElseThrow();
-                List<HierarchicalDistiller.Trained> trained;
-                try (TeacherBoundaries bounds = TeacherBoundaries.compute(teacher, windows, upTo, keep::contains, s.batch())) {
-                    var distiller = new HierarchicalDistiller(sc, head(teacherCkpt, s.loss()), bounds, windows, s, runDir, log);
-                    trained = distiller.trainAll(blocks, blocks.stream().map(b -> LayerWeights.load(studentCkpt, b.layer())).toList());
-                }
+                List<HierarchicalDistiller.Trained> trained = HierarchicalDistiller.distil(Transformer.load(teacherCkpt), sc, blocks,
+                        blocks.stream().map(b -> LayerWeights.load(studentCkpt, b.layer())).toList(), windows, s,
+                        head(teacherCkpt, s.loss()), runDir, log);
                 ObjectNode record = record(o, settings, trained);
                 write(studentCkpt, trained, output);
                 Files.writeString(output.dir().resolve("come-merge.json"), JSON.writerWithDefaultPrettyPrinter().writeValueAsString(merge) + "\n");

@@ -70,6 +70,21 @@ public final class HierarchicalDistiller {
         this.stateDir = stateDir;
     }
 
+    /**
+     * Schedule sp in one call: the teacher's boundaries of every block over the windows (temp files, removed after),
+     * then every block trained from {@code init} (one layer per block).
+     */
+    public static List<Trained> distil(come4j.model.Transformer teacher, ModelConfig student, List<Block> blocks,
+                                       List<LayerWeights> init, TrainingWindows data, Settings s, Loss.Head head, Path stateDir,
+                                       java.util.function.Consumer<String> log) {
+        java.util.Set<Integer> keep = new java.util.HashSet<>();
+        blocks.forEach(b -> keep.addAll(List.of(b.first(), b.last() + 1)));
+        int upTo = blocks.stream().mapToInt(b -> b.last() + 1).max().orElseThrow();
+        try (TeacherBoundaries bounds = TeacherBoundaries.compute(teacher, data, upTo, keep::contains, s.batch())) {
+            return new HierarchicalDistiller(student, head, bounds, data, s, stateDir, log).trainAll(blocks, init);
+        }
+    }
+
     /** Trains every block, starting from the student's layers {@code init} (one per block). */
     public List<Trained> trainAll(List<Block> blocks, List<LayerWeights> init) {
         long tokens = (long) blocks.size() * s.steps() * s.batch() * data.seqLen();

@@ -63,6 +63,27 @@ class DistillCommandTest {
     }
 
     @Test
+    void methodPlusDistillCompressesThenDistils() throws Exception {
+        Path out = tmp.resolve("come+distill");
+        CliTest.Run r = CliTest.run("compress", "--model", CliTest.FIXTURE.toString(), "--out", out.toString(), "--target-layers", "2",
+                "--calib", CliTest.PPL.toString(), "--seq-len", "32", "--method", "come+distill", "--distill-data", CliTest.PPL.toString(),
+                "--distill-steps", "30", "--distill-lr", "3e-3");
+        assertEquals(0, r.code(), r.err());
+        JsonNode rec = new ObjectMapper().readTree(out.resolve("come-merge.json").toFile());
+        assertEquals("come+distill", rec.path("method").asText());
+        JsonNode layer = rec.path("distill").path("layers").get(0);
+        assertEquals(30, layer.path("loss").size());
+        assertTrue(layer.path("loss_last").asDouble() < layer.path("loss_first").asDouble());
+        assertEquals(rec.path("tree"), new ObjectMapper().readTree(student.resolve("come-merge.json").toFile()).path("tree"), "same merges as come");
+        try (Checkpoint a = Checkpoint.open(out); Checkpoint b = Checkpoint.open(student)) {
+            String name = "model.layers." + layer.path("layer").asInt() + ".mlp.up_proj.weight";
+            assertFalse(Arrays.equals(a.tensor(name).toFloat(), b.tensor(name).toFloat()), "the merged layer was trained");
+        }
+        assertEquals(2, CliTest.run("compress", "--model", CliTest.FIXTURE.toString(), "--out", tmp.resolve("nodata").toString(),
+                "--target-layers", "2", "--calib", CliTest.PPL.toString(), "--method", "come+distill").code());
+    }
+
+    @Test
     void badInputIsOneLineWithExitCode2() throws Exception {
         CliTest.Run r = distill(tmp.resolve("x1"), "--loss", "cosine");
         assertEquals(2, r.code());

@@ -25,7 +25,7 @@ import org.junit.jupiter.api.Test;
 
 /** The baselines that need gradients or training: Taylor(+) and LLM-Streamline, on a fixture. */
 class GradientBaselinesTest {
-    private static final Methods.Options OPTIONS = new Methods.Options(false, 20, new Laco.Settings(4, 1, 0));
+    private static final Methods.Options OPTIONS = new Methods.Options(false, 20, new Laco.Settings(4, 1, 0), List.of(), null);
 
     private static CalibrationSet windows(JsonNode ref) {
         List<int[]> w = new ArrayList<>();
