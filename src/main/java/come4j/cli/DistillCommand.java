@@ -87,12 +87,7 @@ final class DistillCommand implements Runnable {
 
     @Override
     public void run() {
-        Loss l;
-        try {
-            l = Loss.of(loss);
-        } catch (IllegalArgumentException e) {
-            throw new BadInputException(null, "--loss: " + e.getMessage());
-        }
+        Loss l = Loss.of(loss);
         int maxPos;
         try (var ckpt = come4j.io.Checkpoint.open(student)) {
             maxPos = ckpt.config().maxPositions();

@@ -43,12 +43,7 @@ final class MethodOptions {
 
     /** The distillation settings of METHOD+distill and --distill-each (batch 8; warm-up, decay and clipping as come distill's defaults). */
     HierarchicalDistiller.Settings distillSettings() {
-        Loss loss;
-        try {
-            loss = Loss.of(distillLoss);
-        } catch (IllegalArgumentException e) {
-            throw new come4j.io.BadInputException(null, "--distill-loss: " + e.getMessage());
-        }
+        Loss loss = Loss.of(distillLoss);
         if (distillSteps < 1 || !(distillLr > 0)) throw new come4j.io.BadInputException(null, "--distill-steps must be >= 1 and --distill-lr > 0");
         return new HierarchicalDistiller.Settings(loss, 1, distillSteps, 8, AdamW.Settings.defaults(distillLr, distillSteps), distillSteps, 1);
     }
