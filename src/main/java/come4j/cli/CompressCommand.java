@@ -57,7 +57,7 @@ final class CompressCommand implements Runnable {
     Target target;
 
     @Option(names = "--method", paramLabel = "M", defaultValue = "come",
-            description = "come (ratio from BI), come-p (ratio searched on calibration NLL), weightsum (the ablation: weighted sum with CoMe's pair and ratio), a removal baseline: shortgpt (lowest BI), reverse (the deepest layers), magnitude / magnitude+ (lowest sum of |weights|; + keeps the first 4 and last 2), sleb (greedy on calibration NLL), or a merging baseline: laco (RDSC collapse of C layers, threshold searched to reach the target), mka (last two layers by a weighted sum, ratio from manifold similarity). Default ${DEFAULT-VALUE}.")
+            description = "come (ratio from BI), come-p (ratio searched on calibration NLL), weightsum (the ablation: weighted sum with CoMe's pair and ratio), a removal baseline: shortgpt (lowest BI), reverse (the deepest layers), magnitude / magnitude+ (lowest sum of |weights|; + keeps the first 4 and last 2), sleb (greedy on calibration NLL), or a merging baseline: laco (RDSC collapse of C layers, threshold searched to reach the target), mka (last two layers by a weighted sum, ratio from manifold similarity). Also taylor / taylor+ (lowest Σ|θ·∂L/∂θ| over the calibration windows; + keeps the first 4 and last 2), streamline (the most similar span replaced by one layer trained with MSE on the calibration windows), and any of them as NAME+distill (its merged layers then distilled, schedule sp; needs --distill-data). Default ${DEFAULT-VALUE}.")
     String method;
 
     @Mixin
