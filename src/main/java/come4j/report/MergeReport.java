@@ -58,7 +58,9 @@ public final class MergeReport {
 
     private static void header(StringBuilder b, JsonNode m) {
         JsonNode in = m.path("input"), out = m.path("output"), st = m.path("settings");
-        b.append("<h1>come4j: ").append(Html.escape(m.path("method").asText())).append(" compression</h1>\n<table>\n");
+        String distilled = m.has("distill") ? " + hierarchical distillation (" + m.path("distill").path("settings").path("schedule").asText() + ")" : "";
+        b.append("<h1>come4j: ").append(Html.escape(m.path("method").asText())).append(" compression").append(Html.escape(distilled))
+                .append("</h1>\n<table>\n");
         row(b, "method", m.path("method").asText());
         row(b, "input", in.path("dir").asText() + " (" + in.path("architecture").asText() + ", " + in.path("dtype").asText() + ")");
         row(b, "layers", in.path("layers").asInt() + " \u2192 " + out.path("layers").asInt());
