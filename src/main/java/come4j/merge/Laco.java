@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import come4j.calib.ActivationCache;
 import come4j.calib.CalibrationContext;
 import come4j.calib.CalibrationPass;
+import come4j.io.BadInputException;
 import come4j.io.DType;
 import come4j.io.ScratchTensors;
 import come4j.io.TensorData;
@@ -53,7 +54,7 @@ public final class Laco implements CompressionMethod {
 
     public Laco(Settings settings) {
         if (settings.c() < 2 || settings.i() < 1 || settings.low() < 0)
-            throw new come4j.io.BadInputException(null, "LaCo needs C >= 2, I >= 1 and L_low >= 0");
+            throw new BadInputException(null, "LaCo needs C >= 2, I >= 1 and L_low >= 0");
         this.settings = settings;
     }
 
@@ -142,7 +143,7 @@ public final class Laco implements CompressionMethod {
                     return c;
                 }
             }
-            throw new come4j.io.BadInputException(null, "LaCo cannot reach " + target + " layers with any C (I = " + s.i() + ", L_low = " + s.low() + ")");
+            throw new BadInputException(null, "LaCo cannot reach " + target + " layers with any C (I = " + s.i() + ", L_low = " + s.low() + ")");
         }
 
         private ObjectNode record(Walk w, Settings s) {
