@@ -6,8 +6,10 @@ import come4j.io.TensorData;
 import come4j.model.LayerWeights;
 import come4j.model.Transformer;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Supplier;
 
 /**
  * What the compression methods of one run share, each computed at most once: the model and its layer tensors, the
@@ -28,6 +30,7 @@ public final class CalibrationContext implements AutoCloseable {
     private final CalibrationSet set;
     private final int batch;
     private ActivationCache original;
+    private final Map<String, Object> shared = new HashMap<>();
     private FirstPass first;
     private int requests;
     private double seconds;
@@ -91,6 +94,15 @@ public final class CalibrationContext implements AutoCloseable {
     /** A pass over the calibration windows through {@code cache}. */
     public CalibrationPass pass(ActivationCache cache) {
         return new CalibrationPass(set, cache, batch);
+    }
+
+    /**
+     * A value the runs of one method share within this context, made on first request: MKA's similarity matrix and
+     * LaCo's measured collapses are the same at every sparsity of a bench. {@code make} must not call this method.
+     */
+    @SuppressWarnings("unchecked")
+    public synchronized <T> T shared(String key, Supplier<T> make) {
+        return (T) shared.computeIfAbsent(key, k -> make.get());
     }
 
     /** How many times the first pass was asked for (each would be a full pass without sharing). */

@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import come4j.calib.ActivationCache;
 import come4j.calib.CalibrationContext;
 import come4j.calib.CalibrationPass;
+import come4j.io.BadInputException;
 import come4j.io.DType;
 import come4j.io.ScratchTensors;
 import come4j.io.TensorData;
@@ -28,7 +29,8 @@ import java.util.function.Consumer;
  * no target count; to reach exactly L* layers a merge collapses at most the layers still to remove (m = min(C − 1,
  * L − L*)), and T is searched by bisection on the calibration windows alone for the largest threshold whose walk
  * reaches L* (if even T = −1, keeping every collapse, cannot, the nearest C that can is used). Every tried collapse is
- * remembered by (C, the collapses kept before it, l, m), so the walks of the search share their passes. Each pass runs
+ * remembered by (C, the collapses kept before it, l, m), so the walks of the search, and the searches of other targets
+ * on the same context (a bench), share their passes. Each pass runs
  * from layer l on the original model's cached boundary l: below l the model is still the original.
  */
 public final class Laco implements CompressionMethod {
@@ -52,7 +54,7 @@ public final class Laco implements CompressionMethod {
 
     public Laco(Settings settings) {
         if (settings.c() < 2 || settings.i() < 1 || settings.low() < 0)
-            throw new come4j.io.BadInputException(null, "LaCo needs C >= 2, I >= 1 and L_low >= 0");
+            throw new BadInputException(null, "LaCo needs C >= 2, I >= 1 and L_low >= 0");
         this.settings = settings;
     }
 
@@ -93,7 +95,8 @@ public final class Laco implements CompressionMethod {
         private final CalibrationPass pass;
         private final int target;
         private final ScratchTensors store;
-        private final Map<String, Double> measured = new LinkedHashMap<>(); // in the order measured
+        private final Map<String, Double> known; // every collapse measured in this context, by the state it was tried in
+        private final Map<String, Double> used = new LinkedHashMap<>(); // those this search looked up, in order
         private final List<double[]> tried = new ArrayList<>(); // (C, T, layers reached) per walk of the search
 
         Search(CalibrationContext ctx, CalibrationPass pass, int target, ScratchTensors store) {
@@ -101,6 +104,7 @@ public final class Laco implements CompressionMethod {
             this.pass = pass;
             this.target = target;
             this.store = store;
+            this.known = ctx.shared("laco.cosines", java.util.HashMap::new);
         }
 
         Compression run(Settings s, Consumer<String> log) {
@@ -117,8 +121,8 @@ public final class Laco implements CompressionMethod {
             for (Try t : w.tries())
                 log.accept(String.format("LaCo: l = %d, m = %d (original %s): cosine %.6f %s", t.l(), t.m(), t.originals(), t.cosine(),
                         t.kept() ? "> T: kept" : "<= T: rejected"));
-            log.accept(String.format("LaCo: T = %.6f, C = %d, I = %d, L_low = %d: %d layers after %d walks, %d distinct collapses measured",
-                    lo, c, s.i(), s.low(), w.layers(), tried.size(), measured.size()));
+            log.accept(String.format("LaCo: T = %.6f, C = %d, I = %d, L_low = %d: %d layers after %d walks over %d distinct collapses",
+                    lo, c, s.i(), s.low(), w.layers(), tried.size(), used.size()));
             return new Compression(ctx.model().config().withLayers(tree.firstOriginals()), tree, layers,
                     JsonNodeFactory.instance.objectNode(), record(w, s));
         }
@@ -139,7 +143,7 @@ public final class Laco implements CompressionMethod {
                     return c;
                 }
             }
-            throw new come4j.io.BadInputException(null, "LaCo cannot reach " + target + " layers with any C (I = " + s.i() + ", L_low = " + s.low() + ")");
+            throw new BadInputException(null, "LaCo cannot reach " + target + " layers with any C (I = " + s.i() + ", L_low = " + s.low() + ")");
         }
 
         private ObjectNode record(Walk w, Settings s) {
@@ -156,7 +160,7 @@ public final class Laco implements CompressionMethod {
             ArrayNode search = l.putArray("search");
             for (double[] t : tried) search.addObject().put("c", (int) t[0]).put("threshold", t[1]).put("layers", (int) t[2]);
             ArrayNode all = l.putArray("measured");
-            measured.forEach((key, cos) -> all.addObject().put("collapse", key).put("cosine", cos));
+            used.forEach((key, cos) -> all.addObject().put("collapse", key).put("cosine", cos));
             return o;
         }
 
@@ -181,13 +185,14 @@ public final class Laco implements CompressionMethod {
                     l = Math.min(l, tensors.size() - 1 - m); // the window stays inside the model [inferred guard]
                     if (l < s.low()) break;
                     String key = kept + "C=" + c + " l=" + l + " m=" + m; // the collapses kept before it, then this one
-                    Double cos = measured.get(key);
+                    Double cos = known.get(key);
                     if (cos == null) {
                         try (ScratchTensors tmp = new ScratchTensors()) {
                             cos = pass.outputCosine(collapsed(c0, tree, tensors, weights, l, m, tmp, dtype, base).model(), l, L0);
                         }
-                        measured.put(key, cos);
+                        known.put(key, cos);
                     }
+                    used.putIfAbsent(key, cos);
                     List<Integer> originals = new ArrayList<>();
                     for (int j = l; j <= l + m; j++) originals.addAll(tree.get(j));
                     boolean keepIt = cos > t;

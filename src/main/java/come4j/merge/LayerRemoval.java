@@ -5,12 +5,14 @@ import come4j.calib.ActivationCache;
 import come4j.calib.CalibrationContext;
 import come4j.calib.CalibrationPass;
 import come4j.calib.CalibrationPass.LayerStats;
+import come4j.io.BadInputException;
 import come4j.io.ScratchTensors;
 import come4j.io.TensorData;
 import come4j.model.LayerWeights;
 import come4j.model.ModelConfig;
 import come4j.model.Transformer;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
@@ -102,7 +104,7 @@ public final class LayerRemoval {
 
     /** The k lowest scores among indices [from, to), lower index first on ties, ascending. */
     static int[] lowest(double[] score, int k, int from, int to) {
-        if (to - from < k) throw new come4j.io.BadInputException(null, "only " + (to - from) + " layers may be removed, not " + k);
+        if (to - from < k) throw new BadInputException(null, "only " + (to - from) + " layers may be removed, not " + k);
         return IntStream.range(from, to).boxed().sorted(Comparator.<Integer>comparingDouble(i -> score[i]).thenComparingInt(i -> i))
                 .limit(k).mapToInt(Integer::intValue).sorted().toArray();
     }
@@ -116,7 +118,6 @@ public final class LayerRemoval {
         ModelConfig c0 = base.config();
         List<Integer> kept = new ArrayList<>(IntStream.range(0, base.numLayers()).boxed().toList());
         List<LayerWeights> weights = new ArrayList<>(base.layers());
-        Transformer model;
         List<double[]> rounds = new ArrayList<>();
         List<Integer> removed = new ArrayList<>();
         for (int r = 0; r < remove; r++) {
@@ -126,8 +127,7 @@ public final class LayerRemoval {
             rounds.add(nll);
             removed.add(kept.remove(j));
             weights.remove(j);
-            model = base.withLayers(c0.withLayers(kept.stream().mapToInt(Integer::intValue).toArray()), weights);
-            pass.run(model, j);
+            pass.run(base.withLayers(c0.withLayers(kept.stream().mapToInt(Integer::intValue).toArray()), weights), j);
             log.accept(String.format("SLEB round %d: removed original layer %d (calibration NLL %.4f)", r + 1, removed.getLast(), nll[j]));
         }
         return new Plan(removed.stream().mapToInt(Integer::intValue).sorted().toArray(), null, rounds);

@@ -25,7 +25,7 @@ public final class MergeRecord {
 
     /** What every compression records: method, command line, input (with tensor hashes), output, settings, tree. */
     private static ObjectNode header(String method, String command, Checkpoint input, ObjectNode settings,
-                                    come4j.model.ModelConfig out, MergeTree tree) {
+                                     come4j.model.ModelConfig out, MergeTree tree) {
         ObjectNode root = JSON.createObjectNode();
         root.put("format", "come4j-merge/1").put("method", method).put("command", command);
         ParameterCount p0 = ParameterCount.of(input.config()), p1 = ParameterCount.of(out);

@@ -34,10 +34,11 @@ public final class Mka implements CompressionMethod {
     @Override
     public Compression run(CalibrationContext ctx, int targetLayers, ScratchTensors store, Consumer<String> log) {
         ctx.firstPass();
-        double[][] s;
-        try (ActivationCache cache = ctx.workingCache()) {
-            s = similarity(ctx.pass(cache), ctx.model().numLayers(), ctx.model().config().hiddenSize());
-        }
+        double[][] s = ctx.shared("mka.similarity", () -> { // once per context: it depends on the original model only
+            try (ActivationCache cache = ctx.workingCache()) {
+                return similarity(ctx.pass(cache), ctx.model().numLayers(), ctx.model().config().hiddenSize());
+            }
+        });
         return merge(ctx, s, targetLayers, store, log);
     }
 

@@ -85,15 +85,16 @@ final class Svg {
 
     /**
      * Several polylines over shared x values, one colour per series with a legend under the plot; a null y is no point
-     * (the series' line skips it). For the bench: perplexity against sparsity, one series per method.
+     * (the series' line skips it). y on a log scale (labelled with the values themselves), so that methods close to the
+     * dense model stay apart when another is ten times worse: for the bench, perplexity against sparsity per method.
      */
     static String series(double[] x, List<String> xLabels, List<String> names, List<List<Double>> ys, String yLabel, int h) {
         double y0 = Double.POSITIVE_INFINITY, y1 = Double.NEGATIVE_INFINITY;
         for (List<Double> y : ys)
             for (Double v : y)
                 if (v != null) {
-                    y0 = Math.min(y0, v);
-                    y1 = Math.max(y1, v);
+                    y0 = Math.min(y0, Math.log(v));
+                    y1 = Math.max(y1, Math.log(v));
                 }
         if (!(y1 > y0)) {
             y0 = Double.isFinite(y0) ? y0 - 0.5 : 0;
@@ -101,7 +102,7 @@ final class Svg {
         }
         int perRow = 4, legend = 18 * ((names.size() + perRow - 1) / perRow);
         StringBuilder s = new StringBuilder(open(h + legend));
-        yAxis(s, h, y0, y1, yLabel);
+        yAxis(s, h, Math.exp(y0), Math.exp(y1), yLabel + " (log scale)");
         double x0 = x[0], x1 = x[x.length - 1], plotW = W - 2.0 * PAD - 20, plotH = h - 2.0 * PAD;
         for (int i = 0; i < x.length; i++) s.append(text(px(x[i], x0, x1, plotW), h - PAD + 16, Html.escape(xLabels.get(i)), "middle", "#333"));
         for (int k = 0; k < names.size(); k++) {
@@ -110,7 +111,7 @@ final class Svg {
             for (int i = 0; i < x.length; i++) {
                 Double v = ys.get(k).get(i);
                 if (v == null) continue;
-                double px = px(x[i], x0, x1, plotW), py = h - PAD - plotH * (v - y0) / (y1 - y0);
+                double px = px(x[i], x0, x1, plotW), py = h - PAD - plotH * (Math.log(v) - y0) / (y1 - y0);
                 pts.append(f("%.1f,%.1f ", px, py));
                 dots.append(f("<circle cx=\"%.1f\" cy=\"%.1f\" r=\"3\" fill=\"%s\"><title>%s, %s: %s</title></circle>", px, py, color, name,
                         Html.escape(xLabels.get(i)), Html.num(v)));

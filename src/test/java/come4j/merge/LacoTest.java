@@ -130,6 +130,30 @@ class LacoTest {
         }
     }
 
+    /**
+     * A context shared by two targets (as in a bench) reuses the first search's measured collapses, and the second
+     * record is the same as on a fresh context.
+     */
+    @Test
+    void searchesOnOneContextShareMeasuredCollapses(@TempDir Path tmp) throws Exception {
+        Path model = Fixtures.deepened("llama-mha-f32", 8, tmp.resolve("m8"));
+        Laco laco = new Laco(new Laco.Settings(3, 1, 0));
+        try (Checkpoint ckpt = Checkpoint.open(model); ScratchTensors store = new ScratchTensors()) {
+            CalibrationSet set = set(ckpt, 32);
+            JsonNode fresh;
+            try (CalibrationContext ctx = new CalibrationContext(ckpt, set, 4)) {
+                fresh = laco.run(ctx, 5, store, x -> {}).record();
+            }
+            try (CalibrationContext ctx = new CalibrationContext(ckpt, set, 4)) {
+                laco.run(ctx, 6, store, x -> {});
+                java.util.Map<String, Double> known = ctx.shared("laco.cosines", java.util.HashMap::new);
+                int before = known.size();
+                assertEquals(fresh, laco.run(ctx, 5, store, x -> {}).record());
+                assertTrue(known.size() - before < fresh.get("laco").get("measured").size(), "nothing reused");
+            }
+        }
+    }
+
     @Test
     void unreachableTargetIsOneClearLine() {
         try (Checkpoint ckpt = Checkpoint.open(Fixtures.DIR.resolve("llama-mha-f32")); ScratchTensors store = new ScratchTensors();
