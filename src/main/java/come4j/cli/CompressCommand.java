@@ -112,7 +112,7 @@ final class CompressCommand implements Runnable {
         boolean calibrated = removal != LayerRemoval.Method.REVERSE && removal != LayerRemoval.Method.MAGNITUDE
                 && removal != LayerRemoval.Method.MAGNITUDE_PLUS;
         long start = System.nanoTime();
-        try (Checkpoint ckpt = Checkpoint.open(model.dir); Tokenizer tok = Tokenizer.load(ckpt.tokenizerFile());
+        try (Checkpoint ckpt = Checkpoint.open(model.dir); Tokenizer tok = Tokenizer.load(ckpt);
              AtomicOutput output = AtomicOutput.create(out, model.dir, overwrite)) { // refuses a bad --out before any work
             var c = ckpt.config();
             int L0 = c.numLayers();
