@@ -67,8 +67,8 @@ public final class UntrustedJson {
         return root;
     }
 
-    /** Jackson's message without the source excerpt it appends on further lines. */
+    /** Jackson's message without the source location it appends (which names no file: we name it). */
     private static String firstLine(String message) {
-        return message == null ? "" : message.lines().findFirst().orElse("");
+        return message == null ? "" : message.lines().findFirst().orElse("").replaceFirst(" \\(start marker at \\[Source:.*", "");
     }
 }
