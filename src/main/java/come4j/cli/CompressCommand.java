@@ -1,6 +1,7 @@
 package come4j.cli;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import come4j.calib.ActivationCache;
 import come4j.calib.CalibrationPass;
@@ -8,6 +9,8 @@ import come4j.calib.CalibrationSet;
 import come4j.io.AtomicOutput;
 import come4j.io.BadInputException;
 import come4j.io.Checkpoint;
+import come4j.io.IoFailureException;
+import come4j.io.RunFolder;
 import come4j.io.ScratchTensors;
 import come4j.io.TensorData;
 import come4j.io.Tokenizer;
@@ -16,6 +19,7 @@ import come4j.merge.LayerRemoval;
 import come4j.merge.MergeTree;
 import come4j.model.ModelConfig;
 import come4j.merge.MergeRecord;
+import come4j.merge.MergeState;
 import come4j.merge.ProgressiveMerger;
 import come4j.merge.ProgressiveMerger.Method;
 import come4j.model.LayerWeights;
@@ -42,6 +46,9 @@ import picocli.CommandLine.Option;
         description = {"Merge layers with CoMe and write a checkpoint with fewer layers.", "",
                 "Calibration windows stream through the model layer by layer; at each step the adjacent pair with the smallest SBI is merged by concatenating the most sensitive kv head groups and FFN channels of both layers in proportion to their BI (CoMe), or with the ratio that minimises calibration NLL (CoMe-P), until the target layer count. The output folder gets the checkpoint in the input's dtype, come-merge.json and report.html; it is written atomically and the input is never modified."})
 final class CompressCommand implements Runnable {
+    /** Saved in the run folder just before the output is committed: a rerun finding it and the output has nothing to do. */
+    private static final String COMMITTED = "committed";
+
     @Mixin
     ModelOption model;
 
@@ -112,55 +119,111 @@ final class CompressCommand implements Runnable {
         boolean calibrated = removal != LayerRemoval.Method.REVERSE && removal != LayerRemoval.Method.MAGNITUDE
                 && removal != LayerRemoval.Method.MAGNITUDE_PLUS;
         long start = System.nanoTime();
-        try (Checkpoint ckpt = Checkpoint.open(model.dir); Tokenizer tok = Tokenizer.load(ckpt);
-             AtomicOutput output = AtomicOutput.create(out, model.dir, overwrite)) { // refuses a bad --out before any work
-            var c = ckpt.config();
-            int L0 = c.numLayers();
-            int targetLayers = target.layers != null ? target.layers : L0 - ParameterCount.of(c).layersToRemove(target.sparsity);
-            if (target.sparsity != null && (target.sparsity < 0 || target.sparsity >= 1)) throw new BadInputException(null, "--sparsity must be in [0, 1)");
-            if (targetLayers < 1 || targetLayers > L0) throw new BadInputException(null, "target of " + targetLayers + " layers is outside 1.." + L0);
-            List<Path> files = calib;
+        try (Checkpoint ckpt = Checkpoint.open(model.dir); Tokenizer tok = Tokenizer.load(ckpt)) {
+            AtomicOutput.checkApart(out, model.dir); // before the run folder appears beside the output
+            List<Path> files = calibrated ? calib : List.of();
             if (files.isEmpty() && calibrated) {
                 files = List.of(DemoCommand.demoModel().resolve("calib.txt"));
                 System.err.println("come: no --calib given: calibrating on the demo model's text " + files.getFirst());
             }
-            int L = seqLen != null ? seqLen : Math.min(2048, c.maxPositions());
-            if (L < 2 || L > c.maxPositions()) throw new BadInputException(null, "--seq-len must be in 2.." + c.maxPositions());
-            CalibrationSet set = calibrated ? CalibrationSet.build(files, tok, samples, L, seed) : null;
-            System.err.printf("come: %d layers -> %d with %s%s%n", L0, targetLayers, method, set == null ? " (no calibration)"
-                    : String.format("; calibration: %d rows, %d windows x %d tokens", set.rows(), set.windows().size(), set.seqLen()));
-
-            Transformer base = Transformer.load(ckpt);
-            List<Map<String, TensorData>> tensors = new ArrayList<>();
-            for (int i = 0; i < L0; i++) tensors.add(LayerWeights.tensors(ckpt, i));
-            Consumer<String> log = msg -> System.err.println("come: " + msg);
-            try (ScratchTensors store = new ScratchTensors();
-                 ActivationCache cache = set == null ? null : new ActivationCache(set.windows().size(), set.seqLen(), c.hiddenSize())) {
-                CalibrationPass pass = set == null ? null : new CalibrationPass(set, cache, batch);
-                ObjectNode settings = settingsJson(files, set, targetLayers, m);
-                ObjectNode record;
-                if (removal != null) {
-                    LayerRemoval.Plan plan = LayerRemoval.plan(removal, base, tensors, pass, L0 - targetLayers, log);
-                    MergeTree tree = LayerRemoval.tree(L0, plan.removed());
-                    ModelConfig outConfig = c.withLayers(tree.firstOriginals());
-                    record = MergeRecord.removal(method, commandLine(), ckpt, settings, outConfig, tree, plan);
-                    CompressedCheckpoint.write(ckpt, outConfig, tree, Arrays.stream(tree.firstOriginals()).mapToObj(tensors::get).toList(), output);
-                } else {
-                    var s = new ProgressiveMerger.Settings(m, targetLayers, officialGqaTiling, granularity);
-                    var result = ProgressiveMerger.run(base, tensors, pass, s, store, ckpt.dtype(), log);
-                    record = MergeRecord.build(method, commandLine(), ckpt, settings, result);
-                    CompressedCheckpoint.write(ckpt, result.config(), result.tree(), result.layers(), output);
+            try (RunFolder run = RunFolder.open(out, runKey(files))) {
+                if (Files.exists(out) && run.load(COMMITTED).isPresent()) {
+                    run.complete();
+                    System.out.println("come: " + out + " was written by an interrupted run of this command");
+                    return;
                 }
-                Files.writeString(output.dir().resolve("come-merge.json"),
-                        new ObjectMapper().writerWithDefaultPrettyPrinter().writeValueAsString(record) + "\n");
-                MergeReport.writeHtml(record, output.dir().resolve("report.html"));
-                output.commit();
-                MergeSummary.print(record, System.out);
-                System.out.printf("wrote %s (%d layers) in %.1f s%n", out, targetLayers, (System.nanoTime() - start) / 1e9);
+                try (AtomicOutput output = AtomicOutput.create(out, model.dir, overwrite)) { // refuses a bad --out before any work
+                    output.removeLeftovers();
+                    ObjectNode record = compress(ckpt, tok, files, m, removal, run, output);
+                    run.save(COMMITTED, new byte[0]);
+                    try {
+                        output.commit();
+                    } catch (IOException | RuntimeException e) {
+                        run.delete(COMMITTED);
+                        throw e;
+                    }
+                    run.complete();
+                    MergeSummary.print(record, System.out);
+                    System.out.printf("wrote %s (%d layers) in %.1f s%n", out, record.get("output").get("layers").asInt(),
+                            (System.nanoTime() - start) / 1e9);
+                }
             }
         } catch (IOException e) {
-            throw new UncheckedIOException(e);
+            throw new IoFailureException(out, "cannot write the output (partial output removed, input untouched)", e);
+        } catch (UncheckedIOException e) {
+            throw new IoFailureException(out, "cannot write the output (partial output removed, input untouched)", e.getCause());
         }
+    }
+
+    /** Computes the compressed model into the uncommitted output; returns its come-merge.json record. */
+    private ObjectNode compress(Checkpoint ckpt, Tokenizer tok, List<Path> files, Method m, LayerRemoval.Method removal,
+                                RunFolder run, AtomicOutput output) throws IOException {
+        var c = ckpt.config();
+        int L0 = c.numLayers();
+        int targetLayers = target.layers != null ? target.layers : L0 - ParameterCount.of(c).layersToRemove(target.sparsity);
+        if (target.sparsity != null && (target.sparsity < 0 || target.sparsity >= 1)) throw new BadInputException(null, "--sparsity must be in [0, 1)");
+        if (targetLayers < 1 || targetLayers > L0) throw new BadInputException(null, "target of " + targetLayers + " layers is outside 1.." + L0);
+        int L = seqLen != null ? seqLen : Math.min(2048, c.maxPositions());
+        if (L < 2 || L > c.maxPositions()) throw new BadInputException(null, "--seq-len must be in 2.." + c.maxPositions());
+        CalibrationSet set = files.isEmpty() ? null : CalibrationSet.build(files, tok, samples, L, seed);
+        System.err.printf("come: %d layers -> %d with %s%s%n", L0, targetLayers, method, set == null ? " (no calibration)"
+                : String.format("; calibration: %d rows, %d windows x %d tokens", set.rows(), set.windows().size(), set.seqLen()));
+
+        Transformer base = Transformer.load(ckpt);
+        List<Map<String, TensorData>> tensors = new ArrayList<>();
+        for (int i = 0; i < L0; i++) tensors.add(LayerWeights.tensors(ckpt, i));
+        Consumer<String> log = msg -> System.err.println("come: " + msg);
+        try (ScratchTensors store = new ScratchTensors(); MergeState state = new MergeState(run);
+             ActivationCache cache = set == null ? null : new ActivationCache(set.windows().size(), set.seqLen(), c.hiddenSize())) {
+            CalibrationPass pass = set == null ? null : new CalibrationPass(set, cache, batch);
+            ObjectNode settings = settingsJson(files, set, targetLayers, m);
+            ObjectNode record;
+            if (removal != null) {
+                LayerRemoval.Plan plan = LayerRemoval.plan(removal, base, tensors, pass, L0 - targetLayers, log);
+                MergeTree tree = LayerRemoval.tree(L0, plan.removed());
+                ModelConfig outConfig = c.withLayers(tree.firstOriginals());
+                record = MergeRecord.removal(method, commandLine(), ckpt, settings, outConfig, tree, plan);
+                CompressedCheckpoint.write(ckpt, outConfig, tree, Arrays.stream(tree.firstOriginals()).mapToObj(tensors::get).toList(), output);
+            } else {
+                var s = new ProgressiveMerger.Settings(m, targetLayers, officialGqaTiling, granularity);
+                var result = ProgressiveMerger.run(base, tensors, pass, s, store, ckpt.dtype(), state, log);
+                record = MergeRecord.build(method, commandLine(), ckpt, settings, result);
+                CompressedCheckpoint.write(ckpt, result.config(), result.tree(), result.layers(), output);
+            }
+            Files.writeString(output.dir().resolve("come-merge.json"),
+                    new ObjectMapper().writerWithDefaultPrettyPrinter().writeValueAsString(record) + "\n");
+            MergeReport.writeHtml(record, output.dir().resolve("report.html"));
+            return record;
+        }
+    }
+
+    /**
+     * What the result depends on, as the run folder's key: the command line, the calibration files' hashes, the input
+     * files' sizes and times, and the version. A rerun of the same command on the same files resumes.
+     */
+    private String runKey(List<Path> files) throws IOException {
+        ObjectNode key = new ObjectMapper().createObjectNode();
+        key.put("version", spec.root().version()[0]).put("command", commandLine()).put("input", model.dir.toAbsolutePath().toString());
+        key.set("calib", calibHashes(files));
+        var inputs = key.putArray("input_files");
+        try (var list = Files.list(model.dir)) {
+            for (Path f : list.sorted().toList())
+                inputs.addObject().put("file", f.getFileName().toString()).put("bytes", Files.size(f))
+                        .put("modified", Files.getLastModifiedTime(f).toMillis());
+        }
+        return key.toPrettyString();
+    }
+
+    private static ArrayNode calibHashes(List<Path> files) {
+        ArrayNode cal = new ObjectMapper().createArrayNode();
+        for (Path f : files) {
+            try {
+                cal.addObject().put("file", f.toString()).put("sha256", MergeRecord.sha256(java.lang.foreign.MemorySegment.ofArray(Files.readAllBytes(f))));
+            } catch (IOException e) {
+                throw new BadInputException(f, "cannot read: " + e.getMessage());
+            }
+        }
+        return cal;
     }
 
     private String commandLine() {
@@ -172,14 +235,7 @@ final class CompressCommand implements Runnable {
         s.put("target_layers", targetLayers);
         if (target.sparsity != null) s.put("sparsity", target.sparsity);
         if (set == null) return s;
-        var cal = s.putArray("calib");
-        for (Path f : files) {
-            try {
-                cal.addObject().put("file", f.toString()).put("sha256", MergeRecord.sha256(java.lang.foreign.MemorySegment.ofArray(Files.readAllBytes(f))));
-            } catch (IOException e) {
-                throw new BadInputException(f, "cannot read: " + e.getMessage());
-            }
-        }
+        s.set("calib", calibHashes(files));
         s.put("calib_samples", samples).put("rows", set.rows()).put("seq_len", set.seqLen()).put("seed", seed)
                 .put("batch", batch).put("windows", set.windows().size()).put("tokens", set.tokens())
                 .put("official_gqa_tiling", officialGqaTiling).put("granularity", granularity)

@@ -1,6 +1,8 @@
 package come4j.cli;
 
 import come4j.io.BadInputException;
+import come4j.io.IoFailureException;
+import java.io.UncheckedIOException;
 import java.io.PrintStream;
 import java.util.Arrays;
 import picocli.CommandLine;
@@ -11,7 +13,9 @@ import picocli.CommandLine.Command;
         subcommands = {DemoCommand.class, CompressCommand.class, InspectCommand.class, EvalCommand.class, GenerateCommand.class,
                 LogitsCommand.class,
                 CommandLine.HelpCommand.class},
-        footer = {"", "Exit codes: 0 success, 1 internal error, 2 bad input or usage. Add --debug for stack traces."})
+        footer = {"", "Exit codes: 0 success, 1 internal error, 2 bad input or usage (including an output that another run is writing),",
+                "3 cannot write or read files (disk full, file size limit, unwritable folder; a partial output is removed and the",
+                "input is never touched). Add --debug for stack traces."})
 public final class Main implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
@@ -34,6 +38,14 @@ public final class Main implements Runnable {
             if (ex instanceof BadInputException bad) {
                 err.println("come: " + bad.line());
                 return 2;
+            }
+            if (ex instanceof IoFailureException io) {
+                err.println("come: " + io.line());
+                return 3;
+            }
+            if (ex instanceof UncheckedIOException io) {
+                err.println("come: I/O failure: " + IoFailureException.reason(io.getCause()));
+                return 3;
             }
             err.println("come: internal error: " + ex + (debug ? "" : " (rerun with --debug for the stack trace)"));
             return 1;

@@ -36,21 +36,47 @@ public final class ProgressiveMerger {
     public record Result(ModelConfig config, List<Map<String, TensorData>> layers, MergeTree tree, List<Step> steps,
                          double nllBefore) {}
 
+    /** Where finished steps are kept, so that a killed run resumes after the last one ({@link MergeState}). */
+    public interface StepStore {
+        StepStore NONE = new StepStore() {
+            public List<Step> finished() {
+                return List.of();
+            }
+
+            public void saved(List<Step> steps) {}
+        };
+
+        /** Steps an earlier run with the same settings finished, in order, with their merged tensors. */
+        List<Step> finished();
+
+        /** Called after each step with every step so far. */
+        void saved(List<Step> steps);
+    }
+
     private ProgressiveMerger() {}
 
     public static Result run(Transformer base, List<Map<String, TensorData>> layerTensors, CalibrationPass pass,
                              Settings s, ScratchTensors store, DType dtype, Consumer<String> log) {
-        ModelConfig c0 = base.config();
-        MergeTree tree = new MergeTree(c0.numLayers());
-        List<Map<String, TensorData>> tensors = new ArrayList<>(layerTensors);
-        List<LayerWeights> weights = new ArrayList<>(base.layers());
-        Transformer model = base;
-        pass.embed(model);
-        List<LayerStats> stats = new ArrayList<>(pass.run(model, 0));
-        double nll = pass.nll(model), nll0 = nll;
-        List<Step> steps = new ArrayList<>();
-        while (model.numLayers() > s.targetLayers()) {
+        return run(base, layerTensors, pass, s, store, dtype, StepStore.NONE, log);
+    }
+
+    /**
+     * As above, first replaying the steps {@code saved} has (their merges are not recomputed) and saving each new
+     * one. Merging and measuring are deterministic, so a resumed run ends exactly as an uninterrupted one.
+     */
+    public static Result run(Transformer base, List<Map<String, TensorData>> layerTensors, CalibrationPass pass,
+                             Settings s, ScratchTensors store, DType dtype, StepStore saved, Consumer<String> log) {
+        Layers layers = new Layers(base, layerTensors);
+        List<Step> steps = new ArrayList<>(saved.finished());
+        for (Step done : steps) layers.merge(done.a(), done.merged());
+        if (!steps.isEmpty()) log.accept("resuming after step " + steps.size() + " (saved by an interrupted run)");
+        pass.embed(layers.model);
+        List<LayerStats> stats = new ArrayList<>(pass.run(layers.model, 0));
+        double nll = pass.nll(layers.model), nll0 = steps.isEmpty() ? nll : steps.getFirst().nllBefore();
+        MergeTree tree = layers.tree;
+        while (layers.model.numLayers() > s.targetLayers()) {
             long t0 = System.nanoTime();
+            Transformer model = layers.model;
             int L = model.numLayers();
             double[] raw = pass.sbi(model, s.method() != Method.COME_P), sbi = raw.clone();
             for (int p = 0; p < L; p++) { // no-re-merge: a merged layer joins no further pair (bounds-checked, Q4)
@@ -65,34 +91,58 @@ public final class ProgressiveMerger {
             }
             int a = argmin(sbi);
             double[] bi = stats.stream().mapToDouble(LayerStats::bi).toArray();
-            ConcatMerge.Scores sa = scores(model.config(), weights.get(a), stats.get(a));
-            ConcatMerge.Scores sb = scores(model.config(), weights.get(a + 1), stats.get(a + 1));
+            ConcatMerge.Scores sa = scores(model.config(), layers.weights.get(a), stats.get(a));
+            ConcatMerge.Scores sb = scores(model.config(), layers.weights.get(a + 1), stats.get(a + 1));
             double ra = bi[a] / (bi[a] + bi[a + 1]), rb = bi[a + 1] / (bi[a] + bi[a + 1]);
             List<double[]> candidates = new ArrayList<>();
             if (s.method() == Method.COME_P) {
-                ra = search(base, model, tree, tensors, weights, a, sa, sb, pass, s, dtype, candidates);
+                ra = search(base, model, tree, layers.tensors, layers.weights, a, sa, sb, pass, s, dtype, candidates);
                 rb = 1 - ra;
             }
+            ModelConfig c0 = base.config();
             MergedLayer merged = s.method() == Method.WEIGHTSUM
-                    ? WeightSumMerge.merge(c0, tensors.get(a), tensors.get(a + 1), ra, rb, store, dtype)
-                    : ConcatMerge.merge(c0, tensors.get(a), tensors.get(a + 1), sa, sb, ra, rb, s.officialGqaTiling(), store, dtype);
+                    ? WeightSumMerge.merge(c0, layers.tensors.get(a), layers.tensors.get(a + 1), ra, rb, store, dtype)
+                    : ConcatMerge.merge(c0, layers.tensors.get(a), layers.tensors.get(a + 1), sa, sb, ra, rb, s.officialGqaTiling(), store, dtype);
             List<Integer> origA = tree.get(a), origB = tree.get(a + 1);
-            tree.merge(a);
-            tensors.set(a, merged.tensors());
-            tensors.remove(a + 1);
-            ModelConfig c = c0.withLayers(tree.firstOriginals());
-            weights.set(a, LayerWeights.of(c, merged.tensors()));
-            weights.remove(a + 1);
-            model = base.withLayers(c, weights);
+            layers.merge(a, merged);
             stats.subList(a, stats.size()).clear();
-            stats.addAll(pass.run(model, a));
-            double after = pass.nll(model);
+            stats.addAll(pass.run(layers.model, a));
+            double after = pass.nll(layers.model);
             steps.add(new Step(L, a, origA, origB, sbi, bi, ra, rb, fallback, merged, candidates, nll, after));
+            saved.saved(steps);
             log.accept(String.format("step %d: merged layers %d+%d (original %s + %s), ratio %.3f/%.3f, calibration NLL %.4f -> %.4f (%.1f s)",
                     steps.size(), a, a + 1, origA, origB, ra, rb, nll, after, (System.nanoTime() - t0) / 1e9));
             nll = after;
         }
-        return new Result(model.config(), tensors, tree, steps, nll0);
+        return new Result(layers.model.config(), layers.tensors, tree, steps, nll0);
+    }
+
+    /** The current layer list: tree, tensors and weights per current layer, and the model they make. */
+    private static final class Layers {
+        final Transformer base;
+        final MergeTree tree;
+        final List<Map<String, TensorData>> tensors;
+        final List<LayerWeights> weights;
+        Transformer model;
+
+        Layers(Transformer base, List<Map<String, TensorData>> tensors) {
+            this.base = base;
+            this.tree = new MergeTree(base.config().numLayers());
+            this.tensors = new ArrayList<>(tensors);
+            this.weights = new ArrayList<>(base.layers());
+            this.model = base;
+        }
+
+        /** Layers a and a+1 become {@code merged}, with a's per-layer settings. */
+        void merge(int a, MergedLayer merged) {
+            tree.merge(a);
+            tensors.set(a, merged.tensors());
+            tensors.remove(a + 1);
+            ModelConfig c = base.config().withLayers(tree.firstOriginals());
+            weights.set(a, LayerWeights.of(c, merged.tensors()));
+            weights.remove(a + 1);
+            model = base.withLayers(c, weights);
+        }
     }
 
     /** CoMe-P: r_a on the grid 0, 1/g, ..., 1 minimising the calibration NLL (first minimum); candidates recorded. */
