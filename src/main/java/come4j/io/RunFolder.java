@@ -4,18 +4,18 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
-import java.nio.channels.FileLock;
-import java.nio.channels.OverlappingFileLockException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.Arrays;
-import java.util.HexFormat;
+import java.util.List;
 import java.util.Optional;
-import java.util.concurrent.ThreadLocalRandom;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.stream.Stream;
 
 /**
@@ -35,7 +35,9 @@ import java.util.stream.Stream;
  * </ul>
  */
 public final class RunFolder implements AutoCloseable {
-    private static final String LOCK = "lock", SETTINGS = "settings";
+    private static final String LOCK = "lock", OWNER = "owner", SETTINGS = "settings";
+    /** Run folders this process holds. */
+    private static final Set<Path> HELD = ConcurrentHashMap.newKeySet();
 
     private final Path dir;
     private final FileChannel lockChannel;
@@ -74,46 +76,53 @@ public final class RunFolder implements AutoCloseable {
     }
 
     /**
-     * Creates the folder and locks its lock file. A run that completes deletes the folder while another process may
-     * have opened the old lock file; writing a token and reading it back by path tells whether the lock held is on
-     * the file that is there now.
+     * Creates the folder and locks its lock file. The lock is POSIX's, which a process loses when it closes any
+     * descriptor of the file: so this process never opens the lock file twice (its own holds are tracked in HELD) and
+     * nobody reads it (the owner's pid goes to another file). A run that completes deletes the folder while another
+     * process may hold the old lock file open; comparing inode numbers before opening and after locking tells whether
+     * the lock taken is on the file that is there now (an inode held open cannot be reused).
      */
     private static FileChannel lock(Path out, Path dir) throws IOException {
-        while (true) {
-            Files.createDirectories(dir);
-            Path path = dir.resolve(LOCK);
-            FileChannel ch;
-            try {
-                ch = FileChannel.open(path, StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE);
-            } catch (NoSuchFileException e) {
-                continue; // the folder was deleted under us by a run that completed
-            }
-            FileLock held;
-            try {
-                held = ch.tryLock();
-            } catch (OverlappingFileLockException e) {
-                held = null; // this process holds it already
-            }
-            if (held == null) {
+        if (!HELD.add(dir)) throw busy(out, dir);
+        try {
+            while (true) {
+                Files.createDirectories(dir);
+                Path path = dir.resolve(LOCK);
+                Object before;
+                FileChannel ch;
+                try {
+                    if (!Files.exists(path)) Files.createFile(path);
+                    before = Files.getAttribute(path, "unix:ino");
+                    ch = FileChannel.open(path, StandardOpenOption.WRITE);
+                } catch (NoSuchFileException | FileAlreadyExistsException e) {
+                    continue; // raced with a run that completed or one that started: look again
+                }
+                if (ch.tryLock() == null) {
+                    ch.close();
+                    throw busy(out, dir);
+                }
+                Object after = Files.exists(path) ? Files.getAttribute(path, "unix:ino") : null;
+                if (before.equals(after)) {
+                    Files.writeString(dir.resolve(OWNER), Long.toString(ProcessHandle.current().pid()));
+                    return ch;
+                }
                 ch.close();
-                String owner = readQuietly(path);
-                throw new BadInputException(out, "another come run" + (owner.isEmpty() ? "" : " (process " + owner.split(" ")[0] + ")")
-                        + " is writing this output; wait for it to finish or choose another output folder");
             }
-            String token = ProcessHandle.current().pid() + " " + HexFormat.of().toHexDigits(ThreadLocalRandom.current().nextLong());
-            ch.truncate(0);
-            ch.write(ByteBuffer.wrap(token.getBytes(StandardCharsets.UTF_8)), 0);
-            if (readQuietly(path).equals(token)) return ch;
-            ch.close();
+        } catch (IOException | RuntimeException e) {
+            HELD.remove(dir);
+            throw e;
         }
     }
 
-    private static String readQuietly(Path file) {
+    private static BadInputException busy(Path out, Path dir) {
+        String owner;
         try {
-            return Files.readString(file);
+            owner = Files.readString(dir.resolve(OWNER)).strip();
         } catch (IOException e) {
-            return "";
+            owner = "";
         }
+        return new BadInputException(out, "another come run" + (owner.isEmpty() ? "" : " (process " + owner + ")")
+                + " is writing this output; wait for it to finish or choose another output folder");
     }
 
     /** Whether state saved by an earlier run with the same settings was found. */
@@ -207,15 +216,16 @@ public final class RunFolder implements AutoCloseable {
     }
 
     private static String checkName(String name) {
-        if (!name.matches("[A-Za-z0-9][A-Za-z0-9._-]*") || name.equals(LOCK) || name.equals(SETTINGS) || name.endsWith(".tmp"))
-            throw new IllegalArgumentException("run folder entry name '" + name + "' must be a plain file name, not lock, settings or *.tmp");
+        if (!name.matches("[A-Za-z0-9][A-Za-z0-9._-]*") || List.of(LOCK, OWNER, SETTINGS).contains(name) || name.endsWith(".tmp"))
+            throw new IllegalArgumentException("run folder entry name '" + name + "' must be a plain file name, not lock, owner, settings or *.tmp");
         return name;
     }
 
-    /** Deletes every entry but the lock (state of other settings, or of a finished run). */
+    /** Deletes every entry but the lock and its owner (state of other settings, or of a finished run). */
     private void clear() throws IOException {
         try (Stream<Path> entries = Files.list(dir)) {
-            for (Path p : entries.toList()) if (!p.getFileName().toString().equals(LOCK)) TempFolder.deleteTree(p);
+            for (Path p : entries.toList())
+                if (!List.of(LOCK, OWNER).contains(p.getFileName().toString())) TempFolder.deleteTree(p);
         }
     }
 
@@ -224,6 +234,7 @@ public final class RunFolder implements AutoCloseable {
         if (released) return;
         try {
             clear();
+            Files.deleteIfExists(dir.resolve(OWNER));
             Files.delete(dir.resolve(LOCK));
             Files.delete(dir);
         } catch (IOException e) {
@@ -238,7 +249,7 @@ public final class RunFolder implements AutoCloseable {
     public void close() {
         if (released) return;
         try (Stream<Path> entries = Files.list(dir)) {
-            if (entries.allMatch(p -> p.getFileName().toString().equals(LOCK) || p.getFileName().toString().equals(SETTINGS))) {
+            if (entries.allMatch(p -> List.of(LOCK, OWNER, SETTINGS).contains(p.getFileName().toString()))) {
                 complete();
                 return;
             }
@@ -251,6 +262,7 @@ public final class RunFolder implements AutoCloseable {
     private void release() {
         if (released) return;
         released = true;
+        HELD.remove(dir);
         try {
             lockChannel.close();
         } catch (IOException e) {
