@@ -9,6 +9,7 @@ import come4j.calib.CalibrationSet;
 import come4j.io.AtomicOutput;
 import come4j.io.BadInputException;
 import come4j.io.Checkpoint;
+import come4j.io.Finite;
 import come4j.io.IoFailureException;
 import come4j.io.RunFolder;
 import come4j.io.ScratchTensors;
@@ -169,6 +170,7 @@ final class CompressCommand implements Runnable {
         System.err.printf("come: %d layers -> %d with %s%s%n", L0, targetLayers, method, set == null ? " (no calibration)"
                 : String.format("; calibration: %d rows, %d windows x %d tokens", set.rows(), set.windows().size(), set.seqLen()));
 
+        Finite.require(ckpt.dir(), ckpt.tensors(), "input");
         Transformer base = Transformer.load(ckpt);
         List<Map<String, TensorData>> tensors = new ArrayList<>();
         for (int i = 0; i < L0; i++) tensors.add(LayerWeights.tensors(ckpt, i));
