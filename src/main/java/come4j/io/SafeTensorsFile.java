@@ -29,22 +29,26 @@ public final class SafeTensorsFile {
         try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
             long size = ch.size();
             if (size < 8) throw new BadInputException(file, "truncated safetensors file: " + size + " bytes, no header");
-            MemorySegment all = ch.map(FileChannel.MapMode.READ_ONLY, 0, size, arena);
-            long headerLen = all.get(ValueLayout.JAVA_LONG_UNALIGNED.withOrder(java.nio.ByteOrder.LITTLE_ENDIAN), 0);
-            if (headerLen >= 0 && headerLen < 2)
-                throw new BadInputException(file, "header length " + headerLen + " is too small for a JSON object");
-            if (headerLen < 0 || headerLen > size - 8)
-                throw new BadInputException(file, "header length " + Long.toUnsignedString(headerLen)
-                        + " goes beyond the file (" + size + " bytes): truncated or not a safetensors file");
-            if (headerLen > MAX_HEADER_BYTES)
-                throw new BadInputException(file, "header length " + headerLen + " exceeds the " + MAX_HEADER_BYTES
-                        + "-byte limit of safetensors");
-            byte[] header = all.asSlice(8, headerLen).toArray(ValueLayout.JAVA_BYTE);
-            MemorySegment data = all.asSlice(8 + headerLen);
-            return parse(file, UntrustedJson.parseObject(file, "header ", header), data);
+            return parse(file, ch.map(FileChannel.MapMode.READ_ONLY, 0, size, arena));
         } catch (IOException e) {
             throw new BadInputException(file, "cannot read: " + e.getMessage(), e);
         }
+    }
+
+    /** The tensors of {@code all}, the whole content of {@code file} (at least 8 bytes), as slices of it. */
+    static Map<String, TensorData> parse(Path file, MemorySegment all) {
+        long size = all.byteSize();
+        long headerLen = all.get(ValueLayout.JAVA_LONG_UNALIGNED.withOrder(java.nio.ByteOrder.LITTLE_ENDIAN), 0);
+        if (headerLen >= 0 && headerLen < 2)
+            throw new BadInputException(file, "header length " + headerLen + " is too small for a JSON object");
+        if (headerLen < 0 || headerLen > size - 8)
+            throw new BadInputException(file, "header length " + Long.toUnsignedString(headerLen)
+                    + " goes beyond the file (" + size + " bytes): truncated or not a safetensors file");
+        if (headerLen > MAX_HEADER_BYTES)
+            throw new BadInputException(file, "header length " + headerLen + " exceeds the " + MAX_HEADER_BYTES
+                    + "-byte limit of safetensors");
+        byte[] header = all.asSlice(8, headerLen).toArray(ValueLayout.JAVA_BYTE);
+        return parse(file, UntrustedJson.parseObject(file, "header ", header), all.asSlice(8 + headerLen));
     }
 
     private static Map<String, TensorData> parse(Path file, JsonNode root, MemorySegment data) {
