@@ -39,13 +39,14 @@ public final class RunFolder implements AutoCloseable {
     /** Run folders this process holds. */
     private static final Set<Path> HELD = ConcurrentHashMap.newKeySet();
 
-    private final Path dir;
+    private final Path dir, held;
     private final FileChannel lockChannel;
     private final boolean resumed;
     private boolean released;
 
-    private RunFolder(Path dir, FileChannel lockChannel, boolean resumed) {
+    private RunFolder(Path dir, FileChannel lockChannel, boolean resumed) throws IOException {
         this.dir = dir;
+        this.held = dir.toRealPath();
         this.lockChannel = lockChannel;
         this.resumed = resumed;
     }
@@ -68,6 +69,7 @@ public final class RunFolder implements AutoCloseable {
                 return run;
             } catch (IOException | RuntimeException e) {
                 lock.close();
+                HELD.remove(dir.toRealPath());
                 throw e;
             }
         } catch (IOException e) {
@@ -83,7 +85,9 @@ public final class RunFolder implements AutoCloseable {
      * the lock taken is on the file that is there now (an inode held open cannot be reused).
      */
     private static FileChannel lock(Path out, Path dir) throws IOException {
-        if (!HELD.add(dir)) throw busy(out, dir);
+        Files.createDirectories(dir);
+        Path held = dir.toRealPath();
+        if (!HELD.add(held)) throw busy(out, dir);
         try {
             while (true) {
                 Files.createDirectories(dir);
@@ -109,7 +113,7 @@ public final class RunFolder implements AutoCloseable {
                 ch.close();
             }
         } catch (IOException | RuntimeException e) {
-            HELD.remove(dir);
+            HELD.remove(held);
             throw e;
         }
     }
@@ -262,7 +266,7 @@ public final class RunFolder implements AutoCloseable {
     private void release() {
         if (released) return;
         released = true;
-        HELD.remove(dir);
+        HELD.remove(held);
         try {
             lockChannel.close();
         } catch (IOException e) {
