@@ -22,6 +22,11 @@ import org.junit.jupiter.api.Test;
 
 class ProgressiveMergerTest {
     static ProgressiveMerger.Result compress(String fixture, Method method, int target, List<String> log) {
+        return compress(fixture, method, target, log, ProgressiveMerger.StepStore.NONE);
+    }
+
+    static ProgressiveMerger.Result compress(String fixture, Method method, int target, List<String> log,
+                                             ProgressiveMerger.StepStore saved) {
         var dir = Fixtures.DIR.resolve(fixture);
         try (Checkpoint ckpt = Checkpoint.open(dir); Tokenizer tok = Tokenizer.load(ckpt.tokenizerFile());
              ScratchTensors store = new ScratchTensors()) {
@@ -31,7 +36,7 @@ class ProgressiveMergerTest {
             try (ActivationCache cache = new ActivationCache(set.windows().size(), set.seqLen(), ckpt.config().hiddenSize())) {
                 var s = new ProgressiveMerger.Settings(method, target, false, 4);
                 var r = ProgressiveMerger.run(Transformer.load(ckpt), tensors, new CalibrationPass(set, cache, 3), s, store,
-                        ckpt.dtype(), log::add);
+                        ckpt.dtype(), saved, log::add);
                 // the result's tensors live in the scratch store: read what the assertions need before it closes
                 r.layers().forEach(m -> m.values().forEach(TensorData::toFloat));
                 return r;
