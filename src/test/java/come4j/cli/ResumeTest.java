@@ -19,6 +19,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -134,6 +135,27 @@ class ResumeTest {
         assertTrue(rerun.err().contains("resuming after step 5"), rerun.err());
         assertEquals(reference, Child.hashes(out));
         assertOnlyOutputLeft();
+    }
+
+    /** A real ENOSPC where the machine lets us mount a small tmpfs (root with CAP_SYS_ADMIN); skipped elsewhere. */
+    @Test
+    void fullTmpfsIsOneLineAndLeavesNoPartialOutput(@TempDir Path tmp) throws Exception {
+        Path disk = Files.createDirectory(tmp.resolve("disk"));
+        Process mount = new ProcessBuilder("mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", disk.toString())
+                .redirectErrorStream(true).start();
+        Assumptions.assumeTrue(mount.waitFor() == 0, "cannot mount a tmpfs here");
+        try {
+            Path full = disk.resolve("out");
+            Child.Result r = Child.run(args(full));
+            assertEquals(3, r.code(), r.err());
+            assertTrue(lastLine(r.err()).startsWith("come: " + full + ": cannot write the output") && r.err().contains("No space left on device"), r.err());
+            assertFalse(Files.exists(full));
+            try (var left = Files.list(disk)) {
+                assertTrue(left.allMatch(p -> p.getFileName().toString().equals(".out.run")), "nothing but the run state");
+            }
+        } finally {
+            new ProcessBuilder("umount", disk.toString()).start().waitFor();
+        }
     }
 
     @Test
