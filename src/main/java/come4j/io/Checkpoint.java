@@ -71,6 +71,7 @@ public final class Checkpoint implements AutoCloseable {
     /**
      * The shard file an index entry names: a plain file inside this folder, reached without leaving it ("..", absolute
      * paths and symbolic links that point elsewhere are refused, so a downloaded index cannot make us read other files).
+     * The one exception is the Hugging Face cache, whose snapshot folders link every file to the repository's blobs.
      */
     private Path shard(Path index, String name) {
         Path base = dir.toAbsolutePath().normalize(), shard = base.resolve(name).normalize();
@@ -78,12 +79,21 @@ public final class Checkpoint implements AutoCloseable {
             throw new BadInputException(index, "shard '" + name + "' lies outside this folder");
         if (!Files.isRegularFile(shard)) throw new BadInputException(shard, "shard listed in " + INDEX + " is missing");
         try {
-            if (!shard.toRealPath().startsWith(base.toRealPath()))
-                throw new BadInputException(index, "shard '" + name + "' is a link to " + shard.toRealPath() + ", outside this folder");
+            Path real = shard.toRealPath(), home = base.toRealPath();
+            if (!real.startsWith(home) && !real.startsWith(huggingFaceBlobs(home)))
+                throw new BadInputException(index, "shard '" + name + "' is a link to " + real + ", outside this folder");
+            return shard;
         } catch (IOException e) {
             throw new BadInputException(shard, "cannot read: " + e.getMessage(), e);
         }
-        return shard;
+    }
+
+    /** For a cache snapshot {@code <repo>/snapshots/<revision>}, the folder {@code <repo>/blobs}; else the folder itself. */
+    private static Path huggingFaceBlobs(Path folder) {
+        Path snapshots = folder.getParent();
+        boolean cache = snapshots != null && snapshots.getFileName() != null && snapshots.getFileName().toString().equals("snapshots")
+                && snapshots.getParent() != null;
+        return cache ? snapshots.resolveSibling("blobs") : folder;
     }
 
     public Path dir() {
