@@ -149,10 +149,9 @@ final class CompressCommand implements Runnable {
                             (System.nanoTime() - start) / 1e9);
                 }
             }
-        } catch (IOException e) {
-            throw new IoFailureException(out, "cannot write the output (partial output removed, input untouched)", e);
-        } catch (UncheckedIOException e) {
-            throw new IoFailureException(out, "cannot write the output (partial output removed, input untouched)", e.getCause());
+        } catch (IOException | UncheckedIOException e) {
+            throw new IoFailureException(out, "cannot write the output (partial output removed, input untouched)",
+                    e instanceof UncheckedIOException u ? u.getCause() : (IOException) e);
         }
     }
 
