@@ -13,9 +13,10 @@ import picocli.CommandLine.Command;
         subcommands = {DemoCommand.class, CompressCommand.class, InspectCommand.class, EvalCommand.class, GenerateCommand.class,
                 LogitsCommand.class,
                 CommandLine.HelpCommand.class},
-        footer = {"", "Exit codes: 0 success, 1 internal error, 2 bad input or usage (including an output that another run is writing),",
-                "3 cannot write or read files (disk full, file size limit, unwritable folder; a partial output is removed and the",
-                "input is never touched). Add --debug for stack traces."})
+        footer = {"", "Exit codes: 0 success, 1 internal error, 2 bad input or usage (also: another",
+                "run is writing the output), 3 a file cannot be written or read (disk full,",
+                "unwritable folder: no partial output is left, the input is untouched).",
+                "Add --debug for stack traces."})
 public final class Main implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
