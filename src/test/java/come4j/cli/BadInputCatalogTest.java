@@ -115,6 +115,7 @@ class BadInputCatalogTest {
         String line = r.err().strip();
         CliTest.assertBadInput(r, c.problem(), c.file().isEmpty() ? dir.toString() : dir.resolve(c.file()) + ": ");
         assertFalse(Files.exists(out));
+        assertFalse(Files.exists(tmp.resolve(".out.run")), "a refused run leaves no run folder");
         ROWS.add("| " + (ROWS.size() + 1) + " | " + c.what() + " | " + line.replace(dir.toString(), "CKPT").replace(tmp.toString(), "TMP")
                 .replace("|", "\\|").replace("`", "'") + " |");
     }
