@@ -133,7 +133,8 @@ public record ModelConfig(
     private static int[] slidingWindows(ObjectNode c, String arch, int layers, Path file) {
         int[] w = new int[layers];
         JsonNode sw = c.get("sliding_window");
-        int size = sw != null && sw.isNumber() ? new Fields(c, file).positive("sliding_window", Integer.MAX_VALUE) : 0;
+        Fields f = new Fields(c, file);
+        int size = sw != null && sw.isNumber() ? f.positive("sliding_window", Integer.MAX_VALUE) : 0;
         JsonNode types = c.get("layer_types");
         boolean qwen = arch.startsWith("Qwen");
         if (qwen && !c.path("use_sliding_window").asBoolean(false)) size = 0;
@@ -147,7 +148,8 @@ public record ModelConfig(
                 w[i] = type.equals("sliding_attention") ? size : 0;
             }
         } else if (qwen) {
-            int from = c.path("max_window_layers").asInt(layers);
+            // an int field: 21474836471 must not wrap to -9 (found by fuzzing)
+            int from = c.hasNonNull("max_window_layers") ? Math.min(f.count("max_window_layers"), layers) : layers;
             for (int i = from; i < layers; i++) w[i] = size;
         } else if (arch.equals("MistralForCausalLM")) {
             java.util.Arrays.fill(w, size); // Llama has no sliding window, whatever stray key its config carries
@@ -173,6 +175,14 @@ public record ModelConfig(
             if (!n.isIntegralNumber() || !n.canConvertToInt() || n.asInt() <= 0 || n.asInt() > max)
                 throw new BadInputException(file, "field '" + name + "' must be a positive integer" + (max < Integer.MAX_VALUE ? " up to " + max : "")
                         + ", not " + n);
+            return n.asInt();
+        }
+
+        /** A non-negative integer that fits an int (the caller checks that the field is present). */
+        int count(String name) {
+            JsonNode n = c.get(name);
+            if (!n.isIntegralNumber() || !n.canConvertToInt() || n.asInt() < 0)
+                throw new BadInputException(file, "field '" + name + "' must be a non-negative integer, not " + n);
             return n.asInt();
         }
 
