@@ -199,12 +199,15 @@ final class CompressCommand implements Runnable {
     }
 
     /**
-     * What the result depends on, as the run folder's key: the command line, the calibration files' hashes, the input
-     * files' sizes and times, and the version. A rerun of the same command on the same files resumes.
+     * What the result depends on, as the run folder's key: the command line (less --debug and --overwrite), the
+     * calibration files' hashes, the input files' sizes and times, and the version. A rerun of the same command on the
+     * same files resumes.
      */
     private String runKey(List<Path> files) throws IOException {
         ObjectNode key = new ObjectMapper().createObjectNode();
-        key.put("version", spec.root().version()[0]).put("command", commandLine()).put("input", model.dir.toAbsolutePath().toString());
+        List<String> args = spec.commandLine().getParseResult().originalArgs().stream()
+                .filter(a -> !a.equals("--debug") && !a.equals("--overwrite")).toList(); // they change nothing computed
+        key.put("version", spec.root().version()[0]).put("args", String.join(" ", args)).put("input", model.dir.toAbsolutePath().toString());
         key.set("calib", calibHashes(files));
         var inputs = key.putArray("input_files");
         try (var list = Files.list(model.dir)) {
