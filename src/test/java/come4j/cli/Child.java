@@ -50,10 +50,13 @@ final class Child {
         return false;
     }
 
-    /** SIGKILL, as the OOM killer or a power cut would end it: no shutdown hooks, no finally blocks. */
-    void kill() throws InterruptedException {
+    /**
+     * SIGKILL, as the OOM killer would end it: no shutdown hooks, no finally blocks. Returns false if the child had
+     * already exited (with code 0: it finished).
+     */
+    boolean kill() throws InterruptedException {
         process.destroyForcibly();
-        process.waitFor();
+        return process.waitFor() != 0;
     }
 
     Result finish() throws IOException, InterruptedException {
