@@ -51,6 +51,15 @@ public final class Main implements Runnable {
             err.println("come: internal error: " + ex + (debug ? "" : " (rerun with --debug for the stack trace)"));
             return 1;
         });
-        return cl.execute(args);
+        try {
+            return cl.execute(args);
+        } catch (InternalError e) {
+            // how the JVM reports SIGBUS on a memory-mapped file that the file system had no room to back
+            if (!String.valueOf(e.getMessage()).contains("unsafe memory access")) throw e;
+            if (debug) e.printStackTrace(err);
+            err.println("come: I/O failure: a memory-mapped temporary file could not be written (is "
+                    + System.getProperty("java.io.tmpdir") + " full?); no partial output is left, the input is untouched");
+            return 3;
+        }
     }
 }

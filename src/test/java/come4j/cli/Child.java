@@ -30,9 +30,15 @@ final class Child {
 
     /** Starts {@code come args}; with {@code fileSizeLimitKb > 0}, under `ulimit -f` (files larger fail with EFBIG). */
     static Child start(long fileSizeLimitKb, String... args) throws IOException {
+        return start(fileSizeLimitKb, List.of(), args);
+    }
+
+    /** As above, with extra JVM options (e.g. -Djava.io.tmpdir=...). */
+    static Child start(long fileSizeLimitKb, List<String> jvmOptions, String... args) throws IOException {
         List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-Xmx512m", "--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED", "-Dai.djl.offline=true",
-                "-cp", System.getProperty("java.class.path"), Main.class.getName()));
+                "-Xmx512m", "--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED", "-Dai.djl.offline=true"));
+        cmd.addAll(jvmOptions);
+        cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), Main.class.getName()));
         cmd.addAll(List.of(args));
         if (fileSizeLimitKb > 0) {
             List<String> quoted = cmd.stream().map(a -> "'" + a.replace("'", "'\\''") + "'").toList();

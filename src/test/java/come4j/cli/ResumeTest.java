@@ -140,10 +140,7 @@ class ResumeTest {
     /** A real ENOSPC where the machine lets us mount a small tmpfs (root with CAP_SYS_ADMIN); skipped elsewhere. */
     @Test
     void fullTmpfsIsOneLineAndLeavesNoPartialOutput(@TempDir Path tmp) throws Exception {
-        Path disk = Files.createDirectory(tmp.resolve("disk"));
-        Process mount = new ProcessBuilder("mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", disk.toString())
-                .redirectErrorStream(true).start();
-        Assumptions.assumeTrue(mount.waitFor() == 0, "cannot mount a tmpfs here");
+        Path disk = mountTmpfs(tmp, "256k");
         try {
             Path full = disk.resolve("out");
             Child.Result r = Child.run(args(full));
@@ -156,6 +153,29 @@ class ResumeTest {
         } finally {
             new ProcessBuilder("umount", disk.toString()).start().waitFor();
         }
+    }
+
+    /** A full temp folder while activations are written through a memory mapping (SIGBUS in the JVM): exit 3 too. */
+    @Test
+    void fullTempFolderIsOneLine(@TempDir Path tmp) throws Exception {
+        Path disk = mountTmpfs(tmp, "64k");
+        try {
+            Child.Result r = Child.start(0, List.of("-Djava.io.tmpdir=" + disk), args(out)).finish();
+            assertEquals(3, r.code(), r.err());
+            assertTrue(lastLine(r.err()).startsWith("come: I/O failure: a memory-mapped temporary file could not be written (is " + disk + " full?)"), r.err());
+            assertFalse(Files.exists(out));
+            assertOnlyOutputLeftOrNothing();
+        } finally {
+            new ProcessBuilder("umount", disk.toString()).start().waitFor();
+        }
+    }
+
+    private static Path mountTmpfs(Path tmp, String size) throws Exception {
+        Path disk = Files.createDirectory(tmp.resolve("disk"));
+        Process mount = new ProcessBuilder("mount", "-t", "tmpfs", "-o", "size=" + size, "tmpfs", disk.toString())
+                .redirectErrorStream(true).start();
+        Assumptions.assumeTrue(mount.waitFor() == 0, "cannot mount a tmpfs here");
+        return disk;
     }
 
     @Test
@@ -193,6 +213,12 @@ class ResumeTest {
     /** The child's message (the JVM may print warnings before it). */
     private static String lastLine(String err) {
         return err.strip().lines().reduce((a, b) -> b).orElse("");
+    }
+
+    private static void assertOnlyOutputLeftOrNothing() throws Exception {
+        try (var files = Files.list(work)) {
+            assertTrue(files.allMatch(p -> p.equals(out)), "no run folder or temp folder left beside the output");
+        }
     }
 
     private static void assertOnlyOutputLeft() throws Exception {
