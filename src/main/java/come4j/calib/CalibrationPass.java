@@ -1,6 +1,8 @@
 package come4j.calib;
 
 import come4j.eval.Perplexity;
+import come4j.io.BadInputException;
+import come4j.io.Finite;
 import come4j.model.LayerHooks;
 import come4j.model.Transformer;
 import java.util.ArrayList;
@@ -47,6 +49,7 @@ public final class CalibrationPass {
                 int b = Math.min(batch, windows.size() - w0);
                 float[] h = load(layer, w0, b, d), in = h.clone();
                 m.layer(layer, h, b, T, 0, null, hooks);
+                requireFinite(h, layer, w0, d);
                 float[] out = layer == L - 1 ? m.finalNorm(h, 0, b * T) : h; // hs[L] is final-normed (Q2)
                 bi += Similarity.blockInfluence(in, out, b * T, d);
                 for (int k = 0; k < b; k++) cache.put(layer + 1, w0 + k, h, k * T * d);
@@ -73,7 +76,16 @@ public final class CalibrationPass {
             for (int k = 0; k < b; k++) System.arraycopy(windows.get(w0 + k), 0, ids, k * T, T);
             sum += Perplexity.sumOfWindowLosses(m.logits(m.finalNorm(h, 0, b * T), b * T), ids, b, T, V);
         }
+        if (!Double.isFinite(sum)) throw new BadInputException(null, "calibration NLL is " + sum + ": the logits overflow (layers " + from + ".." + (m.numLayers() - 1) + " ran)");
         return sum / windows.size();
+    }
+
+    /** An overflow (e.g. of fp16 weights' products) at a layer boundary is reported there, not as a NaN score later. */
+    private void requireFinite(float[] h, int layer, int w0, int d) {
+        int bad = Finite.firstNonFinite(h);
+        if (bad >= 0)
+            throw new BadInputException(null, "hidden states after layer " + layer + " hold " + h[bad] + " on calibration window "
+                    + (w0 + bad / (T * d)) + ": the model overflows on this text");
     }
 
     /**

@@ -16,6 +16,11 @@ import java.util.function.Consumer;
 import come4j.io.AtomicOutput;
 import come4j.io.BadInputException;
 import come4j.io.Checkpoint;
+import come4j.io.Finite;
+import come4j.io.IoFailureException;
+import come4j.io.RunFolder;
+import come4j.merge.MergeState;
+import java.nio.file.Files;
 import come4j.io.ScratchTensors;
 import come4j.io.Tokenizer;
 import come4j.merge.CompressedCheckpoint;
@@ -39,6 +44,9 @@ import picocli.CommandLine.Option;
         description = {"Merge layers with CoMe (or a baseline method) and write a checkpoint with fewer layers.", "",
                 "Calibration windows stream through the model layer by layer; at each step the adjacent pair with the smallest SBI is merged by concatenating the most sensitive kv head groups and FFN channels of both layers in proportion to their BI (CoMe), or with the ratio that minimises calibration NLL (CoMe-P), until the target layer count. The baselines (--method) share the same calibration, forward pass and output. The output folder gets the checkpoint in the input's dtype, come-merge.json and report.html; it is written atomically and the input is never modified."})
 final class CompressCommand implements Runnable {
+    /** Saved in the run folder just before the output is committed: a rerun finding it and the output has nothing to do. */
+    private static final String COMMITTED = "committed";
+
     @Mixin
     ModelOption model;
 
@@ -84,30 +92,88 @@ final class CompressCommand implements Runnable {
         if (distillEach && (!(m instanceof ProgressiveMerger.Progressive) || methodOptions.distillData.isEmpty()))
             throw new BadInputException(null, "--distill-each needs a merging method (come, come-p, weightsum) and --distill-data");
         long start = System.nanoTime();
-        try (Checkpoint ckpt = Checkpoint.open(model.dir); Tokenizer tok = Tokenizer.load(ckpt.tokenizerFile());
-             AtomicOutput output = AtomicOutput.create(out, model.dir, overwrite)) { // refuses a bad --out before any work
-            int L0 = ckpt.config().numLayers();
-            int targetLayers = targetLayers(ckpt, target.sparsity, target.layers);
+        try (Checkpoint ckpt = Checkpoint.open(model.dir); Tokenizer tok = Tokenizer.load(ckpt)) {
+            AtomicOutput.checkApart(out, model.dir); // before the run folder appears beside the output
             List<Path> files = m.calibrated() ? calibration.files() : List.of();
-            CalibrationSet set = m.calibrated() ? calibration.build(ckpt, tok, files) : null;
-            System.err.printf("come: %d layers -> %d with %s%s%n", L0, targetLayers, method, set == null ? " (no calibration)"
-                    : String.format("; calibration: %d rows, %d windows x %d tokens", set.rows(), set.windows().size(), set.seqLen()));
-            Consumer<String> log = msg -> System.err.println("come: " + msg);
-            try (CalibrationContext ctx = new CalibrationContext(ckpt, set, calibration.batch); ScratchTensors store = new ScratchTensors();
-                 MpDistillation mp = distillEach ? new MpDistillation(ckpt, ctx.model(), tok, store, log) : null) {
-                if (mp != null) m = ((ProgressiveMerger.Progressive) m).refined(mp.refine);
-                Compression c = m.run(ctx, targetLayers, store, log);
-                ObjectNode record = MergeRecord.build(method, commandLine(), ckpt,
-                        calibration.settingsJson(files, set, targetLayers, target.sparsity), c);
-                if (mp != null) record.set("distill", mp.record());
-                CompressedCheckpoint.write(ckpt, c, record, output);
-                output.commit();
-                MergeSummary.print(record, System.out);
-                System.out.printf("wrote %s (%d layers) in %.1f s%n", out, targetLayers, (System.nanoTime() - start) / 1e9);
+            try (RunFolder run = RunFolder.open(out, runKey(files))) {
+                if (Files.exists(out) && run.load(COMMITTED).isPresent()) {
+                    run.complete();
+                    System.out.println("come: " + out + " was written by an interrupted run of this command");
+                    return;
+                }
+                try (AtomicOutput output = AtomicOutput.create(out, model.dir, overwrite); MergeState state = new MergeState(run)) {
+                    output.removeLeftovers();
+                    // mp refines each merged layer after the step is saved: its runs start over rather than resume
+                    if (m instanceof ProgressiveMerger.Progressive p && !distillEach) m = p.saving(state);
+                    ObjectNode record = compress(ckpt, tok, files, m, output);
+                    run.save(COMMITTED, new byte[0]);
+                    try {
+                        output.commit();
+                    } catch (IOException | RuntimeException e) {
+                        run.delete(COMMITTED);
+                        throw e;
+                    }
+                    run.complete();
+                    MergeSummary.print(record, System.out);
+                    System.out.printf("wrote %s (%d layers) in %.1f s%n", out, record.get("output").get("layers").asInt(),
+                            (System.nanoTime() - start) / 1e9);
+                }
             }
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
+        } catch (IOException | UncheckedIOException e) {
+            throw new IoFailureException(out, "cannot write the output (partial output removed, input untouched)",
+                    e instanceof UncheckedIOException u ? u.getCause() : (IOException) e);
         }
+    }
+
+    /** Computes the compressed model into the uncommitted output; returns its come-merge.json record. */
+    private ObjectNode compress(Checkpoint ckpt, Tokenizer tok, List<Path> files, CompressionMethod m, AtomicOutput output)
+            throws IOException {
+        int L0 = ckpt.config().numLayers();
+        int targetLayers = targetLayers(ckpt, target.sparsity, target.layers);
+        CalibrationSet set = m.calibrated() ? calibration.build(ckpt, tok, files) : null;
+        System.err.printf("come: %d layers -> %d with %s%s%n", L0, targetLayers, method, set == null ? " (no calibration)"
+                : String.format("; calibration: %d rows, %d windows x %d tokens", set.rows(), set.windows().size(), set.seqLen()));
+        Finite.require(ckpt.dir(), ckpt.tensors(), "input");
+        Consumer<String> log = msg -> System.err.println("come: " + msg);
+        try (CalibrationContext ctx = new CalibrationContext(ckpt, set, calibration.batch); ScratchTensors store = new ScratchTensors();
+             MpDistillation mp = distillEach ? new MpDistillation(ckpt, ctx.model(), tok, store, log) : null) {
+            if (mp != null) m = ((ProgressiveMerger.Progressive) m).refined(mp.refine);
+            Compression c = m.run(ctx, targetLayers, store, log);
+            ObjectNode record = MergeRecord.build(method, commandLine(), ckpt,
+                    calibration.settingsJson(files, set, targetLayers, target.sparsity), c);
+            if (mp != null) record.set("distill", mp.record());
+            CompressedCheckpoint.write(ckpt, c, record, output);
+            return record;
+        }
+    }
+
+    /**
+     * What the result depends on, as the run folder's key: the command line (less --debug and --overwrite), the
+     * calibration files' hashes, the input files' sizes and times, and the version. A rerun of the same command on the
+     * same files resumes.
+     */
+    private String runKey(List<Path> files) throws IOException {
+        ObjectNode key = JsonNodeFactory.instance.objectNode();
+        List<String> args = spec.commandLine().getParseResult().originalArgs().stream()
+                .filter(a -> !a.equals("--debug") && !a.equals("--overwrite")).toList(); // they change nothing computed
+        key.put("version", spec.root().version()[0]).put("args", String.join(" ", args)).put("input", model.dir.toAbsolutePath().toString());
+        var cal = key.putArray("calib");
+        for (Path f : files) {
+            byte[] bytes;
+            try {
+                bytes = Files.readAllBytes(f);
+            } catch (IOException e) { // an input: bad input, not an output failure
+                throw new BadInputException(f, Files.exists(f) ? "cannot read the calibration text" : "calibration text not found");
+            }
+            cal.addObject().put("file", f.toString()).put("sha256", MergeRecord.sha256(java.lang.foreign.MemorySegment.ofArray(bytes)));
+        }
+        var inputs = key.putArray("input_files");
+        try (var list = Files.list(model.dir)) {
+            for (Path f : list.sorted().toList())
+                inputs.addObject().put("file", f.getFileName().toString()).put("bytes", Files.size(f))
+                        .put("modified", Files.getLastModifiedTime(f).toMillis());
+        }
+        return key.toPrettyString();
     }
 
     /** Schedule mp: the original model's boundaries over the training windows, and the refine step that trains on them. */

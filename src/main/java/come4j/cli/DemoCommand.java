@@ -44,7 +44,7 @@ final class DemoCommand implements Runnable {
     }
 
     private static Perplexity.Result perplexity(Path model, Path text, boolean summary) {
-        try (Checkpoint ckpt = Checkpoint.open(model); Tokenizer tok = Tokenizer.load(ckpt.tokenizerFile())) {
+        try (Checkpoint ckpt = Checkpoint.open(model); Tokenizer tok = Tokenizer.load(ckpt)) {
             if (summary) InspectCommand.print(ckpt, System.out);
             return EvalCommand.evaluate(come4j.model.Transformer.load(ckpt), tok, text, SEQ_LEN, null);
         }

@@ -92,7 +92,7 @@ final class EvalCommand implements Runnable {
 
     /** Perplexity and tasks of one checkpoint as JSON; printed as they finish when {@code print}. */
     private ObjectNode evaluateModel(Path dir, boolean print) {
-        try (Checkpoint ckpt = Checkpoint.open(dir); Tokenizer tok = Tokenizer.load(ckpt.tokenizerFile())) {
+        try (Checkpoint ckpt = Checkpoint.open(dir); Tokenizer tok = Tokenizer.load(ckpt)) {
             ObjectNode o = new ObjectMapper().createObjectNode();
             Transformer m = Transformer.load(ckpt); // once: small models pack their weights at load
             if (text != null && pplMode.equals("rolling")) {

@@ -26,7 +26,7 @@ final class GenerateCommand implements Runnable {
 
     @Override
     public void run() {
-        try (Checkpoint ckpt = Checkpoint.open(model.dir); Tokenizer tok = Tokenizer.load(ckpt.tokenizerFile())) {
+        try (Checkpoint ckpt = Checkpoint.open(model.dir); Tokenizer tok = Tokenizer.load(ckpt)) {
             int[] ids = tok.encode(prompt);
             int[] out = Generator.greedy(Transformer.load(ckpt), ids, maxNew, t -> {});
             // decoded together with the prompt: decoders drop a leading space of a sequence's first token

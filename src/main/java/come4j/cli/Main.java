@@ -1,6 +1,8 @@
 package come4j.cli;
 
 import come4j.io.BadInputException;
+import come4j.io.IoFailureException;
+import java.io.UncheckedIOException;
 import java.io.PrintStream;
 import java.util.Arrays;
 import picocli.CommandLine;
@@ -11,7 +13,10 @@ import picocli.CommandLine.Command;
         subcommands = {DemoCommand.class, CompressCommand.class, BenchCommand.class, InspectCommand.class, EvalCommand.class, GenerateCommand.class,
                 LogitsCommand.class, DistillCommand.class,
                 CommandLine.HelpCommand.class},
-        footer = {"", "Exit codes: 0 success, 1 internal error, 2 bad input or usage. Add --debug for stack traces."})
+        footer = {"", "Exit codes: 0 success, 1 internal error, 2 bad input or usage (also: another",
+                "run is writing the output), 3 a file cannot be written or read (disk full,",
+                "unwritable folder: no partial output is left, the input is untouched).",
+                "Add --debug for stack traces."})
 public final class Main implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
@@ -35,9 +40,26 @@ public final class Main implements Runnable {
                 err.println("come: " + bad.line());
                 return 2;
             }
+            if (ex instanceof IoFailureException io) {
+                err.println("come: " + io.line());
+                return 3;
+            }
+            if (ex instanceof UncheckedIOException io) {
+                err.println("come: I/O failure: " + IoFailureException.reason(io.getCause()));
+                return 3;
+            }
             err.println("come: internal error: " + ex + (debug ? "" : " (rerun with --debug for the stack trace)"));
             return 1;
         });
-        return cl.execute(args);
+        try {
+            return cl.execute(args);
+        } catch (InternalError e) {
+            // how the JVM reports SIGBUS on a memory-mapped file that the file system had no room to back
+            if (!String.valueOf(e.getMessage()).contains("unsafe memory access")) throw e;
+            if (debug) e.printStackTrace(err);
+            err.println("come: I/O failure: a memory-mapped temporary file could not be written (is "
+                    + System.getProperty("java.io.tmpdir") + " full?); no partial output is left, the input is untouched");
+            return 3;
+        }
     }
 }

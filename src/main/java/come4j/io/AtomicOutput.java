@@ -37,16 +37,35 @@ public final class AtomicOutput implements AutoCloseable {
      * input folder, lies inside it or contains it, so that the input checkpoint is never written or deleted.
      */
     public static AtomicOutput create(Path target, Path input, boolean overwrite) throws IOException {
-        Path out = realPath(target), in = realPath(input);
-        if (out.startsWith(in))
-            throw new BadInputException(target, "output folder is the input checkpoint folder or lies inside it (" + input + ")");
-        if (in.startsWith(out))
-            throw new BadInputException(target, "output folder contains the input checkpoint folder (" + input + ")");
+        checkApart(target, input);
         // Renames act on the path as given: a symbolic link named as output is replaced, never the folder it points to.
         Path abs = target.toAbsolutePath().normalize();
         checkTarget(abs, overwrite);
         Files.createDirectories(abs.getParent());
         return new AtomicOutput(abs, overwrite, createTempSibling(abs));
+    }
+
+    /** Refuses an output folder that is the input folder, lies inside it or contains it. */
+    public static void checkApart(Path target, Path input) throws IOException {
+        Path out = realPath(target), in = realPath(input);
+        if (out.startsWith(in))
+            throw new BadInputException(target, "output folder is the input checkpoint folder or lies inside it (" + input + ")");
+        if (in.startsWith(out))
+            throw new BadInputException(target, "output folder contains the input checkpoint folder (" + input + ")");
+    }
+
+    /**
+     * Deletes what killed runs left beside the target (their unfinished folders, or the old output of an interrupted
+     * replacement). Only safe while holding the output's lock ({@link RunFolder}).
+     */
+    public void removeLeftovers() throws IOException {
+        String prefix = "." + target.getFileName() + ".";
+        try (var siblings = Files.list(target.getParent())) {
+            for (Path p : siblings.toList()) {
+                String name = p.getFileName().toString();
+                if (!p.equals(temp) && (name.startsWith(prefix + "tmp-") || name.startsWith(prefix + "old-"))) TempFolder.deleteTree(p);
+            }
+        }
     }
 
     /** The folder to write the output into until {@link #commit()}. */

@@ -1,7 +1,6 @@
 package come4j.io;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import come4j.model.ModelConfig;
 import java.io.IOException;
 import java.lang.foreign.Arena;
@@ -19,6 +18,8 @@ import java.util.TreeMap;
 public final class Checkpoint implements AutoCloseable {
     public static final String INDEX = "model.safetensors.index.json";
     public static final String SINGLE = "model.safetensors";
+    /** A few MB even for models of thousands of tensors; anything far beyond is not an index. */
+    private static final long MAX_INDEX_BYTES = 64L << 20;
 
     private final Path dir;
     private final ModelConfig config;
@@ -44,25 +45,20 @@ public final class Checkpoint implements AutoCloseable {
     private void loadTensors() {
         Path index = dir.resolve(INDEX), single = dir.resolve(SINGLE);
         if (Files.isRegularFile(index)) {
-            JsonNode map;
-            try {
-                map = new ObjectMapper().readTree(index.toFile()).get("weight_map");
-            } catch (IOException e) {
-                throw new BadInputException(index, "not valid JSON: " + e.getMessage().lines().findFirst().orElse(""));
-            }
+            JsonNode map = UntrustedJson.readObject(index, MAX_INDEX_BYTES).get("weight_map");
             if (map == null || !map.isObject()) throw new BadInputException(index, "has no weight_map object");
             Map<String, String> byName = new TreeMap<>();
-            map.properties().forEach(e -> byName.put(e.getKey(), e.getValue().asText()));
+            for (var e : map.properties()) {
+                if (!e.getValue().isTextual())
+                    throw new BadInputException(index, "weight_map entry of tensor '" + e.getKey() + "' is " + e.getValue() + ", not a file name");
+                byName.put(e.getKey(), e.getValue().asText());
+            }
             Map<String, Map<String, TensorData>> shards = new TreeMap<>();
-            Path base = dir.toAbsolutePath().normalize();
             for (var e : byName.entrySet()) {
-                Path shard = base.resolve(e.getValue()).normalize();
-                if (!shard.startsWith(base) || shard.equals(base))
-                    throw new BadInputException(index, "shard '" + e.getValue() + "' of tensor '" + e.getKey() + "' lies outside this folder");
-                if (!Files.isRegularFile(shard)) throw new BadInputException(shard, "shard listed in " + INDEX + " is missing");
-                Map<String, TensorData> inShard = shards.computeIfAbsent(e.getValue(), f -> SafeTensorsFile.open(shard, arena));
+                Map<String, TensorData> inShard = shards.computeIfAbsent(e.getValue(), f -> SafeTensorsFile.open(shard(index, f), arena));
                 TensorData t = inShard.get(e.getKey());
-                if (t == null) throw new BadInputException(shard, "tensor '" + e.getKey() + "' listed in " + INDEX + " is not in this shard");
+                if (t == null)
+                    throw new BadInputException(shard(index, e.getValue()), "tensor '" + e.getKey() + "' listed in " + INDEX + " is not in this shard");
                 tensors.put(e.getKey(), t);
             }
         } else if (Files.isRegularFile(single)) {
@@ -70,6 +66,34 @@ public final class Checkpoint implements AutoCloseable {
         } else {
             throw new BadInputException(dir, "no " + SINGLE + " or " + INDEX + " in this folder");
         }
+    }
+
+    /**
+     * The shard file an index entry names: a plain file inside this folder, reached without leaving it ("..", absolute
+     * paths and symbolic links that point elsewhere are refused, so a downloaded index cannot make us read other files).
+     * The one exception is the Hugging Face cache, whose snapshot folders link every file to the repository's blobs.
+     */
+    private Path shard(Path index, String name) {
+        Path base = dir.toAbsolutePath().normalize(), shard = base.resolve(name).normalize();
+        if (name.isEmpty() || !shard.startsWith(base) || shard.equals(base))
+            throw new BadInputException(index, "shard '" + name + "' lies outside this folder");
+        if (!Files.isRegularFile(shard)) throw new BadInputException(shard, "shard listed in " + INDEX + " is missing");
+        try {
+            Path real = shard.toRealPath(), home = base.toRealPath();
+            if (!real.startsWith(home) && !real.startsWith(huggingFaceBlobs(home)))
+                throw new BadInputException(index, "shard '" + name + "' is a link to " + real + ", outside this folder");
+            return shard;
+        } catch (IOException e) {
+            throw new BadInputException(shard, "cannot read: " + e.getMessage(), e);
+        }
+    }
+
+    /** For a cache snapshot {@code <repo>/snapshots/<revision>}, the folder {@code <repo>/blobs}; else the folder itself. */
+    private static Path huggingFaceBlobs(Path folder) {
+        Path snapshots = folder.getParent();
+        boolean cache = snapshots != null && snapshots.getFileName() != null && snapshots.getFileName().toString().equals("snapshots")
+                && snapshots.getParent() != null;
+        return cache ? snapshots.resolveSibling("blobs") : folder;
     }
 
     public Path dir() {

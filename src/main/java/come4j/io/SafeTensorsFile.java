@@ -1,13 +1,11 @@
 package come4j.io;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.channels.FileChannel;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
@@ -21,7 +19,6 @@ import java.util.Map;
  * up front, and tensors are slices of the mapping that are only touched when read.
  */
 public final class SafeTensorsFile {
-    private static final ObjectMapper JSON = new ObjectMapper();
     /** The Rust safetensors library's limit; also keeps the header within one Java array. */
     private static final long MAX_HEADER_BYTES = 100_000_000;
 
@@ -32,30 +29,29 @@ public final class SafeTensorsFile {
         try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
             long size = ch.size();
             if (size < 8) throw new BadInputException(file, "truncated safetensors file: " + size + " bytes, no header");
-            MemorySegment all = ch.map(FileChannel.MapMode.READ_ONLY, 0, size, arena);
-            long headerLen = all.get(ValueLayout.JAVA_LONG_UNALIGNED.withOrder(java.nio.ByteOrder.LITTLE_ENDIAN), 0);
-            if (headerLen < 2 || headerLen > size - 8)
-                throw new BadInputException(file, "header length " + Long.toUnsignedString(headerLen)
-                        + " goes beyond the file (" + size + " bytes): truncated or not a safetensors file");
-            if (headerLen > MAX_HEADER_BYTES)
-                throw new BadInputException(file, "header length " + headerLen + " exceeds the " + MAX_HEADER_BYTES
-                        + "-byte limit of safetensors");
-            byte[] header = all.asSlice(8, headerLen).toArray(ValueLayout.JAVA_BYTE);
-            MemorySegment data = all.asSlice(8 + headerLen);
-            return parse(file, new String(header, StandardCharsets.UTF_8), data);
+            return parse(file, ch.map(FileChannel.MapMode.READ_ONLY, 0, size, arena));
         } catch (IOException e) {
             throw new BadInputException(file, "cannot read: " + e.getMessage(), e);
         }
     }
 
-    private static Map<String, TensorData> parse(Path file, String header, MemorySegment data) {
-        JsonNode root;
-        try {
-            root = JSON.readTree(header);
-        } catch (IOException e) {
-            throw new BadInputException(file, "header is not valid JSON: " + e.getMessage().lines().findFirst().orElse(""));
-        }
-        if (root == null || !root.isObject()) throw new BadInputException(file, "header is not a JSON object");
+    /** The tensors of {@code all}, the whole content of {@code file} (at least 8 bytes), as slices of it. */
+    static Map<String, TensorData> parse(Path file, MemorySegment all) {
+        long size = all.byteSize();
+        long headerLen = all.get(ValueLayout.JAVA_LONG_UNALIGNED.withOrder(java.nio.ByteOrder.LITTLE_ENDIAN), 0);
+        if (headerLen >= 0 && headerLen < 2)
+            throw new BadInputException(file, "header length " + headerLen + " is too small for a JSON object");
+        if (headerLen < 0 || headerLen > size - 8)
+            throw new BadInputException(file, "header length " + Long.toUnsignedString(headerLen)
+                    + " goes beyond the file (" + size + " bytes): truncated or not a safetensors file");
+        if (headerLen > MAX_HEADER_BYTES)
+            throw new BadInputException(file, "header length " + headerLen + " exceeds the " + MAX_HEADER_BYTES
+                    + "-byte limit of safetensors");
+        byte[] header = all.asSlice(8, headerLen).toArray(ValueLayout.JAVA_BYTE);
+        return parse(file, UntrustedJson.parseObject(file, "header ", header), all.asSlice(8 + headerLen));
+    }
+
+    private static Map<String, TensorData> parse(Path file, JsonNode root, MemorySegment data) {
         List<TensorData> tensors = new ArrayList<>();
         List<long[]> spans = new ArrayList<>();
         for (var it = root.properties().iterator(); it.hasNext(); ) {
@@ -71,16 +67,15 @@ public final class SafeTensorsFile {
             long[] shape = new long[shapeNode.size()];
             long bytes = dtype.bytes;
             for (int i = 0; i < shape.length; i++) {
-                shape[i] = shapeNode.get(i).asLong(-1);
-                if (shape[i] < 0) throw new BadInputException(file, "tensor '" + name + "' has a negative dimension");
+                shape[i] = count(file, name, "shape", shapeNode.get(i));
                 try {
                     bytes = Math.multiplyExact(bytes, shape[i]);
                 } catch (ArithmeticException overflow) {
                     throw new BadInputException(file, "tensor '" + name + "' has a shape too large to address: " + shapeNode);
                 }
             }
-            long begin = offs.get(0).asLong(-1), end = offs.get(1).asLong(-1);
-            if (begin < 0 || end > data.byteSize())
+            long begin = count(file, name, "data_offsets", offs.get(0)), end = count(file, name, "data_offsets", offs.get(1));
+            if (end > data.byteSize())
                 throw new BadInputException(file, "tensor '" + name + "' has data_offsets [" + begin + ", " + end
                         + "] outside the data section (" + data.byteSize() + " bytes)");
             if (end < begin)
@@ -100,5 +95,13 @@ public final class SafeTensorsFile {
         Map<String, TensorData> out = new LinkedHashMap<>();
         for (TensorData t : tensors) out.put(t.name(), t);
         return out;
+    }
+
+    /** A dimension or offset: a non-negative JSON integer that fits a long (no strings, fractions or wrap-around). */
+    private static long count(Path file, String tensor, String field, JsonNode n) {
+        if (!n.isIntegralNumber() || !n.canConvertToLong() || n.asLong() < 0)
+            throw new BadInputException(file, "tensor '" + tensor + "' has " + field + " entry " + n
+                    + " that is not a non-negative integer");
+        return n.asLong();
     }
 }

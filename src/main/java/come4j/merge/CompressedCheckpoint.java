@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import come4j.io.AtomicOutput;
 import come4j.io.Checkpoint;
+import come4j.io.Finite;
 import come4j.io.SafeTensorsWriter;
 import come4j.io.TensorData;
 import come4j.io.TensorSpec;
@@ -40,7 +41,7 @@ public final class CompressedCheckpoint {
                              AtomicOutput o) throws IOException {
         Map<Integer, Integer> finalOf = new LinkedHashMap<>(); // original layer -> final layer it opens
         for (int j = 0; j < tree.size(); j++) finalOf.put(tree.get(j).getFirst(), j);
-        Map<String, TensorData> plan = new LinkedHashMap<>();
+        Map<String, TensorData> plan = new LinkedHashMap<>(), merged = new LinkedHashMap<>();
         for (var e : input.tensors().entrySet()) {
             Matcher m = LAYER.matcher(e.getKey());
             if (!m.matches()) {
@@ -50,8 +51,11 @@ public final class CompressedCheckpoint {
             Integer j = finalOf.get(Integer.parseInt(m.group(1)));
             if (j == null) continue;
             TensorData t = layers.get(j).get(m.group(2));
-            plan.put("model.layers." + j + "." + m.group(2), t != null ? t : e.getValue());
+            String name = "model.layers." + j + "." + m.group(2);
+            plan.put(name, t != null ? t : e.getValue());
+            if (t != null && t != e.getValue()) merged.put(name, t);
         }
+        Finite.require(o.target(), merged, "merged"); // the input's own tensors were checked when it was loaded
         List<TensorSpec> specs = new ArrayList<>();
         plan.forEach((name, t) -> specs.add(new TensorSpec(name, t.dtype(), t.shape())));
         try (SafeTensorsWriter w = new SafeTensorsWriter(o.dir(), specs)) {

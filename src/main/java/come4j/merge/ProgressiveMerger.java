@@ -50,23 +50,45 @@ public final class ProgressiveMerger {
         Map<String, TensorData> apply(ModelConfig config, int position, List<Integer> originals, Map<String, TensorData> tensors);
     }
 
+    /** Where finished steps are kept, so that a killed run resumes after the last one ({@link MergeState}). */
+    public interface StepStore {
+        StepStore NONE = new StepStore() {
+            public List<Step> finished() {
+                return List.of();
+            }
+
+            public void saved(List<Step> steps) {}
+        };
+
+        /** Steps an earlier run with the same settings finished, in order, with their merged tensors. */
+        List<Step> finished();
+
+        /** Called after each step with every step so far. */
+        void saved(List<Step> steps);
+    }
+
     private ProgressiveMerger() {}
 
     /** CoMe, CoMe-P or WeightSum as a {@link CompressionMethod}, each merged layer refined before the next step. */
-    public record Progressive(String name, Method method, boolean officialGqaTiling, int granularity, Refine refine)
-            implements CompressionMethod {
+    public record Progressive(String name, Method method, boolean officialGqaTiling, int granularity, Refine refine,
+                              StepStore saved) implements CompressionMethod {
         public Progressive(String name, Method method, boolean officialGqaTiling, int granularity) {
-            this(name, method, officialGqaTiling, granularity, Refine.NONE);
+            this(name, method, officialGqaTiling, granularity, Refine.NONE, StepStore.NONE);
         }
 
         /** The same method with each merged layer refined (schedule mp). */
         public Progressive refined(Refine r) {
-            return new Progressive(name, method, officialGqaTiling, granularity, r);
+            return new Progressive(name, method, officialGqaTiling, granularity, r, saved);
+        }
+
+        /** The same method saving each step to, and resuming from, {@code store}. */
+        public Progressive saving(StepStore store) {
+            return new Progressive(name, method, officialGqaTiling, granularity, refine, store);
         }
 
         @Override
         public Compression run(CalibrationContext ctx, int targetLayers, ScratchTensors store, Consumer<String> log) {
-            Result r = ProgressiveMerger.run(ctx, new Settings(method, targetLayers, officialGqaTiling, granularity), refine, store, log);
+            Result r = ProgressiveMerger.run(ctx, new Settings(method, targetLayers, officialGqaTiling, granularity), refine, saved, store, log);
             ObjectNode settings = JsonNodeFactory.instance.objectNode().put("official_gqa_tiling", officialGqaTiling)
                     .put("granularity", granularity).put("sbi_tokens", method == Method.COME_P ? "all" : "last")
                     .put("remerge_fallback", "argmin_all");
@@ -75,18 +97,24 @@ public final class ProgressiveMerger {
     }
 
     public static Result run(CalibrationContext ctx, Settings s, ScratchTensors store, Consumer<String> log) {
-        return run(ctx, s, Refine.NONE, store, log);
+        return run(ctx, s, Refine.NONE, StepStore.NONE, store, log);
     }
 
-    public static Result run(CalibrationContext ctx, Settings s, Refine refine, ScratchTensors store, Consumer<String> log) {
+    /**
+     * First replays the steps {@code saved} holds (their merges are not recomputed), then saves each new one. Merging
+     * and measuring are deterministic, so a resumed run ends exactly as an uninterrupted one.
+     */
+    public static Result run(CalibrationContext ctx, Settings s, Refine refine, StepStore saved, ScratchTensors store,
+                             Consumer<String> log) {
         CalibrationContext.FirstPass first = ctx.firstPass();
         try (ActivationCache cache = ctx.workingCache()) {
-            return run(ctx.model(), ctx.tensors(), first, ctx.pass(cache), s, refine, store, ctx.checkpoint().dtype(), log);
+            return run(ctx.model(), ctx.tensors(), first, ctx.pass(cache), s, refine, saved, store, ctx.checkpoint().dtype(), log);
         }
     }
 
     private static Result run(Transformer base, List<Map<String, TensorData>> layerTensors, CalibrationContext.FirstPass first,
-                              CalibrationPass pass, Settings s, Refine refine, ScratchTensors store, DType dtype, Consumer<String> log) {
+                              CalibrationPass pass, Settings s, Refine refine, StepStore saved, ScratchTensors store, DType dtype,
+                              Consumer<String> log) {
         ModelConfig c0 = base.config();
         MergeTree tree = new MergeTree(c0.numLayers());
         List<Map<String, TensorData>> tensors = new ArrayList<>(layerTensors);
@@ -94,7 +122,21 @@ public final class ProgressiveMerger {
         Transformer model = base;
         List<LayerStats> stats = new ArrayList<>(first.stats());
         double nll = first.nll(), nll0 = nll;
-        List<Step> steps = new ArrayList<>();
+        List<Step> steps = new ArrayList<>(saved.finished());
+        for (Step done : steps) { // replay: the saved merged layers, no measuring
+            tree.merge(done.a());
+            ModelConfig c = c0.withLayers(tree.firstOriginals());
+            tensors.set(done.a(), done.merged().tensors());
+            tensors.remove(done.a() + 1);
+            weights.set(done.a(), LayerWeights.of(c, done.merged().tensors()));
+            weights.remove(done.a() + 1);
+            model = base.withLayers(c, weights);
+        }
+        if (!steps.isEmpty()) {
+            log.accept("resuming after step " + steps.size() + " (saved by an interrupted run)");
+            stats = new ArrayList<>(pass.run(model, 0));
+            nll = steps.getLast().nllAfter();
+        }
         while (model.numLayers() > s.targetLayers()) {
             long t0 = System.nanoTime();
             int L = model.numLayers();
@@ -135,6 +177,7 @@ public final class ProgressiveMerger {
             stats.addAll(pass.run(model, a));
             double after = pass.nll(model);
             steps.add(new Step(L, a, origA, origB, sbi, bi, ra, rb, fallback, merged, candidates, nll, after));
+            saved.saved(steps);
             log.accept(String.format("step %d: merged layers %d+%d (original %s + %s), ratio %.3f/%.3f, calibration NLL %.4f -> %.4f (%.1f s)",
                     steps.size(), a, a + 1, origA, origB, ra, rb, nll, after, (System.nanoTime() - t0) / 1e9));
             nll = after;

@@ -1,10 +1,9 @@
 package come4j.model;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import come4j.io.BadInputException;
-import java.io.IOException;
+import come4j.io.UntrustedJson;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -36,6 +35,10 @@ public record ModelConfig(
         int bosTokenId,
         int eosTokenId,
         ObjectNode raw) {
+
+    /** Far above any released model, low enough that no derived size overflows an int. */
+    private static final int MAX_WIDTH = 1 << 20, MAX_HEADS = 1 << 12, MAX_LAYERS = 1 << 12, MAX_VOCAB = 1 << 24;
+    private static final long MAX_FILE_BYTES = 16L << 20;
 
     public static final List<String> SUPPORTED =
             List.of("LlamaForCausalLM", "MistralForCausalLM", "Qwen2ForCausalLM", "Qwen3ForCausalLM");
@@ -78,14 +81,7 @@ public record ModelConfig(
 
     public static ModelConfig load(Path file) {
         if (!Files.isRegularFile(file)) throw new BadInputException(file, "missing (every checkpoint needs a config.json)");
-        JsonNode root;
-        try {
-            root = new ObjectMapper().readTree(file.toFile());
-        } catch (IOException e) {
-            throw new BadInputException(file, "malformed JSON: " + e.getMessage().lines().findFirst().orElse(""));
-        }
-        if (!(root instanceof ObjectNode obj)) throw new BadInputException(file, "is not a JSON object");
-        return parse(obj, file);
+        return parse((ObjectNode) UntrustedJson.readObject(file, MAX_FILE_BYTES), file);
     }
 
     static ModelConfig parse(ObjectNode c, Path file) {
@@ -98,11 +94,13 @@ public record ModelConfig(
         String act = c.path("hidden_act").asText("silu");
         if (!act.equals("silu")) throw new BadInputException(file, "hidden_act '" + act + "' is not supported (only silu)");
 
-        int hidden = f.positive("hidden_size");
-        int heads = f.positive("num_attention_heads");
-        int kvHeads = c.hasNonNull("num_key_value_heads") ? f.positive("num_key_value_heads") : heads;
-        int headDim = c.hasNonNull("head_dim") ? f.positive("head_dim") : hidden / heads;
-        int layers = f.positive("num_hidden_layers");
+        int hidden = f.positive("hidden_size", MAX_WIDTH);
+        int heads = f.positive("num_attention_heads", MAX_HEADS);
+        int kvHeads = c.hasNonNull("num_key_value_heads") ? f.positive("num_key_value_heads", MAX_HEADS) : heads;
+        if (!c.hasNonNull("head_dim") && hidden % heads != 0)
+            throw new BadInputException(file, "hidden_size " + hidden + " is not a multiple of num_attention_heads " + heads + " (and no head_dim is given)");
+        int headDim = c.hasNonNull("head_dim") ? f.positive("head_dim", MAX_HEADS) : hidden / heads;
+        int layers = f.positive("num_hidden_layers", MAX_LAYERS);
         if (heads % kvHeads != 0)
             throw new BadInputException(file, "num_attention_heads " + heads + " is not a multiple of num_key_value_heads " + kvHeads);
         if (headDim % 2 != 0) throw new BadInputException(file, "head_dim " + headDim + " must be even for RoPE");
@@ -112,20 +110,20 @@ public record ModelConfig(
 
         // transformers 5 writes rope_parameters; older files have rope_theta and rope_scaling.
         JsonNode rope = c.hasNonNull("rope_parameters") ? c.get("rope_parameters") : c.path("rope_scaling");
-        double theta = rope.hasNonNull("rope_theta") ? rope.get("rope_theta").asDouble() : c.path("rope_theta").asDouble(10000.0);
+        double theta = f.positiveNumber(rope.hasNonNull("rope_theta") ? rope : c, "rope_theta", 10000.0);
         String ropeType = rope.path("rope_type").asText(rope.path("type").asText("default"));
         RopeScaling scaling = switch (ropeType) {
             case "default" -> RopeScaling.NONE;
-            case "linear" -> new RopeScaling("linear", f.num(rope, "factor"), 1, 1, 0);
-            case "llama3" -> new RopeScaling("llama3", f.num(rope, "factor"), f.num(rope, "low_freq_factor"),
-                    f.num(rope, "high_freq_factor"), (int) f.num(rope, "original_max_position_embeddings"));
+            case "linear" -> new RopeScaling("linear", f.positiveNumber(rope, "factor", null), 1, 1, 0);
+            case "llama3" -> new RopeScaling("llama3", f.positiveNumber(rope, "factor", null), f.positiveNumber(rope, "low_freq_factor", null),
+                    f.positiveNumber(rope, "high_freq_factor", null), f.positive(rope, "original_max_position_embeddings", Integer.MAX_VALUE));
             default -> throw new BadInputException(file, "rope type '" + ropeType + "' is not supported (default, linear, llama3)");
         };
 
         int[] window = slidingWindows(c, arch, layers, file);
-        return new ModelConfig(arch, hidden, f.positive("intermediate_size"), layers, heads, kvHeads, headDim,
-                f.positive("vocab_size"), c.path("rms_norm_eps").asDouble(1e-6),
-                c.path("max_position_embeddings").asInt(2048), theta, scaling,
+        return new ModelConfig(arch, hidden, f.positive("intermediate_size", MAX_WIDTH), layers, heads, kvHeads, headDim,
+                f.positive("vocab_size", MAX_VOCAB), f.positiveNumber(c, "rms_norm_eps", 1e-6),
+                c.hasNonNull("max_position_embeddings") ? f.positive("max_position_embeddings", Integer.MAX_VALUE) : 2048, theta, scaling,
                 qwen2 || attnBias, !qwen2 && attnBias, c.path("mlp_bias").asBoolean(false), qwen3,
                 c.path("tie_word_embeddings").asBoolean(false), window,
                 c.path("bos_token_id").asInt(-1), firstInt(c.path("eos_token_id")), c);
@@ -135,16 +133,23 @@ public record ModelConfig(
     private static int[] slidingWindows(ObjectNode c, String arch, int layers, Path file) {
         int[] w = new int[layers];
         JsonNode sw = c.get("sliding_window");
-        int size = sw != null && sw.isNumber() ? sw.asInt() : 0;
+        Fields f = new Fields(c, file);
+        int size = sw != null && sw.isNumber() ? f.positive("sliding_window", Integer.MAX_VALUE) : 0;
         JsonNode types = c.get("layer_types");
         boolean qwen = arch.startsWith("Qwen");
         if (qwen && !c.path("use_sliding_window").asBoolean(false)) size = 0;
         if (types != null && types.isArray()) {
             if (types.size() != layers)
                 throw new BadInputException(file, "layer_types has " + types.size() + " entries but num_hidden_layers is " + layers);
-            for (int i = 0; i < layers; i++) w[i] = types.get(i).asText().equals("sliding_attention") ? size : 0;
+            for (int i = 0; i < layers; i++) {
+                String type = types.get(i).asText();
+                if (!type.equals("sliding_attention") && !type.equals("full_attention"))
+                    throw new BadInputException(file, "layer_types[" + i + "] is " + types.get(i) + ", not \"full_attention\" or \"sliding_attention\"");
+                w[i] = type.equals("sliding_attention") ? size : 0;
+            }
         } else if (qwen) {
-            int from = c.path("max_window_layers").asInt(layers);
+            // an int field: 21474836471 must not wrap to -9 (found by fuzzing)
+            int from = c.hasNonNull("max_window_layers") ? Math.min(f.count("max_window_layers"), layers) : layers;
             for (int i = from; i < layers; i++) w[i] = size;
         } else if (arch.equals("MistralForCausalLM")) {
             java.util.Arrays.fill(w, size); // Llama has no sliding window, whatever stray key its config carries
@@ -159,17 +164,34 @@ public record ModelConfig(
 
     /** Field access that names the file and field when something is missing or malformed. */
     private record Fields(ObjectNode c, Path file) {
-        int positive(String name) {
-            JsonNode n = c.get(name);
+        int positive(String name, int max) {
+            return positive(c, name, max);
+        }
+
+        /** A required integer in 1..max (the caps keep products such as heads * head_dim far from int overflow). */
+        int positive(JsonNode parent, String name, int max) {
+            JsonNode n = parent.get(name);
             if (n == null || n.isNull()) throw new BadInputException(file, "missing field '" + name + "'");
-            if (!n.canConvertToInt() || n.asInt() <= 0 || !n.isIntegralNumber())
-                throw new BadInputException(file, "field '" + name + "' must be a positive integer, not " + n);
+            if (!n.isIntegralNumber() || !n.canConvertToInt() || n.asInt() <= 0 || n.asInt() > max)
+                throw new BadInputException(file, "field '" + name + "' must be a positive integer" + (max < Integer.MAX_VALUE ? " up to " + max : "")
+                        + ", not " + n);
             return n.asInt();
         }
 
-        double num(JsonNode parent, String name) {
+        /** A non-negative integer that fits an int (the caller checks that the field is present). */
+        int count(String name) {
+            JsonNode n = c.get(name);
+            if (!n.isIntegralNumber() || !n.canConvertToInt() || n.asInt() < 0)
+                throw new BadInputException(file, "field '" + name + "' must be a non-negative integer, not " + n);
+            return n.asInt();
+        }
+
+        /** A finite positive number; {@code fallback} when absent (null: required). */
+        double positiveNumber(JsonNode parent, String name, Double fallback) {
             JsonNode n = parent.get(name);
-            if (n == null || !n.isNumber()) throw new BadInputException(file, "rope scaling lacks numeric field '" + name + "'");
+            if ((n == null || n.isNull()) && fallback != null) return fallback;
+            if (n == null || !n.isNumber() || !(n.asDouble() > 0) || Double.isInfinite(n.asDouble()))
+                throw new BadInputException(file, "field '" + name + "' must be a positive number, not " + n);
             return n.asDouble();
         }
     }

@@ -2,6 +2,7 @@ package come4j.io;
 
 import static come4j.io.Fixtures.assertBadInput;
 import static come4j.io.Fixtures.safetensors;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import java.io.IOException;
 import java.lang.foreign.Arena;
@@ -148,6 +149,24 @@ class BadInputTest {
         safetensors(tmp.resolve("elsewhere.safetensors"), "{}", 0);
         Path index = Files.writeString(dir.resolve(Checkpoint.INDEX),
                 "{\"weight_map\": {\"a\": \"../elsewhere.safetensors\"}}");
-        assertBadInput(index, "shard '../elsewhere.safetensors' of tensor 'a' lies outside this folder", () -> Checkpoint.open(dir));
+        assertBadInput(index, "shard '../elsewhere.safetensors' lies outside this folder", () -> Checkpoint.open(dir));
+    }
+
+    /** huggingface_hub's cache: snapshots/<rev>/<file> links to ../../blobs/<hash>, which is accepted (and only that). */
+    @Test
+    void huggingFaceCacheLinksAreFollowed() throws IOException {
+        Path repo = tmp.resolve("models--org--tiny"), blobs = Files.createDirectories(repo.resolve("blobs"));
+        Path snapshot = Files.createDirectories(repo.resolve("snapshots/abc123"));
+        Fixtures.writeConfig(snapshot);
+        safetensors(blobs.resolve("5f1e"), "{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]}}", 4);
+        Files.createSymbolicLink(snapshot.resolve("model-00001-of-00001.safetensors"), Path.of("../../blobs/5f1e"));
+        Files.writeString(snapshot.resolve(Checkpoint.INDEX), "{\"weight_map\": {\"a\": \"model-00001-of-00001.safetensors\"}}");
+        try (Checkpoint ckpt = Checkpoint.open(snapshot)) {
+            assertEquals(java.util.Set.of("a"), ckpt.tensors().keySet());
+        }
+        Files.move(blobs.resolve("5f1e"), tmp.resolve("5f1e"));
+        Files.delete(snapshot.resolve("model-00001-of-00001.safetensors"));
+        Files.createSymbolicLink(snapshot.resolve("model-00001-of-00001.safetensors"), tmp.resolve("5f1e"));
+        assertBadInput(snapshot.resolve(Checkpoint.INDEX), "is a link to", () -> Checkpoint.open(snapshot));
     }
 }

@@ -3,6 +3,7 @@ package come4j.io;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import come4j.model.ModelConfig;
@@ -91,6 +92,12 @@ class ModelConfigTest {
         // enabled, the window applies from max_window_layers on
         assertArrayEquals(new int[] {0, 0, 32768, 32768},
                 load(qwen25.replace("\"use_sliding_window\": false", "\"use_sliding_window\": true")).slidingWindow());
+        // beyond the layer count: no sliding layer; beyond an int (it wrapped to -9 and crashed, found by fuzzing): refused
+        String enabled = qwen25.replace("\"use_sliding_window\": false", "\"use_sliding_window\": true");
+        assertArrayEquals(new int[4], load(enabled.replace("\"max_window_layers\": 2", "\"max_window_layers\": 70")).slidingWindow());
+        BadInputException e = assertThrows(BadInputException.class,
+                () -> load(enabled.replace("\"max_window_layers\": 2", "\"max_window_layers\": 21474836471")));
+        assertTrue(e.getMessage().contains("field 'max_window_layers' must be a non-negative integer, not 21474836471"), e.getMessage());
     }
 
     @Test

@@ -1,0 +1,90 @@
+package come4j.cli;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.TimeUnit;
+import java.security.MessageDigest;
+import java.util.stream.Stream;
+
+/** `come` in a child JVM on the test classpath, so that tests can kill it, limit it, or run two at once. */
+final class Child {
+    record Result(int code, String err) {}
+
+    private final Process process;
+    private final BufferedReader err;
+    private final StringBuilder seen = new StringBuilder();
+
+    private Child(Process process) {
+        this.process = process;
+        this.err = new BufferedReader(new InputStreamReader(process.getErrorStream(), StandardCharsets.UTF_8));
+    }
+
+    /** Starts {@code come args}; with {@code fileSizeLimitKb > 0}, under `ulimit -f` (files larger fail with EFBIG). */
+    static Child start(long fileSizeLimitKb, String... args) throws IOException {
+        return start(fileSizeLimitKb, List.of(), args);
+    }
+
+    /** As above, with extra JVM options (e.g. -Djava.io.tmpdir=...). */
+    static Child start(long fileSizeLimitKb, List<String> jvmOptions, String... args) throws IOException {
+        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Xmx512m", "--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED", "-Dai.djl.offline=true"));
+        cmd.addAll(jvmOptions);
+        cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), Main.class.getName()));
+        cmd.addAll(List.of(args));
+        if (fileSizeLimitKb > 0) {
+            List<String> quoted = cmd.stream().map(a -> "'" + a.replace("'", "'\\''") + "'").toList();
+            cmd = List.of("bash", "-c", "ulimit -f " + fileSizeLimitKb + " && exec " + String.join(" ", quoted));
+        }
+        return new Child(new ProcessBuilder(cmd).redirectOutput(ProcessBuilder.Redirect.DISCARD).start());
+    }
+
+    /** Reads the child's stderr until a line containing {@code text}; false if it ended first. */
+    boolean awaitLine(String text) throws IOException {
+        for (String line; (line = err.readLine()) != null; ) {
+            seen.append(line).append('\n');
+            if (line.contains(text)) return true;
+        }
+        return false;
+    }
+
+    /**
+     * SIGKILL, as the OOM killer would end it: no shutdown hooks, no finally blocks. Returns false if the child had
+     * already exited (with code 0: it finished).
+     */
+    boolean kill() throws InterruptedException {
+        process.destroyForcibly();
+        return process.waitFor() != 0;
+    }
+
+    Result finish() throws IOException, InterruptedException {
+        for (String line; (line = err.readLine()) != null; ) seen.append(line).append('\n');
+        if (!process.waitFor(120, TimeUnit.SECONDS)) {
+            process.destroyForcibly();
+            throw new IllegalStateException("child did not finish: " + seen);
+        }
+        return new Result(process.exitValue(), seen.toString());
+    }
+
+    static Result run(String... args) throws IOException, InterruptedException {
+        return start(0, args).finish();
+    }
+
+    /** SHA-256 of every file below {@code dir}, by relative path: equal maps mean byte-identical folders. */
+    static Map<String, String> hashes(Path dir) throws Exception {
+        Map<String, String> out = new TreeMap<>();
+        try (Stream<Path> files = Files.walk(dir)) {
+            for (Path f : files.filter(Files::isRegularFile).toList())
+                out.put(dir.relativize(f).toString(), HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(Files.readAllBytes(f))));
+        }
+        return out;
+    }
+}

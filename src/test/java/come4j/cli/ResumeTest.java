@@ -1,0 +1,229 @@
+package come4j.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import come4j.io.Checkpoint;
+import come4j.io.RunFolder;
+import come4j.io.SafeTensorsWriter;
+import come4j.io.TensorData;
+import come4j.io.TensorSpec;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+/**
+ * `come compress` in child JVMs that are killed (SIGKILL), limited or doubled: a rerun of the same command resumes and
+ * writes exactly the bytes of an uninterrupted run; a full disk or an unwritable folder is one line and exit code 3
+ * with nothing half-written left; a second run on the same output is refused while the first holds it.
+ */
+class ResumeTest {
+    @TempDir static Path shared;
+    static Path model, work, out;
+    static Map<String, String> reference;
+
+    /** An 8-layer model (the 3 fixture layers repeated), so that 8 -> 3 takes five merge steps. */
+    @BeforeAll
+    static void modelAndUninterruptedOutput() throws Exception {
+        model = Files.createDirectory(shared.resolve("model8"));
+        Pattern layer = Pattern.compile("model\\.layers\\.(\\d+)\\.(.+)");
+        try (Checkpoint in = Checkpoint.open(CliTest.FIXTURE)) {
+            Map<String, TensorData> plan = new LinkedHashMap<>();
+            for (var e : in.tensors().entrySet()) {
+                Matcher m = layer.matcher(e.getKey());
+                if (!m.matches()) plan.put(e.getKey(), e.getValue());
+                else if (m.group(1).equals("0"))
+                    for (int i = 0; i < 8; i++) plan.put("model.layers." + i + "." + m.group(2), in.tensors().get("model.layers." + i % 3 + "." + m.group(2)));
+            }
+            List<TensorSpec> specs = new ArrayList<>();
+            plan.forEach((n, t) -> specs.add(new TensorSpec(n, t.dtype(), t.shape())));
+            try (SafeTensorsWriter w = new SafeTensorsWriter(model, specs)) {
+                for (var e : plan.entrySet()) w.write(e.getKey(), e.getValue().data());
+                w.finish();
+            }
+        }
+        ObjectMapper json = new ObjectMapper();
+        ObjectNode config = (ObjectNode) json.readTree(CliTest.FIXTURE.resolve("config.json").toFile());
+        config.put("num_hidden_layers", 8);
+        json.writeValue(model.resolve("config.json").toFile(), config);
+        for (String f : List.of("tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "generation_config.json"))
+            Files.copy(CliTest.FIXTURE.resolve(f), model.resolve(f));
+        work = shared.resolve("work");
+        out = work.resolve("out"); // every run writes here: the command line, recorded in come-merge.json, is the same
+        emptyWork();
+        CliTest.Run r = CliTest.run(args(out));
+        assertEquals(0, r.code(), r.err());
+        reference = Child.hashes(out);
+    }
+
+    @BeforeEach
+    void clean() throws Exception {
+        emptyWork();
+    }
+
+    static void emptyWork() throws Exception {
+        if (Files.exists(work)) try (var files = Files.walk(work)) {
+            for (Path p : files.sorted(java.util.Comparator.reverseOrder()).toList()) Files.delete(p);
+        }
+        Files.createDirectories(work);
+    }
+
+    static String[] args(Path out) {
+        return new String[] {"compress", "--model", model.toString(), "--out", out.toString(), "--target-layers", "3",
+                "--calib", CliTest.PPL.toString(), "--calib-samples", "2", "--seq-len", "32"};
+    }
+
+    /** Kills a run when it logs {@code line} (after {@code delayMs}), reruns to the end, compares with the reference. */
+    @ParameterizedTest(name = "killed {1} ms after ''{0}''")
+    @CsvSource({"calibration:, 0", "step 1:, 0", "step 3:, 2", "step 5:, 3"})
+    void killedRunResumesToTheSameBytes(String line, int delayMs) throws Exception {
+        Child first = Child.start(0, args(out));
+        assertTrue(first.awaitLine(line), "the run ended before logging '" + line + "'");
+        Thread.sleep(delayMs);
+        Assumptions.assumeTrue(first.kill(), "the run finished before it could be killed");
+        Child.Result rerun = Child.run(args(out));
+        assertEquals(0, rerun.code(), rerun.err());
+        if (line.matches("step [1-4]:")) assertTrue(rerun.err().contains("resuming after step "), rerun.err());
+        assertEquals(reference, Child.hashes(out), rerun.err());
+        assertOnlyOutputLeft();
+    }
+
+    @Test
+    void killedTwiceThenFinished() throws Exception {
+        for (String line : List.of("step 2:", "step 4:")) {
+            Child c = Child.start(0, args(out));
+            assertTrue(c.awaitLine(line));
+            assertTrue(c.kill());
+        }
+        Child.Result last = Child.run(args(out));
+        assertEquals(0, last.code(), last.err());
+        assertTrue(last.err().contains("resuming after step "), last.err());
+        assertFalse(last.err().contains("step 1:"), "finished steps are not redone: " + last.err());
+        assertEquals(reference, Child.hashes(out));
+    }
+
+    @Test
+    void fullDiskIsOneLineLeavesNoPartialOutputAndResumesLater() throws Exception {
+        Map<String, String> input = Child.hashes(model);
+        // 200 KB: the activation files (100 KB) and saved steps (75 KB) fit, the output's model.safetensors (320 KB) does not
+        Child.Result r = Child.start(200, args(out)).finish();
+        assertEquals(3, r.code(), r.err());
+        String last = lastLine(r.err());
+        assertTrue(last.startsWith("come: " + out + ": cannot write the output") && last.contains("File too large"), r.err());
+        assertFalse(Files.exists(out));
+        assertEquals(input, Child.hashes(model), "input untouched");
+        try (var siblings = Files.list(work)) {
+            assertEquals(List.of(".out.run"), siblings.map(p -> p.getFileName().toString()).toList(), "only the run state is kept");
+        }
+        Child.Result rerun = Child.run(args(out));
+        assertEquals(0, rerun.code(), rerun.err());
+        assertTrue(rerun.err().contains("resuming after step 5"), rerun.err());
+        assertEquals(reference, Child.hashes(out));
+        assertOnlyOutputLeft();
+    }
+
+    /** A real ENOSPC where the machine lets us mount a small tmpfs (root with CAP_SYS_ADMIN); skipped elsewhere. */
+    @Test
+    void fullTmpfsIsOneLineAndLeavesNoPartialOutput(@TempDir Path tmp) throws Exception {
+        Path disk = mountTmpfs(tmp, "256k");
+        try {
+            Path full = disk.resolve("out");
+            Child.Result r = Child.run(args(full));
+            assertEquals(3, r.code(), r.err());
+            assertTrue(lastLine(r.err()).startsWith("come: " + full + ": cannot write the output") && r.err().contains("No space left on device"), r.err());
+            assertFalse(Files.exists(full));
+            try (var left = Files.list(disk)) {
+                assertTrue(left.allMatch(p -> p.getFileName().toString().equals(".out.run")), "nothing but the run state");
+            }
+        } finally {
+            new ProcessBuilder("umount", disk.toString()).start().waitFor();
+        }
+    }
+
+    /** A full temp folder while activations are written through a memory mapping (SIGBUS in the JVM): exit 3 too. */
+    @Test
+    void fullTempFolderIsOneLine(@TempDir Path tmp) throws Exception {
+        Path disk = mountTmpfs(tmp, "64k");
+        try {
+            Child.Result r = Child.start(0, List.of("-Djava.io.tmpdir=" + disk), args(out)).finish();
+            assertEquals(3, r.code(), r.err());
+            assertTrue(lastLine(r.err()).startsWith("come: I/O failure: a memory-mapped temporary file could not be written (is " + disk + " full?)"), r.err());
+            assertFalse(Files.exists(out));
+            assertOnlyOutputLeftOrNothing();
+        } finally {
+            new ProcessBuilder("umount", disk.toString()).start().waitFor();
+        }
+    }
+
+    private static Path mountTmpfs(Path tmp, String size) throws Exception {
+        Path disk = Files.createDirectory(tmp.resolve("disk"));
+        Process mount = new ProcessBuilder("mount", "-t", "tmpfs", "-o", "size=" + size, "tmpfs", disk.toString())
+                .redirectErrorStream(true).start();
+        Assumptions.assumeTrue(mount.waitFor() == 0, "cannot mount a tmpfs here");
+        return disk;
+    }
+
+    @Test
+    void unwritableOutputFolderIsOneLine(@TempDir Path tmp) throws Exception {
+        Path file = Files.writeString(tmp.resolve("a-file"), "not a folder");
+        CliTest.Run r = CliTest.run(args(file.resolve("out")));
+        assertEquals(3, r.code(), r.err());
+        assertTrue(r.err().strip().startsWith("come: " + file.resolve("out") + ": cannot write the output"), r.err());
+        assertFalse(r.err().strip().contains("\n"), r.err());
+    }
+
+    @Test
+    void secondRunOnTheSameOutputIsRefusedWhileTheFirstHoldsIt() throws Exception {
+        try (RunFolder held = RunFolder.open(out, "another run's settings")) {
+            held.save("state", new byte[] {1});
+            Child.Result r = Child.run(args(out));
+            assertEquals(2, r.code(), r.err());
+            assertTrue(lastLine(r.err()).startsWith("come: " + out + ": another come run (process " + ProcessHandle.current().pid() + ") is writing this output"), r.err());
+            assertFalse(Files.exists(out));
+            assertEquals(List.of((byte) 1), held.load("state").map(b -> List.of(b[0])).orElseThrow(), "the holder's state is untouched");
+        }
+    }
+
+    @Test
+    void twoRunsAtOnceGiveOneValidOutput() throws Exception {
+        Child a = Child.start(0, args(out)), b = Child.start(0, args(out));
+        Child.Result ra = a.finish(), rb = b.finish();
+        assertEquals(List.of(0, 2), java.util.stream.Stream.of(ra.code(), rb.code()).sorted().toList(), ra.err() + rb.err());
+        String refused = (ra.code() == 2 ? ra : rb).err();
+        assertTrue(refused.contains("another come run") || refused.contains("output folder already exists"), refused);
+        assertEquals(reference, Child.hashes(out));
+        assertOnlyOutputLeft();
+    }
+
+    /** The child's message (the JVM may print warnings before it). */
+    private static String lastLine(String err) {
+        return err.strip().lines().reduce((a, b) -> b).orElse("");
+    }
+
+    private static void assertOnlyOutputLeftOrNothing() throws Exception {
+        try (var files = Files.list(work)) {
+            assertTrue(files.allMatch(p -> p.equals(out)), "no run folder or temp folder left beside the output");
+        }
+    }
+
+    private static void assertOnlyOutputLeft() throws Exception {
+        try (var files = Files.list(work)) {
+            assertEquals(List.of(out), files.toList(), "no run folder or temp folder left beside the output");
+        }
+    }
+}
