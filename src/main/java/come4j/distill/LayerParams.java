@@ -108,11 +108,4 @@ public final class LayerParams {
         tensors.forEach((s, a) -> values.add(new come4j.io.ScratchTensors.Values(s, LayerWeights.shape(c, s), a.toFloat())));
         return store.store(values, dtype);
     }
-
-    /** The layer as inference weights (fp32 copies), for the forward pass and the writer. */
-    public LayerWeights toWeights(ModelConfig c) {
-        Map<String, come4j.io.TensorData> t = new LinkedHashMap<>();
-        tensors.forEach((s, a) -> t.put(s, come4j.io.TensorData.ofFloats(s, a.toFloat(), LayerWeights.shape(c, s))));
-        return LayerWeights.of(c, t);
-    }
 }

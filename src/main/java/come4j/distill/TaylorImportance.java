@@ -1,8 +1,8 @@
 package come4j.distill;
 
 import come4j.calib.ActivationCache;
+import come4j.calib.CalibrationPass;
 import come4j.calib.CalibrationSet;
-import come4j.model.LayerHooks;
 import come4j.model.ModelConfig;
 import come4j.model.Transformer;
 import come4j.report.Progress;
@@ -12,18 +12,36 @@ import java.util.List;
 /**
  * Taylor importance of each layer (method.md §19.5, Shortened LLaMA): Σ |θ ⊙ G| over the layer's projections and norms,
  * with G the gradient of the LM loss summed over the calibration batches before the absolute value is taken. The
- * windows' boundaries and their gradients live in mmap'd temp files; one layer's parameters are in memory at a time.
+ * windows' boundaries (a calibration pass's cache) and their gradients live in mmap'd temp files; one layer's
+ * parameters are in memory at a time.
  */
 public final class TaylorImportance {
     private TaylorImportance() {}
 
-    /** Taylor scores of a run's model on its calibration windows (method.md §19.5: the magnitude tensors). */
+    /**
+     * Taylor scores of a run's model on its calibration windows (method.md §19.5: the magnitude tensors), from the
+     * boundaries the run's first pass already holds.
+     */
     public static double[] of(come4j.calib.CalibrationContext ctx) {
-        return scores(ctx.model(), Loss.Head.of(ctx.checkpoint()), ctx.set(), ctx.batch(), come4j.merge.LayerRemoval.SCORED_TENSORS);
+        ctx.firstPass();
+        try (ActivationCache acts = ctx.workingCache()) {
+            return scores(ctx.model(), Loss.Head.of(ctx.checkpoint()), ctx.set(), ctx.batch(), come4j.merge.LayerRemoval.SCORED_TENSORS, acts);
+        }
     }
 
     /** One score per layer of the model, from the calibration windows in batches of {@code batch}. */
     public static double[] scores(Transformer model, Loss.Head head, CalibrationSet set, int batch, List<String> tensors) {
+        try (ActivationCache acts = new ActivationCache(set.windows().size(), set.seqLen(), model.config().hiddenSize())) {
+            CalibrationPass pass = new CalibrationPass(set, acts, batch);
+            pass.embed(model);
+            pass.run(model, 0);
+            return scores(model, head, set, batch, tensors, acts);
+        }
+    }
+
+    /** The same from {@code acts}, which holds every boundary 0 … L of the windows. */
+    private static double[] scores(Transformer model, Loss.Head head, CalibrationSet set, int batch, List<String> tensors,
+                                   ActivationCache acts) {
         ModelConfig c = model.config();
         int L = c.numLayers(), T = set.seqLen(), d = c.hiddenSize(), n = set.windows().size();
         List<int[]> batches = new ArrayList<>();
@@ -34,26 +52,15 @@ public final class TaylorImportance {
             batches.add(ids);
         }
         double[] score = new double[L];
-        try (ActivationCache acts = new ActivationCache(n, T, d); ActivationCache grads = new ActivationCache(n, T, d);
-             Progress bar = Progress.start("taylor", 2L * L * n, "window-layers")) {
-            ModelGradient.Boundaries a = boundaries(acts, batch, n, T, d), g = boundaries(grads, batch, n, T, d);
-            for (int b = 0; b < batches.size(); b++) { // forward: every boundary of every batch
-                int[] ids = batches.get(b);
-                float[] h = model.embed(ids);
-                a.put(0, b, Arr.of(h)); // copied into the cache
-                for (int l = 0; l < L; l++) {
-                    model.layer(l, h, ids.length / T, T, 0, null, LayerHooks.NONE);
-                    a.put(l + 1, b, Arr.of(h));
-                    bar.step(ids.length / T);
-                }
-            }
-            ModelGradient.run(c, l -> LayerParams.of(c, model.layers().get(l), Arr::f32), head, batches, T, a, g, (l, p, grad) -> {
-                for (String t : tensors) {
-                    Arr w = p.get(t), gr = grad.get(t);
-                    for (int i = 0; i < w.length(); i++) score[l] += Math.abs(w.get(i) * gr.get(i));
-                }
-                bar.step(n);
-            });
+        try (ActivationCache grads = new ActivationCache(n, T, d); Progress bar = Progress.start("taylor", (long) L * n, "window-layers")) {
+            ModelGradient.run(c, l -> LayerParams.of(c, model.layers().get(l), Arr::f32), head, batches, T,
+                    boundaries(acts, batch, n, T, d), boundaries(grads, batch, n, T, d), (l, p, grad) -> {
+                        for (String t : tensors) {
+                            Arr w = p.get(t), gr = grad.get(t);
+                            for (int i = 0; i < w.length(); i++) score[l] += Math.abs(w.get(i) * gr.get(i));
+                        }
+                        bar.step(n);
+                    });
         }
         return score;
     }

@@ -35,11 +35,6 @@ public record TensorData(String name, DType dtype, long[] shape, MemorySegment d
         return out;
     }
 
-    /** An fp32 tensor over a heap array (not copied; the platform's byte order, little-endian where Java runs). */
-    public static TensorData ofFloats(String name, float[] values, long... shape) {
-        return new TensorData(name, DType.F32, shape, MemorySegment.ofArray(values));
-    }
-
     @Override
     public String toString() {
         return name + " " + dtype + Arrays.toString(shape);
