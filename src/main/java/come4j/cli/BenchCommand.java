@@ -18,7 +18,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
-@Command(name = "bench", mixinStandardHelpOptions = true,
+@Command(name = "bench", mixinStandardHelpOptions = true, versionProvider = Version.class,
         description = {"Compare compression methods on one model: every method at every sparsity, each output evaluated alike, one table.", "",
                 "Each cell (method, sparsity) is compressed as `come compress` would (checkpoint, come-merge.json, report.html under OUT/cells/METHOD_S/model) and evaluated on every --ppl text (pruning-paper protocol) and task; the dense model is the first row. OUT gets bench.md, bench.json and bench.html (perplexity against sparsity per text, one line per method). A rerun skips finished cells (their results.json) and only adds evaluations they lack. The calibration windows, the first statistics pass over the original model and the tokenized evaluation texts are computed once per run and shared by all cells."})
 final class BenchCommand implements Runnable {

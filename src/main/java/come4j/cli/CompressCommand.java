@@ -40,7 +40,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
-@Command(name = "compress", mixinStandardHelpOptions = true,
+@Command(name = "compress", mixinStandardHelpOptions = true, versionProvider = Version.class,
         description = {"Merge layers with CoMe (or a baseline method) and write a checkpoint with fewer layers.", "",
                 "Calibration windows stream through the model layer by layer; at each step the adjacent pair with the smallest SBI is merged by concatenating the most sensitive kv head groups and FFN channels of both layers in proportion to their BI (CoMe), or with the ratio that minimises calibration NLL (CoMe-P), until the target layer count. The baselines (--method) share the same calibration, forward pass and output. The output folder gets the checkpoint in the input's dtype, come-merge.json and report.html; it is written atomically and the input is never modified."})
 final class CompressCommand implements Runnable {
@@ -156,7 +156,7 @@ final class CompressCommand implements Runnable {
         ObjectNode key = JsonNodeFactory.instance.objectNode();
         List<String> args = spec.commandLine().getParseResult().originalArgs().stream()
                 .filter(a -> !a.equals("--debug") && !a.equals("--overwrite")).toList(); // they change nothing computed
-        key.put("version", spec.root().version()[0]).put("args", String.join(" ", args)).put("input", model.dir.toAbsolutePath().toString());
+        key.put("version", Version.TEXT).put("args", String.join(" ", args)).put("input", model.dir.toAbsolutePath().toString());
         var cal = key.putArray("calib");
         for (Path f : files) {
             byte[] bytes;

@@ -9,7 +9,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
-@Command(name = "demo", mixinStandardHelpOptions = true,
+@Command(name = "demo", mixinStandardHelpOptions = true, versionProvider = Version.class,
         description = {"Run the main job on the embedded demo model.", "",
                 "The demo model (models/sotu-llama-12l-bf16: 12 layers, 10.8M parameters, trained on State of the Union addresses 1790-2000) is compressed by 30% with CoMe (calibrated on its training text), and its perplexity on held-out addresses (2001-2021, seq-len 256) is measured before and after."})
 final class DemoCommand implements Runnable {

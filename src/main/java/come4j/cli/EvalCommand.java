@@ -21,7 +21,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
-@Command(name = "eval", mixinStandardHelpOptions = true,
+@Command(name = "eval", mixinStandardHelpOptions = true, versionProvider = Version.class,
         description = {"Measure perplexity (pruning-paper protocol) and zero-shot task accuracy (lm-eval conventions).", "",
                 "Perplexity (--ppl): documents are joined by a blank line and tokenized once (BOS as the tokenizer adds it), cut into non-overlapping windows of --seq-len tokens with the tail dropped; each window is scored on its own and PPL = exp(mean window loss). Tasks (--tasks): multiple-choice log-likelihoods with lm-evaluation-harness's prompts, delimiters and metrics, on local data files."})
 final class EvalCommand implements Runnable {

@@ -8,7 +8,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
-@Command(name = "generate", mixinStandardHelpOptions = true,
+@Command(name = "generate", mixinStandardHelpOptions = true, versionProvider = Version.class,
         description = {"Continue a prompt by greedy decoding.", "",
                 "Greedy decoding with a KV cache; stops at --max-new-tokens or at the end-of-sequence token."})
 final class GenerateCommand implements Runnable {

@@ -8,7 +8,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
-@Command(name = "inspect", mixinStandardHelpOptions = true,
+@Command(name = "inspect", mixinStandardHelpOptions = true, versionProvider = Version.class,
         description = {"Show a checkpoint's architecture, sizes and sparsity table.", "",
                 "Architecture, dimensions, heads / kv heads, parameters per layer and in total, dtype, and how many layers 10/20/30%% parameter sparsity removes (k = round(s * P_total / P_layer))."})
 final class InspectCommand implements Runnable {

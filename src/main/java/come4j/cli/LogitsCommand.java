@@ -9,7 +9,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
-@Command(name = "logits", mixinStandardHelpOptions = true,
+@Command(name = "logits", mixinStandardHelpOptions = true, versionProvider = Version.class,
         description = {"Print the logits of a token sequence as JSON (for parity checks).", "",
                 "One JSON object: {\"ids\", \"vocab\", \"logits\"} with the logits row-major [tokens x vocab], computed in fp32."})
 final class LogitsCommand implements Runnable {

@@ -8,7 +8,7 @@ import java.util.Arrays;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
-@Command(name = "come", mixinStandardHelpOptions = true, version = "come4j 0.1.0",
+@Command(name = "come", mixinStandardHelpOptions = true, versionProvider = Version.class,
         description = {"Compress LLaMA-family language models by merging their layers (CoMe), in pure Java.", ""},
         subcommands = {DemoCommand.class, CompressCommand.class, BenchCommand.class, InspectCommand.class, EvalCommand.class, GenerateCommand.class,
                 LogitsCommand.class, DistillCommand.class,
