@@ -60,6 +60,7 @@ public final class Bench {
 
     public Bench(Checkpoint ckpt, Path out, Evaluation eval, Supplier<CalibrationSet> calibration, int batch,
                  Methods.Options options, Settings settings, String command, Consumer<String> log) {
+        ckpt.requireFinite(); // before any cell or table is written
         this.ckpt = ckpt;
         this.out = out;
         this.eval = eval;

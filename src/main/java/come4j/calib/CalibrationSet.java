@@ -2,8 +2,6 @@ package come4j.calib;
 
 import come4j.io.BadInputException;
 import come4j.io.Tokenizer;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -35,11 +33,7 @@ public record CalibrationSet(List<int[]> windows, int rows, long tokens) {
 
     static List<String> rows(Path file) {
         if (file.getFileName().toString().endsWith(".jsonl")) return come4j.io.TextFiles.documents(file);
-        try {
-            return Files.readAllLines(file, StandardCharsets.UTF_8);
-        } catch (java.io.IOException e) {
-            throw new BadInputException(file, "cannot read calibration text: " + e.getMessage());
-        }
+        return come4j.io.TextFiles.lines(file); // plain files only, size-capped, strict UTF-8
     }
 
     public int seqLen() {

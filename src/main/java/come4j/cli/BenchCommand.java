@@ -81,7 +81,7 @@ final class BenchCommand implements Runnable {
             for (String key : tasks) {
                 Task t = Task.parse(key);
                 List<Item> all = t.items(dataDir);
-                items.add(new Evaluation.TaskItems(t, limit == null ? all : all.subList(0, Math.min(limit, all.size()))));
+                items.add(new Evaluation.TaskItems(t, Task.first(all, limit)));
             }
             List<Path> files = new ArrayList<>();
             Bench bench = new Bench(ckpt, out, new Evaluation(texts, EvalCommand.batch(L, null), items, tok, bos),

@@ -74,6 +74,7 @@ final class EvalCommand implements Runnable {
         if (text == null && tasks.isEmpty()) throw new BadInputException(null, "nothing to evaluate: give --ppl FILE and/or --tasks LIST");
         if (!pplMode.equals("paper") && !pplMode.equals("rolling")) throw new BadInputException(null, "--ppl-mode must be paper or rolling");
         if (!tasks.isEmpty() && dataDir == null) throw new BadInputException(null, "--tasks needs --data-dir (task data are local files)");
+        Task.checkLimit(limit);
         ObjectNode a = evaluateModel(model.dir, compare == null && !json);
         if (compare == null) {
             if (json) System.out.println(a);
@@ -93,10 +94,11 @@ final class EvalCommand implements Runnable {
     /** Perplexity and tasks of one checkpoint as JSON; printed as they finish when {@code print}. */
     private ObjectNode evaluateModel(Path dir, boolean print) {
         try (Checkpoint ckpt = Checkpoint.open(dir); Tokenizer tok = Tokenizer.load(ckpt)) {
+            ckpt.requireFinite(); // NaN weights would print "perplexity NaN" and score tasks
             ObjectNode o = new ObjectMapper().createObjectNode();
             Transformer m = Transformer.load(ckpt); // once: small models pack their weights at load
             if (text != null && pplMode.equals("rolling")) {
-                int M = seqLen != null ? seqLen : ckpt.config().maxPositions();
+                int M = seqLen(ckpt.config().maxPositions(), seqLen != null ? seqLen : ckpt.config().maxPositions());
                 var r = RollingPerplexity.evaluate(m, tok, TextFiles.documents(text), M, bos);
                 o.put("word_perplexity", r.wordPerplexity()).put("byte_perplexity", r.bytePerplexity())
                         .put("bits_per_byte", r.bitsPerByte()).put("documents", r.documents()).put("tokens", r.tokens())
@@ -117,8 +119,7 @@ final class EvalCommand implements Runnable {
                 LogLikelihood ll = new LogLikelihood(m, tok, bos);
                 for (String key : tasks) {
                     Task t = Task.parse(key);
-                    List<Item> items = t.items(dataDir);
-                    if (limit != null) items = items.subList(0, Math.min(limit, items.size()));
+                    List<Item> items = Task.first(t.items(dataDir), limit);
                     results.add(TaskResult.run(t, items, ll));
                 }
                 o.set("tasks", TaskReport.json(results, logSamples));

@@ -1,5 +1,6 @@
 package come4j.cli;
 
+import come4j.io.BadInputException;
 import come4j.io.Checkpoint;
 import come4j.io.Tokenizer;
 import come4j.model.Generator;
@@ -18,7 +19,8 @@ final class GenerateCommand implements Runnable {
     @Option(names = "--prompt", required = true, paramLabel = "TEXT", description = "Prompt text.")
     String prompt;
 
-    @Option(names = "--max-new-tokens", paramLabel = "N", defaultValue = "64", description = "Tokens to generate (default ${DEFAULT-VALUE}).")
+    @Option(names = "--max-new-tokens", paramLabel = "N", defaultValue = "64",
+            description = "Tokens to generate (default ${DEFAULT-VALUE}; 0 prints the prompt); prompt and new tokens together must fit max_position_embeddings.")
     int maxNew;
 
     @Mixin
@@ -26,8 +28,15 @@ final class GenerateCommand implements Runnable {
 
     @Override
     public void run() {
+        if (maxNew < 0) throw new BadInputException(null, "--max-new-tokens must be 0 or more, not " + maxNew);
         try (Checkpoint ckpt = Checkpoint.open(model.dir); Tokenizer tok = Tokenizer.load(ckpt)) {
             int[] ids = tok.encode(prompt);
+            int room = ckpt.config().maxPositions() - ids.length;
+            if (ids.length == 0) throw new BadInputException(null, "--prompt gives no tokens (this tokenizer adds no BOS): give some text");
+            if (maxNew > room) // the KV cache holds prompt + new tokens; beyond the trained positions output is noise
+                throw new BadInputException(null, "--max-new-tokens " + maxNew + " with a prompt of " + ids.length + " tokens exceeds max_position_embeddings "
+                        + ckpt.config().maxPositions() + (room >= 0 ? " (at most " + room + " new tokens)" : " (the prompt alone is too long)"));
+            ckpt.requireFinite();
             int[] out = Generator.greedy(Transformer.load(ckpt), ids, maxNew, t -> {});
             // decoded together with the prompt: decoders drop a leading space of a sequence's first token
             int[] all = java.util.Arrays.copyOf(ids, ids.length + out.length);

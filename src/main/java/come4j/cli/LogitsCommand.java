@@ -26,7 +26,10 @@ final class LogitsCommand implements Runnable {
     public void run() {
         try (Checkpoint ckpt = Checkpoint.open(model.dir)) {
             int V = ckpt.config().vocabSize();
-            for (int id : ids) if (id < 0 || id >= V) throw new BadInputException(null, "token id " + id + " outside the vocabulary of " + V);
+            for (int id : ids) if (id < 0 || id >= V) throw new BadInputException(null, "--ids: token id " + id + " is outside the vocabulary (0.." + (V - 1) + ")");
+            if (ids.length > ckpt.config().maxPositions())
+                throw new BadInputException(null, "--ids: " + ids.length + " tokens exceed max_position_embeddings " + ckpt.config().maxPositions());
+            ckpt.requireFinite();
             float[] logits = Transformer.load(ckpt).forward(ids, 1);
             ObjectNode o = new ObjectMapper().createObjectNode();
             var idArr = o.putArray("ids");

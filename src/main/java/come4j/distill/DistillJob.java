@@ -8,6 +8,7 @@ import come4j.io.BadInputException;
 import come4j.io.Checkpoint;
 import come4j.io.ScratchTensors;
 import come4j.io.TensorData;
+import come4j.io.TextFiles;
 import come4j.io.Tokenizer;
 import come4j.merge.CompressedCheckpoint;
 import come4j.merge.MergeRecord;
@@ -57,6 +58,8 @@ public final class DistillJob {
              Tokenizer tok = Tokenizer.load(studentCkpt.tokenizerFile())) {
             if (o.out().toAbsolutePath().normalize().startsWith(o.teacher().toAbsolutePath().normalize()))
                 throw new BadInputException(o.out(), "output folder lies inside the teacher checkpoint folder");
+            teacherCkpt.requireFinite();
+            studentCkpt.requireFinite();
             JsonNode merge = readMerge(o.student());
             ModelConfig tc = teacherCkpt.config(), sc = studentCkpt.config();
             checkCompatible(o, merge, tc, sc);
@@ -102,6 +105,7 @@ public final class DistillJob {
         if (merge.path("input").path("layers").asInt(-1) != tc.numLayers())
             throw new BadInputException(o.teacher(), "has " + tc.numLayers() + " layers but the student was compressed from a model of "
                     + merge.path("input").path("layers").asInt() + " (come-merge.json)");
+        MergeTree.parse(o.student().resolve("come-merge.json"), merge.path("tree"), tc.numLayers());
         if (merge.path("tree").size() != sc.numLayers())
             throw new BadInputException(o.student(), "come-merge.json tree has " + merge.path("tree").size() + " layers, config.json " + sc.numLayers());
         if (tc.hiddenSize() != sc.hiddenSize() || tc.vocabSize() != sc.vocabSize() || tc.intermediateSize() != sc.intermediateSize()
@@ -129,7 +133,7 @@ public final class DistillJob {
         n.put("seq_len", seqLen).put("seed", seed).put("tokens_per_layer", (long) s.steps() * s.batch() * seqLen);
         var data = n.putArray("data");
         for (Path f : files) {
-            if (!Files.isRegularFile(f)) throw new BadInputException(f, "training text not found");
+            TextFiles.requireRegular(f, TextFiles.MAX_BYTES, "training text"); // before hashing reads it whole
             try {
                 data.addObject().put("file", f.toString()).put("sha256", MergeRecord.sha256(java.lang.foreign.MemorySegment.ofArray(Files.readAllBytes(f))));
             } catch (IOException e) {

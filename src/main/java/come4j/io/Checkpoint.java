@@ -10,6 +10,8 @@ import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * A Hugging Face checkpoint folder: config.json, one model.safetensors or shards listed by
@@ -20,17 +22,22 @@ public final class Checkpoint implements AutoCloseable {
     public static final String SINGLE = "model.safetensors";
     /** A few MB even for models of thousands of tensors; anything far beyond is not an index. */
     private static final long MAX_INDEX_BYTES = 64L << 20;
+    private static final String LAYER_PREFIX = "model.layers.";
+    /** A layer tensor: canonical decimal index (no sign or leading zero), then the part's name. */
+    private static final Pattern LAYER = Pattern.compile("model\\.layers\\.(0|[1-9][0-9]*)\\..+");
 
     private final Path dir;
     private final ModelConfig config;
     private final Arena arena = Arena.ofShared();
     private final Map<String, TensorData> tensors = new LinkedHashMap<>();
+    private boolean finite;
 
     private Checkpoint(Path dir) {
         this.dir = dir;
         try {
             this.config = ModelConfig.load(dir.resolve("config.json"));
             loadTensors();
+            checkLayerNames();
         } catch (RuntimeException e) {
             arena.close();
             throw e;
@@ -66,6 +73,31 @@ public final class Checkpoint implements AutoCloseable {
         } else {
             throw new BadInputException(dir, "no " + SINGLE + " or " + INDEX + " in this folder");
         }
+    }
+
+    /**
+     * Every "model.layers.N." tensor must name a layer of config.json, so that a stray tensor is refused when the
+     * checkpoint opens rather than dropped or misplaced when an output is written. Other names (non-layer tensors, or
+     * unknown parts of a layer such as an old rotary_emb.inv_freq buffer) are kept: the writers copy them unchanged.
+     */
+    private void checkLayerNames() {
+        int layers = config.numLayers();
+        for (String name : tensors.keySet()) {
+            if (!name.startsWith(LAYER_PREFIX)) continue;
+            Matcher m = LAYER.matcher(name);
+            if (!m.matches())
+                throw new BadInputException(dir, "tensor '" + name + "' has no layer index after '" + LAYER_PREFIX + "'");
+            if (m.group(1).length() > 9 || Integer.parseInt(m.group(1)) >= layers)
+                throw new BadInputException(dir, "tensor '" + name + "' names layer " + m.group(1) + " but config.json has num_hidden_layers "
+                        + layers + " (layers 0.." + (layers - 1) + ")");
+        }
+    }
+
+    /** Refuses weights holding NaN or ±Inf, naming the tensor; every command that computes with the weights calls it (scanned once). */
+    public void requireFinite() {
+        if (finite) return;
+        Finite.require(dir, tensors, "input");
+        finite = true;
     }
 
     /**

@@ -3,7 +3,6 @@ package come4j.io;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -29,15 +28,8 @@ public final class Records {
     /** The records of split {@code split} in folder {@code dir}, in file order. */
     public static List<JsonNode> read(Path dir, String split) {
         Path jsonl = dir.resolve(split + ".jsonl");
-        if (Files.isRegularFile(jsonl)) return jsonl(jsonl);
-        List<Path> parquet = new ArrayList<>();
-        if (Files.isDirectory(dir))
-            try (Stream<Path> files = Files.list(dir)) {
-                files.filter(f -> f.getFileName().toString().matches(java.util.regex.Pattern.quote(split) + "(-\\d+-of-\\d+)?\\.parquet"))
-                        .sorted().forEach(parquet::add);
-            } catch (IOException e) {
-                throw new BadInputException(dir, "cannot list: " + e.getMessage());
-            }
+        if (Files.exists(jsonl)) return jsonl(jsonl);
+        List<Path> parquet = parquetFiles(dir, split);
         if (parquet.isEmpty())
             throw new BadInputException(jsonl, "not found, nor " + split + ".parquet (task data: one folder per task with its split as JSON Lines or Parquet)");
         List<JsonNode> out = new ArrayList<>();
@@ -45,26 +37,42 @@ public final class Records {
         return out;
     }
 
+    /** The Parquet files of a split, in shard order. */
+    private static List<Path> parquetFiles(Path dir, String split) {
+        if (!Files.isDirectory(dir)) return List.of();
+        try (Stream<Path> files = Files.list(dir)) {
+            return files.filter(f -> f.getFileName().toString().matches(java.util.regex.Pattern.quote(split) + "(-\\d+-of-\\d+)?\\.parquet"))
+                    .sorted().toList();
+        } catch (IOException e) {
+            throw new BadInputException(dir, "cannot list: " + e.getMessage());
+        }
+    }
+
+    /** The file that {@link #read} reads a split from, for messages: the .jsonl, or the (first) Parquet file. */
+    public static Path source(Path dir, String split) {
+        Path jsonl = dir.resolve(split + ".jsonl");
+        if (Files.exists(jsonl)) return jsonl;
+        List<Path> parquet = parquetFiles(dir, split);
+        return parquet.isEmpty() ? jsonl : parquet.getFirst();
+    }
+
     static List<JsonNode> jsonl(Path file) {
         List<JsonNode> out = new ArrayList<>();
-        try {
-            int n = 0;
-            for (String line : Files.readAllLines(file, StandardCharsets.UTF_8)) {
-                n++;
-                if (line.isBlank()) continue;
-                try {
-                    out.add(JSON.readTree(line));
-                } catch (IOException e) {
-                    throw new BadInputException(file, "line " + n + " is not valid JSON");
-                }
+        int n = 0;
+        for (String line : TextFiles.lines(file)) {
+            n++;
+            if (line.isBlank()) continue;
+            try {
+                out.add(JSON.readTree(line));
+            } catch (IOException e) {
+                throw new BadInputException(file, "line " + n + " is not valid JSON");
             }
-        } catch (IOException e) {
-            throw new BadInputException(file, "cannot read: " + e.getMessage());
         }
         return out;
     }
 
     static List<JsonNode> parquet(Path file) {
+        TextFiles.requireRegular(file, Long.MAX_VALUE, "Parquet file");
         try (Connection c = DriverManager.getConnection("jdbc:duckdb:");
              PreparedStatement q = c.prepareStatement("SELECT to_json(t)::VARCHAR FROM read_parquet(?) t")) {
             q.setString(1, file.toString());

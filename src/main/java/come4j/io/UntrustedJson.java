@@ -33,14 +33,7 @@ public final class UntrustedJson {
 
     /** Reads {@code file} (at most {@code maxBytes}) as one JSON object. */
     public static JsonNode readObject(Path file, long maxBytes) {
-        long size;
-        try {
-            size = Files.size(file);
-        } catch (IOException e) {
-            throw new BadInputException(file, "cannot read: " + e.getMessage(), e);
-        }
-        if (size > maxBytes)
-            throw new BadInputException(file, "is " + size + " bytes, over the " + maxBytes + "-byte limit for this file");
+        TextFiles.requireRegular(file, maxBytes, "JSON file");
         try {
             return parseObject(file, "", Files.readAllBytes(file));
         } catch (IOException e) {

@@ -28,7 +28,7 @@ import org.junit.jupiter.params.provider.MethodSource;
  */
 class BadInputCatalogTest {
     private static final ObjectMapper JSON = new ObjectMapper();
-    private static final List<String> ROWS = new ArrayList<>();
+    private static final List<String> ROWS = new ArrayList<>(), OTHER_ROWS = new ArrayList<>();
 
     /** Damages the checkpoint copy in {@code dir}. */
     interface Damage {
@@ -102,7 +102,22 @@ class BadInputCatalogTest {
                 new Case("tokenizer.json without a model", tok, "has no \"model\" object", d -> Files.writeString(d.resolve(tok), "{\"version\": \"1.0\"}")),
                 new Case("tokenizer ids beyond vocab_size", tok, "has token id 5000 but config.json has vocab_size 384", d -> Files.writeString(d.resolve(tok),
                         Files.readString(d.resolve(tok)).replaceFirst("\"id\": ?2,", "\"id\": 5000,"))),
-                new Case("tokenizer of an unknown model type", tok, "cannot load tokenizer", d -> Files.writeString(d.resolve(tok), "{\"model\": {\"type\": \"Nope\"}}")));
+                new Case("tokenizer of an unknown model type", tok, "cannot load tokenizer", d -> Files.writeString(d.resolve(tok), "{\"model\": {\"type\": \"Nope\"}}")),
+                new Case("BOS id of the post-processor beyond vocab_size", tok, "post_processor inserts special token id 5000 but config.json has vocab_size 384",
+                        d -> editTokenizer(d, t -> ((ObjectNode) t.at("/post_processor/special_tokens/<s>")).putArray("ids").add(5000))),
+                new Case("unk_token missing from the vocab (no byte fallback)", tok, "unk_token '<unk>' is not in the model's vocab", d -> editTokenizer(d, t -> {
+                    ((ObjectNode) t.get("model")).put("byte_fallback", false);
+                    ((ObjectNode) t.at("/model/vocab")).remove("<unk>");
+                })),
+                new Case("WordPiece tokenizer without unk_token", tok, "WordPiece model has no unk_token", d -> editTokenizer(d, t -> {
+                    ((ObjectNode) t.get("model")).put("type", "WordPiece").putNull("unk_token");
+                })),
+                // tensor names and values
+                new Case("extra tensor of layer 99 in a 3-layer model", "", "tensor 'model.layers.99.mlp.up_proj.weight' names layer 99 but config.json has num_hidden_layers 3",
+                        d -> addTensor(d, "model.layers.99.mlp.up_proj.weight")),
+                new Case("layer tensor without an index", "", "tensor 'model.layers.x.mlp.up_proj.weight' has no layer index", d -> addTensor(d, "model.layers.x.mlp.up_proj.weight")),
+                new Case("NaN in a weight", "", "input tensor 'model.layers.1.mlp.up_proj.weight' holds NaN at element 5", d -> poison(d, 0x7FC0)),
+                new Case("+Inf in a weight", "", "holds Infinity at element 5", d -> poison(d, 0x7F80)));
     }
 
     @ParameterizedTest
@@ -120,6 +135,165 @@ class BadInputCatalogTest {
                 .replace("|", "\\|").replace("`", "'") + " |");
     }
 
+    /** A bad option or input of any command: the command line, built in {@code tmp} beside a good checkpoint copy MODEL. */
+    interface Command {
+        String[] args(Path tmp, Path model) throws Exception;
+    }
+
+    record Other(String what, String mention, String problem, Command command) {
+        @Override
+        public String toString() {
+            return what;
+        }
+    }
+
+    static Stream<Other> others() {
+        String ppl = CliTest.PPL.toString();
+        return Stream.of(
+                // numeric options
+                new Other("generate --max-new-tokens -1", "", "--max-new-tokens must be 0 or more, not -1",
+                        (t, m) -> args("generate", "--model", m, "--prompt", "We hold", "--max-new-tokens", "-1")),
+                new Other("generate --max-new-tokens beyond the context", "", "exceeds max_position_embeddings 128 (at most",
+                        (t, m) -> args("generate", "--model", m, "--prompt", "We hold", "--max-new-tokens", "2000000000")),
+                new Other("logits --ids beyond the vocabulary", "", "--ids: token id 384 is outside the vocabulary (0..383)",
+                        (t, m) -> args("logits", "--model", m, "--ids", "1,384")),
+                new Other("eval --limit -1", "", "--limit must be at least 1, not -1",
+                        (t, m) -> args("eval", "--model", m, "--tasks", "piqa", "--data-dir", tasks(t, "piqa", "validation", PIQA), "--limit", "-1")),
+                new Other("eval --ppl-mode rolling --seq-len -5", "", "--seq-len must be at least 2",
+                        (t, m) -> args("eval", "--model", m, "--ppl", ppl, "--ppl-mode", "rolling", "--seq-len", "-5")),
+                // text inputs
+                new Other("eval --ppl on a FIFO (hung)", "fifo.txt", "is not a regular file (a pipe, socket or device)",
+                        (t, m) -> args("eval", "--model", m, "--ppl", fifo(t.resolve("fifo.txt")))),
+                new Other("eval --ppl /dev/zero (OutOfMemoryError)", "/dev/zero", "is not a regular file", (t, m) -> args("eval", "--model", m, "--ppl", "/dev/zero")),
+                new Other("compress --calib /dev/zero (OutOfMemoryError)", "/dev/zero", "give the calibration text as a plain file",
+                        (t, m) -> args("compress", "--model", m, "--out", t.resolve("out"), "--target-layers", "2", "--calib", "/dev/zero")),
+                new Other("compress --calib on a FIFO (hung)", "fifo.txt", "give the calibration text as a plain file",
+                        (t, m) -> args("compress", "--model", m, "--out", t.resolve("out"), "--target-layers", "2", "--calib", fifo(t.resolve("fifo.txt")))),
+                new Other("compress --calib not UTF-8", "latin1.txt", "is not valid UTF-8: byte 0xE9 at offset 9 (line 2)",
+                        (t, m) -> args("compress", "--model", m, "--out", t.resolve("out"), "--target-layers", "2", "--calib",
+                                Files.write(t.resolve("latin1.txt"), new byte[] {'O', 'n', 'e', '\n', 'c', 'a', 'f', (byte) 'e', ' ', (byte) 0xE9}))),
+                new Other("eval --ppl over the 1 GiB cap (sparse file)", "huge.txt", "over the 1073741824-byte limit of a text file",
+                        (t, m) -> args("eval", "--model", m, "--ppl", sparse(t.resolve("huge.txt"), come4j.io.TextFiles.MAX_BYTES + 1))),
+                new Other("eval --ppl a folder", "folder.txt", "is a folder, not a text file",
+                        (t, m) -> args("eval", "--model", m, "--ppl", Files.createDirectories(t.resolve("folder.txt")))),
+                new Other("eval task file on a FIFO", "test.jsonl", "is not a regular file",
+                        (t, m) -> {
+                            fifo(Files.createDirectories(t.resolve("tasks/arc_easy")).resolve("test.jsonl"));
+                            return args("eval", "--model", m, "--tasks", "arc_easy", "--data-dir", t.resolve("tasks"));
+                        }),
+                // task records
+                new Other("mmlu answer given as a letter (was read as A)", "test.jsonl", "record 1: field 'answer' is \"B\", not a choice number",
+                        (t, m) -> args("eval", "--model", m, "--tasks", "mmlu", "--data-dir", tasks(t, "mmlu", "test",
+                                "{\"subject\": \"anatomy\", \"question\": \"Q?\", \"choices\": [\"a\", \"b\", \"c\", \"d\"], \"answer\": \"B\"}"))),
+                new Other("mmlu answer out of range", "test.jsonl", "record 2: the answer (index 4) is not among the 4 choices",
+                        (t, m) -> args("eval", "--model", m, "--tasks", "mmlu", "--data-dir", tasks(t, "mmlu", "test", MMLU.replace("0}", "1}"), MMLU.replace("0}", "4}")))),
+                new Other("mmlu with 3 choices", "test.jsonl", "record 1: field 'choices' has 3 entries",
+                        (t, m) -> args("eval", "--model", m, "--tasks", "mmlu", "--data-dir", tasks(t, "mmlu", "test", MMLU.replace(", \"d\"]", "]")))),
+                new Other("mmlu_5shot dev answer out of range", "dev.jsonl", "record 1: field 'answer' is 7, not 0..3",
+                        (t, m) -> {
+                            tasks(t, "mmlu", "dev", MMLU.replace("0}", "7}"));
+                            return args("eval", "--model", m, "--tasks", "mmlu_5shot", "--data-dir", tasks(t, "mmlu", "test", MMLU));
+                        }),
+                new Other("arc item with one choice (scored 100 %)", "test.jsonl", "record 1: has 1 choice(s); a multiple-choice item needs at least 2",
+                        (t, m) -> args("eval", "--model", m, "--tasks", "arc_easy", "--data-dir", tasks(t, "arc_easy", "test",
+                                "{\"question\": \"Q?\", \"choices\": {\"text\": [\"yes\"], \"label\": [\"A\"]}, \"answerKey\": \"A\"}"))),
+                new Other("arc answerKey not among the labels", "test.jsonl", "answerKey 'E' is not one of the choice labels [A, B]",
+                        (t, m) -> args("eval", "--model", m, "--tasks", "arc_easy", "--data-dir", tasks(t, "arc_easy", "test",
+                                "{\"question\": \"Q?\", \"choices\": {\"text\": [\"yes\", \"no\"], \"label\": [\"A\", \"B\"]}, \"answerKey\": \"E\"}"))),
+                new Other("piqa label 2", "validation.jsonl", "record 2: the answer (index 2) is not among the 2 choices",
+                        (t, m) -> args("eval", "--model", m, "--tasks", "piqa", "--data-dir", tasks(t, "piqa", "validation", PIQA, PIQA.replace("0}", "2}")))),
+                new Other("piqa label true", "validation.jsonl", "record 1: field 'label' is true, not a choice number",
+                        (t, m) -> args("eval", "--model", m, "--tasks", "piqa", "--data-dir", tasks(t, "piqa", "validation", PIQA.replace("0}", "true}")))),
+                new Other("winogrande answer 3", "validation.jsonl", "record 1: the answer (index 2) is not among the 2 choices",
+                        (t, m) -> args("eval", "--model", m, "--tasks", "winogrande", "--data-dir", tasks(t, "winogrande", "validation",
+                                "{\"sentence\": \"He ate the _ fast.\", \"option1\": \"cake\", \"option2\": \"soup\", \"answer\": \"3\"}"))),
+                new Other("hellaswag endings not an array", "validation.jsonl", "record 1: field 'endings' is not an array",
+                        (t, m) -> args("eval", "--model", m, "--tasks", "hellaswag", "--data-dir", tasks(t, "hellaswag", "validation",
+                                "{\"activity_label\": \"A\", \"ctx_a\": \"b\", \"ctx_b\": \"c\", \"endings\": \"d\", \"label\": \"0\"}"))),
+                new Other("record not a JSON object", "validation.jsonl", "record 1: not a JSON object",
+                        (t, m) -> args("eval", "--model", m, "--tasks", "boolq", "--data-dir", tasks(t, "boolq", "validation", "[1, 2]"))),
+                new Other("empty split (gave NaN)", "validation.jsonl", "holds no records (piqa needs its validation split)",
+                        (t, m) -> args("eval", "--model", m, "--tasks", "piqa", "--data-dir", tasks(t, "piqa", "validation", "", ""))),
+                // NaN weights: every command that computes with them
+                new Other("eval on NaN weights (printed perplexity NaN)", "", "input tensor 'model.layers.1.mlp.up_proj.weight' holds NaN",
+                        (t, m) -> args("eval", "--model", poison(m, 0x7FC0), "--ppl", ppl, "--seq-len", "32")),
+                new Other("generate on NaN weights", "", "holds NaN", (t, m) -> args("generate", "--model", poison(m, 0x7FC0), "--prompt", "We hold")),
+                new Other("logits on -Inf weights", "", "holds -Infinity", (t, m) -> args("logits", "--model", poison(m, 0xFF80), "--ids", "1,2")),
+                new Other("bench on NaN weights", "", "holds NaN", (t, m) -> args("bench", "--model", poison(m, 0x7FC0), "--out", t.resolve("bench"),
+                        "--sparsity", "0.3", "--methods", "come", "--ppl", ppl, "--ppl-seq-len", "32")),
+                new Other("distill from a NaN teacher", "", "holds NaN", (t, m) -> distill(t, poison(m, 0x7FC0), student(t, m, "[[0], [1], [2]]"), ppl)),
+                new Other("distill a NaN student", "", "holds NaN", (t, m) -> distill(t, m, poison(student(t, m, "[[0], [1], [2]]"), 0x7FC0), ppl)),
+                // the student's come-merge.json tree
+                new Other("student tree not an array", "come-merge.json", "\"tree\" must be a non-empty array", (t, m) -> distill(t, m, student(t, m, "{}"), ppl)),
+                new Other("student tree entry of strings", "come-merge.json", "\"tree\" entry 0 [\"0\"] holds \"0\", not a layer index",
+                        (t, m) -> distill(t, m, student(t, m, "[[\"0\"], [1], [2]]"), ppl)),
+                new Other("student tree layer out of range", "come-merge.json", "\"tree\" entry 2 [7] names layer 7 but the original model has layers 0..2",
+                        (t, m) -> distill(t, m, student(t, m, "[[0], [1], [7]]"), ppl)),
+                new Other("student tree repeating a layer", "come-merge.json", "\"tree\" entry 1 [0,1] repeats or goes back to layer 0",
+                        (t, m) -> distill(t, m, student(t, m, "[[0], [0, 1], [2]]"), ppl)),
+                new Other("student tree going back (a cycle)", "come-merge.json", "\"tree\" entry 1 [0] repeats or goes back to layer 0",
+                        (t, m) -> distill(t, m, student(t, m, "[[1, 2], [0], [2]]"), ppl)),
+                new Other("student tree entry not consecutive", "come-merge.json", "\"tree\" entry 0 [0,2] is not a run of consecutive layers",
+                        (t, m) -> distill(t, m, student(t, m, "[[0, 2], [], [1]]"), ppl)),
+                new Other("student tree entry empty", "come-merge.json", "\"tree\" entry 1 [] is not a non-empty array",
+                        (t, m) -> distill(t, m, student(t, m, "[[0], [], [1]]"), ppl)));
+    }
+
+    @ParameterizedTest
+    @MethodSource("others")
+    void otherCommandsRefuseWithOneLine(Other c, @TempDir Path tmp) throws Exception {
+        Path model = CliTest.copyFixture(tmp);
+        String[] args = c.command().args(tmp, model);
+        CliTest.Run r = CliTest.run(args);
+        String line = r.err().strip();
+        CliTest.assertBadInput(r, c.problem(), c.mention());
+        assertFalse(Files.exists(tmp.resolve("out")) || Files.exists(tmp.resolve("bench")), "a refused run writes no output");
+        OTHER_ROWS.add("| " + (OTHER_ROWS.size() + 1) + " | " + c.what() + " | " + line.replace(model.toString(), "CKPT").replace(tmp.toString(), "TMP")
+                .replace("|", "\\|").replace("`", "'") + " |");
+    }
+
+    static final String PIQA = "{\"goal\": \"Open a jar\", \"sol1\": \"twist\", \"sol2\": \"pull\", \"label\": 0}";
+    static final String MMLU = "{\"subject\": \"anatomy\", \"question\": \"Q?\", \"choices\": [\"a\", \"b\", \"c\", \"d\"], \"answer\": 0}";
+
+    private static String[] args(Object... parts) {
+        return Arrays.stream(parts).map(String::valueOf).toArray(String[]::new);
+    }
+
+    /** DIR/task/split.jsonl with one record per line; returns DIR. */
+    private static Path tasks(Path tmp, String task, String split, String... records) throws Exception {
+        Path dir = Files.createDirectories(tmp.resolve("tasks").resolve(task));
+        Files.writeString(dir.resolve(split + ".jsonl"), String.join("\n", records) + "\n");
+        return tmp.resolve("tasks");
+    }
+
+    private static Path fifo(Path f) throws Exception {
+        Process p = new ProcessBuilder("mkfifo", f.toString()).inheritIO().start();
+        if (p.waitFor() != 0) throw new IllegalStateException("mkfifo failed");
+        return f;
+    }
+
+    private static Path sparse(Path f, long bytes) throws Exception {
+        try (RandomAccessFile r = new RandomAccessFile(f.toFile(), "rw")) {
+            r.setLength(bytes);
+        }
+        return f;
+    }
+
+    /** A copy of MODEL with a come-merge.json whose tree is {@code tree} (JSON), as a distillation student. */
+    private static Path student(Path tmp, Path model, String tree) throws Exception {
+        Path s = tmp.resolve("student");
+        Files.createDirectories(s);
+        try (var files = Files.list(model)) {
+            for (Path f : files.toList()) Files.copy(f, s.resolve(f.getFileName()));
+        }
+        Files.writeString(s.resolve("come-merge.json"), "{\"input\": {\"layers\": 3}, \"tree\": " + tree + "}");
+        return s;
+    }
+
+    private static String[] distill(Path tmp, Path teacher, Path student, String data) {
+        return args("distill", "--teacher", teacher, "--student", student, "--data", data, "--out", tmp.resolve("out"), "--seq-len", "16");
+    }
+
     @AfterAll
     static void writeTable() throws Exception {
         assertTrue(ROWS.size() >= 30, "at least 30 kinds of bad input");
@@ -127,7 +301,11 @@ class BadInputCatalogTest {
         Files.createDirectories(table.getParent());
         Files.writeString(table, "# Bad inputs tried by BadInputCatalogTest\n\n"
                 + "Each row: one defect in a copy of a good checkpoint (CKPT), and the line `come compress` printed (exit code 2).\n\n"
-                + "| # | input | message |\n| --- | --- | --- |\n" + String.join("\n", ROWS) + "\n");
+                + "| # | input | message |\n| --- | --- | --- |\n" + String.join("\n", ROWS) + "\n\n"
+                + "## Other commands, options and inputs\n\n"
+                + "Each row: one bad option or input of a command run on a copy of the good checkpoint (CKPT) in a temporary folder (TMP), "
+                + "and the line it printed (exit code 2); nothing is written.\n\n"
+                + "| # | command and input | message |\n| --- | --- | --- |\n" + String.join("\n", OTHER_ROWS) + "\n");
     }
 
     // --- ways to damage a checkpoint ---
@@ -211,6 +389,43 @@ class BadInputCatalogTest {
         Path outside = Files.copy(dir.resolve("model.safetensors"), dir.resolveSibling("outside.safetensors"));
         Files.createSymbolicLink(dir.resolve("linked.safetensors"), outside);
         index(dir, "\"linked.safetensors\"");
+    }
+
+    private static void editTokenizer(Path dir, java.util.function.Consumer<ObjectNode> edit) throws Exception {
+        Path f = dir.resolve("tokenizer.json");
+        ObjectNode t = (ObjectNode) JSON.readTree(f.toFile());
+        edit.accept(t);
+        Files.writeString(f, JSON.writeValueAsString(t));
+    }
+
+    /** Adds tensor {@code name}, a copy of lm_head.weight's bytes, at the end of the data section. */
+    private static void addTensor(Path dir, String name) throws Exception {
+        Path f = dir.resolve("model.safetensors");
+        byte[] all = Files.readAllBytes(f);
+        int n = (int) ByteBuffer.wrap(all).order(ByteOrder.LITTLE_ENDIAN).getLong();
+        ObjectNode h = (ObjectNode) JSON.readTree(header(dir));
+        ObjectNode like = (ObjectNode) h.get("lm_head.weight");
+        long begin = like.get("data_offsets").get(0).asLong(), end = like.get("data_offsets").get(1).asLong(), size = all.length - 8L - n;
+        ObjectNode t = like.deepCopy();
+        offsets(t, size, size + end - begin);
+        h.set(name, t);
+        rawHeader(dir, JSON.writeValueAsString(h));
+        try (var out = Files.newOutputStream(f, java.nio.file.StandardOpenOption.APPEND)) {
+            out.write(all, (int) (8 + n + begin), (int) (end - begin));
+        }
+    }
+
+    /** Sets element 5 of model.layers.1.mlp.up_proj.weight (BF16) to {@code bits}: NaN 0x7FC0, +Inf 0x7F80, -Inf 0xFF80. */
+    private static Path poison(Path dir, int bits) throws Exception {
+        Path f = dir.resolve("model.safetensors");
+        byte[] all = Files.readAllBytes(f);
+        int n = (int) ByteBuffer.wrap(all).order(ByteOrder.LITTLE_ENDIAN).getLong();
+        long begin = JSON.readTree(header(dir)).get("model.layers.1.mlp.up_proj.weight").get("data_offsets").get(0).asLong();
+        int at = (int) (8 + n + begin + 2 * 5);
+        all[at] = (byte) bits;
+        all[at + 1] = (byte) (bits >> 8);
+        Files.write(f, all);
+        return dir;
     }
 
     private static void editConfig(Path dir, UnaryOperator<String> edit) throws Exception {
