@@ -127,6 +127,33 @@ class BadInputTest {
                 + "MistralForCausalLM, Qwen2ForCausalLM, Qwen3ForCausalLM)", () -> Checkpoint.open(tmp));
     }
 
+    /** Unknown non-layer tensors and unknown parts of an existing layer are kept (the writers copy them); the layer index is checked. */
+    @Test
+    void tensorNamesCheckedAgainstTheLayerCount() throws IOException {
+        Fixtures.writeConfig(tmp);
+        String entry = "{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[%d,%d]}";
+        safetensors(tmp.resolve("model.safetensors"), "{\"model.extra\":" + entry.formatted(0, 4)
+                + ",\"model.layers.0.self_attn.rotary_emb.inv_freq\":" + entry.formatted(4, 8) + "}", 8);
+        try (Checkpoint ckpt = Checkpoint.open(tmp)) {
+            assertEquals(2, ckpt.tensors().size());
+        }
+        safetensors(tmp.resolve("model.safetensors"), "{\"model.layers.01.mlp.up_proj.weight\":" + entry.formatted(0, 4) + "}", 4);
+        assertBadInput(tmp, "tensor 'model.layers.01.mlp.up_proj.weight' has no layer index", () -> Checkpoint.open(tmp));
+        safetensors(tmp.resolve("model.safetensors"), "{\"model.layers.99999999999.mlp.up_proj.weight\":" + entry.formatted(0, 4) + "}", 4);
+        assertBadInput(tmp, "names layer 99999999999 but config.json has num_hidden_layers", () -> Checkpoint.open(tmp));
+    }
+
+    @Test
+    void textInputs() throws IOException {
+        Path crlf = Files.writeString(tmp.resolve("crlf.txt"), "one\r\ntwo\rthree\n");
+        assertEquals(List.of("one", "two", "three"), TextFiles.lines(crlf));
+        Path cut = Files.write(tmp.resolve("cut.txt"), new byte[] {'a', '\n', 'b', (byte) 0xC3}); // a 2-byte sequence cut at the end
+        assertBadInput(cut, "is not valid UTF-8: byte 0xC3 at offset 3 (line 2)", () -> TextFiles.read(cut));
+        assertBadInput(tmp.resolve("none.txt"), "text file not found", () -> TextFiles.read(tmp.resolve("none.txt")));
+        Path jsonl = Files.writeString(tmp.resolve("docs.jsonl"), "{\"text\": \"a\"}\n\n{\"page\": \"b\"}\n");
+        assertEquals(List.of("a", "b"), TextFiles.documents(jsonl));
+    }
+
     @Test
     void noWeightsFile() throws IOException {
         Fixtures.writeConfig(tmp);
