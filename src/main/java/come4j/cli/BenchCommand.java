@@ -69,7 +69,7 @@ final class BenchCommand implements Runnable {
         if (!tasks.isEmpty() && dataDir == null) throw new BadInputException(null, "--tasks needs --data-dir (task data are local files)");
         for (double s : sparsities) if (!(s > 0 && s < 1)) throw new BadInputException(null, "--sparsity values must be in (0, 1), not " + s);
         Methods.Options options = methodOptions.options();
-        try (Checkpoint ckpt = Checkpoint.open(model.dir); Tokenizer tok = Tokenizer.load(ckpt.tokenizerFile())) {
+        try (Checkpoint ckpt = Checkpoint.open(model.dir); Tokenizer tok = Tokenizer.load(ckpt)) {
             int L = EvalCommand.seqLen(ckpt.config().maxPositions(), pplSeqLen);
             List<Evaluation.Text> texts = new ArrayList<>();
             for (Path f : ppl) {

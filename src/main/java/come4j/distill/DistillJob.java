@@ -55,7 +55,7 @@ public final class DistillJob {
 
     public static ObjectNode run(Options o, Consumer<String> log) {
         try (Checkpoint teacherCkpt = Checkpoint.open(o.teacher()); Checkpoint studentCkpt = Checkpoint.open(o.student());
-             Tokenizer tok = Tokenizer.load(studentCkpt.tokenizerFile())) {
+             Tokenizer tok = Tokenizer.load(studentCkpt)) {
             if (o.out().toAbsolutePath().normalize().startsWith(o.teacher().toAbsolutePath().normalize()))
                 throw new BadInputException(o.out(), "output folder lies inside the teacher checkpoint folder");
             teacherCkpt.requireFinite();

@@ -65,28 +65,24 @@ public enum Task {
         if (limit != null && limit < 1) throw new BadInputException(null, "--limit must be at least 1, not " + limit);
     }
 
-    /** The records of a split, as (file, number, JSON); a split without records is refused. */
-    private List<Numbered> records(Path dir, String split) {
-        List<JsonNode> docs = Records.read(dir, split);
-        Path file = Records.source(dir, split);
-        if (docs.isEmpty()) throw new BadInputException(file, "holds no records (" + key + " needs its " + split + " split)");
-        List<Numbered> out = new ArrayList<>();
-        for (int i = 0; i < docs.size(); i++) out.add(new Numbered(file, i + 1, docs.get(i)));
-        return out;
+    /** The records of a split; a split without records is refused. */
+    private List<Records.Record> records(Path dir, String split) {
+        List<Records.Record> docs = Records.located(dir, split);
+        if (docs.isEmpty())
+            throw new BadInputException(Records.source(dir, split), "holds no records (" + key + " needs its " + split + " split)");
+        return docs;
     }
 
-    private record Numbered(Path file, int number, JsonNode json) {
-        BadInputException bad(String key, String problem) {
-            return new BadInputException(file, "record " + number + ": " + problem + " (" + key + " record format)");
-        }
+    private static BadInputException bad(Records.Record r, String key, String problem) {
+        return new BadInputException(r.file(), r.where() + ": " + problem + " (" + key + " record format)");
     }
 
-    private Item item(Numbered r, Map<String, List<JsonNode>> dev) {
+    private Item item(Records.Record r, Map<String, List<JsonNode>> dev) {
         try {
             if (!r.json().isObject()) throw new IllegalArgumentException("not a JSON object");
             return item(r.json(), dev);
         } catch (IllegalArgumentException e) {
-            throw r.bad(key, e.getMessage());
+            throw bad(r, key, e.getMessage());
         }
     }
 
@@ -181,15 +177,15 @@ public enum Task {
         return out;
     }
 
-    private static Map<String, List<JsonNode>> bySubject(List<Numbered> docs) {
+    private static Map<String, List<JsonNode>> bySubject(List<Records.Record> docs) {
         Map<String, List<JsonNode>> m = new LinkedHashMap<>();
-        for (Numbered d : docs) {
+        for (Records.Record d : docs) {
             try {
                 mmluBlock(d.json());
                 if (number(d.json(), "answer", 0) >= 4) throw new IllegalArgumentException("field 'answer' is " + d.json().get("answer") + ", not 0..3");
                 m.computeIfAbsent(text(d.json(), "subject"), k -> new ArrayList<>()).add(d.json());
             } catch (IllegalArgumentException e) {
-                throw d.bad("mmlu", e.getMessage());
+                throw bad(d, "mmlu", e.getMessage());
             }
         }
         return m;

@@ -25,14 +25,22 @@ public final class Records {
 
     private Records() {}
 
+    /** One record and where it came from, for messages: its file and "line N" (JSON Lines) or "row N" (Parquet), from 1. */
+    public record Record(Path file, String where, JsonNode json) {}
+
     /** The records of split {@code split} in folder {@code dir}, in file order. */
     public static List<JsonNode> read(Path dir, String split) {
+        return located(dir, split).stream().map(Record::json).toList();
+    }
+
+    /** The records of a split with their file and line or row. */
+    public static List<Record> located(Path dir, String split) {
         Path jsonl = dir.resolve(split + ".jsonl");
         if (Files.exists(jsonl)) return jsonl(jsonl);
         List<Path> parquet = parquetFiles(dir, split);
         if (parquet.isEmpty())
             throw new BadInputException(jsonl, "not found, nor " + split + ".parquet (task data: one folder per task with its split as JSON Lines or Parquet)");
-        List<JsonNode> out = new ArrayList<>();
+        List<Record> out = new ArrayList<>();
         for (Path p : parquet) out.addAll(parquet(p));
         return out;
     }
@@ -48,7 +56,7 @@ public final class Records {
         }
     }
 
-    /** The file that {@link #read} reads a split from, for messages: the .jsonl, or the (first) Parquet file. */
+    /** The file that {@link #located} reads a split from, for messages: the .jsonl, or the (first) Parquet file. */
     public static Path source(Path dir, String split) {
         Path jsonl = dir.resolve(split + ".jsonl");
         if (Files.exists(jsonl)) return jsonl;
@@ -56,14 +64,14 @@ public final class Records {
         return parquet.isEmpty() ? jsonl : parquet.getFirst();
     }
 
-    static List<JsonNode> jsonl(Path file) {
-        List<JsonNode> out = new ArrayList<>();
+    static List<Record> jsonl(Path file) {
+        List<Record> out = new ArrayList<>();
         int n = 0;
         for (String line : TextFiles.lines(file)) {
             n++;
             if (line.isBlank()) continue;
             try {
-                out.add(JSON.readTree(line));
+                out.add(new Record(file, "line " + n, JSON.readTree(line)));
             } catch (IOException e) {
                 throw new BadInputException(file, "line " + n + " is not valid JSON");
             }
@@ -71,14 +79,14 @@ public final class Records {
         return out;
     }
 
-    static List<JsonNode> parquet(Path file) {
+    static List<Record> parquet(Path file) {
         TextFiles.requireRegular(file, Long.MAX_VALUE, "Parquet file");
         try (Connection c = DriverManager.getConnection("jdbc:duckdb:");
              PreparedStatement q = c.prepareStatement("SELECT to_json(t)::VARCHAR FROM read_parquet(?) t")) {
             q.setString(1, file.toString());
-            List<JsonNode> out = new ArrayList<>();
+            List<Record> out = new ArrayList<>();
             try (ResultSet rs = q.executeQuery()) {
-                while (rs.next()) out.add(JSON.readTree(rs.getString(1)));
+                while (rs.next()) out.add(new Record(file, "row " + (out.size() + 1), JSON.readTree(rs.getString(1))));
             }
             return out;
         } catch (SQLException | IOException e) {

@@ -40,11 +40,10 @@ public final class TextFiles {
     public static List<String> documents(Path file) {
         if (!file.getFileName().toString().endsWith(".jsonl")) return List.of(text(file));
         List<String> docs = new ArrayList<>();
-        List<JsonNode> records = Records.jsonl(file);
-        for (int i = 0; i < records.size(); i++) {
-            JsonNode rec = records.get(i), text = rec.has("text") ? rec.get("text") : rec.get("page");
+        for (Records.Record r : Records.jsonl(file)) {
+            JsonNode rec = r.json(), text = rec.has("text") ? rec.get("text") : rec.get("page");
             if (text == null || !text.isTextual())
-                throw new BadInputException(file, "record " + (i + 1) + " has no \"text\" (or \"page\") string field");
+                throw new BadInputException(file, r.where() + " has no \"text\" (or \"page\") string field");
             docs.add(text.asText());
         }
         return docs;
