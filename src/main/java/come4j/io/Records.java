@@ -25,7 +25,7 @@ public final class Records {
 
     private Records() {}
 
-    /** One record and where it came from, for messages: its file and "line N" (JSON Lines) or "row N" (Parquet), from 1. */
+    /** One record and where it came from, for messages: its file and "record K (line N)" (JSON Lines) or "record K" (a Parquet row), from 1. */
     public record Record(Path file, String where, JsonNode json) {}
 
     /** The records of split {@code split} in folder {@code dir}, in file order. */
@@ -71,7 +71,7 @@ public final class Records {
             n++;
             if (line.isBlank()) continue;
             try {
-                out.add(new Record(file, "line " + n, JSON.readTree(line)));
+                out.add(new Record(file, "record " + (out.size() + 1) + " (line " + n + ")", JSON.readTree(line)));
             } catch (IOException e) {
                 throw new BadInputException(file, "line " + n + " is not valid JSON");
             }
@@ -86,7 +86,7 @@ public final class Records {
             q.setString(1, file.toString());
             List<Record> out = new ArrayList<>();
             try (ResultSet rs = q.executeQuery()) {
-                while (rs.next()) out.add(new Record(file, "row " + (out.size() + 1), JSON.readTree(rs.getString(1))));
+                while (rs.next()) out.add(new Record(file, "record " + (out.size() + 1), JSON.readTree(rs.getString(1))));
             }
             return out;
         } catch (SQLException | IOException e) {

@@ -182,35 +182,35 @@ class BadInputCatalogTest {
                             return args("eval", "--model", m, "--tasks", "arc_easy", "--data-dir", t.resolve("tasks"));
                         }),
                 // task records
-                new Other("mmlu answer given as a letter (was read as A)", "test.jsonl", "line 1: field 'answer' is \"B\", not a choice number",
+                new Other("mmlu answer given as a letter (was read as A)", "test.jsonl", "record 1 (line 1): field 'answer' is \"B\", not a choice number",
                         (t, m) -> args("eval", "--model", m, "--tasks", "mmlu", "--data-dir", tasks(t, "mmlu", "test",
                                 "{\"subject\": \"anatomy\", \"question\": \"Q?\", \"choices\": [\"a\", \"b\", \"c\", \"d\"], \"answer\": \"B\"}"))),
-                new Other("mmlu answer out of range", "test.jsonl", "line 2: the answer (index 4) is not among the 4 choices",
+                new Other("mmlu answer out of range", "test.jsonl", "record 2 (line 2): the answer (index 4) is not among the 4 choices",
                         (t, m) -> args("eval", "--model", m, "--tasks", "mmlu", "--data-dir", tasks(t, "mmlu", "test", MMLU.replace("0}", "1}"), MMLU.replace("0}", "4}")))),
-                new Other("mmlu with 3 choices", "test.jsonl", "line 1: field 'choices' has 3 entries",
+                new Other("mmlu with 3 choices", "test.jsonl", "record 1 (line 1): field 'choices' has 3 entries",
                         (t, m) -> args("eval", "--model", m, "--tasks", "mmlu", "--data-dir", tasks(t, "mmlu", "test", MMLU.replace(", \"d\"]", "]")))),
-                new Other("mmlu_5shot dev answer out of range", "dev.jsonl", "line 1: field 'answer' is 7, not 0..3",
+                new Other("mmlu_5shot dev answer out of range", "dev.jsonl", "record 1 (line 1): field 'answer' is 7, not 0..3",
                         (t, m) -> {
                             tasks(t, "mmlu", "dev", MMLU.replace("0}", "7}"));
                             return args("eval", "--model", m, "--tasks", "mmlu_5shot", "--data-dir", tasks(t, "mmlu", "test", MMLU));
                         }),
-                new Other("arc item with one choice (scored 100 %)", "test.jsonl", "line 1: has 1 choice(s); a multiple-choice item needs at least 2",
+                new Other("arc item with one choice (scored 100 %)", "test.jsonl", "record 1 (line 1): has 1 choice(s); a multiple-choice item needs at least 2",
                         (t, m) -> args("eval", "--model", m, "--tasks", "arc_easy", "--data-dir", tasks(t, "arc_easy", "test",
                                 "{\"question\": \"Q?\", \"choices\": {\"text\": [\"yes\"], \"label\": [\"A\"]}, \"answerKey\": \"A\"}"))),
                 new Other("arc answerKey not among the labels", "test.jsonl", "answerKey 'E' is not one of the choice labels [A, B]",
                         (t, m) -> args("eval", "--model", m, "--tasks", "arc_easy", "--data-dir", tasks(t, "arc_easy", "test",
                                 "{\"question\": \"Q?\", \"choices\": {\"text\": [\"yes\", \"no\"], \"label\": [\"A\", \"B\"]}, \"answerKey\": \"E\"}"))),
-                new Other("piqa label 2", "validation.jsonl", "line 2: the answer (index 2) is not among the 2 choices",
+                new Other("piqa label 2", "validation.jsonl", "record 2 (line 2): the answer (index 2) is not among the 2 choices",
                         (t, m) -> args("eval", "--model", m, "--tasks", "piqa", "--data-dir", tasks(t, "piqa", "validation", PIQA, PIQA.replace("0}", "2}")))),
-                new Other("piqa label true", "validation.jsonl", "line 1: field 'label' is true, not a choice number",
+                new Other("piqa label true", "validation.jsonl", "record 1 (line 1): field 'label' is true, not a choice number",
                         (t, m) -> args("eval", "--model", m, "--tasks", "piqa", "--data-dir", tasks(t, "piqa", "validation", PIQA.replace("0}", "true}")))),
-                new Other("winogrande answer 3", "validation.jsonl", "line 1: the answer (index 2) is not among the 2 choices",
+                new Other("winogrande answer 3", "validation.jsonl", "record 1 (line 1): the answer (index 2) is not among the 2 choices",
                         (t, m) -> args("eval", "--model", m, "--tasks", "winogrande", "--data-dir", tasks(t, "winogrande", "validation",
                                 "{\"sentence\": \"He ate the _ fast.\", \"option1\": \"cake\", \"option2\": \"soup\", \"answer\": \"3\"}"))),
-                new Other("hellaswag endings not an array", "validation.jsonl", "line 1: field 'endings' is not an array",
+                new Other("hellaswag endings not an array", "validation.jsonl", "record 1 (line 1): field 'endings' is not an array",
                         (t, m) -> args("eval", "--model", m, "--tasks", "hellaswag", "--data-dir", tasks(t, "hellaswag", "validation",
                                 "{\"activity_label\": \"A\", \"ctx_a\": \"b\", \"ctx_b\": \"c\", \"endings\": \"d\", \"label\": \"0\"}"))),
-                new Other("record not a JSON object", "validation.jsonl", "line 1: not a JSON object",
+                new Other("record not a JSON object", "validation.jsonl", "record 1 (line 1): not a JSON object",
                         (t, m) -> args("eval", "--model", m, "--tasks", "boolq", "--data-dir", tasks(t, "boolq", "validation", "[1, 2]"))),
                 new Other("empty split (gave NaN)", "validation.jsonl", "holds no records (piqa needs its validation split)",
                         (t, m) -> args("eval", "--model", m, "--tasks", "piqa", "--data-dir", tasks(t, "piqa", "validation", "", ""))),
@@ -311,7 +311,7 @@ class BadInputCatalogTest {
                 + "distill (teacher and student).\n"
                 + "- Task records must have the fields of their dataset with the dataset's types: answers as numbers where the dataset stores "
                 + "numbers (MMLU's \"B\" is refused, not read as A), letters only where it stores labels (ARC, OpenBookQA), within the choices, "
-                + "at least two choices; a split without records is refused. A bad record is named by its file and line (JSON Lines) or row (Parquet).\n"
+                + "at least two choices; a split without records is refused. A bad record is named by its file and number (and line, in JSON Lines).\n"
                 + "- `generate --max-new-tokens 0` prints the prompt; prompt and new tokens must fit max_position_embeddings.\n\n"
                 + "Each row: one defect in a copy of a good checkpoint (CKPT), and the line `come compress` printed (exit code 2).\n\n"
                 + "| # | input | message |\n| --- | --- | --- |\n" + String.join("\n", ROWS) + "\n\n"
