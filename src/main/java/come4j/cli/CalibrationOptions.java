@@ -34,7 +34,7 @@ final class CalibrationOptions {
 
     /** The calibration files: --calib, or the demo model's text (said on stderr). */
     List<Path> files() {
-        calib.forEach(f -> come4j.io.TextFiles.requireRegular(f, come4j.io.TextFiles.MAX_BYTES, "calibration text")); // before hashing
+        calib.forEach(f -> come4j.io.TextFiles.requireText(f, "calibration text")); // before hashing
         if (!calib.isEmpty()) return calib;
         Path demo = DemoCommand.demoModel().resolve("calib.txt");
         System.err.println("come: no --calib given: calibrating on the demo model's text " + demo);

@@ -133,7 +133,7 @@ public final class DistillJob {
         n.put("seq_len", seqLen).put("seed", seed).put("tokens_per_layer", (long) s.steps() * s.batch() * seqLen);
         var data = n.putArray("data");
         for (Path f : files) {
-            TextFiles.requireRegular(f, TextFiles.MAX_BYTES, "training text"); // before hashing reads it whole
+            TextFiles.requireText(f, "training text"); // before hashing reads it whole
             try {
                 data.addObject().put("file", f.toString()).put("sha256", MergeRecord.sha256(java.lang.foreign.MemorySegment.ofArray(Files.readAllBytes(f))));
             } catch (IOException e) {

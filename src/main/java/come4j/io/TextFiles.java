@@ -59,7 +59,7 @@ public final class TextFiles {
      * /dev/zero never ends) of at most {@link #MAX_BYTES} bytes of valid UTF-8.
      */
     public static String text(Path file) {
-        requireRegular(file, MAX_BYTES, "text file");
+        requireText(file, "text file");
         try {
             return Files.readString(file, StandardCharsets.UTF_8);
         } catch (MalformedInputException | UnmappableCharacterException e) {
@@ -69,8 +69,17 @@ public final class TextFiles {
         }
     }
 
+    /** Refuses a text input ({@code what}: "calibration text", ...) as {@link #text} would, for callers that hash it first. */
+    public static void requireText(Path file, String what) {
+        requireRegular(file, MAX_BYTES, what, "; texts are read into memory whole: split a larger one into several files");
+    }
+
     /** Refuses {@code file} unless it is a regular file (links followed) of at most {@code maxBytes}. */
     public static void requireRegular(Path file, long maxBytes, String what) {
+        requireRegular(file, maxBytes, what, "");
+    }
+
+    private static void requireRegular(Path file, long maxBytes, String what, String tooLargeHint) {
         BasicFileAttributes a;
         try {
             a = Files.readAttributes(file, BasicFileAttributes.class);
@@ -83,8 +92,7 @@ public final class TextFiles {
         if (!a.isRegularFile())
             throw new BadInputException(file, "is not a regular file (a pipe, socket or device); give the " + what + " as a plain file");
         if (a.size() > maxBytes)
-            throw new BadInputException(file, "is " + a.size() + " bytes, over the " + maxBytes + "-byte limit of a " + what
-                    + " (it is read into memory whole; split a larger text into several files)");
+            throw new BadInputException(file, "is " + a.size() + " bytes, over the " + maxBytes + "-byte limit of a " + what + tooLargeHint);
     }
 
     /** Where the first malformed UTF-8 sequence of {@code file} is, by line and byte offset (the decoder's own message is "Input length = 1"). */

@@ -172,7 +172,7 @@ class BadInputCatalogTest {
                 new Other("compress --calib not UTF-8", "latin1.txt", "is not valid UTF-8: byte 0xE9 at offset 9 (line 2)",
                         (t, m) -> args("compress", "--model", m, "--out", t.resolve("out"), "--target-layers", "2", "--calib",
                                 Files.write(t.resolve("latin1.txt"), new byte[] {'O', 'n', 'e', '\n', 'c', 'a', 'f', (byte) 'e', ' ', (byte) 0xE9}))),
-                new Other("eval --ppl over the 1 GiB cap (sparse file)", "huge.txt", "over the 1073741824-byte limit of a text file",
+                new Other("eval --ppl over the 1 GiB cap (sparse file)", "huge.txt", "over the 1073741824-byte limit of a text file; texts are read into memory whole",
                         (t, m) -> args("eval", "--model", m, "--ppl", sparse(t.resolve("huge.txt"), come4j.io.TextFiles.MAX_BYTES + 1))),
                 new Other("eval --ppl a folder", "folder.txt", "is a folder, not a text file",
                         (t, m) -> args("eval", "--model", m, "--ppl", Files.createDirectories(t.resolve("folder.txt")))),
