@@ -45,6 +45,46 @@ public final class Records {
         return out;
     }
 
+    /** Whether {@link #file} reads this file: .jsonl, .json or .parquet. */
+    public static boolean isRecordFile(Path file) {
+        String name = file.getFileName().toString().toLowerCase(java.util.Locale.ROOT);
+        return name.endsWith(".jsonl") || name.endsWith(".json") || name.endsWith(".parquet");
+    }
+
+    /**
+     * The records of one dataset file: JSON Lines, Parquet, or .json (a JSON array of records, or JSON Lines, both of
+     * which the Hub's "json" builder reads).
+     */
+    public static List<JsonNode> file(Path file) {
+        String name = file.getFileName().toString().toLowerCase(java.util.Locale.ROOT);
+        if (name.endsWith(".parquet")) return parquet(file);
+        if (name.endsWith(".json")) {
+            List<JsonNode> array = jsonArray(file);
+            if (array != null) return array;
+        }
+        return jsonl(file);
+    }
+
+    /** The records of a file holding one JSON array, or null when it holds something else (JSON Lines). */
+    private static List<JsonNode> jsonArray(Path file) {
+        try (var in = new java.io.BufferedReader(new java.io.InputStreamReader(Files.newInputStream(file),
+                StandardCharsets.UTF_8.newDecoder()))) {
+            in.mark(1 << 16);
+            int c;
+            do c = in.read(); while (c >= 0 && Character.isWhitespace(c));
+            if (c != '[') return null;
+            in.reset();
+            JsonNode root = JSON.readTree(in);
+            List<JsonNode> out = new ArrayList<>();
+            root.forEach(out::add);
+            return out;
+        } catch (java.nio.charset.CharacterCodingException e) {
+            throw new BadInputException(file, "is not UTF-8 text (a binary file?)");
+        } catch (IOException e) {
+            throw new BadInputException(file, "is not a JSON array of records: " + e.getMessage().lines().findFirst().orElse(""));
+        }
+    }
+
     static List<JsonNode> jsonl(Path file) {
         List<JsonNode> out = new ArrayList<>();
         try {
@@ -58,6 +98,8 @@ public final class Records {
                     throw new BadInputException(file, "line " + n + " is not valid JSON");
                 }
             }
+        } catch (java.nio.charset.MalformedInputException e) {
+            throw new BadInputException(file, "is not UTF-8 text (a binary file?)");
         } catch (IOException e) {
             throw new BadInputException(file, "cannot read: " + e.getMessage());
         }
