@@ -12,18 +12,16 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
-import java.util.Iterator;
 import java.util.List;
 import java.util.Random;
 
 /**
- * Calibration windows by the authors' recipe (method.md §2), bounded as llm-compressor bounds its samples: the
- * non-blank rows of the calibration files (lines of a .txt file, or the {@code field} of each record of a .jsonl, .json
- * or .parquet file) are shuffled with the seed, the first {@code samples} are taken, each cut to its first
- * {@code maxLen} tokens, joined with "\n\n", tokenized once, and cut into non-overlapping windows (tail dropped), of
- * which at most {@code budget} tokens' worth are kept. Rows under the cap and a set under the budget are exactly the
- * authors' recipe. The shuffle is a seeded Fisher-Yates of java.util.Random, not NumPy's PCG64: a documented
- * non-parity choice.
+ * Calibration windows by the authors' recipe (method.md §2), bounded as llm-compressor bounds its samples: the rows of
+ * the calibration files (lines of a .txt file, or the {@code field} of each record of a .jsonl, .json or .parquet file),
+ * blank ones skipped, are shuffled with the seed, the first {@code samples} are taken, each is cut to its first
+ * {@code maxLen} tokens, they are joined with "\n\n", tokenized once and cut into non-overlapping windows (tail
+ * dropped), of which at most {@code budget} tokens' worth are kept. {@link Recipe#authors} is the authors' recipe
+ * exactly. The shuffle is a seeded Fisher-Yates of java.util.Random, not NumPy's PCG64: a documented non-parity choice.
  */
 public record CalibrationSet(List<int[]> windows, int rows, long tokens, Drawn drawn) {
     /** The file types calibration reads, as bad-input messages name them. */
@@ -32,8 +30,16 @@ public record CalibrationSet(List<int[]> windows, int rows, long tokens, Drawn d
     /** How the set was drawn: rows available, rows cut to the cap, windows the token budget left out. */
     public record Drawn(int available, int cut, int leftOut) {}
 
-    /** The recipe: {@code maxLen} 0 keeps rows whole, {@code budget} 0 keeps every window. */
-    public record Recipe(int samples, int maxLen, long budget, int seqLen, long seed, String field) {}
+    /**
+     * The recipe: {@code maxLen} 0 keeps rows whole, {@code budget} 0 keeps every window; {@code blankRows} counts blank
+     * rows as rows, as the authors' code does (WikiText-2 has many).
+     */
+    public record Recipe(int samples, int maxLen, long budget, int seqLen, long seed, String field, boolean blankRows) {
+        /** The authors' exact recipe: every row as stored, whole, no budget (paper parity). */
+        public static Recipe authors(int samples, int seqLen, long seed, String field) {
+            return new Recipe(samples, 0, 0, seqLen, seed, field, true);
+        }
+    }
 
     public CalibrationSet(List<int[]> windows, int rows, long tokens) {
         this(windows, rows, tokens, new Drawn(rows, 0, 0));
@@ -42,8 +48,9 @@ public record CalibrationSet(List<int[]> windows, int rows, long tokens, Drawn d
     public static CalibrationSet build(List<Path> files, Tokenizer tok, Recipe r) {
         List<String> rows = new ArrayList<>();
         for (Path f : files) rows.addAll(rows(f, r.field()));
+        if (!r.blankRows()) rows.removeIf(String::isBlank);
         int T = r.seqLen();
-        if (rows.isEmpty()) throw tooLittle(files, "has no text (blank rows are skipped)", T);
+        if (rows.stream().allMatch(String::isBlank)) throw tooLittle(files, "has no text", T);
         int available = rows.size();
         Collections.shuffle(rows, new Random(r.seed()));
         List<String> chosen = new ArrayList<>(rows.subList(0, Math.min(r.samples(), rows.size())));
@@ -68,7 +75,7 @@ public record CalibrationSet(List<int[]> windows, int rows, long tokens, Drawn d
                 + T + " tokens: give more calibration text (--calib) or shorter windows (--calib-seq-len)");
     }
 
-    /** The non-blank rows of one calibration file. */
+    /** The rows of one calibration file. */
     static List<String> rows(Path file, String field) {
         String name = file.getFileName().toString().toLowerCase(java.util.Locale.ROOT);
         if (!Files.isRegularFile(file)) throw new BadInputException(file, "calibration file not found");
@@ -94,7 +101,6 @@ public record CalibrationSet(List<int[]> windows, int rows, long tokens, Drawn d
         } else {
             throw new BadInputException(file, "unsupported calibration file type; calibration reads " + FORMATS);
         }
-        for (Iterator<String> it = rows.iterator(); it.hasNext(); ) if (it.next().isBlank()) it.remove();
         return rows;
     }
 

@@ -43,6 +43,9 @@ final class CalibrationOptions {
     @Option(names = "--calib-tokens", paramLabel = "N", defaultValue = "" + DEFAULT_TOKENS, description = "At most N tokens of windows are kept (default ${DEFAULT-VALUE}, above what the paper's 256 WikiText-2 rows give; 0: no limit).")
     long budget;
 
+    @Option(names = "--calib-authors-recipe", description = "The authors' exact recipe (paper parity): blank rows count as rows, rows are not cut, no token limit (--calib-max-len and --calib-tokens are ignored).")
+    boolean authors;
+
     @Option(names = "--calib-seq-len", paramLabel = "N", description = "Calibration window length (default 2048, capped by max_position_embeddings).")
     Integer seqLen;
 
@@ -87,11 +90,13 @@ final class CalibrationOptions {
         ModelConfig c = ckpt.config();
         int max = c.maxPositions(), L = seqLen != null ? seqLen : Math.min(2048, max);
         if (L < 2 || L > max) throw new BadInputException(null, "--calib-seq-len must be in 2.." + max + " (max_position_embeddings)");
-        CalibrationSet set = CalibrationSet.build(files, tok, new CalibrationSet.Recipe(samples, maxLen != null ? maxLen : L, budget, L, seed, field));
+        CalibrationSet set = CalibrationSet.build(files, tok, authors ? CalibrationSet.Recipe.authors(samples, L, seed, field)
+                : new CalibrationSet.Recipe(samples, maxLen != null ? maxLen : L, budget, L, seed, field, false));
         long cache = ActivationCache.bytesUpTo(c.numLayers(), set.windows().size(), L, c.hiddenSize());
         CalibrationSet.Drawn d = set.drawn();
-        System.err.printf(Locale.ROOT, "come: calibration: %d of %,d rows (%d cut to %d tokens), %d windows x %d tokens = %,d tokens%s; "
-                        + "activation cache up to %s in %s%n", set.rows(), d.available(), d.cut(), maxLen != null ? maxLen : L,
+        System.err.printf(Locale.ROOT, "come: calibration: %d of %,d rows%s, %d windows x %d tokens = %,d tokens%s; "
+                        + "activation cache up to %s in %s%n", set.rows(), d.available(),
+                authors ? " (the authors' recipe)" : String.format(Locale.ROOT, " (%d cut to %d tokens)", d.cut(), maxLen != null ? maxLen : L),
                 set.windows().size(), L, set.tokens(),
                 d.leftOut() > 0 ? " (" + d.leftOut() + " more windows over --calib-tokens " + budget + ")" : "", gb(cache), ActivationCache.folder());
         ActivationCache.requireSpace(cache, "lower --calib-tokens or --calib-samples");
@@ -118,7 +123,8 @@ final class CalibrationOptions {
         }
         s.put("calib_samples", samples).put("rows", set.rows()).put("seq_len", set.seqLen()).put("seed", seed)
                 .put("batch", batch).put("windows", set.windows().size()).put("tokens", set.tokens());
-        s.put("calib_max_len", maxLen != null ? maxLen : set.seqLen()).put("calib_tokens", budget).put("rows_cut", set.drawn().cut());
+        if (authors) s.put("calib_recipe", "authors");
+        else s.put("calib_max_len", maxLen != null ? maxLen : set.seqLen()).put("calib_tokens", budget).put("rows_cut", set.drawn().cut());
         if (calib.stream().anyMatch(come4j.io.Records::isRecordFile)) s.put("calib_field", field);
         return s;
     }

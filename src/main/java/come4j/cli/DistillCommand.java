@@ -39,7 +39,7 @@ final class DistillCommand implements Runnable {
         @Option(names = "--steps", paramLabel = "N", description = "Optimizer steps per merged layer.")
         Integer steps;
 
-        @Option(names = "--tokens", paramLabel = "N", description = "Training tokens per merged layer (steps = N / (batch x seq-len), rounded up).")
+        @Option(names = "--tokens", paramLabel = "N", description = "Training tokens per merged layer (steps = N / (batch x train-seq-len), rounded up).")
         Long tokens;
     }
 
@@ -64,7 +64,7 @@ final class DistillCommand implements Runnable {
     @Option(names = "--batch", defaultValue = "8", description = "Windows per step (default ${DEFAULT-VALUE}).")
     int batch;
 
-    @Option(names = "--seq-len", paramLabel = "N", description = "Tokens per window (default 256, capped by max_position_embeddings).")
+    @Option(names = {"--train-seq-len", "--seq-len"}, paramLabel = "N", description = "Tokens per training window (default 256, capped by max_position_embeddings). --seq-len is the deprecated spelling.")
     Integer seqLen;
 
     @Option(names = "--seed", defaultValue = "0", description = "Seed of the window choice and order (default ${DEFAULT-VALUE}).")
@@ -93,7 +93,7 @@ final class DistillCommand implements Runnable {
             maxPos = ckpt.config().maxPositions();
         }
         int T = seqLen != null ? seqLen : Math.min(256, maxPos);
-        if (T < 2 || T > maxPos) throw new BadInputException(null, "--seq-len must be in 2.." + maxPos);
+        if (T < 2 || T > maxPos) throw new BadInputException(null, "--train-seq-len must be in 2.." + maxPos);
         if (batch < 1 || saveEvery < 1 || parallelLayers < 1) throw new BadInputException(null, "--batch, --save-every and --parallel-layers must be >= 1");
         if (!(lr > 0) || !(tau > 0) || clip <= 0 || weightDecay < 0 || minLrRatio < 0 || minLrRatio > 1)
             throw new BadInputException(null, "--lr, --tau and --clip must be > 0, --weight-decay >= 0, --min-lr-ratio in [0, 1]");

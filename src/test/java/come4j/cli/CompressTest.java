@@ -57,7 +57,7 @@ class CompressTest {
     void outputHasTheRecordTheReportAndTheTokenizer(@TempDir Path tmp) throws Exception {
         Path out = tmp.resolve("o");
         CliTest.Run r = CliTest.run("compress", "--model", CliTest.FIXTURE.toString(), "--out", out.toString(), "--target-layers", "2",
-                "--calib", CliTest.PPL.toString(), "--seq-len", "32");
+                "--calib", CliTest.PPL.toString(), "--calib-seq-len", "32");
         assertEquals(0, r.code(), r.err());
         for (String f : new String[] {"config.json", "model.safetensors", "tokenizer.json", "generation_config.json", "come-merge.json", "report.html"})
             assertTrue(Files.exists(out.resolve(f)), f);
@@ -91,7 +91,7 @@ class CompressTest {
     void refusesToWriteInsideTheInput(@TempDir Path tmp) throws Exception {
         Path model = CliTest.copyFixture(tmp);
         CliTest.Run r = CliTest.run("compress", "--model", model.toString(), "--out", model.resolve("small").toString(),
-                "--target-layers", "2", "--calib", CliTest.PPL.toString(), "--seq-len", "32");
+                "--target-layers", "2", "--calib", CliTest.PPL.toString(), "--calib-seq-len", "32");
         assertEquals(2, r.code(), r.err());
         assertFalse(Files.exists(model.resolve("small")));
     }
@@ -101,7 +101,7 @@ class CompressTest {
     void removalOutputIsTheModelWithoutTheRemovedLayers(@TempDir Path tmp) throws Exception {
         Path out = tmp.resolve("o");
         CliTest.Run r = CliTest.run("compress", "--model", CliTest.FIXTURE.toString(), "--out", out.toString(), "--target-layers", "2",
-                "--method", "shortgpt", "--calib", CliTest.PPL.toString(), "--seq-len", "32");
+                "--method", "shortgpt", "--calib", CliTest.PPL.toString(), "--calib-seq-len", "32");
         assertEquals(0, r.code(), r.err());
         JsonNode rec = new ObjectMapper().readTree(out.resolve("come-merge.json").toFile());
         int removed = rec.get("removed").get(0).asInt();
@@ -131,7 +131,7 @@ class CompressTest {
     void everyMethodRecordsItsTree(String method, @TempDir Path tmp) throws Exception {
         Path out = tmp.resolve("o"), model = Fixtures.deepened("llama-mha-f32", 8, tmp.resolve("m8")); // Magnitude+ protects 6 layers
         CliTest.Run r = CliTest.run("compress", "--model", model.toString(), "--out", out.toString(), "--target-layers", "6",
-                "--method", method, "--calib", CliTest.PPL.toString(), "--seq-len", "32", "--granularity", "2");
+                "--method", method, "--calib", CliTest.PPL.toString(), "--calib-seq-len", "32", "--granularity", "2");
         assertEquals(0, r.code(), r.err());
         JsonNode rec = new ObjectMapper().readTree(out.resolve("come-merge.json").toFile());
         assertEquals(method, rec.get("method").asText());

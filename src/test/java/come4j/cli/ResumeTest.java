@@ -85,7 +85,7 @@ class ResumeTest {
 
     static String[] args(Path out) {
         return new String[] {"compress", "--model", model.toString(), "--out", out.toString(), "--target-layers", "3",
-                "--calib", CliTest.PPL.toString(), "--calib-samples", "2", "--seq-len", "32"};
+                "--calib", CliTest.PPL.toString(), "--calib-samples", "2", "--calib-seq-len", "32"};
     }
 
     /** Kills a run when it logs {@code line} (after {@code delayMs}), reruns to the end, compares with the reference. */

@@ -27,7 +27,7 @@ class LayerRemovalTest {
         try (Checkpoint ckpt = Checkpoint.open(Fixtures.DIR.resolve(fixture)); Tokenizer tok = Tokenizer.load(ckpt.tokenizerFile())) {
             List<Map<String, TensorData>> tensors = new ArrayList<>();
             for (int i = 0; i < ckpt.config().numLayers(); i++) tensors.add(LayerWeights.tensors(ckpt, i));
-            CalibrationSet set = CalibrationSet.build(List.of(Fixtures.PPL_TEXT), tok, 256, 32, 10);
+            CalibrationSet set = CalibrationSet.build(List.of(Fixtures.PPL_TEXT), tok, CalibrationSet.Recipe.authors(256, 32, 10, "text"));
             return body.apply(new Setup(ckpt, Transformer.load(ckpt), tensors, set));
         }
     }
