@@ -62,8 +62,8 @@ public final class ActivationCache implements AutoCloseable {
             throw new BadInputException(dir, "cannot read the temp folder's free space: " + e.getMessage());
         }
         if (free < bytes)
-            throw new BadInputException(dir, String.format(Locale.ROOT, "the activation cache needs up to %.2f GB but the temp folder has "
-                    + "%.2f GB free: free space there, point it elsewhere (COME_JAVA_OPTS=-Djava.io.tmpdir=DIR) or %s", bytes / 1e9, free / 1e9, otherFix));
+            throw new BadInputException(dir, String.format(Locale.ROOT, "the activation cache needs up to %,.1f MB but the temp folder has "
+                    + "%,.1f MB free: free space there, point it elsewhere (COME_JAVA_OPTS=-Djava.io.tmpdir=DIR) or %s", bytes / 1e6, free / 1e6, otherFix));
     }
 
     /** An empty cache that reads {@code base}'s boundary k until it stores boundary k itself (base is never written). */

@@ -98,13 +98,13 @@ final class CalibrationOptions {
                         + "activation cache up to %s in %s%n", set.rows(), d.available(),
                 authors ? " (the authors' recipe)" : String.format(Locale.ROOT, " (%d cut to %d tokens)", d.cut(), maxLen != null ? maxLen : L),
                 set.windows().size(), L, set.tokens(),
-                d.leftOut() > 0 ? " (" + d.leftOut() + " more windows over --calib-tokens " + budget + ")" : "", gb(cache), ActivationCache.folder());
+                d.leftOut() > 0 ? " (" + d.leftOut() + " more windows over --calib-tokens " + budget + ")" : "", size(cache), ActivationCache.folder());
         ActivationCache.requireSpace(cache, "lower --calib-tokens or --calib-samples");
         return set;
     }
 
-    static String gb(long bytes) {
-        return String.format(Locale.ROOT, "%.2f GB", bytes / 1e9);
+    static String size(long bytes) {
+        return bytes < 1e9 ? String.format(Locale.ROOT, "%.1f MB", bytes / 1e6) : String.format(Locale.ROOT, "%.1f GB", bytes / 1e9);
     }
 
     /** come-merge.json's settings: the target, then (with calibration) the files with their hashes and the windows. */

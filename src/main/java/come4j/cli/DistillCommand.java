@@ -17,10 +17,10 @@ import picocli.CommandLine.Option;
         description = {"Recover a compressed model's quality by hierarchical distillation.", "",
                 "Each merged layer of the student (from its come-merge.json) is trained, teacher-forced, to map the teacher's hidden state entering the block of original layers it replaced to the state leaving that block; everything else stays frozen. AdamW with linear warm-up and cosine decay, global-norm clipping, fp32 master weights; the output keeps the student's dtype. Written atomically with come-distill.json (settings, loss curves) and report.html. Interrupted runs resume: rerun the same command."})
 final class DistillCommand implements Runnable {
-    @Option(names = "--teacher", required = true, paramLabel = "DIR", description = "The original (uncompressed) checkpoint.")
+    @Option(names = "--teacher", required = true, paramLabel = "DIR|ORG/NAME", converter = ModelOption.ModelPath.class, description = "The original (uncompressed) checkpoint: a folder or a cached Hub id, as --model elsewhere.")
     Path teacher;
 
-    @Option(names = "--student", required = true, paramLabel = "DIR", description = "The compressed checkpoint (with come-merge.json).")
+    @Option(names = "--student", required = true, paramLabel = "DIR|ORG/NAME", converter = ModelOption.ModelPath.class, description = "The compressed checkpoint (with come-merge.json): a folder or a cached Hub id.")
     Path student;
 
     @Option(names = "--data", required = true, paramLabel = "FILE", description = "Training text (plain text, or .jsonl with a \"text\" field); repeatable.")

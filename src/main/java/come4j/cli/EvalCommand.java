@@ -65,7 +65,7 @@ final class EvalCommand implements Runnable {
     @Mixin
     CommonOptions common;
 
-    @Option(names = "--compare", paramLabel = "DIR",
+    @Option(names = "--compare", paramLabel = "DIR|ORG/NAME", converter = ModelOption.ModelPath.class,
             description = "A second checkpoint (e.g. the compressed one): both are evaluated and shown side by side with retained %.")
     Path compare;
 

@@ -76,7 +76,15 @@ class CompressTest {
     void refusesBadTargetsAndLeavesNothingBehind(@TempDir Path tmp) throws Exception {
         Path out = tmp.resolve("o");
         CliTest.assertBadInput(CliTest.run("compress", "--model", CliTest.FIXTURE.toString(), "--out", out.toString(), "--target-layers", "9",
-                "--calib", CliTest.PPL.toString()), "outside 1..3");
+                "--calib", CliTest.PPL.toString()), "outside 1..2");
+        for (String[] nothing : List.of(new String[] {"--target-layers", "3"}, new String[] {"--sparsity", "0.01"}))
+            CliTest.assertBadInput(CliTest.run("compress", "--model", CliTest.FIXTURE.toString(), "--out", out.toString(), nothing[0], nothing[1],
+                    "--calib", CliTest.PPL.toString()), "nothing to do");
+        for (String s : List.of("0", "NaN"))
+            CliTest.assertBadInput(CliTest.run("compress", "--model", CliTest.FIXTURE.toString(), "--out", out.toString(), "--sparsity", s,
+                    "--calib", CliTest.PPL.toString()), "--sparsity must be in (0, 1), not");
+        CliTest.assertBadInput(CliTest.run("compress", "--model", CliTest.FIXTURE.toString(), "--out", out.toString(), "--target-layers", "2"),
+                "--calib FILE is needed");
         CliTest.assertBadInput(CliTest.run("compress", "--model", CliTest.FIXTURE.toString(), "--out", out.toString(), "--sparsity", "1.5",
                 "--calib", CliTest.PPL.toString()), "--sparsity");
         CliTest.assertBadInput(CliTest.run("compress", "--model", CliTest.FIXTURE.toString(), "--out", out.toString(), "--target-layers", "2",
