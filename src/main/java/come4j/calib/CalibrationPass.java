@@ -80,7 +80,8 @@ public final class CalibrationPass {
 
     /** Mean token NLL when layers [from, L) of m run on the cached boundary `from` (nothing is stored). */
     public double nllFrom(Transformer m, int from) {
-        try (Progress bar = Progress.start("calibration NLL, layers " + from + ".." + (m.numLayers() - 1), nllWork(m.numLayers(), from), "window-layers")) {
+        String label = from < m.numLayers() ? "calibration NLL, layers " + from + ".." + (m.numLayers() - 1) : "calibration NLL";
+        try (Progress bar = Progress.start(label, nllWork(m.numLayers(), from), "window-layers")) {
             return nllFrom(m, from, bar);
         }
     }

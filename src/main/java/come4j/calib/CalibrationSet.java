@@ -50,7 +50,7 @@ public record CalibrationSet(List<int[]> windows, int rows, long tokens, Drawn d
         for (Path f : files) rows.addAll(rows(f, r.field()));
         if (!r.blankRows()) rows.removeIf(String::isBlank);
         int T = r.seqLen();
-        if (rows.stream().allMatch(String::isBlank)) throw tooLittle(files, "has no text", T);
+        if (rows.stream().allMatch(String::isBlank)) throw tooLittle(files, "has no text (only blank rows)");
         int available = rows.size();
         Collections.shuffle(rows, new Random(r.seed()));
         List<String> chosen = new ArrayList<>(rows.subList(0, Math.min(r.samples(), rows.size())));
@@ -63,16 +63,16 @@ public record CalibrationSet(List<int[]> windows, int rows, long tokens, Drawn d
                 cut++;
             }
         int[] ids = tok.encode(String.join("\n\n", chosen));
-        if (ids.length < T) throw tooLittle(files, "gives " + ids.length + " tokens, fewer than one calibration window", T);
+        if (ids.length < T) throw tooLittle(files, "gives " + ids.length + " tokens, fewer than one calibration window of " + T);
         int all = ids.length / T, kept = r.budget() > 0 ? (int) Math.clamp(r.budget() / T, 1, all) : all;
         List<int[]> windows = new ArrayList<>();
         for (int w = 0; w < kept; w++) windows.add(Arrays.copyOfRange(ids, w * T, (w + 1) * T));
         return new CalibrationSet(List.copyOf(windows), chosen.size(), (long) kept * T, new Drawn(available, cut, all - kept));
     }
 
-    private static BadInputException tooLittle(List<Path> files, String problem, int T) {
-        return new BadInputException(files.getFirst(), (files.size() > 1 ? "with the other --calib files " : "") + problem + " of "
-                + T + " tokens: give more calibration text (--calib) or shorter windows (--calib-seq-len)");
+    private static BadInputException tooLittle(List<Path> files, String problem) {
+        return new BadInputException(files.getFirst(), (files.size() > 1 ? "with the other --calib files " : "") + problem
+                + ": give more calibration text (--calib) or shorter windows (--calib-seq-len)");
     }
 
     /** The rows of one calibration file. */
