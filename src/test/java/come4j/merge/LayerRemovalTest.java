@@ -80,6 +80,8 @@ class LayerRemovalTest {
                     bi[i] += Similarity.blockInfluence(in, i == L - 1 ? m.finalNorm(h, 0, T) : h, T, d);
                 }
             }
+            long tokens = (long) s.set().windows().size() * s.set().seqLen();
+            for (int i = 0; i < L; i++) bi[i] /= tokens; // BI is the mean over tokens
             LayerRemoval.Plan p = plan(s, LayerRemoval.Method.SHORTGPT, 1);
             for (int i = 0; i < L; i++) assertEquals(bi[i], p.scores()[i], 1e-6 * bi[i]);
             assertArrayEquals(LayerRemoval.lowest(bi, 1, 0, L), p.removed());
