@@ -77,6 +77,24 @@ class CalibrationSetTest {
         assertTrue(m.contains("\"text\"") && m.contains("content") && m.contains("--calib-field"), m);
     }
 
+    /** A Hugging Face dataset's Parquet file calibrates from the --calib-field column, as eval reads its task data. */
+    @Test
+    void readsParquetRecords() throws Exception {
+        Path parquet = dir.resolve("train-00000-of-00001.parquet"), jsonl = dir.resolve("same.jsonl");
+        String row = "the people of the united states in order to form a more perfect union establish justice";
+        try (var c = java.sql.DriverManager.getConnection("jdbc:duckdb:"); var st = c.createStatement()) {
+            st.execute("COPY (SELECT '" + row + " ' || i AS content FROM range(6) t(i) ORDER BY i) TO '" + parquet + "' (FORMAT parquet)");
+        }
+        StringBuilder lines = new StringBuilder();
+        for (int i = 0; i < 6; i++) lines.append("{\"content\": \"").append(row).append(' ').append(i).append("\"}\n");
+        Files.writeString(jsonl, lines);
+        var r = new CalibrationSet.Recipe(256, 0, 0, 16, 10, "content", false);
+        CalibrationSet a = CalibrationSet.build(List.of(parquet), tok, r), b = CalibrationSet.build(List.of(jsonl), tok, r);
+        assertEquals(6, a.rows());
+        assertEquals(b.windows().size(), a.windows().size());
+        for (int w = 0; w < a.windows().size(); w++) assertArrayEquals(b.windows().get(w), a.windows().get(w));
+    }
+
     /** A .json array of records and a .jsonl of the same records give the same windows. */
     @Test
     void readsJsonArraysAsRecords() throws Exception {
