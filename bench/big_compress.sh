@@ -49,7 +49,7 @@ EOF
 t0=$(date +%s.%N)
 # ./come execs java, so $! is the JVM's pid
 COME_JAVA_OPTS="-Xmx4g" ./come compress --model "$dir" --out "$out" --target-layers 30 --calib "$work/calib.txt" \
-  --seq-len 128 --calib-samples 8 --overwrite > "$log" 2>&1 &
+  --calib-seq-len 128 --calib-samples 8 --overwrite > "$log" 2>&1 &
 pid=$!
 peak_anon=0; peak_rss=0
 while kill -0 "$pid" 2> /dev/null; do

@@ -10,7 +10,7 @@ sotu=../shared/data/sotu/test.txt
 moby=../shared/data/moby-dick/test.txt
 out=bench/out/compress
 mkdir -p "$out"
-ppl() { ./come eval --model "$1" --ppl "$2" --seq-len 256 --json 2>/dev/null | python3 -c 'import json,sys; print("%.3f" % json.load(sys.stdin)["ppl"])'; }
+ppl() { ./come eval --model "$1" --ppl "$2" --ppl-seq-len 256 --json 2>/dev/null | python3 -c 'import json,sys; print("%.3f" % json.load(sys.stdin)["ppl"])'; }
 
 rows="$out/rows.tsv"
 : > "$rows"
@@ -18,7 +18,7 @@ printf 'dense\t%s\t%s\t%s\t-\t-\n' "$(python3 -c "import json; print(json.load(o
 for run in come:0.1 come:0.2 come:0.3 come-p:0.1 come-p:0.2 come-p:0.3 weightsum:0.3; do
   method=${run%:*}; s=${run#*:}; dir="$out/$method-$s"
   t0=$(date +%s.%N)
-  ./come compress --model "$model" --out "$dir" --sparsity "$s" --method "$method" --overwrite >/dev/null 2>"$dir.log"
+  ./come compress --model "$model" --out "$dir" --sparsity "$s" --method "$method" --calib models/sotu-llama-12l-bf16/calib.txt --overwrite >/dev/null 2>"$dir.log"
   secs=$(python3 -c "import time; print('%.1f' % (time.time() - $t0))")
   pairs=$(python3 -c '
 import json,sys

@@ -13,13 +13,13 @@ sotu=../shared/data/sotu/test.txt
 moby=../shared/data/moby-dick/test.txt
 out=bench/out/distill
 mkdir -p "$out"
-ppl() { ./come eval --model "$1" --ppl "$2" --seq-len 256 --json 2>/dev/null | python3 -c 'import json,sys; print("%.3f" % json.load(sys.stdin)["ppl"])'; }
+ppl() { ./come eval --model "$1" --ppl "$2" --ppl-seq-len 256 --json 2>/dev/null | python3 -c 'import json,sys; print("%.3f" % json.load(sys.stdin)["ppl"])'; }
 timed() { local t0; t0=$(date +%s.%N); "$@"; python3 -c "import time; print('%.0f' % (time.time() - $t0))" > "$out/last.secs"; }
 
 rows="$out/rows.tsv"
 : > "$rows"
 printf 'dense (12 layers)\t-\t-\t%s\t%s\n' "$(ppl "$model" $sotu)" "$(ppl "$model" $moby)" >> "$rows"
-[ -d "$out/come30" ] || ./come compress --model "$model" --out "$out/come30" --sparsity 0.3 >/dev/null 2>"$out/come30.log"
+[ -d "$out/come30" ] || ./come compress --model "$model" --out "$out/come30" --sparsity 0.3 --calib models/sotu-llama-12l-bf16/calib.txt >/dev/null 2>"$out/come30.log"
 printf 'CoMe 30 %% (8 layers)\t-\t-\t%s\t%s\n' "$(ppl "$out/come30" $sotu)" "$(ppl "$out/come30" $moby)" >> "$rows"
 for loss in kl_hidden mse logit_lens_kl; do
   dir="$out/sp-$loss"
@@ -33,7 +33,7 @@ print(", ".join("%d: %.4g -> %.4g" % (l["layer"], l["loss_first"], l["loss_last"
   echo "done sp $loss" >&2
 done
 dir="$out/mp-kl_hidden"
-timed ./come compress --model "$model" --out "$dir" --sparsity 0.3 --distill-each --distill-data "$train" \
+timed ./come compress --model "$model" --out "$dir" --sparsity 0.3 --calib models/sotu-llama-12l-bf16/calib.txt --distill-each --distill-data "$train" \
   --distill-steps "$steps" --distill-lr "$lr" --overwrite > "$dir.log" 2>&1
 printf 'CoMe 30 %% with distill mp, kl_hidden\t%s\t-\t%s\t%s\n' "$(cat $out/last.secs)" "$(ppl "$dir" $sotu)" "$(ppl "$dir" $moby)" >> "$rows"
 echo "| run | wall s | loss per layer (first -> last tenth) | PPL sotu | PPL moby |"

@@ -6,7 +6,7 @@ For each fixture folder in src/test/resources/fixtures (the ten with a golden.js
   * CoMe-P to L-1 on the fp32 fixtures,
   * WeightSum to L-1 on llama3-gqa-f32,
 each as `come compress --model FIXTURE --out TMP <args>` with
-  args = --target-layers N --method M --calib src/test/resources/fixtures/ppl.txt --seq-len 32
+  args = --target-layers N --method M --calib src/test/resources/fixtures/ppl.txt --calib-seq-len 32 --calib-authors-recipe
 (paths relative to the project root, the working directory of the runs and of the Java tests). Every run is done
 twice, the second time with --threads 1, and the two model.safetensors must be byte-identical. The output is loaded
 with AutoModelForCausalLM (float32, eager; bf16 weights upcast), must have no missing/unexpected/mismatched keys and N
@@ -64,7 +64,7 @@ def compress(come, fixture, out, args):
 
 
 def record(come, fixture, method, target, input_ids):
-    args = ["--target-layers", str(target), "--method", method, "--calib", CALIB, "--seq-len", "32"]
+    args = ["--target-layers", str(target), "--method", method, "--calib", CALIB, "--calib-seq-len", "32", "--calib-authors-recipe"]
     with tempfile.TemporaryDirectory(prefix="come-goldens-") as tmp:
         out = pathlib.Path(tmp) / "out"
         sha = compress(come, fixture, out, args)

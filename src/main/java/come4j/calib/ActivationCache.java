@@ -6,7 +6,11 @@ import java.io.UncheckedIOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import come4j.io.BadInputException;
 import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Locale;
 import java.nio.file.StandardOpenOption;
 import java.util.HashMap;
 import java.util.Map;
@@ -33,6 +37,33 @@ public final class ActivationCache implements AutoCloseable {
         this.windowFloats = windowFloats;
         this.hidden = hidden;
         this.base = base;
+    }
+
+    /**
+     * The most a run's caches hold on disk: the original model's L + 1 boundaries, plus the at most L a method that
+     * changes the model writes over them (its working cache).
+     */
+    public static long bytesUpTo(int layers, int windows, int tokensPerWindow, int hidden) {
+        return (2L * layers + 1) * windows * tokensPerWindow * hidden * Float.BYTES;
+    }
+
+    /** Where the caches go: the JVM's temp folder (java.io.tmpdir). */
+    public static Path folder() {
+        return Path.of(System.getProperty("java.io.tmpdir"));
+    }
+
+    /** Refuses, before any work, a cache of {@code bytes} that the temp folder's usable space cannot hold. */
+    public static void requireSpace(long bytes, String otherFix) {
+        Path dir = folder();
+        long free;
+        try {
+            free = Files.getFileStore(dir).getUsableSpace();
+        } catch (IOException e) {
+            throw new BadInputException(dir, "cannot read the temp folder's free space: " + e.getMessage());
+        }
+        if (free < bytes)
+            throw new BadInputException(dir, String.format(Locale.ROOT, "the activation cache needs up to %,.1f MB but the temp folder has "
+                    + "%,.1f MB free: free space there, point it elsewhere (COME_JAVA_OPTS=-Djava.io.tmpdir=DIR) or %s", bytes / 1e6, free / 1e6, otherFix));
     }
 
     /** An empty cache that reads {@code base}'s boundary k until it stores boundary k itself (base is never written). */

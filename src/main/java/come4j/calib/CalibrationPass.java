@@ -5,17 +5,27 @@ import come4j.io.BadInputException;
 import come4j.io.Finite;
 import come4j.model.LayerHooks;
 import come4j.model.Transformer;
+import come4j.report.Progress;
 import java.util.ArrayList;
 import java.util.List;
 
 /**
  * Streams the calibration windows through a model layer by layer, `batch` windows at a time, keeping every boundary
  * in the {@link ActivationCache}. Statistics of a layer (BI, mean |o_proj input|, mean |down_proj input|) are taken
- * while it runs; SBI and the calibration NLL are read off the cached boundaries afterwards.
+ * while it runs; SBI and the calibration NLL are read off the cached boundaries afterwards. BI and SBI are means over
+ * the tokens they compare (format 2 of come-merge.json; format 1 recorded sums). Each pass shows a progress bar.
  */
 public final class CalibrationPass {
-    /** What one layer's run over the windows measured. */
-    public record LayerStats(double bi, double[] attentionMeanAbs, double[] ffnMeanAbs) {}
+    /**
+     * What one layer's run over the windows measured: Σ_t (1 − cos) over its {@code tokens} tokens (BI is their mean),
+     * mean |o_proj input| and mean |down_proj input| per channel.
+     */
+    public record LayerStats(double biSum, long tokens, double[] attentionMeanAbs, double[] ffnMeanAbs) {
+        /** BI: the mean over tokens of 1 − cos(input, output). */
+        public double bi() {
+            return biSum / tokens;
+        }
+    }
 
     private final List<int[]> windows;
     private final ActivationCache cache;
@@ -37,26 +47,30 @@ public final class CalibrationPass {
     public List<LayerStats> run(Transformer m, int from) {
         int L = m.numLayers(), d = m.config().hiddenSize();
         List<LayerStats> stats = new ArrayList<>();
-        for (int i = from; i < L; i++) {
-            MeanAbs attn = new MeanAbs(m.config().qDim()), ffn = new MeanAbs(m.config().intermediateSize());
-            int layer = i;
-            LayerHooks hooks = new LayerHooks() {
-                public void attentionOutput(int l, float[] x, int rows) { attn.add(x, rows); }
-                public void ffnInner(int l, float[] x, int rows) { ffn.add(x, rows); }
-            };
-            double bi = 0;
-            for (int w0 = 0; w0 < windows.size(); w0 += batch) {
-                int b = Math.min(batch, windows.size() - w0);
-                float[] h = load(layer, w0, b, d), in = h.clone();
-                m.layer(layer, h, b, T, 0, null, hooks);
-                requireFinite(h, layer, w0, d);
-                float[] out = layer == L - 1 ? m.finalNorm(h, 0, b * T) : h; // hs[L] is final-normed (Q2)
-                bi += Similarity.blockInfluence(in, out, b * T, d);
-                for (int k = 0; k < b; k++) cache.put(layer + 1, w0 + k, h, k * T * d);
-            }
-            stats.add(new LayerStats(bi, attn.means(), ffn.means()));
+        try (Progress bar = Progress.start("statistics, layers " + from + ".." + (L - 1), (long) (L - from) * windows.size(), "window-layers")) {
+            for (int i = from; i < L; i++) stats.add(runLayer(m, i, L, d, bar));
         }
         return stats;
+    }
+
+    private LayerStats runLayer(Transformer m, int layer, int L, int d, Progress bar) {
+        MeanAbs attn = new MeanAbs(m.config().qDim()), ffn = new MeanAbs(m.config().intermediateSize());
+        LayerHooks hooks = new LayerHooks() {
+            public void attentionOutput(int l, float[] x, int rows) { attn.add(x, rows); }
+            public void ffnInner(int l, float[] x, int rows) { ffn.add(x, rows); }
+        };
+        double bi = 0;
+        for (int w0 = 0; w0 < windows.size(); w0 += batch) {
+            int b = Math.min(batch, windows.size() - w0);
+            float[] h = load(layer, w0, b, d), in = h.clone();
+            m.layer(layer, h, b, T, 0, null, hooks);
+            requireFinite(h, layer, w0, d);
+            float[] out = layer == L - 1 ? m.finalNorm(h, 0, b * T) : h; // hs[L] is final-normed (Q2)
+            bi += Similarity.blockInfluence(in, out, b * T, d);
+            for (int k = 0; k < b; k++) cache.put(layer + 1, w0 + k, h, k * T * d);
+            bar.step(b);
+        }
+        return new LayerStats(bi, (long) windows.size() * T, attn.means(), ffn.means());
     }
 
     /** Mean token NLL of the model on the windows, from the cached last boundary. */
@@ -66,6 +80,19 @@ public final class CalibrationPass {
 
     /** Mean token NLL when layers [from, L) of m run on the cached boundary `from` (nothing is stored). */
     public double nllFrom(Transformer m, int from) {
+        String label = from < m.numLayers() ? "calibration NLL, layers " + from + ".." + (m.numLayers() - 1) : "calibration NLL";
+        try (Progress bar = Progress.start(label, nllWork(m.numLayers(), from), "window-layers")) {
+            return nllFrom(m, from, bar);
+        }
+    }
+
+    /** Work units of {@link #nllFrom} on a model of {@code layers} layers: windows times (layers run + the LM head). */
+    public long nllWork(int layers, int from) {
+        return (long) windows.size() * (layers - from + 1);
+    }
+
+    /** {@link #nllFrom(Transformer, int)}, advancing {@code bar} by {@link #nllWork} units. */
+    public double nllFrom(Transformer m, int from, Progress bar) {
         int d = m.config().hiddenSize(), V = m.config().vocabSize();
         double sum = 0;
         for (int w0 = 0; w0 < windows.size(); w0 += batch) {
@@ -75,6 +102,7 @@ public final class CalibrationPass {
             int[] ids = new int[b * T];
             for (int k = 0; k < b; k++) System.arraycopy(windows.get(w0 + k), 0, ids, k * T, T);
             sum += Perplexity.sumOfWindowLosses(m.logits(m.finalNorm(h, 0, b * T), b * T), ids, b, T, V);
+            bar.step((long) b * (m.numLayers() - from + 1));
         }
         if (!Double.isFinite(sum)) throw new BadInputException(null, "calibration NLL is " + sum + ": the logits overflow (layers " + from + ".." + (m.numLayers() - 1) + " ran)");
         return sum / windows.size();
@@ -96,12 +124,15 @@ public final class CalibrationPass {
     public double outputCosine(Transformer m, int from, int reference) {
         int d = m.config().hiddenSize();
         double sum = 0;
-        for (int w0 = 0; w0 < windows.size(); w0 += batch) {
-            int b = Math.min(batch, windows.size() - w0);
-            float[] h = load(from, w0, b, d);
-            for (int i = from; i < m.numLayers(); i++) m.layer(i, h, b, T, 0, null, LayerHooks.NONE);
-            float[] out = m.finalNorm(h, 0, b * T), ref = m.finalNorm(load(reference, w0, b, d), 0, b * T);
-            for (int k = 0; k < b; k++) sum += Similarity.cosine(out, k * T * d, ref, k * T * d, T * d);
+        try (Progress bar = Progress.start("output cosine, layers " + from + ".." + (m.numLayers() - 1), windows.size(), "windows")) {
+            for (int w0 = 0; w0 < windows.size(); w0 += batch) {
+                int b = Math.min(batch, windows.size() - w0);
+                float[] h = load(from, w0, b, d);
+                for (int i = from; i < m.numLayers(); i++) m.layer(i, h, b, T, 0, null, LayerHooks.NONE);
+                float[] out = m.finalNorm(h, 0, b * T), ref = m.finalNorm(load(reference, w0, b, d), 0, b * T);
+                for (int k = 0; k < b; k++) sum += Similarity.cosine(out, k * T * d, ref, k * T * d, T * d);
+                bar.step(b);
+            }
         }
         return sum / windows.size();
     }
@@ -122,8 +153,8 @@ public final class CalibrationPass {
     }
 
     /**
-     * SBI_i for every pair (i, i+1): Σ over windows of the angular distance between boundary i and boundary i+2 (the
-     * final-normed output at the end), on the last token of each window (CoMe) or on all tokens (CoMe-P).
+     * SBI_i for every pair (i, i+1): the mean angular distance between boundary i and boundary i+2 (the final-normed
+     * output at the end), over the last token of each window (CoMe) or over all tokens (CoMe-P).
      */
     public double[] sbi(Transformer m, boolean lastTokenOnly) {
         int L = m.numLayers(), d = m.config().hiddenSize();
@@ -137,6 +168,7 @@ public final class CalibrationPass {
                 float[] out = i + 2 == L ? m.finalNorm(y, 0, rows) : y;
                 sbi[i] += Similarity.angularDistance(x, out, rows, d);
             }
+        for (int i = 0; i < sbi.length; i++) sbi[i] /= (double) windows.size() * rows; // a mean over the tokens compared
         return sbi;
     }
 

@@ -130,9 +130,8 @@ final class CompressCommand implements Runnable {
             throws IOException {
         int L0 = ckpt.config().numLayers();
         int targetLayers = targetLayers(ckpt, target.sparsity, target.layers);
+        System.err.printf("come: %d layers -> %d with %s%s%n", L0, targetLayers, method, m.calibrated() ? "" : " (no calibration)");
         CalibrationSet set = m.calibrated() ? calibration.build(ckpt, tok, files) : null;
-        System.err.printf("come: %d layers -> %d with %s%s%n", L0, targetLayers, method, set == null ? " (no calibration)"
-                : String.format("; calibration: %d rows, %d windows x %d tokens", set.rows(), set.windows().size(), set.seqLen()));
         Finite.require(ckpt.dir(), ckpt.tensors(), "input");
         Consumer<String> log = msg -> System.err.println("come: " + msg);
         try (CalibrationContext ctx = new CalibrationContext(ckpt, set, calibration.batch); ScratchTensors store = new ScratchTensors();
@@ -210,9 +209,13 @@ final class CompressCommand implements Runnable {
     /** The layer count a sparsity (method.md §11) or an explicit count asks for, checked. */
     static int targetLayers(Checkpoint ckpt, Double sparsity, Integer layers) {
         int L0 = ckpt.config().numLayers();
-        if (sparsity != null && (sparsity < 0 || sparsity >= 1)) throw new BadInputException(null, "--sparsity must be in [0, 1)");
+        if (sparsity != null && !(sparsity > 0 && sparsity < 1)) throw new BadInputException(null, "--sparsity must be in (0, 1), not " + sparsity);
         int t = layers != null ? layers : L0 - ParameterCount.of(ckpt.config()).layersToRemove(sparsity);
-        if (t < 1 || t > L0) throw new BadInputException(null, "target of " + t + " layers is outside 1.." + L0);
+        if (t == L0) // before any calibration: the output would be a copy of the input
+            throw new BadInputException(null, (layers != null ? "--target-layers " + t + " is the model's layer count"
+                    : "--sparsity " + sparsity + " removes round(S * P_total / P_layer) = 0 of the model's " + L0 + " layers")
+                    + ": nothing to do (ask for fewer layers or a higher sparsity; `come inspect` lists what each sparsity removes)");
+        if (t < 1 || t > L0) throw new BadInputException(null, "--target-layers " + t + " is outside 1.." + (L0 - 1) + " (the model has " + L0 + " layers)");
         return t;
     }
 

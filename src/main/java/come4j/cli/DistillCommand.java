@@ -17,10 +17,10 @@ import picocli.CommandLine.Option;
         description = {"Recover a compressed model's quality by hierarchical distillation.", "",
                 "Each merged layer of the student (from its come-merge.json) is trained, teacher-forced, to map the teacher's hidden state entering the block of original layers it replaced to the state leaving that block; everything else stays frozen. AdamW with linear warm-up and cosine decay, global-norm clipping, fp32 master weights; the output keeps the student's dtype. Written atomically with come-distill.json (settings, loss curves) and report.html. Interrupted runs resume: rerun the same command."})
 final class DistillCommand implements Runnable {
-    @Option(names = "--teacher", required = true, paramLabel = "DIR", description = "The original (uncompressed) checkpoint.")
+    @Option(names = "--teacher", required = true, paramLabel = "DIR|ORG/NAME", converter = ModelOption.ModelPath.class, description = "The original (uncompressed) checkpoint: a folder or a cached Hub id, as --model elsewhere.")
     Path teacher;
 
-    @Option(names = "--student", required = true, paramLabel = "DIR", description = "The compressed checkpoint (with come-merge.json).")
+    @Option(names = "--student", required = true, paramLabel = "DIR|ORG/NAME", converter = ModelOption.ModelPath.class, description = "The compressed checkpoint (with come-merge.json): a folder or a cached Hub id.")
     Path student;
 
     @Option(names = "--data", required = true, paramLabel = "FILE", description = "Training text (plain text, or .jsonl with a \"text\" field); repeatable.")
@@ -39,7 +39,7 @@ final class DistillCommand implements Runnable {
         @Option(names = "--steps", paramLabel = "N", description = "Optimizer steps per merged layer.")
         Integer steps;
 
-        @Option(names = "--tokens", paramLabel = "N", description = "Training tokens per merged layer (steps = N / (batch x seq-len), rounded up).")
+        @Option(names = "--tokens", paramLabel = "N", description = "Training tokens per merged layer (steps = N / (batch x train-seq-len), rounded up).")
         Long tokens;
     }
 
@@ -64,7 +64,7 @@ final class DistillCommand implements Runnable {
     @Option(names = "--batch", defaultValue = "8", description = "Windows per step (default ${DEFAULT-VALUE}).")
     int batch;
 
-    @Option(names = "--seq-len", paramLabel = "N", description = "Tokens per window (default 256, capped by max_position_embeddings).")
+    @Option(names = {"--train-seq-len", "--seq-len"}, paramLabel = "N", description = "Tokens per training window (default 256, capped by max_position_embeddings). --seq-len is the deprecated spelling.")
     Integer seqLen;
 
     @Option(names = "--seed", defaultValue = "0", description = "Seed of the window choice and order (default ${DEFAULT-VALUE}).")
@@ -93,7 +93,7 @@ final class DistillCommand implements Runnable {
             maxPos = ckpt.config().maxPositions();
         }
         int T = seqLen != null ? seqLen : Math.min(256, maxPos);
-        if (T < 2 || T > maxPos) throw new BadInputException(null, "--seq-len must be in 2.." + maxPos);
+        if (T < 2 || T > maxPos) throw new BadInputException(null, "--train-seq-len must be in 2.." + maxPos);
         if (batch < 1 || saveEvery < 1 || parallelLayers < 1) throw new BadInputException(null, "--batch, --save-every and --parallel-layers must be >= 1");
         if (!(lr > 0) || !(tau > 0) || clip <= 0 || weightDecay < 0 || minLrRatio < 0 || minLrRatio > 1)
             throw new BadInputException(null, "--lr, --tau and --clip must be > 0, --weight-decay >= 0, --min-lr-ratio in [0, 1]");

@@ -23,7 +23,7 @@ import picocli.CommandLine.Option;
 
 @Command(name = "eval", mixinStandardHelpOptions = true, versionProvider = Version.class,
         description = {"Measure perplexity (pruning-paper protocol) and zero-shot task accuracy (lm-eval conventions).", "",
-                "Perplexity (--ppl): documents are joined by a blank line and tokenized once (BOS as the tokenizer adds it), cut into non-overlapping windows of --seq-len tokens with the tail dropped; each window is scored on its own and PPL = exp(mean window loss). Tasks (--tasks): multiple-choice log-likelihoods with lm-evaluation-harness's prompts, delimiters and metrics, on local data files."})
+                "Perplexity (--ppl): documents are joined by a blank line and tokenized once (BOS as the tokenizer adds it), cut into non-overlapping windows of --ppl-seq-len tokens with the tail dropped; each window is scored on its own and PPL = exp(mean window loss). Tasks (--tasks): multiple-choice log-likelihoods with lm-evaluation-harness's prompts, delimiters and metrics, on local data files."})
 final class EvalCommand implements Runnable {
     @Mixin
     ModelOption model;
@@ -49,7 +49,7 @@ final class EvalCommand implements Runnable {
     @Option(names = "--lm-eval-bos", description = "Encode requests with the tokenizer's special tokens (lm-eval >= 0.4.10) instead of without (classic lm-eval, the default).")
     boolean bos;
 
-    @Option(names = "--seq-len", paramLabel = "N", description = "Window length (paper mode: default 2048, capped by max_position_embeddings; rolling mode: default max_position_embeddings).")
+    @Option(names = {"--ppl-seq-len", "--seq-len"}, paramLabel = "N", description = "Perplexity window length (paper mode: default 2048, capped by max_position_embeddings; rolling mode: default max_position_embeddings). --seq-len is the deprecated spelling.")
     Integer seqLen;
 
     @Option(names = "--ppl-mode", paramLabel = "MODE", defaultValue = "paper",
@@ -65,7 +65,7 @@ final class EvalCommand implements Runnable {
     @Mixin
     CommonOptions common;
 
-    @Option(names = "--compare", paramLabel = "DIR",
+    @Option(names = "--compare", paramLabel = "DIR|ORG/NAME", converter = ModelOption.ModelPath.class,
             description = "A second checkpoint (e.g. the compressed one): both are evaluated and shown side by side with retained %.")
     Path compare;
 
@@ -134,11 +134,11 @@ final class EvalCommand implements Runnable {
         return Perplexity.evaluate(model, windows(tok, text, L), batch(L, batch));
     }
 
-    /** The window length: --seq-len, or 2048 capped by max_position_embeddings. */
+    /** The window length: --ppl-seq-len, or 2048 capped by max_position_embeddings. */
     static int seqLen(int maxPos, Integer seqLen) {
         int L = seqLen != null ? seqLen : Math.min(2048, maxPos);
-        if (L < 2) throw new BadInputException(null, "--seq-len must be at least 2");
-        if (L > maxPos) throw new BadInputException(null, "--seq-len " + L + " exceeds max_position_embeddings " + maxPos);
+        if (L < 2) throw new BadInputException(null, "--ppl-seq-len must be at least 2");
+        if (L > maxPos) throw new BadInputException(null, "--ppl-seq-len " + L + " exceeds max_position_embeddings " + maxPos);
         return L;
     }
 

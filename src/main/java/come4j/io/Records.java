@@ -45,6 +45,38 @@ public final class Records {
         return out;
     }
 
+    /** Whether {@link #file} reads this file: .jsonl, .json or .parquet. */
+    public static boolean isRecordFile(Path file) {
+        String name = file.getFileName().toString().toLowerCase(java.util.Locale.ROOT);
+        return name.endsWith(".jsonl") || name.endsWith(".json") || name.endsWith(".parquet");
+    }
+
+    /**
+     * The records of one dataset file: JSON Lines, Parquet, or .json (a JSON array of records, or JSON Lines, both of
+     * which the Hub's "json" builder reads).
+     */
+    public static List<Record> file(Path file) {
+        String name = file.getFileName().toString().toLowerCase(java.util.Locale.ROOT);
+        if (name.endsWith(".parquet")) return parquet(file);
+        if (name.endsWith(".json")) {
+            String text = TextFiles.text(file);
+            if (text.stripLeading().startsWith("[")) return jsonArray(file, text);
+        }
+        return jsonl(file);
+    }
+
+    private static List<Record> jsonArray(Path file, String text) {
+        JsonNode root;
+        try {
+            root = JSON.readTree(text);
+        } catch (IOException e) {
+            throw new BadInputException(file, "is not a JSON array of records: " + e.getMessage().lines().findFirst().orElse(""));
+        }
+        List<Record> out = new ArrayList<>();
+        for (JsonNode rec : root) out.add(new Record(file, "record " + (out.size() + 1), rec));
+        return out;
+    }
+
     /** The Parquet files of a split, in shard order. */
     private static List<Path> parquetFiles(Path dir, String split) {
         if (!Files.isDirectory(dir)) return List.of();

@@ -11,6 +11,7 @@ import come4j.io.TensorData;
 import come4j.model.LayerWeights;
 import come4j.model.ModelConfig;
 import come4j.model.Transformer;
+import come4j.report.Progress;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
@@ -122,7 +123,11 @@ public final class LayerRemoval {
         List<Integer> removed = new ArrayList<>();
         for (int r = 0; r < remove; r++) {
             double[] nll = new double[kept.size()];
-            for (int j = 0; j < kept.size(); j++) nll[j] = pass.nllFrom(without(base, c0, kept, weights, j), j);
+            long work = 0;
+            for (int j = 0; j < kept.size(); j++) work += pass.nllWork(kept.size() - 1, j);
+            try (Progress bar = Progress.start("SLEB round " + (r + 1), work, "window-layers")) {
+                for (int j = 0; j < kept.size(); j++) nll[j] = pass.nllFrom(without(base, c0, kept, weights, j), j, bar);
+            }
             int j = lowest(nll, 1, 0, nll.length)[0];
             rounds.add(nll);
             removed.add(kept.remove(j));

@@ -18,6 +18,8 @@ import java.util.Map;
 /** come-merge.json (docs/come-merge-format.md): everything needed to audit, reproduce and distil a compression. */
 public final class MergeRecord {
     private static final ObjectMapper JSON = new ObjectMapper();
+    /** Format 2: BI and SBI are means over the tokens compared (format 1 stored sums; the report reads both). */
+    public static final String FORMAT = "come4j-merge/2";
 
     private MergeRecord() {}
 
@@ -32,7 +34,7 @@ public final class MergeRecord {
     private static ObjectNode header(String method, String command, Checkpoint input, ObjectNode settings,
                                      come4j.model.ModelConfig out, MergeTree tree) {
         ObjectNode root = JSON.createObjectNode();
-        root.put("format", "come4j-merge/1").put("method", method).put("command", command);
+        root.put("format", FORMAT).put("method", method).put("command", command);
         ParameterCount p0 = ParameterCount.of(input.config()), p1 = ParameterCount.of(out);
         ObjectNode in = root.putObject("input");
         in.put("dir", input.dir().toString()).put("architecture", input.config().architecture())

@@ -17,12 +17,13 @@ import java.util.Map;
 
 /**
  * The finished steps of a compress run in its {@link RunFolder}: each step's merged layer as {@code step-N/} (a
- * safetensors file of the stored bytes, so a replayed merge is bit-identical), then {@code steps.json} (the steps as
+ * safetensors file of the stored bytes, so a replayed merge is bit-identical), then {@code steps-2.json} (the steps as
  * come-merge.json records them). The layer is saved first: a run killed in between redoes that step.
  */
 public final class MergeState implements ProgressiveMerger.StepStore, AutoCloseable {
     private static final ObjectMapper JSON = new ObjectMapper();
-    private static final String STEPS = "steps.json";
+    /** Named for come-merge.json's format 2 (BI, SBI as means): steps saved as format 1's sums are not resumed. */
+    private static final String STEPS = "steps-2.json";
 
     private final RunFolder run;
     private final Arena arena = Arena.ofShared();

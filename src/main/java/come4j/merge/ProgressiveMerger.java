@@ -13,6 +13,7 @@ import come4j.io.TensorData;
 import come4j.model.LayerWeights;
 import come4j.model.ModelConfig;
 import come4j.model.Transformer;
+import come4j.report.Progress;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -155,7 +156,9 @@ public final class ProgressiveMerger {
             double[] bi = stats.stream().mapToDouble(LayerStats::bi).toArray();
             ConcatMerge.Scores sa = scores(model.config(), weights.get(a), stats.get(a));
             ConcatMerge.Scores sb = scores(model.config(), weights.get(a + 1), stats.get(a + 1));
-            double ra = bi[a] / (bi[a] + bi[a + 1]), rb = bi[a + 1] / (bi[a] + bi[a + 1]);
+            // from the sums (the means' ratio up to rounding), so that every merge stays bit-identical to format 1's
+            double biA = stats.get(a).biSum(), biB = stats.get(a + 1).biSum();
+            double ra = biA / (biA + biB), rb = biB / (biA + biB);
             List<double[]> candidates = new ArrayList<>();
             if (s.method() == Method.COME_P) {
                 ra = search(base, model, tree, tensors, weights, a, sa, sb, pass, s, dtype, candidates);
@@ -195,18 +198,21 @@ public final class ProgressiveMerger {
         for (int j = 0, k = 0; j < first.length; j++) if (j != a + 1) kept[k++] = first[j];
         ModelConfig c = c0.withLayers(kept);
         double best = 0, bestNll = Double.POSITIVE_INFINITY;
-        for (int i = 0; i <= s.granularity(); i++) {
-            double r = (double) i / s.granularity();
-            try (ScratchTensors tmp = new ScratchTensors()) {
-                MergedLayer m = ConcatMerge.merge(c0, tensors.get(a), tensors.get(a + 1), sa, sb, r, 1 - r, s.officialGqaTiling(), tmp, dtype);
-                List<LayerWeights> w = new ArrayList<>(weights);
-                w.set(a, LayerWeights.of(c, m.tensors()));
-                w.remove(a + 1);
-                double nll = pass.nllFrom(model.withLayers(c, w), a);
-                candidates.add(new double[] {r, nll});
-                if (nll < bestNll) {
-                    bestNll = nll;
-                    best = r;
+        long work = (s.granularity() + 1) * pass.nllWork(model.numLayers() - 1, a);
+        try (Progress bar = Progress.start("CoMe-P ratios for " + a + "+" + (a + 1), work, "window-layers")) {
+            for (int i = 0; i <= s.granularity(); i++) {
+                double r = (double) i / s.granularity();
+                try (ScratchTensors tmp = new ScratchTensors()) {
+                    MergedLayer m = ConcatMerge.merge(c0, tensors.get(a), tensors.get(a + 1), sa, sb, r, 1 - r, s.officialGqaTiling(), tmp, dtype);
+                    List<LayerWeights> w = new ArrayList<>(weights);
+                    w.set(a, LayerWeights.of(c, m.tensors()));
+                    w.remove(a + 1);
+                    double nll = pass.nllFrom(model.withLayers(c, w), a, bar);
+                    candidates.add(new double[] {r, nll});
+                    if (nll < bestNll) {
+                        bestNll = nll;
+                        best = r;
+                    }
                 }
             }
         }

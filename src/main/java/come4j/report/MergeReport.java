@@ -31,14 +31,15 @@ public final class MergeReport {
         Files.writeString(file, html(merge), StandardCharsets.UTF_8);
     }
 
-    static String html(JsonNode m) {
+    static String html(JsonNode record) {
+        JsonNode m = perTokenMeans(record);
         StringBuilder b = new StringBuilder("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>come4j: ")
                 .append(Html.escape(m.path("method").asText())).append(" report</title><style>").append(CSS).append("</style></head><body>\n");
         header(b, m);
         JsonNode steps = m.path("steps");
         if (!steps.isEmpty()) {
-            b.append("<h2>Block influence per layer</h2>\n<p class=\"note\">BI = 1 &minus; cos(input, output) of each original layer, ")
-                    .append("measured before the first merge; x = layer index.</p>\n")
+            b.append("<h2>Block influence per layer</h2>\n<p class=\"note\">BI = the mean over calibration tokens of 1 &minus; cos(input, output) ")
+                    .append("of each original layer, measured before the first merge; x = layer index.</p>\n")
                     .append(Svg.bars(doubles(steps.get(0).path("bi")), -1, "BI", 200)).append('\n');
             sbi(b, steps);
         }
@@ -87,7 +88,8 @@ public final class MergeReport {
 
     /** One small chart per step: the SBI of each candidate pair (i, i+1) at x = i, the merged pair marked. */
     private static void sbi(StringBuilder b, JsonNode steps) {
-        b.append("<h2>SBI per candidate pair</h2>\n<p class=\"note\">At each step, bar i is the pair of current layers (i, i+1); ")
+        b.append("<h2>SBI per candidate pair</h2>\n<p class=\"note\">SBI = the mean angular distance between the input of layer i and the output ")
+                .append("of layer i+1, over the last token of each window (CoMe) or all tokens (CoMe-P). At each step, bar i is the pair of current layers (i, i+1); ")
                 .append("the merged pair is orange with a triangle under it; x marks a pair excluded by the no-re-merge rule.</p>\n");
         for (JsonNode s : steps) {
             int a = s.path("pair").path(0).asInt();
@@ -239,6 +241,29 @@ public final class MergeReport {
                 s.append(Svg.text(mid, 126, "step " + String.join(",", builtBy.get(j).stream().map(String::valueOf).toList()), "middle", Svg.ORANGE));
         }
         return s.append("</svg>").toString();
+    }
+
+    /**
+     * The record with BI and SBI as means over tokens: format 1 stored sums over the calibration tokens (BI, ShortGPT's
+     * scores, CoMe-P's SBI) or over windows (CoMe's last-token SBI), which are divided here by the counts its settings
+     * record.
+     */
+    static JsonNode perTokenMeans(JsonNode m) {
+        JsonNode st = m.path("settings");
+        if (!m.path("format").asText().equals("come4j-merge/1") || !st.has("windows")) return m;
+        double windows = st.path("windows").asDouble(), tokens = windows * st.path("seq_len").asDouble();
+        ObjectNode out = m.deepCopy();
+        for (JsonNode step : out.path("steps")) {
+            divide(step.get("bi"), tokens);
+            divide(step.get("sbi"), st.path("sbi_tokens").asText().equals("all") ? tokens : windows);
+        }
+        if (m.path("method").asText().equals("shortgpt")) divide(out.get("scores"), tokens);
+        return out;
+    }
+
+    private static void divide(JsonNode array, double n) {
+        if (array instanceof com.fasterxml.jackson.databind.node.ArrayNode a)
+            for (int i = 0; i < a.size(); i++) if (a.get(i).isNumber()) a.set(i, a.get(i).asDouble() / n);
     }
 
     /** The record's overall calibration NLL, or the first and last steps' when an older record lacks it. */

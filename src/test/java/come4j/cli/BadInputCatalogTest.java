@@ -126,7 +126,7 @@ class BadInputCatalogTest {
         Path dir = CliTest.copyFixture(tmp), out = tmp.resolve("out");
         c.damage().apply(dir);
         CliTest.Run r = CliTest.run("compress", "--model", dir.toString(), "--out", out.toString(), "--target-layers", "2",
-                "--calib", CliTest.PPL.toString(), "--seq-len", "32");
+                "--calib", CliTest.PPL.toString(), "--calib-seq-len", "32");
         String line = r.err().strip();
         CliTest.assertBadInput(r, c.problem(), c.file().isEmpty() ? dir.toString() : dir.resolve(c.file()) + ": ");
         assertFalse(Files.exists(out));

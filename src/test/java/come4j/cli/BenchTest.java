@@ -23,7 +23,7 @@ import org.junit.jupiter.api.io.TempDir;
 /** `come bench` on a 3-layer fixture: 2 methods x 2 sparsities, then a rerun that recomputes nothing, then a new text. */
 class BenchTest {
     static final Path MODEL = Fixtures.DIR.resolve("llama-mha-f32");
-    static final String[] COMMON = {"--model", MODEL.toString(), "--calib", CliTest.PPL.toString(), "--seq-len", "32"};
+    static final String[] COMMON = {"--model", MODEL.toString(), "--calib", CliTest.PPL.toString(), "--calib-seq-len", "32"};
 
     static CliTest.Run bench(Path out, String... extra) {
         List<String> a = new ArrayList<>(List.of("bench", "--out", out.toString(), "--sparsity", "0.2,0.5", "--methods", "come,shortgpt",

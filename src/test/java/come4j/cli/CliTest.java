@@ -57,7 +57,7 @@ class CliTest {
 
     @Test
     void evalJsonIsOneObjectWithTheDocumentedKeys() throws Exception {
-        Run r = run("eval", "--model", FIXTURE.toString(), "--ppl", PPL.toString(), "--seq-len", "32", "--json", "--threads", "2");
+        Run r = run("eval", "--model", FIXTURE.toString(), "--ppl", PPL.toString(), "--ppl-seq-len", "32", "--json", "--threads", "2");
         assertEquals(0, r.code(), r.err());
         JsonNode o = new ObjectMapper().readTree(r.out());
         for (String key : new String[] {"ppl", "tokens", "windows", "seconds", "tokens_per_second"}) assertTrue(o.has(key), key);
@@ -122,7 +122,7 @@ class CliTest {
     void textShorterThanOneWindow(@TempDir Path tmp) throws Exception {
         Path txt = tmp.resolve("short.txt");
         Files.writeString(txt, "Too short.");
-        assertBadInput(run("eval", "--model", FIXTURE.toString(), "--ppl", txt.toString(), "--seq-len", "64"), "short.txt", "fewer than one window");
+        assertBadInput(run("eval", "--model", FIXTURE.toString(), "--ppl", txt.toString(), "--ppl-seq-len", "64"), "short.txt", "fewer than one window");
     }
 
     @Test

@@ -57,7 +57,7 @@ class CompressTest {
     void outputHasTheRecordTheReportAndTheTokenizer(@TempDir Path tmp) throws Exception {
         Path out = tmp.resolve("o");
         CliTest.Run r = CliTest.run("compress", "--model", CliTest.FIXTURE.toString(), "--out", out.toString(), "--target-layers", "2",
-                "--calib", CliTest.PPL.toString(), "--seq-len", "32");
+                "--calib", CliTest.PPL.toString(), "--calib-seq-len", "32");
         assertEquals(0, r.code(), r.err());
         for (String f : new String[] {"config.json", "model.safetensors", "tokenizer.json", "generation_config.json", "come-merge.json", "report.html"})
             assertTrue(Files.exists(out.resolve(f)), f);
@@ -72,11 +72,31 @@ class CompressTest {
         }
     }
 
+    /** --seq-len is the old spelling of --calib-seq-len in compress; in bench it could mean either window and is refused. */
+    @Test
+    void seqLenSpellings(@TempDir Path tmp) throws Exception {
+        CliTest.Run r = CliTest.run("bench", "--model", CliTest.FIXTURE.toString(), "--out", tmp.resolve("b").toString(), "--sparsity", "0.5",
+                "--methods", "come", "--ppl", CliTest.PPL.toString(), "--calib", CliTest.PPL.toString(), "--seq-len", "32");
+        assertEquals(2, r.code(), r.err()); // a usage error: picocli prints "--seq-len is ambiguous in bench: ..." with the usage
+        r = CliTest.run("compress", "--model", CliTest.FIXTURE.toString(), "--out", tmp.resolve("c").toString(), "--target-layers", "2",
+                "--calib", CliTest.PPL.toString(), "--seq-len", "32");
+        assertEquals(0, r.code(), r.err());
+        assertEquals(32, new ObjectMapper().readTree(tmp.resolve("c/come-merge.json").toFile()).path("settings").path("seq_len").asInt());
+    }
+
     @Test
     void refusesBadTargetsAndLeavesNothingBehind(@TempDir Path tmp) throws Exception {
         Path out = tmp.resolve("o");
         CliTest.assertBadInput(CliTest.run("compress", "--model", CliTest.FIXTURE.toString(), "--out", out.toString(), "--target-layers", "9",
-                "--calib", CliTest.PPL.toString()), "outside 1..3");
+                "--calib", CliTest.PPL.toString()), "outside 1..2");
+        for (String[] nothing : List.of(new String[] {"--target-layers", "3"}, new String[] {"--sparsity", "0.01"}))
+            CliTest.assertBadInput(CliTest.run("compress", "--model", CliTest.FIXTURE.toString(), "--out", out.toString(), nothing[0], nothing[1],
+                    "--calib", CliTest.PPL.toString()), "nothing to do");
+        for (String s : List.of("0", "NaN"))
+            CliTest.assertBadInput(CliTest.run("compress", "--model", CliTest.FIXTURE.toString(), "--out", out.toString(), "--sparsity", s,
+                    "--calib", CliTest.PPL.toString()), "--sparsity must be in (0, 1), not");
+        CliTest.assertBadInput(CliTest.run("compress", "--model", CliTest.FIXTURE.toString(), "--out", out.toString(), "--target-layers", "2"),
+                "--calib FILE is needed");
         CliTest.assertBadInput(CliTest.run("compress", "--model", CliTest.FIXTURE.toString(), "--out", out.toString(), "--sparsity", "1.5",
                 "--calib", CliTest.PPL.toString()), "--sparsity");
         CliTest.assertBadInput(CliTest.run("compress", "--model", CliTest.FIXTURE.toString(), "--out", out.toString(), "--target-layers", "2",
@@ -91,7 +111,7 @@ class CompressTest {
     void refusesToWriteInsideTheInput(@TempDir Path tmp) throws Exception {
         Path model = CliTest.copyFixture(tmp);
         CliTest.Run r = CliTest.run("compress", "--model", model.toString(), "--out", model.resolve("small").toString(),
-                "--target-layers", "2", "--calib", CliTest.PPL.toString(), "--seq-len", "32");
+                "--target-layers", "2", "--calib", CliTest.PPL.toString(), "--calib-seq-len", "32");
         assertEquals(2, r.code(), r.err());
         assertFalse(Files.exists(model.resolve("small")));
     }
@@ -101,7 +121,7 @@ class CompressTest {
     void removalOutputIsTheModelWithoutTheRemovedLayers(@TempDir Path tmp) throws Exception {
         Path out = tmp.resolve("o");
         CliTest.Run r = CliTest.run("compress", "--model", CliTest.FIXTURE.toString(), "--out", out.toString(), "--target-layers", "2",
-                "--method", "shortgpt", "--calib", CliTest.PPL.toString(), "--seq-len", "32");
+                "--method", "shortgpt", "--calib", CliTest.PPL.toString(), "--calib-seq-len", "32");
         assertEquals(0, r.code(), r.err());
         JsonNode rec = new ObjectMapper().readTree(out.resolve("come-merge.json").toFile());
         int removed = rec.get("removed").get(0).asInt();
@@ -131,7 +151,7 @@ class CompressTest {
     void everyMethodRecordsItsTree(String method, @TempDir Path tmp) throws Exception {
         Path out = tmp.resolve("o"), model = Fixtures.deepened("llama-mha-f32", 8, tmp.resolve("m8")); // Magnitude+ protects 6 layers
         CliTest.Run r = CliTest.run("compress", "--model", model.toString(), "--out", out.toString(), "--target-layers", "6",
-                "--method", method, "--calib", CliTest.PPL.toString(), "--seq-len", "32", "--granularity", "2");
+                "--method", method, "--calib", CliTest.PPL.toString(), "--calib-seq-len", "32", "--granularity", "2");
         assertEquals(0, r.code(), r.err());
         JsonNode rec = new ObjectMapper().readTree(out.resolve("come-merge.json").toFile());
         assertEquals(method, rec.get("method").asText());

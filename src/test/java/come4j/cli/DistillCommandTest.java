@@ -25,13 +25,13 @@ class DistillCommandTest {
     static void compress() {
         student = tmp.resolve("student");
         CliTest.Run r = CliTest.run("compress", "--model", CliTest.FIXTURE.toString(), "--out", student.toString(),
-                "--target-layers", "2", "--calib", CliTest.PPL.toString(), "--seq-len", "32");
+                "--target-layers", "2", "--calib", CliTest.PPL.toString(), "--calib-seq-len", "32");
         assertEquals(0, r.code(), r.err());
     }
 
     private static CliTest.Run distill(Path out, String... extra) {
         String[] base = {"distill", "--teacher", CliTest.FIXTURE.toString(), "--student", student.toString(), "--data",
-                CliTest.PPL.toString(), "--out", out.toString(), "--seq-len", "16", "--batch", "4"};
+                CliTest.PPL.toString(), "--out", out.toString(), "--train-seq-len", "16", "--batch", "4"};
         String[] args = Arrays.copyOf(base, base.length + extra.length);
         System.arraycopy(extra, 0, args, base.length, extra.length);
         return CliTest.run(args);
@@ -66,7 +66,7 @@ class DistillCommandTest {
     void methodPlusDistillCompressesThenDistils() throws Exception {
         Path out = tmp.resolve("come+distill");
         CliTest.Run r = CliTest.run("compress", "--model", CliTest.FIXTURE.toString(), "--out", out.toString(), "--target-layers", "2",
-                "--calib", CliTest.PPL.toString(), "--seq-len", "32", "--method", "come+distill", "--distill-data", CliTest.PPL.toString(),
+                "--calib", CliTest.PPL.toString(), "--calib-seq-len", "32", "--method", "come+distill", "--distill-data", CliTest.PPL.toString(),
                 "--distill-steps", "30", "--distill-lr", "3e-3");
         assertEquals(0, r.code(), r.err());
         JsonNode rec = new ObjectMapper().readTree(out.resolve("come-merge.json").toFile());
@@ -103,7 +103,7 @@ class DistillCommandTest {
     void scheduleMpDistilsEachMergeBeforeTheNextStatistics() throws Exception {
         Path plain = tmp.resolve("mp-plain"), mp = tmp.resolve("mp");
         java.util.List<String> common = java.util.List.of("compress", "--model", CliTest.FIXTURE.toString(), "--target-layers", "1",
-                "--calib", CliTest.PPL.toString(), "--seq-len", "32");
+                "--calib", CliTest.PPL.toString(), "--calib-seq-len", "32");
         java.util.List<String> a = new java.util.ArrayList<>(common), b = new java.util.ArrayList<>(common);
         a.addAll(java.util.List.of("--out", plain.toString()));
         b.addAll(java.util.List.of("--out", mp.toString(), "--distill-each", "--distill-data", CliTest.PPL.toString(), "--distill-steps", "20"));

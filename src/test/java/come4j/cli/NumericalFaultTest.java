@@ -37,7 +37,7 @@ class NumericalFaultTest {
 
     private static CliTest.Run compress(Path dir, Path out) {
         return CliTest.run("compress", "--model", dir.toString(), "--out", out.toString(), "--target-layers", "2",
-                "--calib", CliTest.PPL.toString(), "--seq-len", "32");
+                "--calib", CliTest.PPL.toString(), "--calib-seq-len", "32");
     }
 
     /** Sets elements [from, from + count) of a BF16 tensor of the checkpoint's model.safetensors to {@code bits}. */

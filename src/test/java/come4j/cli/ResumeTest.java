@@ -85,7 +85,7 @@ class ResumeTest {
 
     static String[] args(Path out) {
         return new String[] {"compress", "--model", model.toString(), "--out", out.toString(), "--target-layers", "3",
-                "--calib", CliTest.PPL.toString(), "--calib-samples", "2", "--seq-len", "32"};
+                "--calib", CliTest.PPL.toString(), "--calib-samples", "2", "--calib-seq-len", "32"};
     }
 
     /** Kills a run when it logs {@code line} (after {@code delayMs}), reruns to the end, compares with the reference. */
@@ -157,12 +157,13 @@ class ResumeTest {
 
     /** A full temp folder while activations are written through a memory mapping (SIGBUS in the JVM): exit 3 too. */
     @Test
-    void fullTempFolderIsOneLine(@TempDir Path tmp) throws Exception {
+    void fullTempFolderIsRefusedBeforeWork(@TempDir Path tmp) throws Exception {
         Path disk = mountTmpfs(tmp, "64k");
         try {
             Child.Result r = Child.start(0, List.of("-Djava.io.tmpdir=" + disk), args(out)).finish();
-            assertEquals(3, r.code(), r.err());
-            assertTrue(lastLine(r.err()).startsWith("come: I/O failure: a memory-mapped temporary file could not be written (is " + disk + " full?)"), r.err());
+            assertEquals(2, r.code(), r.err());
+            assertTrue(lastLine(r.err()).startsWith("come: " + disk + ": the activation cache needs up to "), r.err());
+            assertTrue(lastLine(r.err()).contains("-Djava.io.tmpdir=DIR"), r.err());
             assertFalse(Files.exists(out));
             assertOnlyOutputLeftOrNothing();
         } finally {

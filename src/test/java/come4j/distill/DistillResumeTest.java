@@ -30,7 +30,7 @@ class DistillResumeTest {
     void killedAndResumedEqualsUninterrupted(@TempDir Path tmp) throws Exception {
         Path teacher = Fixtures.DIR.resolve("llama3-gqa-f32"), student = tmp.resolve("student");
         assertEquals(0, Main.execute(new String[] {"compress", "--model", teacher.toString(), "--out", student.toString(),
-                "--target-layers", "2", "--calib", Fixtures.PPL_TEXT.toString(), "--seq-len", "32"}, new PrintStream(new ByteArrayOutputStream())));
+                "--target-layers", "2", "--calib", Fixtures.PPL_TEXT.toString(), "--calib-seq-len", "32"}, new PrintStream(new ByteArrayOutputStream())));
         assertEquals(0, run(distill(teacher, student, tmp.resolve("straight"))));
 
         Path out = tmp.resolve("resumed"), runDir = tmp.resolve(".resumed.distill-run");
@@ -58,7 +58,7 @@ class DistillResumeTest {
 
     private static List<String> distill(Path teacher, Path student, Path out) {
         return List.of("distill", "--teacher", teacher.toString(), "--student", student.toString(), "--data", Fixtures.PPL_TEXT.toString(),
-                "--out", out.toString(), "--steps", Integer.toString(STEPS), "--batch", "2", "--seq-len", "16", "--save-every", "5", "--threads", "1");
+                "--out", out.toString(), "--steps", Integer.toString(STEPS), "--batch", "2", "--train-seq-len", "16", "--save-every", "5", "--threads", "1");
     }
 
     private static int run(List<String> args) {

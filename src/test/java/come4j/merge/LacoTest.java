@@ -48,7 +48,7 @@ class LacoTest {
 
     static CalibrationSet set(Checkpoint ckpt, int seqLen) {
         try (Tokenizer tok = Tokenizer.load(ckpt.tokenizerFile())) {
-            return CalibrationSet.build(List.of(Fixtures.PPL_TEXT), tok, 256, seqLen, 10);
+            return CalibrationSet.build(List.of(Fixtures.PPL_TEXT), tok, CalibrationSet.Recipe.authors(256, seqLen, 10, "text"));
         }
     }
 

@@ -27,7 +27,7 @@ class LayerRemovalTest {
         try (Checkpoint ckpt = Checkpoint.open(Fixtures.DIR.resolve(fixture)); Tokenizer tok = Tokenizer.load(ckpt.tokenizerFile())) {
             List<Map<String, TensorData>> tensors = new ArrayList<>();
             for (int i = 0; i < ckpt.config().numLayers(); i++) tensors.add(LayerWeights.tensors(ckpt, i));
-            CalibrationSet set = CalibrationSet.build(List.of(Fixtures.PPL_TEXT), tok, 256, 32, 10);
+            CalibrationSet set = CalibrationSet.build(List.of(Fixtures.PPL_TEXT), tok, CalibrationSet.Recipe.authors(256, 32, 10, "text"));
             return body.apply(new Setup(ckpt, Transformer.load(ckpt), tensors, set));
         }
     }
@@ -80,6 +80,8 @@ class LayerRemovalTest {
                     bi[i] += Similarity.blockInfluence(in, i == L - 1 ? m.finalNorm(h, 0, T) : h, T, d);
                 }
             }
+            long tokens = (long) s.set().windows().size() * s.set().seqLen();
+            for (int i = 0; i < L; i++) bi[i] /= tokens; // BI is the mean over tokens
             LayerRemoval.Plan p = plan(s, LayerRemoval.Method.SHORTGPT, 1);
             for (int i = 0; i < L; i++) assertEquals(bi[i], p.scores()[i], 1e-6 * bi[i]);
             assertArrayEquals(LayerRemoval.lowest(bi, 1, 0, L), p.removed());

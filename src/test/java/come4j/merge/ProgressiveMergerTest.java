@@ -26,7 +26,7 @@ class ProgressiveMergerTest {
         var dir = Fixtures.DIR.resolve(fixture);
         try (Checkpoint ckpt = Checkpoint.open(dir); Tokenizer tok = Tokenizer.load(ckpt.tokenizerFile());
              ScratchTensors store = new ScratchTensors()) {
-            CalibrationSet set = CalibrationSet.build(List.of(Fixtures.DIR.resolve("ppl.txt")), tok, 256, 32, 10);
+            CalibrationSet set = CalibrationSet.build(List.of(Fixtures.DIR.resolve("ppl.txt")), tok, CalibrationSet.Recipe.authors(256, 32, 10, "text"));
             try (CalibrationContext ctx = new CalibrationContext(ckpt, set, 3)) {
                 var s = new ProgressiveMerger.Settings(method, target, false, 4);
                 var r = ProgressiveMerger.run(ctx, s, ProgressiveMerger.Refine.NONE, saved, store, log::add);

@@ -2,6 +2,7 @@ package come4j.report;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -30,7 +31,7 @@ class MergeReportTest {
      */
     static JsonNode record() {
         ObjectNode m = JSON.createObjectNode();
-        m.put("format", "come4j-merge/1").put("method", "come-p").put("command", COMMAND);
+        m.put("format", "come4j-merge/2").put("method", "come-p").put("command", COMMAND);
         m.putObject("input").put("dir", "/models/<tiny>").put("architecture", "LlamaForCausalLM").put("layers", 12)
                 .put("dtype", "BF16").put("parameters", 10803456).put("parameters_per_layer", 725504);
         m.putObject("output").put("layers", 8).put("parameters", 7901440).put("sparsity", 0.2686);
@@ -211,6 +212,20 @@ class MergeReportTest {
         assertTrue(svgs(html).get(0).contains("<title>1: 0.6333</title>"), "row mean of layer 1");
         assertTrue(html.contains("<tr><td>1+2</td><td>[1]+[2]</td><td>0.6333</td><td>0.5333</td><td>0.6325</td></tr>"), html);
         assertTrue(summary(mka).contains("MKA: merged [1]+[2], alpha 0.6325\n"), summary(mka));
+    }
+
+    /** Format 1 stored BI and SBI as sums: they are read as means over the tokens (or, for CoMe's SBI, windows) recorded. */
+    @Test
+    void formatOneSumsAreReadAsMeans() {
+        ObjectNode v1 = ((ObjectNode) record()).put("format", "come4j-merge/1");
+        ((ObjectNode) v1.get("settings")).put("sbi_tokens", "last");
+        JsonNode means = MergeReport.perTokenMeans(v1);
+        JsonNode s = v1.get("steps").get(0), m = means.get("steps").get(0);
+        assertEquals(s.get("bi").get(2).asDouble() / (37 * 512), m.get("bi").get(2).asDouble(), 1e-18);
+        assertEquals(s.get("sbi").get(3).asDouble() / 37, m.get("sbi").get(3).asDouble(), 1e-18);
+        assertTrue(means.get("steps").get(1).get("sbi").get(2).isNull(), "excluded pairs stay null");
+        JsonNode v2 = record();
+        assertSame(v2, MergeReport.perTokenMeans(v2), "format 2 is read as it is");
     }
 
     @Test
