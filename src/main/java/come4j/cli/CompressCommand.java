@@ -139,7 +139,7 @@ final class CompressCommand implements Runnable {
              MpDistillation mp = distillEach ? new MpDistillation(ckpt, ctx.model(), tok, store, log) : null) {
             if (mp != null) m = ((ProgressiveMerger.Progressive) m).refined(mp.refine);
             Compression c = m.run(ctx, targetLayers, store, log);
-            ObjectNode record = MergeRecord.build(method, commandLine(), ckpt,
+            ObjectNode record = MergeRecord.build(method, RecordedCommand.of(spec), ckpt,
                     calibration.settingsJson(files, set, targetLayers, target.sparsity), c);
             if (mp != null) record.set("distill", mp.record());
             CompressedCheckpoint.write(ckpt, c, record, output);
@@ -214,9 +214,5 @@ final class CompressCommand implements Runnable {
         int t = layers != null ? layers : L0 - ParameterCount.of(ckpt.config()).layersToRemove(sparsity);
         if (t < 1 || t > L0) throw new BadInputException(null, "target of " + t + " layers is outside 1.." + L0);
         return t;
-    }
-
-    private String commandLine() {
-        return "come " + String.join(" ", spec.commandLine().getParseResult().originalArgs());
     }
 }
