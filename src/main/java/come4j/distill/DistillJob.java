@@ -16,6 +16,7 @@ import come4j.model.LayerWeights;
 import come4j.model.ModelConfig;
 import come4j.model.Transformer;
 import come4j.report.DistillReport;
+import come4j.report.ModelCard;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -30,7 +31,7 @@ import java.util.stream.Stream;
 /**
  * `come distill` (schedule sp): reads the student's merge tree from its come-merge.json, trains every merged layer
  * against the teacher's block, and writes the student with the trained layers (in its own dtype), atomically, with
- * come-distill.json and report.html. Training state lives in a run folder beside the output and is reused when the same
+ * come-distill.json, report.html and the model card README.md. Training state lives in a run folder beside the output and is reused when the same
  * command is run again (same settings), so a killed run continues where it stopped.
  */
 public final class DistillJob {
@@ -78,6 +79,7 @@ public final class DistillJob {
                 Files.writeString(output.dir().resolve("come-merge.json"), JSON.writerWithDefaultPrettyPrinter().writeValueAsString(merge) + "\n");
                 Files.writeString(output.dir().resolve("come-distill.json"), JSON.writerWithDefaultPrettyPrinter().writeValueAsString(record) + "\n");
                 DistillReport.writeHtml(merge, record, output.dir().resolve("report.html"));
+                ModelCard.write(merge, record, o.teacher(), output.dir().resolve("README.md")); // the teacher is the base model
                 output.commit();
                 deleteTree(runDir);
                 return record;
