@@ -118,7 +118,7 @@ public final class DistillJob {
 
     private static ObjectNode settings(Options o, List<HierarchicalDistiller.Block> blocks) {
         ObjectNode n = JSON.createObjectNode();
-        n.put("schedule", "sp").put("teacher", o.teacher().toString()).put("student", o.student().toString())
+        n.put("schedule", "sp").put("teacher", absolute(o.teacher())).put("student", absolute(o.student()))
                 .put("layers_trained", blocks.size());
         n.setAll(o.train().json());
         n.setAll(dataJson(o.data(), o.seqLen(), o.seed(), o.train()));
@@ -133,12 +133,17 @@ public final class DistillJob {
         for (Path f : files) {
             if (!Files.isRegularFile(f)) throw new BadInputException(f, "training text not found");
             try {
-                data.addObject().put("file", f.toString()).put("sha256", MergeRecord.sha256(java.lang.foreign.MemorySegment.ofArray(Files.readAllBytes(f))));
+                data.addObject().put("file", absolute(f)).put("sha256", MergeRecord.sha256(java.lang.foreign.MemorySegment.ofArray(Files.readAllBytes(f))));
             } catch (IOException e) {
                 throw new BadInputException(f, "cannot read: " + e.getMessage());
             }
         }
         return n;
+    }
+
+    /** Paths in the records are absolute, as in the recorded command, so they mean the same from any folder. */
+    private static String absolute(Path p) {
+        return p.toAbsolutePath().normalize().toString();
     }
 
     /**

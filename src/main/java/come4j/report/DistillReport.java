@@ -69,7 +69,7 @@ public final class DistillReport {
                     row(b, "training text", Html.escape(file.path("file").asText()) + " <code>sha256 " + Html.escape(file.path("sha256").asText()) + "</code>");
             } else {
                 row(b, LABELS.getOrDefault(k, k), Html.escape(v.isFloatingPointNumber() ? Html.num(v.asDouble())
-                        : v.isValueNode() ? v.asText() : v.toString()));
+                        : v.isIntegralNumber() ? f("%,d", v.asLong()) : v.isValueNode() ? v.asText() : v.toString()));
             }
         }
     }

@@ -21,28 +21,35 @@ final class Svg {
 
     private Svg() {}
 
-    /** A y axis: linear, or log10 when the values span more than {@link #LOG_SPAN} (BI of layer 0 against the rest). */
-    record Scale(double lo, double hi, boolean log) {
+    /**
+     * A y axis: linear with ticks every {@code step}, or log10 (step unused) when the values span more than
+     * {@link #LOG_SPAN} (BI of layer 0 against the rest).
+     */
+    record Scale(double lo, double hi, boolean log, double step) {
         static final double LOG_SPAN = 30;
 
         /** Linear from 0 (or below, for negatives) up to a round tick above the largest value. */
         static Scale linear(double min, double max) {
             double lo = Math.min(0, min), hi = max > lo ? max : lo + 1;
-            double step = niceStep(hi - lo);
-            return new Scale(Math.floor(lo / step) * step, Math.ceil(hi / step) * step, false);
+            return snapped(lo, hi);
         }
 
         /** A range around the values (not from 0): for NLL and perplexity curves, whose changes are small. */
         static Scale around(double min, double max) {
             if (!(max > min)) return Double.isFinite(min) ? around(min - Math.max(0.5, Math.abs(min) * 0.05), max + Math.max(0.5, Math.abs(max) * 0.05))
-                    : new Scale(0, 1, false);
-            double step = niceStep(max - min);
-            return new Scale(Math.floor(min / step) * step, Math.ceil(max / step) * step, false);
+                    : snapped(0, 1);
+            return snapped(min, max);
         }
 
+        private static Scale snapped(double lo, double hi) {
+            double step = niceStep(hi - lo);
+            return new Scale(Math.floor(lo / step + 1e-9) * step, Math.ceil(hi / step - 1e-9) * step, false, step);
+        }
+
+        /** Whole decades, the lowest at least a factor 2 under the smallest value so that its bar still shows. */
         static Scale log(double minPositive, double max) {
-            double lo = Math.pow(10, Math.floor(Math.log10(minPositive) - 1e-9)), hi = Math.pow(10, Math.ceil(Math.log10(max) + 1e-9));
-            return new Scale(lo, hi, true);
+            double lo = Math.pow(10, Math.floor(Math.log10(minPositive / 2))), hi = Math.pow(10, Math.ceil(Math.log10(max) + 1e-9));
+            return new Scale(lo, hi, true, 0);
         }
 
         /** Log when every value is positive and they span more than {@link #LOG_SPAN}; linear from 0 otherwise. */
@@ -53,7 +60,7 @@ final class Svg {
                     min = Math.min(min, v);
                     max = Math.max(max, v);
                 }
-            if (!Double.isFinite(min)) return new Scale(0, 1, false);
+            if (!Double.isFinite(min)) return snapped(0, 1);
             return min > 0 && max / min > LOG_SPAN ? log(min, max) : linear(min, max);
         }
 
@@ -73,7 +80,6 @@ final class Svg {
                     for (int m : mult)
                         if (m * Math.pow(10, d) <= hi * (1 + 1e-9)) t.add(m * Math.pow(10, d));
             } else {
-                double step = niceStep(hi - lo);
                 for (int i = 0; lo + i * step <= hi + step * 1e-9; i++) t.add(lo + i * step);
             }
             return t;
@@ -186,34 +192,34 @@ final class Svg {
                             cx, top, bottom, cx - 3, top, cx - 3, bottom, color));
                 }
                 String tip = name + ", " + Html.escape(xLabels.get(i)) + ": " + Html.num(v) + (e != null && e > 0 ? " \u00b1 " + Html.num(e) : "");
-                marks.append(marker(k, cx, cy, color, tip));
+                marks.append(marker(k, "mark", cx, cy, color, tip));
             }
             s.append(f("<polyline fill=\"none\" stroke=\"%s\" stroke-width=\"1.5\"%s points=\"%s\"/>", color,
                     dash.isEmpty() ? "" : " stroke-dasharray=\"" + dash + "\"", pts.toString().trim())).append(marks);
             double lx = LEFT + (k % perRow) * 160.0, ly = h + 6 + 20.0 * (k / perRow);
             s.append(f("<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"%s\" stroke-width=\"1.5\"%s/>", lx, ly + 6, lx + 28, ly + 6,
                     color, dash.isEmpty() ? "" : " stroke-dasharray=\"" + dash + "\""));
-            s.append(marker(k, lx + 14, ly + 6, color, name)).append(text(lx + 34, ly + 10, name, "start", "#333"));
+            s.append(marker(k, "key", lx + 14, ly + 6, color, name)).append(text(lx + 34, ly + 10, name, "start", "#333"));
         }
         return s.append("</svg>").toString();
     }
 
-    /** Series k's marker: circle, square, triangle, diamond or inverted triangle. */
-    private static String marker(int k, double x, double y, String color, String tip) {
+    /** Series k's marker (class "mark" on the plot, "key" in the legend): circle, square, triangle, diamond or inverted triangle. */
+    private static String marker(int k, String cls, double x, double y, String color, String tip) {
         String title = "<title>" + tip + "</title>";
         return switch (k % SHAPES) {
-            case 0 -> f("<circle class=\"mark\" cx=\"%.1f\" cy=\"%.1f\" r=\"3.5\" fill=\"%s\">%s</circle>", x, y, color, title);
-            case 1 -> f("<rect class=\"mark\" x=\"%.1f\" y=\"%.1f\" width=\"7\" height=\"7\" fill=\"%s\">%s</rect>", x - 3.5, y - 3.5, color, title);
-            case 2 -> polygon(color, title, x, y - 4.5, x - 4.5, y + 3.5, x + 4.5, y + 3.5);
-            case 3 -> polygon(color, title, x, y - 5, x - 4.5, y, x, y + 5, x + 4.5, y);
-            default -> polygon(color, title, x, y + 4.5, x - 4.5, y - 3.5, x + 4.5, y - 3.5);
+            case 0 -> f("<circle class=\"%s\" cx=\"%.1f\" cy=\"%.1f\" r=\"3.5\" fill=\"%s\">%s</circle>", cls, x, y, color, title);
+            case 1 -> f("<rect class=\"%s\" x=\"%.1f\" y=\"%.1f\" width=\"7\" height=\"7\" fill=\"%s\">%s</rect>", cls, x - 3.5, y - 3.5, color, title);
+            case 2 -> polygon(cls, color, title, x, y - 4.5, x - 4.5, y + 3.5, x + 4.5, y + 3.5);
+            case 3 -> polygon(cls, color, title, x, y - 5, x - 4.5, y, x, y + 5, x + 4.5, y);
+            default -> polygon(cls, color, title, x, y + 4.5, x - 4.5, y - 3.5, x + 4.5, y - 3.5);
         };
     }
 
-    private static String polygon(String color, String title, double... xy) {
+    private static String polygon(String cls, String color, String title, double... xy) {
         StringBuilder p = new StringBuilder();
         for (int i = 0; i < xy.length; i += 2) p.append(f("%s%.1f,%.1f", i == 0 ? "" : " ", xy[i], xy[i + 1]));
-        return f("<polygon class=\"mark\" points=\"%s\" fill=\"%s\">%s</polygon>", p, color, title);
+        return f("<polygon class=\"%s\" points=\"%s\" fill=\"%s\">%s</polygon>", cls, p, color, title);
     }
 
     /** x values spread over the plot width (a single x in the middle). */
@@ -248,10 +254,13 @@ final class Svg {
     /** Both axes, y ticks with labels and light grid lines, the y title (turned, left of the tick labels) and x title. */
     private static void axes(StringBuilder s, int h, Scale sc, String yTitle, String xTitle) {
         int base = h - BOTTOM;
-        for (double t : sc.ticks()) {
+        List<Double> ticks = sc.ticks();
+        // one notation per axis: 1e2 ... 1e6 rather than 100, 1000, 10000, 1e5
+        boolean sci = ticks.stream().anyMatch(t -> t != 0 && (Math.abs(t) < 1e-2 || Math.abs(t) >= 1e5));
+        for (double t : ticks) {
             double y = py(sc, t, h);
             s.append(f("<line x1=\"%d\" y1=\"%.1f\" x2=\"%d\" y2=\"%.1f\" stroke=\"#eee\"/>", LEFT, y, W - RIGHT, y))
-                    .append(text(LEFT - 5, y + 4, tick(t), "end", "#555"));
+                    .append(text(LEFT - 5, y + 4, sci && t != 0 ? Html.sci(t) : Html.num(t), "end", "#555"));
         }
         s.append(f("<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" stroke=\"#999\"/>", LEFT, base, W - RIGHT, base));
         s.append(f("<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" stroke=\"#999\"/>", LEFT, TOP, LEFT, base));
@@ -259,14 +268,6 @@ final class Svg {
                 TOP + (base - TOP) / 2.0, Html.escape(yTitle)));
         s.append(f("<text class=\"axis-title\" x=\"%.1f\" y=\"%d\" font-size=\"12\" text-anchor=\"middle\" fill=\"#333\">%s</text>",
                 LEFT + plotW() / 2, h - 6, Html.escape(xTitle)));
-    }
-
-    /** A tick label: plain where short, else 2e6 / 1e-4 style (decades of a log axis). */
-    static String tick(double v) {
-        double a = Math.abs(v);
-        if (v == 0 || a >= 1e-2 && a < 1e5) return Html.num(v);
-        String m = String.format(Locale.ROOT, "%.0e", v); // 2e+06
-        return m.replace("e+0", "e").replace("e-0", "e-").replace("e+", "e");
     }
 
     /** Label every k-th of n x positions so that labels of up to {@code chars} characters do not overlap. */
