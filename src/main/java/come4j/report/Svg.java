@@ -46,13 +46,16 @@ final class Svg {
             return new Scale(Math.floor(lo / step + 1e-9) * step, Math.ceil(hi / step - 1e-9) * step, false, step);
         }
 
-        /** Whole decades, the lowest at least a factor 2 under the smallest value so that its bar still shows. */
+        /** Whole decades from the one holding {@code minPositive} to the one above {@code max}. */
         static Scale log(double minPositive, double max) {
-            double lo = Math.pow(10, Math.floor(Math.log10(minPositive / 2))), hi = Math.pow(10, Math.ceil(Math.log10(max) + 1e-9));
+            double lo = Math.pow(10, Math.floor(Math.log10(minPositive))), hi = Math.pow(10, Math.ceil(Math.log10(max) + 1e-9));
             return new Scale(lo, hi, true, 0);
         }
 
-        /** Log when every value is positive and they span more than {@link #LOG_SPAN}; linear from 0 otherwise. */
+        /**
+         * Log when every value is positive and they span more than {@link #LOG_SPAN}, its lowest decade at least a factor
+         * 2 under the smallest value so that its bar still shows; linear from 0 otherwise.
+         */
         static Scale auto(List<Double> values) {
             double min = Double.POSITIVE_INFINITY, max = Double.NEGATIVE_INFINITY;
             for (Double v : values)
@@ -61,7 +64,7 @@ final class Svg {
                     max = Math.max(max, v);
                 }
             if (!Double.isFinite(min)) return snapped(0, 1);
-            return min > 0 && max / min > LOG_SPAN ? log(min, max) : linear(min, max);
+            return min > 0 && max / min > LOG_SPAN ? log(min / 2, max) : linear(min, max);
         }
 
         /** 0 at the bottom of the plot, 1 at the top; clipped to the axis. */
@@ -85,10 +88,15 @@ final class Svg {
             return t;
         }
 
-        /** 1, 2 or 5 times a power of ten, giving four to ten ticks over {@code range}. */
+        /** 1, 2 or 5 times a power of ten, giving about four to eight ticks over {@code range}. */
         private static double niceStep(double range) {
-            double raw = range / 5, p = Math.pow(10, Math.floor(Math.log10(raw))), r = raw / p;
-            return (r < 1.5 ? 1 : r < 3.5 ? 2 : r < 7.5 ? 5 : 10) * p;
+            double raw = range / 4, p = Math.pow(10, Math.floor(Math.log10(raw))), r = raw / p;
+            return (r < 1.5 ? 1 : r < 3 ? 2 : r < 7 ? 5 : 10) * p;
+        }
+
+        /** A linear tick label with as many decimals as the step needs, the same for every tick of the axis. */
+        String label(double v) {
+            return f("%." + Math.max(0, (int) -Math.floor(Math.log10(step) + 1e-9)) + "f", v);
         }
     }
 
@@ -156,8 +164,8 @@ final class Svg {
     /**
      * Several lines over shared x values. Each series has its own colour, marker shape and dash pattern, and is shifted
      * a few pixels sideways, so lines that coincide (two methods with the same score) stay visible; error bars are ±1
-     * standard error; a legend under the plot. {@code log}: y on a log scale (perplexities far apart), else a range
-     * around the values.
+     * standard error; a legend under the plot. {@code log}: y on a log scale when the values span more than 3× (one
+     * method's perplexity far above the others), else a range around the values.
      */
     static String series(double[] x, List<String> xLabels, List<Series> all, boolean log, String yTitle, String xTitle, int h) {
         double y0 = Double.POSITIVE_INFINITY, y1 = Double.NEGATIVE_INFINITY;
@@ -169,7 +177,7 @@ final class Svg {
                 y0 = Math.min(y0, v - e);
                 y1 = Math.max(y1, v + e);
             }
-        Scale sc = log && y0 > 0 ? Scale.log(y0, y1) : Scale.around(y0, y1);
+        Scale sc = log && y0 > 0 && y1 / y0 > 3 ? Scale.log(y0, y1) : Scale.around(y0, y1); // log only where it helps
         int perRow = 4, legend = 20 * ((all.size() + perRow - 1) / perRow) + 6;
         StringBuilder s = new StringBuilder(open(h + legend, "chart"));
         axes(s, h, sc, yTitle + (sc.log() ? " (log scale)" : ""), xTitle);
@@ -178,7 +186,7 @@ final class Svg {
         for (int k = 0; k < all.size(); k++) {
             Series ser = all.get(k);
             String color = PALETTE[k % PALETTE.length], dash = DASHES[k % DASHES.length], name = Html.escape(ser.name());
-            double dx = (k - (all.size() - 1) / 2.0) * 4;
+            double dx = (k - (all.size() - 1) / 2.0) * 7;
             StringBuilder pts = new StringBuilder(), marks = new StringBuilder();
             for (int i = 0; i < x.length; i++) {
                 Double v = ser.y().get(i);
@@ -248,19 +256,19 @@ final class Svg {
     }
 
     static String open(int h, String cls) {
-        return f("<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"%s\" viewBox=\"0 0 %d %d\" width=\"%d\" height=\"%d\">", cls, W, h, W, h);
+        return f("<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"%s\" font-family=\"sans-serif\" viewBox=\"0 0 %d %d\" width=\"%d\" height=\"%d\">", cls, W, h, W, h);
     }
 
     /** Both axes, y ticks with labels and light grid lines, the y title (turned, left of the tick labels) and x title. */
     private static void axes(StringBuilder s, int h, Scale sc, String yTitle, String xTitle) {
         int base = h - BOTTOM;
         List<Double> ticks = sc.ticks();
-        // one notation per axis: 1e2 ... 1e6 rather than 100, 1000, 10000, 1e5
+        // one notation per axis: 1e2 ... 1e6 rather than 100, 1000, 10000, 1e5; 4.00, 4.05, 4.10 rather than 4, 4.05, 4.1
         boolean sci = ticks.stream().anyMatch(t -> t != 0 && (Math.abs(t) < 1e-2 || Math.abs(t) >= 1e5));
         for (double t : ticks) {
             double y = py(sc, t, h);
             s.append(f("<line x1=\"%d\" y1=\"%.1f\" x2=\"%d\" y2=\"%.1f\" stroke=\"#eee\"/>", LEFT, y, W - RIGHT, y))
-                    .append(text(LEFT - 5, y + 4, sci && t != 0 ? Html.sci(t) : Html.num(t), "end", "#555"));
+                    .append(text(LEFT - 5, y + 4, sci && t != 0 ? Html.sci(t) : sc.log() ? Html.num(t) : sc.label(t), "end", "#555"));
         }
         s.append(f("<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" stroke=\"#999\"/>", LEFT, base, W - RIGHT, base));
         s.append(f("<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" stroke=\"#999\"/>", LEFT, TOP, LEFT, base));

@@ -18,7 +18,7 @@ import org.junit.jupiter.api.Test;
  * box, a title on both axes and several y ticks. Checked on the markup, so no browser is needed.
  */
 class ReportChartsTest {
-    private static final Pattern CHART = Pattern.compile("<svg [^>]*class=\"chart\" viewBox=\"0 0 (\\d+) (\\d+)\"[^>]*>(.*?)</svg>", Pattern.DOTALL);
+    private static final Pattern CHART = Pattern.compile("<svg [^>]*class=\"chart\"[^>]*viewBox=\"0 0 (\\d+) (\\d+)\"[^>]*>(.*?)</svg>", Pattern.DOTALL);
     private static final Pattern MARK = Pattern.compile("<(rect|circle|polygon) class=\"mark\"([^>]*)>");
     private static final Pattern TITLE = Pattern.compile("<text class=\"axis-title\"[^>]*>([^<]*)</text>");
 
@@ -92,11 +92,13 @@ class ReportChartsTest {
         List<Chart> charts = charts(html);
         assertEquals(3, charts.size(), "perplexity on the text, acc and acc_norm on the task");
         charts.forEach(Chart::check);
-        assertEquals(List.of("perplexity (log scale)", "sparsity requested"), charts.get(0).titles());
+        assertEquals(List.of("perplexity", "sparsity requested"), charts.get(0).titles(), "82..87: a linear axis");
         assertEquals(List.of("acc_norm (%)", "sparsity requested"), charts.get(2).titles());
         assertTrue(charts.get(1).body().contains("<title>come, 0.10: 65 \u00b1 5</title>"), "the error bar's size in the tooltip");
         assertEquals(3 + 2, charts.get(1).body().split("<path d=\"M").length - 1, "an error bar per point: come 3, shortgpt 2");
         assertTrue(html.contains("<h2>acc on arc_easy (40 items)</h2>") && html.contains("<td>65.00% \u00b1 5.00</td>"), html);
+        ((ObjectNode) b.get("cells").get(3).get("ppl").get("sotu/test.txt")).put("ppl", 840.0);
+        assertEquals(List.of("perplexity (log scale)", "sparsity requested"), charts(BenchReport.html(b)).get(0).titles(), "82..840: log");
         assertTrue(BenchReport.markdown(b).contains("| method | sparsity | layers | parameter sparsity | PPL sotu/test.txt | arc_easy acc (40 items) |"));
     }
 
