@@ -4,6 +4,8 @@ import static come4j.report.Svg.f;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -11,8 +13,8 @@ import java.util.Map;
 
 /**
  * The distillation part of report.html: settings, the losses and the loss curve of every trained layer. A `come distill`
- * run (schedule sp) leads its page with it, the student's compression after; `come compress --distill-each` (schedule
- * mp) adds it after the compression's report.
+ * run leads its page with it, the student's compression after; a compression that distils (`--distill-each`, schedule
+ * mp, or `--method NAME+distill`, schedule sp) has it after its own report.
  */
 public final class DistillReport {
     private static final int POINTS = 100; // a curve is drawn through at most this many step means
@@ -28,14 +30,13 @@ public final class DistillReport {
 
     /** The distillation's report: its own section first, then the student's compression (come-distill.json added). */
     public static void writeHtml(JsonNode merge, JsonNode distill, Path file) throws IOException {
-        com.fasterxml.jackson.databind.node.ObjectNode m = merge.deepCopy();
-        m.set("distill", distill);
-        MergeReport.writeHtml(m, file);
+        Files.writeString(file, MergeReport.html(merge, distill), StandardCharsets.UTF_8);
     }
 
     /** The section; {@code own}: a run of its own (its command shown, headed as the page's subject). */
     static String section(JsonNode d, boolean own) {
-        StringBuilder b = new StringBuilder(own ? "<h2>Distillation</h2>\n<table>\n" : "<h2>Hierarchical distillation (schedule mp)</h2>\n<table>\n");
+        StringBuilder b = new StringBuilder("<h2>Hierarchical distillation").append(own ? "" : " (schedule " + Html.escape(d.path("settings")
+                .path("schedule").asText()) + ")").append("</h2>\n<table>\n");
         if (own) b.append("<tr><th>command</th><td><code>").append(Html.escape(d.path("command").asText())).append("</code></td></tr>\n");
         settings(b, d.path("settings"));
         b.append("</table>\n<h3>Loss per trained layer</h3>\n<table><tr><th>layer</th><th>original layers</th><th>first step</th>")

@@ -34,20 +34,29 @@ public final class MergeReport {
     }
 
     static String html(JsonNode m) {
-        JsonNode d = m.path("distill");
-        boolean distillRun = d.path("settings").path("schedule").asText().equals("sp"); // come distill: a run of its own
+        return html(m, null);
+    }
+
+    /**
+     * The page; {@code distillRun}: come-distill.json of a `come distill` run, which then leads the page, the student's
+     * compression ({@code m}) after it. Without one, a distillation the compression ran itself (--distill-each,
+     * NAME+distill) follows the compression.
+     */
+    static String html(JsonNode m, JsonNode distillRun) {
+        boolean own = distillRun != null;
+        JsonNode d = own ? distillRun : m.path("distill");
         String method = Html.escape(m.path("method").asText());
         StringBuilder b = new StringBuilder("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>come4j: ")
-                .append(method).append(distillRun ? " + distillation" : "").append(" report</title><style>").append(CSS).append("</style></head><body>\n");
-        if (distillRun) {
+                .append(method).append(own ? " + distillation" : "").append(" report</title><style>").append(CSS).append("</style></head><body>\n");
+        if (own) {
             b.append("<h1>come4j: hierarchical distillation of a ").append(method).append(" student</h1>\n").append(DistillReport.section(d, true))
                     .append("<h2>The student: ").append(method).append(" compression</h2>\n<p class=\"note\">From the student's come-merge.json; ")
                     .append("its own report.html shows the command that made it.</p>\n");
         } else {
-            b.append("<h1>come4j: ").append(method).append(" compression").append(d.isMissingNode() ? "" : " + hierarchical distillation (schedule mp)")
-                    .append("</h1>\n");
+            b.append("<h1>come4j: ").append(method).append(" compression").append(d.isMissingNode() ? "" : " + hierarchical distillation (schedule "
+                    + Html.escape(d.path("settings").path("schedule").asText()) + ")").append("</h1>\n");
         }
-        header(b, m, !distillRun);
+        header(b, m, !own);
         JsonNode steps = m.path("steps");
         if (!steps.isEmpty()) {
             List<Double> bi = doubles(steps.get(0).path("bi"));
@@ -66,7 +75,7 @@ public final class MergeReport {
             nllCharts(b, steps);
             table(b, steps);
         }
-        if (!distillRun && !d.isMissingNode()) b.append(DistillReport.section(d, false));
+        if (!own && !d.isMissingNode()) b.append(DistillReport.section(d, false));
         return b.append("</body></html>\n").toString();
     }
 

@@ -63,9 +63,8 @@ class ReportChartsTest {
         }
         ObjectNode merge = (ObjectNode) MergeReportTest.record();
         merge.put("command", "come bench --model /m --out /b --methods come --sparsity 0.3");
-        merge.set("distill", d);
-        String html = MergeReport.html(merge);
-        int own = html.indexOf("<h2>Distillation</h2>"), student = html.indexOf("<h2>The student: come-p compression</h2>");
+        String html = MergeReport.html(merge, d);
+        int own = html.indexOf("<h2>Hierarchical distillation</h2>"), student = html.indexOf("<h2>The student: come-p compression</h2>");
         assertTrue(own > 0 && student > own && own < html.indexOf("Block influence"), "the distillation leads the page");
         assertTrue(html.contains("<tr><th>peak learning rate</th><td>1e-4</td></tr>")
                 && html.contains("<tr><th>training text</th><td>/d.txt <code>sha256 cafe</code></td></tr>"), html);
@@ -76,6 +75,13 @@ class ReportChartsTest {
         assertEquals(2 + 1 + 4 + 1 + 1, charts.size(), "two loss curves, then the student's BI, SBI, NLL, candidates");
         charts.forEach(Chart::check);
         assertEquals(List.of("kl_hidden loss", "training step"), charts.getFirst().titles());
+
+        merge.set("distill", d); // the same distillation run by the compression (--method come-p+distill): after its report
+        html = MergeReport.html(merge);
+        assertTrue(html.contains("<h1>come4j: come-p compression + hierarchical distillation (schedule sp)</h1>")
+                && html.indexOf("<h2>Hierarchical distillation (schedule sp)</h2>") > html.indexOf("<h2>Steps</h2>"), html);
+        assertTrue(html.contains("come bench --model /m"), "the compression's own command");
+        charts(html).forEach(Chart::check);
     }
 
     @Test
