@@ -18,8 +18,8 @@ import java.util.regex.Pattern;
  * README.md of every output: a Hugging Face model card, so the folder can be pushed to the Hub as it is. YAML front
  * matter (base_model, tags, library_name, and the input card's license and language), then how the model was made
  * (method, sparsity, layers, calibration, command), the merge tree, the measured numbers (calibration NLL, distillation
- * losses), and finally the input's own card, kept verbatim under "Original model card" (its front matter dropped: its
- * license and language are carried into ours). Built from the records alone, so it is as deterministic as they are.
+ * losses), and finally the input's own card under "Original model card" (its headings one level down, its front
+ * matter dropped: its license and language are carried into ours). Built from the records alone, so it is as deterministic as they are.
  */
 public final class ModelCard {
     /** A Hub id as `_name_or_path` or a cache folder (models--org--name) gives it: org/name, no local path. */
@@ -88,8 +88,19 @@ public final class ModelCard {
         s.append("- `report.html`: the same as a page with charts (opens offline)\n");
         if (!original[1].isBlank())
             s.append("\n## Original model card\n\nThe card of `").append(baseModel).append("`, as it came with the model:\n\n")
-                    .append(original[1].strip()).append('\n');
+                    .append(demoted(original[1].strip())).append('\n');
         return s.toString();
+    }
+
+    /** Markdown headings one level down (outside code fences), so the original card's title sits under ours. */
+    static String demoted(String markdown) {
+        StringBuilder out = new StringBuilder();
+        boolean fence = false;
+        for (String line : markdown.split("\n", -1)) {
+            if (line.startsWith("```") || line.startsWith("~~~")) fence = !fence;
+            out.append(!fence && line.matches("#{1,5} .*") ? "#" + line : line).append('\n');
+        }
+        return out.substring(0, out.length() - 1);
     }
 
     /** The Hub id: config.json's `_name_or_path` when it is one, else the cache folder it lies in, else the folder name. */

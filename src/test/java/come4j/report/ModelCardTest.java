@@ -28,8 +28,13 @@ class ModelCardTest {
         assertTrue(card.contains("| calibration NLL (mean per token) | 3.5000 before \u2192 3.7000 after |"), card);
         assertTrue(card.contains("```sh\n" + MergeReportTest.COMMAND + "\n```"), card);
         assertTrue(card.contains("| 0 | [0-1] | merged (step 3) |\n| 1 | [2] | kept |\n| 2 | [3-4] | merged (step 1) |"), card);
-        assertTrue(card.endsWith("## Original model card\n\nThe card of `tiny-llama`, as it came with the model:\n\n# Tiny\n\nTrained on | pipes.\n"), card);
+        assertTrue(card.endsWith("## Original model card\n\nThe card of `tiny-llama`, as it came with the model:\n\n## Tiny\n\nTrained on | pipes.\n"), card);
         assertEquals(2, card.split("\n---\n", -1).length, "one front matter: the original's is not repeated");
+    }
+
+    @Test
+    void originalHeadingsGoOneLevelDownButNotInCode() {
+        assertEquals("## A\ntext #1\n```\n# shell comment\n```\n### B", ModelCard.demoted("# A\ntext #1\n```\n# shell comment\n```\n## B"));
     }
 
     @Test
