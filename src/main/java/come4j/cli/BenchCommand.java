@@ -90,7 +90,7 @@ final class BenchCommand implements Runnable {
                         return calibration.build(ckpt, tok, files);
                     }, calibration.batch, options,
                     (target, s, set) -> calibration.settingsJson(files, set, target, s),
-                    "come " + String.join(" ", spec.commandLine().getParseResult().originalArgs()), msg -> System.err.println("come: " + msg));
+                    RecordedCommand.of(spec), msg -> System.err.println("come: " + msg));
             Bench.Summary r = bench.run(methods, sparsities);
             System.out.print(come4j.report.BenchReport.markdown(r.json()));
             System.out.printf("wrote %s: %d cells compressed, %d reused%n", out, r.compressed(), r.reused());

@@ -138,7 +138,7 @@ final class CompressCommand implements Runnable {
              MpDistillation mp = distillEach ? new MpDistillation(ckpt, ctx.model(), tok, store, log) : null) {
             if (mp != null) m = ((ProgressiveMerger.Progressive) m).refined(mp.refine);
             Compression c = m.run(ctx, targetLayers, store, log);
-            ObjectNode record = MergeRecord.build(method, commandLine(), ckpt,
+            ObjectNode record = MergeRecord.build(method, RecordedCommand.of(spec), ckpt,
                     calibration.settingsJson(files, set, targetLayers, target.sparsity), c);
             if (mp != null) record.set("distill", mp.record());
             CompressedCheckpoint.write(ckpt, c, record, output);
@@ -217,9 +217,5 @@ final class CompressCommand implements Runnable {
                     + ": nothing to do (ask for fewer layers or a higher sparsity; `come inspect` lists what each sparsity removes)");
         if (t < 1 || t > L0) throw new BadInputException(null, "--target-layers " + t + " is outside 1.." + (L0 - 1) + " (the model has " + L0 + " layers)");
         return t;
-    }
-
-    private String commandLine() {
-        return "come " + String.join(" ", spec.commandLine().getParseResult().originalArgs());
     }
 }

@@ -106,7 +106,7 @@ final class DistillCommand implements Runnable {
         var settings = new HierarchicalDistiller.Settings(l, tau, steps, batch, adam, saveEvery, parallelLayers);
         long start = System.nanoTime();
         var record = DistillJob.run(new DistillJob.Options(teacher, student, data, out, settings, T, seed, overwrite,
-                "come " + String.join(" ", spec.commandLine().getParseResult().originalArgs())), msg -> System.err.println("come: " + msg));
+                RecordedCommand.of(spec)), msg -> System.err.println("come: " + msg));
         double secs = (System.nanoTime() - start) / 1e9;
         for (var layer : record.path("layers"))
             System.out.printf("layer %d (originals %d-%d): %s %.5g -> %.5g%n", layer.path("layer").asInt(), layer.path("block").get(0).asInt(),

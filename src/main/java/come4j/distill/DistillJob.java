@@ -17,6 +17,7 @@ import come4j.model.LayerWeights;
 import come4j.model.ModelConfig;
 import come4j.model.Transformer;
 import come4j.report.DistillReport;
+import come4j.report.ModelCard;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -31,7 +32,7 @@ import java.util.stream.Stream;
 /**
  * `come distill` (schedule sp): reads the student's merge tree from its come-merge.json, trains every merged layer
  * against the teacher's block, and writes the student with the trained layers (in its own dtype), atomically, with
- * come-distill.json and report.html. Training state lives in a run folder beside the output and is reused when the same
+ * come-distill.json, report.html and the model card README.md. Training state lives in a run folder beside the output and is reused when the same
  * command is run again (same settings), so a killed run continues where it stopped.
  */
 public final class DistillJob {
@@ -81,6 +82,7 @@ public final class DistillJob {
                 Files.writeString(output.dir().resolve("come-merge.json"), JSON.writerWithDefaultPrettyPrinter().writeValueAsString(merge) + "\n");
                 Files.writeString(output.dir().resolve("come-distill.json"), JSON.writerWithDefaultPrettyPrinter().writeValueAsString(record) + "\n");
                 DistillReport.writeHtml(merge, record, output.dir().resolve("report.html"));
+                ModelCard.write(merge, record, o.teacher(), output.dir().resolve("README.md")); // the teacher is the base model
                 output.commit();
                 deleteTree(runDir);
                 return record;
@@ -120,7 +122,7 @@ public final class DistillJob {
 
     private static ObjectNode settings(Options o, List<HierarchicalDistiller.Block> blocks) {
         ObjectNode n = JSON.createObjectNode();
-        n.put("schedule", "sp").put("teacher", o.teacher().toString()).put("student", o.student().toString())
+        n.put("schedule", "sp").put("teacher", absolute(o.teacher())).put("student", absolute(o.student()))
                 .put("layers_trained", blocks.size());
         n.setAll(o.train().json());
         n.setAll(dataJson(o.data(), o.seqLen(), o.seed(), o.train()));
@@ -135,12 +137,17 @@ public final class DistillJob {
         for (Path f : files) {
             TextFiles.requireText(f, "training text"); // before hashing reads it whole
             try {
-                data.addObject().put("file", f.toString()).put("sha256", MergeRecord.sha256(java.lang.foreign.MemorySegment.ofArray(Files.readAllBytes(f))));
+                data.addObject().put("file", absolute(f)).put("sha256", MergeRecord.sha256(java.lang.foreign.MemorySegment.ofArray(Files.readAllBytes(f))));
             } catch (IOException e) {
                 throw new BadInputException(f, "cannot read: " + e.getMessage());
             }
         }
         return n;
+    }
+
+    /** Paths in the records are absolute, as in the recorded command, so they mean the same from any folder. */
+    private static String absolute(Path p) {
+        return p.toAbsolutePath().normalize().toString();
     }
 
     /**

@@ -10,6 +10,7 @@ import come4j.io.TensorData;
 import come4j.io.TensorSpec;
 import come4j.model.ModelConfig;
 import come4j.report.MergeReport;
+import come4j.report.ModelCard;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.util.ArrayList;
@@ -29,11 +30,15 @@ public final class CompressedCheckpoint {
 
     private CompressedCheckpoint() {}
 
-    /** The whole output of a method into the (uncommitted) folder: the checkpoint, come-merge.json and report.html. */
+    /**
+     * The whole output of a method into the (uncommitted) folder: the checkpoint, come-merge.json, report.html and the
+     * model card README.md (the input's own card kept in it).
+     */
     public static void write(Checkpoint input, Compression c, ObjectNode record, AtomicOutput o) throws IOException {
         write(input, c.config(), c.tree(), c.layers(), o);
         Files.writeString(o.dir().resolve("come-merge.json"), new ObjectMapper().writerWithDefaultPrettyPrinter().writeValueAsString(record) + "\n");
         MergeReport.writeHtml(record, o.dir().resolve("report.html"));
+        ModelCard.write(record, null, input.dir(), o.dir().resolve("README.md"));
     }
 
     /** Writes the checkpoint into the (uncommitted) output folder. */

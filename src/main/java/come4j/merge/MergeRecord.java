@@ -37,7 +37,7 @@ public final class MergeRecord {
         root.put("format", FORMAT).put("method", method).put("command", command);
         ParameterCount p0 = ParameterCount.of(input.config()), p1 = ParameterCount.of(out);
         ObjectNode in = root.putObject("input");
-        in.put("dir", input.dir().toString()).put("architecture", input.config().architecture())
+        in.put("dir", input.dir().toAbsolutePath().normalize().toString()).put("architecture", input.config().architecture())
                 .put("layers", input.config().numLayers()).put("dtype", input.dtype().name())
                 .put("parameters", p0.total()).put("parameters_per_layer", p0.perLayer());
         ObjectNode hashes = in.putObject("tensors");
@@ -108,6 +108,7 @@ public final class MergeRecord {
             for (double[] rc : s.candidates()) c.addObject().put("ratio", rc[0]).put("nll", rc[1]);
         }
         o.put("calib_nll_before", s.nllBefore()).put("calib_nll_after", s.nllAfter());
+        if (Double.isFinite(s.seconds())) o.put("seconds", s.seconds()); // the only field that differs between runs
         return o;
     }
 
@@ -123,7 +124,7 @@ public final class MergeRecord {
         return new ProgressiveMerger.Step(o.get("layers_before").asInt(), o.get("pair").get(0).asInt(),
                 list(o.get("original").get(0)), list(o.get("original").get(1)), sbi, doubles(o.get("bi")),
                 o.get("ratio").get(0).asDouble(), o.get("ratio").get(1).asDouble(), o.get("fallback").asBoolean(), m,
-                candidates, o.get("calib_nll_before").asDouble(), o.get("calib_nll_after").asDouble());
+                candidates, o.get("calib_nll_before").asDouble(), o.get("calib_nll_after").asDouble(), o.path("seconds").asDouble(Double.NaN));
     }
 
     private static int[] ints(JsonNode a) {

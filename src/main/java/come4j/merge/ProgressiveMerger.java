@@ -33,10 +33,10 @@ public final class ProgressiveMerger {
 
     public record Settings(Method method, int targetLayers, boolean officialGqaTiling, int granularity) {}
 
-    /** One merge: what was measured, what was chosen, what it cost in calibration NLL. */
+    /** One merge: what was measured, what was chosen, what it cost in calibration NLL, and its wall time. */
     public record Step(int layersBefore, int a, List<Integer> originalA, List<Integer> originalB, double[] sbi,
                        double[] bi, double ra, double rb, boolean fallback, MergedLayer merged,
-                       List<double[]> candidates, double nllBefore, double nllAfter) {}
+                       List<double[]> candidates, double nllBefore, double nllAfter, double seconds) {}
 
     public record Result(ModelConfig config, List<Map<String, TensorData>> layers, MergeTree tree, List<Step> steps,
                          double nllBefore) {}
@@ -179,10 +179,11 @@ public final class ProgressiveMerger {
             stats.subList(a, stats.size()).clear();
             stats.addAll(pass.run(model, a));
             double after = pass.nll(model);
-            steps.add(new Step(L, a, origA, origB, sbi, bi, ra, rb, fallback, merged, candidates, nll, after));
+            double seconds = (System.nanoTime() - t0) / 1e9;
+            steps.add(new Step(L, a, origA, origB, sbi, bi, ra, rb, fallback, merged, candidates, nll, after, seconds));
             saved.saved(steps);
             log.accept(String.format("step %d: merged layers %d+%d (original %s + %s), ratio %.3f/%.3f, calibration NLL %.4f -> %.4f (%.1f s)",
-                    steps.size(), a, a + 1, origA, origB, ra, rb, nll, after, (System.nanoTime() - t0) / 1e9));
+                    steps.size(), a, a + 1, origA, origB, ra, rb, nll, after, seconds));
             nll = after;
         }
         return new Result(model.config(), tensors, tree, steps, nll0);

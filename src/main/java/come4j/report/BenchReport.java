@@ -9,10 +9,12 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Function;
 
 /**
- * The tables of `come bench`, from bench.json alone: bench.md (Markdown) and bench.html (the same tables plus one chart
- * of perplexity against sparsity per text, one line per method). Both are built from the same table rows.
+ * The tables of `come bench`, from bench.json alone: bench.md (Markdown) and bench.html (the same tables plus charts
+ * against sparsity, one line per method: perplexity per text, acc and acc_norm per task with ±1 standard error bars).
+ * Both are built from the same table rows.
  */
 public final class BenchReport {
     private BenchReport() {}
@@ -44,7 +46,16 @@ public final class BenchReport {
                 .append(MergeReport.CSS).append("</style></head><body>\n<h1>come bench: ").append(Html.escape(b.path("model").asText()))
                 .append("</h1>\n<p class=\"note\">").append(Html.escape(summary(b))).append("</p>\n<p class=\"note\"><code>")
                 .append(Html.escape(b.path("command").asText())).append("</code></p>\n");
-        for (JsonNode text : b.path("ppl")) s.append(chart(b, text.path("label").asText()));
+        for (JsonNode text : b.path("ppl")) {
+            String label = text.path("label").asText();
+            s.append(chart(b, "Perplexity on " + label, c -> c.path("ppl").path(label).path("ppl"), c -> null, 1, true, "perplexity"));
+        }
+        for (JsonNode task : b.path("tasks"))
+            for (String metric : metrics(b, task.asText())) {
+                String key = task.asText();
+                s.append(chart(b, metric + " on " + key + items(b, key), c -> c.path("tasks").path(key).path(metric),
+                        c -> c.path("tasks").path(key).path(metric + "_stderr"), 100, false, metric + " (%)"));
+            }
         for (Table t : tables(b)) {
             s.append("<h2>").append(Html.escape(t.title())).append("</h2>\n");
             if (!t.note().isEmpty()) s.append("<p class=\"note\">").append(Html.escape(t.note())).append("</p>\n");
@@ -60,22 +71,41 @@ public final class BenchReport {
         return s.append("</body></html>\n").toString();
     }
 
-    /** Perplexity on one text against sparsity: x = the requested sparsities (0 = the dense model), a line per method. */
-    private static String chart(JsonNode b, String text) {
+    /**
+     * One metric against sparsity: x = the requested sparsities (0 = the dense model, shared by every line), a line per
+     * method; values and standard errors times {@code scale}; {@code log}: a log y axis.
+     */
+    private static String chart(JsonNode b, String title, Function<JsonNode, JsonNode> value, Function<JsonNode, JsonNode> stderr,
+                                double scale, boolean log, String yTitle) {
         List<Double> sp = sparsities(b);
         double[] x = sp.stream().mapToDouble(Double::doubleValue).toArray();
-        List<String> labels = sp.stream().map(v -> v == 0 ? "dense" : Html.num(v)).toList();
-        List<String> names = methods(b);
-        List<List<Double>> ys = new ArrayList<>();
-        for (String m : names) {
-            List<Double> y = new ArrayList<>();
+        List<String> labels = sp.stream().map(v -> v == 0 ? "dense" : f("%.2f", v)).toList();
+        List<Svg.Series> series = new ArrayList<>();
+        for (String m : methods(b)) {
+            List<Double> y = new ArrayList<>(), e = new ArrayList<>();
             for (double v : sp) {
                 JsonNode c = v == 0 ? cell(b, "base", 0) : cell(b, m, v);
-                y.add(c == null ? null : c.path("ppl").path(text).path("ppl").isNumber() ? c.path("ppl").path(text).path("ppl").asDouble() : null);
+                y.add(c != null && value.apply(c).isNumber() ? scale * value.apply(c).asDouble() : null);
+                JsonNode se = c == null ? null : stderr.apply(c);
+                e.add(se != null && se.isNumber() ? scale * se.asDouble() : null);
             }
-            ys.add(y);
+            series.add(new Svg.Series(m, y, e));
         }
-        return "<h2>Perplexity on " + Html.escape(text) + "</h2>\n" + Svg.series(x, labels, names, ys, "perplexity", 260) + "\n";
+        return "<h2>" + Html.escape(title) + "</h2>\n" + Svg.series(x, labels, series, log, yTitle, "sparsity requested", 280) + "\n";
+    }
+
+    /** acc, and acc_norm where the task has it (any evaluated cell says). */
+    private static List<String> metrics(JsonNode b, String task) {
+        for (JsonNode c : b.path("cells"))
+            if (c.path("tasks").path(task).has("acc_norm")) return List.of("acc", "acc_norm");
+        return List.of("acc");
+    }
+
+    /** " (N items)" from the first cell that ran the task, or nothing. */
+    private static String items(JsonNode b, String task) {
+        for (JsonNode c : b.path("cells"))
+            if (c.path("tasks").path(task).has("items")) return f(" (%,d items)", c.path("tasks").path(task).path("items").asInt());
+        return "";
     }
 
     private static String summary(JsonNode b) {
@@ -97,22 +127,27 @@ public final class BenchReport {
         List<Double> sp = sparsities(b);
         for (JsonNode text : b.path("ppl")) {
             String label = text.path("label").asText();
-            out.add(pivot(b, sp, "Perplexity on " + label, f("%d windows of %d tokens; lower is better.", text.path("windows").asInt(),
-                    text.path("seq_len").asInt()), c -> c.path("ppl").path(label).path("ppl"), "%.3f"));
+            out.add(pivot(b, sp, "Perplexity on " + label, f("%,d windows of %d tokens (%,d tokens); lower is better.", text.path("windows").asInt(),
+                    text.path("seq_len").asInt(), (long) text.path("windows").asInt() * text.path("seq_len").asInt()),
+                    c -> number(c.path("ppl").path(label).path("ppl"), "%.3f")));
         }
         for (JsonNode task : b.path("tasks"))
-            out.add(pivot(b, sp, "Accuracy on " + task.asText(), "acc in %.", c -> c.path("tasks").path(task.asText()).path("acc"), "%.2f%%"));
+            for (String metric : metrics(b, task.asText())) {
+                String key = task.asText();
+                out.add(pivot(b, sp, metric + " on " + key + items(b, key), metric + " in % \u00b1 standard error; higher is better.",
+                        c -> percent(c.path("tasks").path(key), metric)));
+            }
         List<String[]> rows = new ArrayList<>();
         List<String> head = new ArrayList<>(List.of("method", "sparsity", "layers", "parameter sparsity"));
         for (JsonNode t : b.path("ppl")) head.add("PPL " + t.path("label").asText());
-        for (JsonNode t : b.path("tasks")) head.add(t.asText() + " acc");
+        for (JsonNode t : b.path("tasks")) head.add(t.asText() + " acc" + items(b, t.asText()));
         head.addAll(List.of("compress s", "eval s"));
         rows.add(head.toArray(String[]::new));
         for (JsonNode c : b.path("cells")) {
-            List<String> r = new ArrayList<>(List.of(c.path("method").asText(), Html.num(c.path("sparsity").asDouble()),
+            List<String> r = new ArrayList<>(List.of(c.path("method").asText(), f("%.2f", c.path("sparsity").asDouble()),
                     c.path("layers").asText(), f("%.1f%%", 100 * c.path("achieved_sparsity").asDouble())));
             for (JsonNode t : b.path("ppl")) r.add(number(c.path("ppl").path(t.path("label").asText()).path("ppl"), "%.3f"));
-            for (JsonNode t : b.path("tasks")) r.add(number(c.path("tasks").path(t.asText()).path("acc"), "%.2f%%"));
+            for (JsonNode t : b.path("tasks")) r.add(percent(c.path("tasks").path(t.asText()), "acc"));
             r.add(f("%.1f", c.path("compress_seconds").asDouble()));
             r.add(f("%.1f", c.path("eval_seconds").asDouble()));
             rows.add(r.toArray(String[]::new));
@@ -128,25 +163,25 @@ public final class BenchReport {
         String[] r = new String[width];
         java.util.Arrays.fill(r, "\u2013");
         r[0] = c.path("method").asText();
-        r[1] = Html.num(c.path("sparsity").asDouble());
+        r[1] = f("%.2f", c.path("sparsity").asDouble());
         r[2] = "failed: " + c.path("error").asText();
         return r;
     }
 
     /** Methods as rows, sparsities as columns (the dense model's value in the first column of every row). */
-    private static Table pivot(JsonNode b, List<Double> sp, String title, String note, java.util.function.Function<JsonNode, JsonNode> value, String format) {
+    private static Table pivot(JsonNode b, List<Double> sp, String title, String note, Function<JsonNode, String> value) {
         List<String[]> rows = new ArrayList<>();
         List<String> head = new ArrayList<>(List.of("method"));
         for (double v : sp) {
             JsonNode any = v == 0 ? cell(b, "base", 0) : anyCell(b, v);
-            head.add((v == 0 ? "dense" : Html.num(v)) + (any == null ? "" : " (" + any.path("layers").asInt() + " layers)"));
+            head.add((v == 0 ? "dense" : f("%.2f", v)) + (any == null ? "" : " (" + any.path("layers").asInt() + " layers)"));
         }
         rows.add(head.toArray(String[]::new));
         for (String m : methods(b)) {
             List<String> r = new ArrayList<>(List.of(m));
             for (double v : sp) {
                 JsonNode c = v == 0 ? cell(b, "base", 0) : cell(b, m, v);
-                r.add(c == null ? "\u2013" : number(value.apply(c), format));
+                r.add(c == null ? "\u2013" : value.apply(c));
             }
             rows.add(r.toArray(String[]::new));
         }
@@ -154,8 +189,14 @@ public final class BenchReport {
     }
 
     private static String number(JsonNode v, String format) {
+        return v.isNumber() ? f(format, v.asDouble()) : "\u2013";
+    }
+
+    /** A task metric in percent to two decimals, with its standard error where recorded. */
+    private static String percent(JsonNode task, String metric) {
+        JsonNode v = task.path(metric), se = task.path(metric + "_stderr");
         if (!v.isNumber()) return "\u2013";
-        return f(format, format.endsWith("%%") ? 100 * v.asDouble() : v.asDouble());
+        return f("%.2f%%", 100 * v.asDouble()) + (se.isNumber() ? f(" \u00b1 %.2f", 100 * se.asDouble()) : "");
     }
 
     /** 0 (the dense model), then the requested sparsities. */

@@ -1,41 +1,87 @@
 package come4j.report;
 
+import static come4j.report.Svg.f;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 
 /**
- * The distillation part of report.html: settings and the loss curve of every trained layer, after the compression's
- * report (come distill, schedule sp; come compress --distill-each, schedule mp).
+ * The distillation part of report.html: settings, the losses and the loss curve of every trained layer. A `come distill`
+ * run leads its page with it, the student's compression after; a compression that distils (`--distill-each`, schedule
+ * mp, or `--method NAME+distill`, schedule sp) has it after its own report.
  */
 public final class DistillReport {
     private static final int POINTS = 100; // a curve is drawn through at most this many step means
+    /** Settings rows in this order, with the words a reader knows; other keys follow under their own names. */
+    private static final Map<String, String> LABELS = linked("schedule", "schedule", "teacher", "teacher", "student", "student",
+            "layers_trained", "layers trained", "loss", "loss", "tau", "temperature \u03c4", "steps", "steps per layer",
+            "batch", "windows per step", "seq_len", "window length (tokens)", "tokens_per_layer", "training tokens per layer",
+            "windows", "distinct windows", "windows_available", "windows available", "seed", "seed", "lr", "peak learning rate",
+            "warmup", "warm-up steps", "min_lr_ratio", "final / peak learning rate", "weight_decay", "weight decay", "clip",
+            "gradient clipping", "beta1", "AdamW \u03b21", "beta2", "AdamW \u03b22", "eps", "AdamW \u03b5");
 
     private DistillReport() {}
 
-    /** The compression's report with the distillation's section (come-distill.json) added. */
+    /** The distillation's report: its own section first, then the student's compression (come-distill.json added). */
     public static void writeHtml(JsonNode merge, JsonNode distill, Path file) throws IOException {
-        com.fasterxml.jackson.databind.node.ObjectNode m = merge.deepCopy();
-        m.set("distill", distill);
-        MergeReport.writeHtml(m, file);
+        Files.writeString(file, MergeReport.html(merge, distill), StandardCharsets.UTF_8);
     }
 
-    static String section(JsonNode d) {
-        StringBuilder b = new StringBuilder("<h2>Hierarchical distillation</h2>\n<table>\n");
-        d.path("settings").properties().forEach(e -> b.append("<tr><th>").append(Html.escape(e.getKey())).append("</th><td>")
-                .append(Html.escape(e.getValue().isValueNode() ? e.getValue().asText() : e.getValue().toString())).append("</td></tr>\n"));
-        b.append("</table>\n<p class=\"note\">Each merged layer is trained, teacher-forced, to map the teacher's hidden state ")
-                .append("entering its block of original layers to the state leaving it. x = training step; y = loss (mean over ")
-                .append("the steps of each point).</p>\n");
-        for (JsonNode layer : d.path("layers")) {
-            JsonNode block = layer.path("block");
-            b.append("<h3>layer ").append(layer.path("layer").asInt()).append(" (original layers ").append(block.get(0).asInt())
-                    .append("&ndash;").append(block.get(1).asInt()).append(")</h3>\n");
-            b.append(curve(layer.path("loss"), d.path("settings").path("loss").asText())).append('\n');
+    /** The section; {@code own}: a run of its own (its command shown, headed as the page's subject). */
+    static String section(JsonNode d, boolean own) {
+        StringBuilder b = new StringBuilder("<h2>Hierarchical distillation").append(own ? "" : " (schedule " + Html.escape(d.path("settings")
+                .path("schedule").asText()) + ")").append("</h2>\n<table>\n");
+        if (own) b.append("<tr><th>command</th><td><code>").append(Html.escape(d.path("command").asText())).append("</code></td></tr>\n");
+        settings(b, d.path("settings"));
+        b.append("</table>\n<h3>Loss per trained layer</h3>\n<table><tr><th>layer</th><th>original layers</th><th>first step</th>")
+                .append("<th>last 10% of steps (mean)</th><th>change</th></tr>\n");
+        for (JsonNode l : d.path("layers")) {
+            double first = l.path("loss_first").asDouble(), last = l.path("loss_last").asDouble();
+            b.append("<tr><td>").append(l.path("layer").asInt()).append("</td><td>").append(block(l)).append("</td><td class=\"n\">")
+                    .append(Html.num(first)).append("</td><td class=\"n\">").append(Html.num(last)).append("</td><td class=\"n\">")
+                    .append(first > 0 ? f("%+.2f%%", 100 * (last / first - 1)) : "\u2013").append("</td></tr>\n");
         }
+        b.append("</table>\n<p class=\"note\">Each merged layer is trained, teacher-forced, to map the teacher's hidden state ")
+                .append("entering its block of original layers to the state leaving it. Each point is the mean loss of the steps up to it.</p>\n");
+        String loss = d.path("settings").path("loss").asText();
+        for (JsonNode layer : d.path("layers"))
+            b.append("<h3>layer ").append(layer.path("layer").asInt()).append(" (original layers ").append(block(layer)).append(")</h3>\n")
+                    .append(curve(layer.path("loss"), loss + " loss")).append('\n');
         return b.toString();
+    }
+
+    /** One row per setting: plain values as they are, the training files one per row with their hash. */
+    private static void settings(StringBuilder b, JsonNode st) {
+        List<String> keys = new ArrayList<>();
+        for (String k : LABELS.keySet()) if (st.has(k)) keys.add(k);
+        st.properties().forEach(e -> {
+            if (!LABELS.containsKey(e.getKey())) keys.add(e.getKey());
+        });
+        for (String k : keys) {
+            JsonNode v = st.get(k);
+            if (k.equals("data")) {
+                for (JsonNode file : v)
+                    row(b, "training text", Html.escape(file.path("file").asText()) + " <code>sha256 " + Html.escape(file.path("sha256").asText()) + "</code>");
+            } else {
+                row(b, LABELS.getOrDefault(k, k), Html.escape(v.isFloatingPointNumber() ? Html.num(v.asDouble())
+                        : v.isIntegralNumber() ? f("%,d", v.asLong()) : v.isValueNode() ? v.asText() : v.toString()));
+            }
+        }
+    }
+
+    private static void row(StringBuilder b, String label, String escapedValue) {
+        b.append("<tr><th>").append(Html.escape(label)).append("</th><td>").append(escapedValue).append("</td></tr>\n");
+    }
+
+    private static String block(JsonNode layer) {
+        JsonNode block = layer.path("block");
+        return block.get(0).asInt() + "&ndash;" + block.get(1).asInt();
     }
 
     private static String curve(JsonNode loss, String label) {
@@ -51,6 +97,12 @@ public final class DistillReport {
             y.add(sum / (to - from));
             labels.add(Integer.toString(to));
         }
-        return Svg.line(x, y, labels, -1, label, 180);
+        return Svg.line(x, y, labels, -1, label, "training step", 200);
+    }
+
+    private static Map<String, String> linked(String... kv) {
+        Map<String, String> m = new java.util.LinkedHashMap<>();
+        for (int i = 0; i < kv.length; i += 2) m.put(kv[i], kv[i + 1]);
+        return m;
     }
 }

@@ -24,6 +24,11 @@ final class Html {
     static String num(double v) {
         if (Math.abs(v) >= 1e4 && Math.abs(v) < 1e9) return String.format(Locale.ROOT, "%.0f", v); // %g turns these to 2.201e+04
         if (v == 0 || Math.abs(v) >= 1e-3 && Math.abs(v) < 1e6) return String.format(Locale.ROOT, "%.4g", v).replaceAll("(\\.\\d*?)0+$", "$1").replaceAll("\\.$", "");
-        return String.format(Locale.ROOT, "%.3e", v);
+        return sci(v);
+    }
+
+    /** Four significant digits in scientific notation, trailing zeros dropped: 1e-4, 2.5e6, 1.219e6. */
+    static String sci(double v) {
+        return String.format(Locale.ROOT, "%.3e", v).replaceAll("\\.?0+e", "e").replaceAll("e\\+?(-?)0*(\\d)", "e$1$2");
     }
 }

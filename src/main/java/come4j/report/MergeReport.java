@@ -17,13 +17,15 @@ import java.util.TreeMap;
 /**
  * report.html of a compression, built from come-merge.json alone (docs/come-merge-format.md): one self-contained page
  * (inline CSS and SVG, no script, nothing fetched) that opens offline in any browser. Deterministic: the same record
- * gives the same bytes, so a report can be diffed or hashed like the checkpoint it describes.
+ * gives the same bytes, so a report can be diffed or hashed like the checkpoint it describes; measured times, the only
+ * part that differs between runs, are in {@code <span class="t">}. Precision is the same everywhere: NLL to four
+ * decimals, ratios to three, percentages to two, seconds to one, other statistics to four significant digits.
  */
 public final class MergeReport {
     static final String CSS = "body{font-family:sans-serif;max-width:62em;margin:2em auto;padding:0 1em;color:#222}"
             + "table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:2px 6px;font-size:13px;text-align:left;vertical-align:top}"
             + "code{font-size:12px;word-break:break-all}h2{margin-top:1.6em;border-bottom:1px solid #ddd}h3{font-size:14px;margin:1em 0 0}"
-            + "svg{max-width:100%;height:auto}p.note{color:#555;font-size:13px}";
+            + "svg{max-width:100%;height:auto}p.note{color:#555;font-size:13px}td.n{text-align:right;font-variant-numeric:tabular-nums}";
 
     private MergeReport() {}
 
@@ -31,16 +33,37 @@ public final class MergeReport {
         Files.writeString(file, html(merge), StandardCharsets.UTF_8);
     }
 
-    static String html(JsonNode record) {
+    static String html(JsonNode m) {
+        return html(m, null);
+    }
+
+    /**
+     * The page; {@code distillRun}: come-distill.json of a `come distill` run, which then leads the page, the student's
+     * compression ({@code m}) after it. Without one, a distillation the compression ran itself (--distill-each,
+     * NAME+distill) follows the compression.
+     */
+    static String html(JsonNode record, JsonNode distillRun) {
         JsonNode m = perTokenMeans(record);
+        boolean own = distillRun != null;
+        JsonNode d = own ? distillRun : m.path("distill");
+        String method = Html.escape(m.path("method").asText());
         StringBuilder b = new StringBuilder("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>come4j: ")
-                .append(Html.escape(m.path("method").asText())).append(" report</title><style>").append(CSS).append("</style></head><body>\n");
-        header(b, m);
+                .append(method).append(own ? " + distillation" : "").append(" report</title><style>").append(CSS).append("</style></head><body>\n");
+        if (own) {
+            b.append("<h1>come4j: hierarchical distillation of a ").append(method).append(" student</h1>\n").append(DistillReport.section(d, true))
+                    .append("<h2>The student: ").append(method).append(" compression</h2>\n<p class=\"note\">From the student's come-merge.json; ")
+                    .append("its own report.html shows the command that made it.</p>\n");
+        } else {
+            b.append("<h1>come4j: ").append(method).append(" compression").append(d.isMissingNode() ? "" : " + hierarchical distillation (schedule "
+                    + Html.escape(d.path("settings").path("schedule").asText()) + ")").append("</h1>\n");
+        }
+        header(b, m, !own);
         JsonNode steps = m.path("steps");
         if (!steps.isEmpty()) {
-            b.append("<h2>Block influence per layer</h2>\n<p class=\"note\">BI = the mean over calibration tokens of 1 &minus; cos(input, output) ")
-                    .append("of each original layer, measured before the first merge; x = layer index.</p>\n")
-                    .append(Svg.bars(doubles(steps.get(0).path("bi")), -1, "BI", 200)).append('\n');
+            List<Double> bi = doubles(steps.get(0).path("bi"));
+            b.append("<h2>Block influence per layer</h2>\n<p class=\"note\">BI (the mean over calibration tokens of 1 &minus; cos of each original layer's input and output) ")
+                    .append("measured before the first merge.").append(logNote(bi)).append("</p>\n")
+                    .append(Svg.bars(bi, -1, "BI", "original layer", 240)).append('\n');
             sbi(b, steps);
         }
         removal(b, m);
@@ -53,21 +76,25 @@ public final class MergeReport {
             nllCharts(b, steps);
             table(b, steps);
         }
-        if (m.has("distill")) b.append(DistillReport.section(m.get("distill")));
+        if (!own && !d.isMissingNode()) b.append(DistillReport.section(d, false));
         return b.append("</body></html>\n").toString();
     }
 
-    private static void header(StringBuilder b, JsonNode m) {
+    /** Says so when {@link Svg.Scale#auto} draws the values on a log axis. */
+    private static String logNote(List<Double> v) {
+        return Svg.Scale.auto(v).log() ? " The y axis is logarithmic: the values span more than " + (int) Svg.Scale.LOG_SPAN + "\u00d7." : "";
+    }
+
+    /** The compression's facts; {@code command}: with the command that made it (not in a distillation's report). */
+    private static void header(StringBuilder b, JsonNode m, boolean command) {
         JsonNode in = m.path("input"), out = m.path("output"), st = m.path("settings");
-        String distilled = m.has("distill") ? " + hierarchical distillation (" + m.path("distill").path("settings").path("schedule").asText() + ")" : "";
-        b.append("<h1>come4j: ").append(Html.escape(m.path("method").asText())).append(" compression").append(Html.escape(distilled))
-                .append("</h1>\n<table>\n");
+        b.append("<table>\n");
         row(b, "method", m.path("method").asText());
         row(b, "input", in.path("dir").asText() + " (" + in.path("architecture").asText() + ", " + in.path("dtype").asText() + ")");
         row(b, "layers", in.path("layers").asInt() + " \u2192 " + out.path("layers").asInt());
         row(b, "parameters", f("%,d \u2192 %,d (sparsity %.2f%%)", in.path("parameters").asLong(), out.path("parameters").asLong(),
                 100 * out.path("sparsity").asDouble()));
-        row(b, "target", st.path("target_layers").asInt() + " layers" + (st.has("sparsity") ? f(" (sparsity %s requested)", Html.num(st.get("sparsity").asDouble())) : ""));
+        row(b, "target", st.path("target_layers").asInt() + " layers" + (st.has("sparsity") ? f(" (sparsity %.2f%% requested)", 100 * st.get("sparsity").asDouble()) : ""));
         if (st.has("windows"))
             row(b, "calibration", f("%d windows \u00d7 %d tokens = %,d tokens from %d rows (%d samples requested), seed %d, batch %d",
                     st.path("windows").asInt(), st.path("seq_len").asInt(), st.path("tokens").asLong(), st.path("rows").asInt(),
@@ -82,8 +109,16 @@ public final class MergeReport {
         if (!rest.isEmpty()) row(b, "settings", String.join(", ", rest));
         JsonNode nll = calibNll(m);
         if (nll != null) row(b, "calibration NLL", nll(nll.path("before")) + " \u2192 " + nll(nll.path("after")));
-        if (m.has("seconds")) row(b, "total time", f("%.1f s", m.get("seconds").asDouble()));
-        b.append("<tr><th>command</th><td><code>").append(Html.escape(m.path("command").asText())).append("</code></td></tr>\n</table>\n");
+        double seconds = 0;
+        for (JsonNode s : m.path("steps")) seconds += s.path("seconds").asDouble();
+        if (seconds > 0) b.append("<tr><th>merge steps</th><td>").append(time(seconds)).append(" in all</td></tr>\n");
+        if (command) b.append("<tr><th>command</th><td><code>").append(Html.escape(m.path("command").asText())).append("</code></td></tr>\n");
+        b.append("</table>\n");
+    }
+
+    /** Seconds to one decimal, marked as the one measured (run-dependent) value of the page. */
+    static String time(double seconds) {
+        return f("<span class=\"t\">%.1f s</span>", seconds);
     }
 
     /** One small chart per step: the SBI of each candidate pair (i, i+1) at x = i, the merged pair marked. */
@@ -96,7 +131,7 @@ public final class MergeReport {
             b.append("<h3>step ").append(s.path("step").asInt()).append(": ").append(s.path("layers_before").asInt())
                     .append(" layers, merged ").append(a).append('+').append(a + 1).append(" (originals ").append(originals(s)).append(')')
                     .append(s.path("fallback").asBoolean() ? ", every pair excluded: fallback" : "").append("</h3>\n")
-                    .append(Svg.bars(doubles(s.path("sbi")), a, "SBI", 150)).append('\n');
+                    .append(Svg.bars(doubles(s.path("sbi")), a, "SBI", "pair (i, i+1) of current layers", 170)).append('\n');
         }
     }
 
@@ -105,11 +140,11 @@ public final class MergeReport {
         if (m.has("scores"))
             b.append("<h2>Layer scores</h2>\n<p class=\"note\">The lowest-scoring layers were removed: ")
                     .append(Html.escape(m.path("removed").toString())).append(".</p>\n")
-                    .append(Svg.bars(doubles(m.get("scores")), -1, "score", 200)).append('\n');
+                    .append(Svg.bars(doubles(m.get("scores")), -1, "score", "original layer", 220)).append('\n');
         int round = 0;
         for (JsonNode r : m.path("rounds"))
             b.append("<h3>SLEB round ").append(++round).append(": calibration NLL without each remaining layer</h3>\n")
-                    .append(Svg.bars(doubles(r), -1, "NLL", 150)).append('\n');
+                    .append(Svg.bars(doubles(r), -1, "calibration NLL", "remaining layer", 170)).append('\n');
     }
 
     /** LaCo's walk at the threshold found: every tried collapse with its similarity, kept or rejected. */
@@ -137,11 +172,11 @@ public final class MergeReport {
             means.add(s / row.size());
         }
         b.append("<h2>MKA similarity</h2>\n<p class=\"note\">Mean NPIB similarity of each original layer to all layers (x = layer).</p>\n")
-                .append(Svg.bars(means, -1, "mean S", 180)).append("\n<table><tr><th>pair</th><th>original layers</th><th>s_i</th><th>s_j</th><th>\u03b1_i</th></tr>\n");
+                .append(Svg.bars(means, -1, "mean S", "original layer", 200)).append("\n<table><tr><th>pair</th><th>original layers</th><th>s_i</th><th>s_j</th><th>\u03b1_i</th></tr>\n");
         for (JsonNode x : k.path("merges"))
             b.append("<tr><td>").append(x.path("pair").path(0).asInt()).append('+').append(x.path("pair").path(1).asInt()).append("</td><td>")
                     .append(originals(x)).append("</td><td>").append(num(x.path("s_i"))).append("</td><td>").append(num(x.path("s_j")))
-                    .append("</td><td>").append(f("%.4f", x.path("alpha").asDouble())).append("</td></tr>\n");
+                    .append("</td><td>").append(ratio(x.path("alpha"))).append("</td></tr>\n");
         b.append("</table>\n");
     }
 
@@ -159,7 +194,7 @@ public final class MergeReport {
         }
         if (y.stream().allMatch(v -> v == null)) return; // no calibration: nothing to draw
         b.append("<h2>Calibration NLL per step</h2>\n<p class=\"note\">Mean token NLL on the calibration windows before the ")
-                .append("first merge, then after each step.</p>\n").append(Svg.line(x, y, labels, -1, "NLL", 200)).append('\n');
+                .append("first merge, then after each step.</p>\n").append(Svg.line(x, y, labels, -1, "calibration NLL", "step", 220)).append('\n');
         for (JsonNode s : steps) {
             JsonNode c = s.path("candidates");
             if (c.isEmpty()) continue;
@@ -170,12 +205,12 @@ public final class MergeReport {
             for (int i = 0; i < c.size(); i++) {
                 r[i] = c.get(i).path("ratio").asDouble();
                 v.add(finite(c.get(i).path("nll")));
-                l.add(Html.num(r[i]));
+                l.add(ratio(c.get(i).path("ratio")));
                 if (r[i] == s.path("ratio").path(0).asDouble()) chosen = i;
             }
             b.append("<h2>CoMe-P candidates, step ").append(s.path("step").asInt()).append("</h2>\n<p class=\"note\">Calibration NLL ")
                     .append("of each candidate ratio r_a (x); the chosen one is orange.</p>\n")
-                    .append(Svg.line(r, v, l, chosen, "NLL", 180)).append('\n');
+                    .append(Svg.line(r, v, l, chosen, "calibration NLL", "ratio r_a", 200)).append('\n');
         }
     }
 
@@ -188,8 +223,8 @@ public final class MergeReport {
         for (JsonNode s : steps) {
             int a = s.path("pair").path(0).asInt();
             b.append("<tr><td>").append(s.path("step").asInt()).append("</td><td>").append(a).append('+').append(a + 1)
-                    .append("</td><td>").append(originals(s)).append("</td><td>").append(num(s.path("ratio").path(0))).append(" / ")
-                    .append(num(s.path("ratio").path(1))).append("</td><td>").append(s.path("fallback").asBoolean() ? "yes" : "no").append("</td><td>");
+                    .append("</td><td>").append(originals(s)).append("</td><td>").append(ratio(s.path("ratio").path(0))).append(" / ")
+                    .append(ratio(s.path("ratio").path(1))).append("</td><td>").append(s.path("fallback").asBoolean() ? "yes" : "no").append("</td><td>");
             if (s.has("heads")) {
                 JsonNode h = s.get("heads"), ch = s.get("channels");
                 b.append(h.path("a").size()).append(' ').append(ints(h.path("a"))).append(" | ").append(h.path("b").size()).append(' ')
@@ -200,7 +235,7 @@ public final class MergeReport {
                 b.append("all (weighted sum)</td><td>all (weighted sum)");
             }
             b.append("</td><td>").append(nll(s.path("calib_nll_before"))).append(" \u2192 ").append(nll(s.path("calib_nll_after")));
-            if (timed) b.append("</td><td>").append(s.has("seconds") ? f("%.1f", s.get("seconds").asDouble()) : "");
+            if (timed) b.append("</td><td class=\"n\">").append(s.has("seconds") ? time(s.get("seconds").asDouble()) : "\u2013");
             b.append("</td></tr>\n");
         }
         b.append("</table>\n");
@@ -219,21 +254,21 @@ public final class MergeReport {
         }
         boolean[] kept = new boolean[L0];
         for (JsonNode e : tree) for (JsonNode o : e) if (o.asInt() < L0) kept[o.asInt()] = true;
-        double w = (Svg.W - 2.0 * Svg.PAD) / Math.max(1, L0);
-        StringBuilder s = new StringBuilder(Svg.open(h));
+        double w = (Svg.W - Svg.LEFT - Svg.RIGHT + 0.0) / Math.max(1, L0);
+        StringBuilder s = new StringBuilder(Svg.open(h, "diagram"));
         s.append(Svg.text(4, 28, "original", "start", "#555")).append(Svg.text(4, 100, "output", "start", "#555"));
         for (int i = 0; i < L0; i++) {
-            s.append(f("<rect x=\"%.1f\" y=\"10\" width=\"%.1f\" height=\"28\" fill=\"%s\" stroke=\"%s\"%s/>", Svg.PAD + i * w + 1, w - 2,
+            s.append(f("<rect x=\"%.1f\" y=\"10\" width=\"%.1f\" height=\"28\" fill=\"%s\" stroke=\"%s\"%s/>", Svg.LEFT + i * w + 1, w - 2,
                     kept[i] ? "#e7f5ff" : "#f1f3f5", kept[i] ? Svg.BLUE : Svg.GREY, kept[i] ? "" : " stroke-dasharray=\"3,2\""));
-            s.append(Svg.text(Svg.PAD + i * w + w / 2, 28, Integer.toString(i), "middle", "#333"));
+            s.append(Svg.text(Svg.LEFT + i * w + w / 2, 28, Integer.toString(i), "middle", "#333"));
         }
         for (int j = 0; j < tree.size(); j++) {
             JsonNode e = tree.get(j);
             int first = e.path(0).asInt(), last = e.path(e.size() - 1).asInt();
             boolean merged = e.size() > 1;
-            double x0 = Svg.PAD + first * w + 1, x1 = Svg.PAD + (last + 1) * w - 1, mid = (x0 + x1) / 2;
+            double x0 = Svg.LEFT + first * w + 1, x1 = Svg.LEFT + (last + 1) * w - 1, mid = (x0 + x1) / 2;
             for (JsonNode o : e)
-                s.append(f("<line x1=\"%.1f\" y1=\"38\" x2=\"%.1f\" y2=\"82\" stroke=\"#aaa\"/>", Svg.PAD + o.asInt() * w + w / 2, mid));
+                s.append(f("<line x1=\"%.1f\" y1=\"38\" x2=\"%.1f\" y2=\"82\" stroke=\"#aaa\"/>", Svg.LEFT + o.asInt() * w + w / 2, mid));
             s.append(f("<rect x=\"%.1f\" y=\"82\" width=\"%.1f\" height=\"28\" fill=\"%s\" stroke=\"%s\"><title>output layer %d = originals %s</title></rect>",
                     x0, x1 - x0, merged ? "#fff4e6" : "#ebfbee", merged ? Svg.ORANGE : Svg.GREEN, j, Html.escape(e.toString())));
             s.append(Svg.text(mid, 100, Integer.toString(j), "middle", "#333"));
@@ -297,6 +332,12 @@ public final class MergeReport {
     static String num(JsonNode v) {
         Double d = finite(v);
         return d == null ? "\u2013" : Html.num(d);
+    }
+
+    /** A merge ratio (or MKA's α) to three decimals, as the terminal summary prints it. */
+    static String ratio(JsonNode v) {
+        Double d = finite(v);
+        return d == null ? "\u2013" : f("%.3f", d);
     }
 
     /** An NLL to four decimals (steps differ in the second or third), or a dash without calibration. */

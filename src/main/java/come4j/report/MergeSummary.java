@@ -19,7 +19,7 @@ public final class MergeSummary {
             int a = s.path("pair").path(0).asInt();
             JsonNode kept = s.path("kept");
             rows.add(new String[] {s.path("step").asText(), a + "+" + (a + 1), MergeReport.originals(s),
-                    String.format(Locale.ROOT, "%.3f/%.3f", s.path("ratio").path(0).asDouble(), s.path("ratio").path(1).asDouble()),
+                    MergeReport.ratio(s.path("ratio").path(0)) + "/" + MergeReport.ratio(s.path("ratio").path(1)),
                     kept.isMissingNode() ? "all" : kept.path("heads").path(0).asInt() + "+" + kept.path("heads").path(1).asInt(),
                     kept.isMissingNode() ? "all" : kept.path("channels").path(0).asInt() + "+" + kept.path("channels").path(1).asInt(),
                     MergeReport.nll(s.path("calib_nll_before")) + " -> " + MergeReport.nll(s.path("calib_nll_after"))
@@ -32,7 +32,7 @@ public final class MergeSummary {
             out.printf(Locale.ROOT, "LaCo: T = %.6f, C = %d, I = %d, L_low = %d, %d tries%n", laco.path("threshold").asDouble(),
                     laco.path("c").asInt(), laco.path("i").asInt(), laco.path("l_low").asInt(), laco.path("tries").size());
         for (JsonNode x : merge.path("mka").path("merges"))
-            out.printf(Locale.ROOT, "MKA: merged %s, alpha %.4f%n", MergeReport.originals(x), x.path("alpha").asDouble());
+            out.printf(Locale.ROOT, "MKA: merged %s, alpha %s%n", MergeReport.originals(x), MergeReport.ratio(x.path("alpha")));
         List<String> tree = new ArrayList<>();
         for (JsonNode e : merge.path("tree")) tree.add(MergeReport.ranges(e));
         out.println("tree (" + tree.size() + " layers): " + String.join(" ", tree));

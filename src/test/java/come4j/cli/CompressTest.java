@@ -59,9 +59,15 @@ class CompressTest {
         CliTest.Run r = CliTest.run("compress", "--model", CliTest.FIXTURE.toString(), "--out", out.toString(), "--target-layers", "2",
                 "--calib", CliTest.PPL.toString(), "--calib-seq-len", "32");
         assertEquals(0, r.code(), r.err());
-        for (String f : new String[] {"config.json", "model.safetensors", "tokenizer.json", "generation_config.json", "come-merge.json", "report.html"})
+        for (String f : new String[] {"config.json", "model.safetensors", "tokenizer.json", "generation_config.json", "come-merge.json", "report.html",
+                "README.md"})
             assertTrue(Files.exists(out.resolve(f)), f);
         JsonNode rec = new ObjectMapper().readTree(out.resolve("come-merge.json").toFile());
+        String command = rec.get("command").asText();
+        assertTrue(command.startsWith("come compress --model " + CliTest.FIXTURE.toAbsolutePath() + " --out " + out.toAbsolutePath())
+                && command.contains(" --calib " + CliTest.PPL.toAbsolutePath() + " "), "paths recorded absolute: " + command);
+        String card = Files.readString(out.resolve("README.md"));
+        assertTrue(card.startsWith("---\nbase_model: llama3-gqa-bf16\n") && card.contains("```sh\n" + command + "\n```"), card);
         assertEquals(1, rec.get("steps").size());
         assertEquals(2, rec.get("tree").size());
         try (Checkpoint in = Checkpoint.open(CliTest.FIXTURE)) {

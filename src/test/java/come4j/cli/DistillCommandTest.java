@@ -58,6 +58,9 @@ class DistillCommandTest {
                 }
             }
             assertTrue(Files.readString(out.resolve("report.html")).contains("Hierarchical distillation"));
+            String card = Files.readString(out.resolve("README.md"));
+            assertTrue(card.startsWith("---\nbase_model: llama3-gqa-bf16\n") && card.contains("- distillation\n")
+                    && card.contains(" --teacher " + CliTest.FIXTURE.toAbsolutePath() + " "), "a card naming the teacher: " + card);
             assertTrue(Files.exists(out.resolve("come-merge.json")) && Files.exists(out.resolve("tokenizer.json")));
         }
     }

@@ -40,8 +40,8 @@ class MergeStateTest {
             var resumed = ProgressiveMergerTest.compress("qwen3-f32", method, 1, log, state);
             assertTrue(log.getFirst().startsWith("resuming after step 1"), log.toString());
             assertEquals(whole.steps().size(), resumed.steps().size());
-            for (int i = 0; i < whole.steps().size(); i++)
-                assertEquals(MergeRecord.step(i + 1, whole.steps().get(i)), MergeRecord.step(i + 1, resumed.steps().get(i)));
+            for (int i = 0; i < whole.steps().size(); i++) // all but the measured wall time
+                assertEquals(MergeRecord.step(i + 1, whole.steps().get(i)).without("seconds"), MergeRecord.step(i + 1, resumed.steps().get(i)).without("seconds"));
             assertEquals(whole.nllBefore(), resumed.nllBefore());
             assertEquals(whole.tree().entries(), resumed.tree().entries());
         }

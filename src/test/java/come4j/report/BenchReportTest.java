@@ -36,11 +36,11 @@ class BenchReportTest {
     void markdownPivotsMethodsAgainstSparsity() {
         String md = BenchReport.markdown(bench());
         assertTrue(md.contains("The first calibration pass (4.0 s) ran once and served 3 method runs (8.0 s saved)."), md);
-        assertTrue(md.contains("| method | dense (12 layers) | 0.1 (11 layers) | 0.2 (9 layers) |\n"), md);
+        assertTrue(md.contains("| method | dense (12 layers) | 0.10 (11 layers) | 0.20 (9 layers) |\n"), md);
         assertTrue(md.contains("| come | 82.639 | 83.295 | 86.917 |\n"), md);
         assertTrue(md.contains("| shortgpt | 82.639 | 84.000 | \u2013 |\n"), md);
-        assertTrue(md.contains("| come | 0.2 | 9 | 20.1% | 86.917 | 1.3 | 2.5 |\n"), md);
-        assertTrue(md.contains("| shortgpt | 0.2 | failed: boom |"), md);
+        assertTrue(md.contains("| come | 0.20 | 9 | 20.1% | 86.917 | 1.3 | 2.5 |\n"), md);
+        assertTrue(md.contains("| shortgpt | 0.20 | failed: boom |"), md);
     }
 
     @Test
@@ -48,8 +48,10 @@ class BenchReportTest {
         String html = BenchReport.html(bench());
         String svg = html.substring(html.indexOf("<svg"), html.indexOf("</svg>"));
         assertEquals(2, svg.split("<polyline").length - 1);
-        assertEquals(3 + 2, svg.split("<circle").length - 1, "come: dense, 0.1, 0.2; shortgpt: dense, 0.1");
-        assertTrue(svg.contains("<title>come, 0.2: 86.92</title>") && svg.contains(">shortgpt</text>"), svg);
+        assertEquals(3, svg.split("<circle class=\"mark\"").length - 1, "come (circles): dense, 0.1, 0.2");
+        assertEquals(2, svg.split("<rect class=\"mark\"").length - 1, "shortgpt (squares): dense, 0.1");
+        assertTrue(svg.contains("<title>come, 0.20: 86.92</title>") && svg.contains(">shortgpt</text>"), svg);
+        assertTrue(svg.contains("stroke-dasharray=\"7,3\""), "the second line dashed");
         assertTrue(html.contains("<h2>Perplexity on sotu/test.txt</h2>") && html.contains("<td>86.917</td>"), html);
     }
 }

@@ -27,7 +27,8 @@ class MergeReportTest {
 
     /**
      * 12 layers -> 8 in four steps, as the merger would record them: step 2 has an excluded (null) pair (the layer
-     * merged at step 1 may not merge again), step 3 is a CoMe-P step with candidates, step 4 a fallback.
+     * merged at step 1 may not merge again), step 3 is a CoMe-P step with candidates, step 4 a fallback (every pair
+     * excluded, so the merger chose among all of them).
      */
     static JsonNode record() {
         ObjectNode m = JSON.createObjectNode();
@@ -52,7 +53,8 @@ class MergeReportTest {
         double[][] c = {{0, 3.70}, {.25, 3.64}, {.5, 3.61}, {.75, 3.63}, {1, 3.68}};
         for (double[] x : c) cand.addObject().put("ratio", x[0]).put("nll", x[1]);
         s3.putArray("ratio").add(.5).add(.5);
-        step(steps, 4, 9, 3, new int[][] {{5}, {6}}, new Double[] {null, null, null, null, null, null, null, null}, true, 3.61, 3.70);
+        // a fallback step records the SBI of every pair (all were excluded, so all were candidates again)
+        step(steps, 4, 9, 3, new int[][] {{5}, {6}}, new Double[] {.3, .4, .5, .02, .2, .3, .6, .7}, true, 3.61, 3.70);
         m.putObject("calib_nll").put("before", 3.50).put("after", 3.70);
         return m;
     }
@@ -78,7 +80,7 @@ class MergeReportTest {
         ints(h.putArray("b"), new int[] {1, 3});
         ints(ch.putArray("a"), new int[] {5, 9, 11});
         ints(ch.putArray("b"), new int[] {0, 1, 2, 7});
-        s.put("calib_nll_before", nllBefore).put("calib_nll_after", nllAfter);
+        s.put("calib_nll_before", nllBefore).put("calib_nll_after", nllAfter).put("seconds", 1.25 * n);
         return s;
     }
 
@@ -107,22 +109,23 @@ class MergeReportTest {
 
         List<String> svgs = svgs(html);
         assertEquals(1 + 4 + 1 + 1 + 1, svgs.size(), "BI, four SBI steps, tree, NLL, candidates");
-        assertEquals(12, count(svgs.get(0), "class=\"bar\""), "one bar per original layer");
-        assertEquals(11, count(svgs.get(1), "class=\"bar\""), "step 1: every pair a candidate");
+        assertEquals(12, count(svgs.get(0), "class=\"mark\""), "one bar per original layer");
+        assertEquals(11, count(svgs.get(1), "class=\"mark\""), "step 1: every pair a candidate");
         assertEquals(2, count(svgs.get(2), ": excluded</title>"), "step 2: the excluded pairs marked");
-        assertEquals(8, count(svgs.get(4), ": excluded</title>"), "fallback step: all excluded");
-        assertEquals(1, count(svgs.get(4), "<polygon"), "the fallback's chosen pair still marked");
+        assertEquals(8, count(svgs.get(4), "class=\"mark\""), "fallback step: every pair drawn");
+        assertEquals(1, count(svgs.get(4), "fill=\"#d9480f\"><title>3: "), "the fallback's chosen pair marked");
         assertEquals(1, count(svgs.get(1), "fill=\"#d9480f\"><title>3: "), "step 1's chosen bar highlighted");
         String tree = svgs.get(5);
         assertEquals(4, count(tree, "stroke=\"#d9480f\"><title>output layer"), "four merged output layers");
         assertTrue(tree.contains("<title>output layer 5 = originals [8,9]</title>") && tree.contains(">step 2</text>"), tree);
         assertEquals(5, count(svgs.get(6), "<circle"), "NLL: start and four steps");
-        assertEquals(1, count(svgs.get(7), "r=\"5\" fill=\"#d9480f\"><title>0.5: 3.61</title>"), "chosen candidate");
+        assertEquals(1, count(svgs.get(7), "r=\"5\" fill=\"#d9480f\"><title>0.500: 3.61</title>"), "chosen candidate");
 
         String table = html.substring(html.indexOf("<h2>Steps</h2>"));
         assertEquals(4, count(table, "<details>"), "channel indices collapsible, per step");
-        assertTrue(table.contains("<td>2</td><td>7+8</td><td>[8]+[9]</td><td>0.41 / 0.59</td><td>no</td><td>2 [0, 2] | 2 [1, 3]</td><td>3 | 4<details>"), table);
-        assertTrue(table.contains("<td>3.6100 \u2192 3.7000</td>"));
+        assertTrue(table.contains("<td>2</td><td>7+8</td><td>[8]+[9]</td><td>0.410 / 0.590</td><td>no</td><td>2 [0, 2] | 2 [1, 3]</td><td>3 | 4<details>"), table);
+        assertTrue(table.contains("<td>3.6100 \u2192 3.7000</td><td class=\"n\"><span class=\"t\">5.0 s</span></td>"), table);
+        assertTrue(html.contains("<tr><th>merge steps</th><td><span class=\"t\">12.5 s</span> in all</td></tr>"), "the steps' times summed");
     }
 
     @Test
@@ -208,10 +211,10 @@ class MergeReportTest {
         m.put("s_i", 1.9 / 3).put("s_j", 1.6 / 3).put("alpha", 0.6324768113161517);
         html = MergeReport.html(mka);
         assertBalanced(html);
-        assertEquals(3, count(svgs(html).get(0), "class=\"bar\""), "one mean per original layer");
+        assertEquals(3, count(svgs(html).get(0), "class=\"mark\""), "one mean per original layer");
         assertTrue(svgs(html).get(0).contains("<title>1: 0.6333</title>"), "row mean of layer 1");
-        assertTrue(html.contains("<tr><td>1+2</td><td>[1]+[2]</td><td>0.6333</td><td>0.5333</td><td>0.6325</td></tr>"), html);
-        assertTrue(summary(mka).contains("MKA: merged [1]+[2], alpha 0.6325\n"), summary(mka));
+        assertTrue(html.contains("<tr><td>1+2</td><td>[1]+[2]</td><td>0.6333</td><td>0.5333</td><td>0.632</td></tr>"), html);
+        assertTrue(summary(mka).contains("MKA: merged [1]+[2], alpha 0.632\n"), summary(mka));
     }
 
     /** Format 1 stored BI and SBI as sums: they are read as means over the tokens (or, for CoMe's SBI, windows) recorded. */
