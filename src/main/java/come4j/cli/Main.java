@@ -95,14 +95,12 @@ public final class Main implements Runnable {
         CommandSpec spec = ex.getCommandLine().getCommandSpec();
         List<String> unmatched = ex instanceof CommandLine.UnmatchedArgumentException u ? u.getUnmatched()
                 : ex.getCommandLine().getParseResult() == null ? List.of() : ex.getCommandLine().getParseResult().unmatched();
-        for (String arg : unmatched) {
+        if (!unmatched.isEmpty()) {
+            String arg = unmatched.getFirst();
             if (arg.startsWith("-") && !arg.matches("-\\d.*")) {
                 String name = arg.contains("=") ? arg.substring(0, arg.indexOf('=')) : arg;
                 return "unknown option '" + name + "'" + Suggestion.didYouMean(name, optionNames(spec));
             }
-        }
-        if (!unmatched.isEmpty()) {
-            String arg = unmatched.get(0);
             return spec.subcommands().isEmpty() ? "unexpected argument '" + arg + "'"
                     : "unknown command '" + arg + "'" + Suggestion.didYouMean(arg, spec.subcommands().keySet());
         }
