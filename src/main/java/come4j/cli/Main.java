@@ -104,7 +104,10 @@ public final class Main implements Runnable {
             return spec.subcommands().isEmpty() ? "unexpected argument '" + arg + "'"
                     : "unknown command '" + arg + "'" + Suggestion.didYouMean(arg, spec.subcommands().keySet());
         }
-        String message = ex.getMessage().replace("\n", " ").strip().replaceFirst("^Error: ", "");
+        String message = String.valueOf(ex.getMessage()).replace("\n", " ").strip().replaceFirst("^Error: ", "").replaceFirst("\\.$", "");
+        var help = java.util.regex.Pattern.compile("Unknown subcommand '(.+)'").matcher(message); // come help NAME
+        if (help.matches()) return "unknown command '" + help.group(1) + "'" + Suggestion.didYouMean(help.group(1), spec.root().subcommands().keySet());
+        if (message.isEmpty()) return "invalid command line";
         return Character.toLowerCase(message.charAt(0)) + message.substring(1); // as the other come: lines
     }
 

@@ -98,6 +98,7 @@ class CliTest {
                 "invalid value for option '--sparsity': 'abc' is not a double; see 'come compress --help'");
         assertUsage(run("inspect", "--model", model, "--threads", "0"), "--threads must be at least 1, not 0; see 'come inspect --help'");
         assertUsage(run("compres", "--model", model), "unknown command 'compres' (did you mean compress?); see 'come --help'");
+        assertUsage(run("help", "inpsect"), "unknown command 'inpsect' (did you mean inspect?); see 'come --help'");
         assertUsage(run("eval", "--model", model, "--ppl=" + PPL, "--seq-len", "32", "--jsn"), "unknown option '--jsn' (did you mean --json?)");
         assertUsage(run("inspect", "--model", model, "extra"), "unexpected argument 'extra'; see 'come inspect --help'");
         assertUsage(run("compress", "--model", model, "--out", out), "--sparsity", "--target-layers", "see 'come compress --help'");
