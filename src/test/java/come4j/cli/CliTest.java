@@ -106,6 +106,7 @@ class CliTest {
 
     static void assertUsage(Run r, String... mentions) {
         assertBadInput(r, mentions);
+        assertEquals(1, r.err().strip().lines().count(), r.err());
         assertEquals("", r.out(), "no usage dump on stdout");
     }
 
@@ -225,13 +226,21 @@ class CliTest {
         assertTrue(r.out().startsWith("We hold these"), r.out());
     }
 
+    /**
+     * Bad input: exit 2 and one line, the last, naming the problem (no exception name without --debug); lines before it
+     * can only be the command's progress log, which the problem interrupted.
+     */
     static void assertBadInput(Run r, String... mentions) {
         assertEquals(2, r.code(), r.err());
-        String line = r.err().strip();
-        assertFalse(line.contains("\n"), "expected one line, got: " + r.err());
-        assertTrue(line.startsWith("come: "), line);
+        assertTrue(r.err().strip().lines().allMatch(l -> l.startsWith("come: ")), "only come: lines: " + r.err());
+        String line = errorLine(r);
         assertFalse(line.contains("Exception"), "no stack trace or exception name without --debug: " + line);
         for (String m : mentions) assertTrue(line.contains(m), "'" + m + "' missing from: " + line);
+    }
+
+    /** The error line of a failed run: its last line on the error stream. */
+    static String errorLine(Run r) {
+        return r.err().strip().lines().reduce((a, b) -> b).orElse("");
     }
 
     static Path copyFixture(Path tmp) throws Exception {
