@@ -5,6 +5,7 @@ import come4j.distill.HierarchicalDistiller;
 import come4j.distill.Streamline;
 import come4j.distill.TaylorImportance;
 import come4j.io.BadInputException;
+import come4j.io.Suggestion;
 import come4j.merge.CompressionMethod;
 import come4j.merge.Laco;
 import come4j.merge.LayerRemoval;
@@ -54,7 +55,11 @@ public final class Methods {
         if (name.endsWith(Distilled.SUFFIX)) // any method followed by distillation of its merged layers
             return new Distilled(create(name.substring(0, name.length() - Distilled.SUFFIX.length()), o), o.distillData(), o.distill());
         Function<Options, CompressionMethod> f = ALL.get(name);
-        if (f == null) throw new BadInputException(null, "unknown method '" + name + "'; one of " + String.join(", ", names()) + ", each also as NAME" + Distilled.SUFFIX);
+        if (f == null) {
+            List<String> all = java.util.stream.Stream.concat(names().stream(), names().stream().map(n -> n + Distilled.SUFFIX)).toList();
+            throw new BadInputException(null, "unknown method '" + name + "'" + Suggestion.didYouMean(name, all) + "; one of "
+                    + String.join(", ", names()) + ", each also as NAME" + Distilled.SUFFIX);
+        }
         return f.apply(o);
     }
 }

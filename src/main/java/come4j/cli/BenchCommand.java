@@ -20,7 +20,15 @@ import picocli.CommandLine.Option;
 
 @Command(name = "bench", mixinStandardHelpOptions = true, versionProvider = Version.class,
         description = {"Compare compression methods on one model: every method at every sparsity, each output evaluated alike, one table.", "",
-                "Each cell (method, sparsity) is compressed as `come compress` would (checkpoint, come-merge.json, report.html under OUT/cells/METHOD_S/model) and evaluated on every --ppl text (pruning-paper protocol) and task; the dense model is the first row. OUT gets bench.md, bench.json and bench.html (perplexity against sparsity per text, one line per method). A rerun skips finished cells (their results.json) and only adds evaluations they lack. The calibration windows, the first statistics pass over the original model and the tokenized evaluation texts are computed once per run and shared by all cells."})
+                "Each cell (method, sparsity) is compressed as `come compress` would (checkpoint, come-merge.json, report.html under OUT/cells/METHOD_S/model) and evaluated on every --ppl text (pruning-paper protocol) and task; the dense model is the first row. OUT gets bench.md, bench.json and bench.html (perplexity against sparsity per text, one line per method). A rerun skips finished cells (their results.json) and only adds evaluations they lack. The calibration windows, the first statistics pass over the original model and the tokenized evaluation texts are computed once per run and shared by all cells."},
+        footerHeading = "%nExamples:%n",
+        footer = {"  come bench --model " + Examples.MODEL + " --sparsity 0.1,0.2,0.3 \\",
+                "      --methods come,come-p,shortgpt --ppl-seq-len 256 \\",
+                "      --ppl " + Examples.HELDOUT + " --out out/sotu-bench",
+                "  come bench --model " + Examples.MODEL + " --sparsity 0.3 \\",
+                "      --methods come,sleb --ppl-seq-len 256 --out out/sotu-bench-tasks \\",
+                "      --ppl " + Examples.HELDOUT + " \\",
+                "      --tasks boolq,piqa --data-dir " + Examples.TASK_DATA + " --json"})
 final class BenchCommand implements Runnable {
     @Mixin
     ModelOption model;
@@ -48,6 +56,9 @@ final class BenchCommand implements Runnable {
 
     @Option(names = "--limit", paramLabel = "N", description = "Score only the first N items of each task.")
     Integer limit;
+
+    @Option(names = "--json", description = "Print bench.json's object (with \"out\", the bench folder) instead of the table: model, methods, sparsities, ppl, tasks, shared (cells_compressed, cells_reused, ...), cells (method, sparsity, layers, achieved_sparsity, the evaluations, compress_seconds, eval_seconds), failed.")
+    boolean json;
 
     @Option(names = "--lm-eval-bos", description = "Encode task requests with the tokenizer's special tokens (as `come eval --lm-eval-bos`).")
     boolean bos;
@@ -90,8 +101,12 @@ final class BenchCommand implements Runnable {
                         return calibration.build(ckpt, tok, files);
                     }, calibration.batch, options,
                     (target, s, set) -> calibration.settingsJson(files, set, target, s),
-                    RecordedCommand.of(spec), msg -> System.err.println("come: " + msg));
+                    RecordedCommand.of(spec), common::log);
             Bench.Summary r = bench.run(methods, sparsities);
+            if (json) {
+                System.out.println(r.json().deepCopy().put("out", out.toAbsolutePath().toString()));
+                return;
+            }
             System.out.print(come4j.report.BenchReport.markdown(r.json()));
             System.out.printf("wrote %s: %d cells compressed, %d reused%n", out, r.compressed(), r.reused());
         } catch (IOException e) {

@@ -61,7 +61,7 @@ final class CalibrationOptions {
         if (command.name().equals("bench"))
             throw new picocli.CommandLine.ParameterException(command.commandLine(),
                     "--seq-len is ambiguous in bench: use --calib-seq-len (calibration windows) or --ppl-seq-len (perplexity windows)");
-        System.err.println("come: --seq-len is deprecated here: use --calib-seq-len");
+        CommonOptions.log(command, "--seq-len is deprecated here: use --calib-seq-len");
         seqLen = n;
     }
 
@@ -95,11 +95,11 @@ final class CalibrationOptions {
                 : new CalibrationSet.Recipe(samples, maxLen != null ? maxLen : L, budget, L, seed, field, false));
         long cache = ActivationCache.bytesUpTo(c.numLayers(), set.windows().size(), L, c.hiddenSize());
         CalibrationSet.Drawn d = set.drawn();
-        System.err.printf(Locale.ROOT, "come: calibration: %d of %,d rows%s, %d windows x %d tokens = %,d tokens%s; "
-                        + "activation cache up to %s in %s%n", set.rows(), d.available(),
+        CommonOptions.log(command, String.format(Locale.ROOT, "calibration: %d of %,d rows%s, %d windows x %d tokens = %,d tokens%s; "
+                        + "activation cache up to %s in %s", set.rows(), d.available(),
                 authors ? " (the authors' recipe)" : String.format(Locale.ROOT, " (%d cut to %d tokens)", d.cut(), maxLen != null ? maxLen : L),
                 set.windows().size(), L, set.tokens(),
-                d.leftOut() > 0 ? " (" + d.leftOut() + " more windows over --calib-tokens " + budget + ")" : "", size(cache), ActivationCache.folder());
+                d.leftOut() > 0 ? " (" + d.leftOut() + " more windows over --calib-tokens " + budget + ")" : "", size(cache), ActivationCache.folder()));
         ActivationCache.requireSpace(cache, "lower --calib-tokens or --calib-samples");
         return set;
     }

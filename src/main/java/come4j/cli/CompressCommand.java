@@ -42,7 +42,15 @@ import picocli.CommandLine.Option;
 
 @Command(name = "compress", mixinStandardHelpOptions = true, versionProvider = Version.class,
         description = {"Merge layers with CoMe (or a baseline method) and write a checkpoint with fewer layers.", "",
-                "Calibration windows stream through the model layer by layer; at each step the adjacent pair with the smallest SBI is merged by concatenating the most sensitive kv head groups and FFN channels of both layers in proportion to their BI (CoMe), or with the ratio that minimises calibration NLL (CoMe-P), until the target layer count. The baselines (--method) share the same calibration, forward pass and output. The output folder gets the checkpoint in the input's dtype, come-merge.json and report.html; it is written atomically and the input is never modified."})
+                "Calibration windows stream through the model layer by layer; at each step the adjacent pair with the smallest SBI is merged by concatenating the most sensitive kv head groups and FFN channels of both layers in proportion to their BI (CoMe), or with the ratio that minimises calibration NLL (CoMe-P), until the target layer count. The baselines (--method) share the same calibration, forward pass and output. The output folder gets the checkpoint in the input's dtype, come-merge.json and report.html; it is written atomically and the input is never modified."},
+        footerHeading = "%nExamples:%n",
+        footer = {"  come compress --model " + Examples.MODEL + " --sparsity 0.3 \\",
+                "      --out out/sotu-come30",
+                "  come compress --model " + Examples.MODEL + " --target-layers 8 \\",
+                "      --method come-p --calib " + Examples.CALIB + " \\",
+                "      --out out/sotu-comep-8l",
+                "  come compress --model " + Examples.MODEL + " --sparsity 0.3 \\",
+                "      --method shortgpt --out out/sotu-shortgpt30 --json"})
 final class CompressCommand implements Runnable {
     /** Saved in the run folder just before the output is committed: a rerun finding it and the output has nothing to do. */
     private static final String COMMITTED = "committed";
@@ -77,6 +85,9 @@ final class CompressCommand implements Runnable {
     @Option(names = "--overwrite", description = "Replace an existing output folder (only once the new one is complete).")
     boolean overwrite;
 
+    @Option(names = "--json", description = "Print one JSON object instead of the merge table: out, method, layers_before, layers_after, target_sparsity, sparsity (achieved), parameters_before, parameters_after, tree, removed, calib_nll (before, after), seconds.")
+    boolean json;
+
     @Option(names = "--distill-each", description = "Schedule mp: distil each merged layer right after its merge, before the next statistics pass (come, come-p, weightsum; needs --distill-data). For schedule sp in one command use --method NAME+distill.")
     boolean distillEach;
 
@@ -98,7 +109,8 @@ final class CompressCommand implements Runnable {
             try (RunFolder run = RunFolder.open(out, runKey(files))) {
                 if (Files.exists(out) && run.load(COMMITTED).isPresent()) {
                     run.complete();
-                    System.out.println("come: " + out + " was written by an interrupted run of this command");
+                    common.log(out + " was written by an interrupted run of this command");
+                    printSummary(come4j.io.UntrustedJson.readObject(out.resolve("come-merge.json"), 1L << 30), start);
                     return;
                 }
                 try (AtomicOutput output = AtomicOutput.create(out, model.dir, overwrite); MergeState state = new MergeState(run)) {
@@ -114,9 +126,7 @@ final class CompressCommand implements Runnable {
                         throw e;
                     }
                     run.complete();
-                    MergeSummary.print(record, System.out);
-                    System.out.printf("wrote %s (%d layers) in %.1f s%n", out, record.get("output").get("layers").asInt(),
-                            (System.nanoTime() - start) / 1e9);
+                    printSummary(record, start);
                 }
             }
         } catch (IOException | UncheckedIOException e) {
@@ -125,15 +135,26 @@ final class CompressCommand implements Runnable {
         }
     }
 
+    /** The merge table and a last line on stdout, or with --json one object. */
+    private void printSummary(com.fasterxml.jackson.databind.JsonNode record, long start) {
+        double seconds = (System.nanoTime() - start) / 1e9;
+        if (json) {
+            System.out.println(MergeSummary.json(record, out, seconds));
+            return;
+        }
+        MergeSummary.print(record, System.out);
+        System.out.printf("wrote %s (%d layers) in %.1f s%n", out, record.get("output").get("layers").asInt(), seconds);
+    }
+
     /** Computes the compressed model into the uncommitted output; returns its come-merge.json record. */
     private ObjectNode compress(Checkpoint ckpt, Tokenizer tok, List<Path> files, CompressionMethod m, AtomicOutput output)
             throws IOException {
         int L0 = ckpt.config().numLayers();
         int targetLayers = targetLayers(ckpt, target.sparsity, target.layers);
-        System.err.printf("come: %d layers -> %d with %s%s%n", L0, targetLayers, method, m.calibrated() ? "" : " (no calibration)");
+        common.log(String.format("%d layers -> %d with %s%s", L0, targetLayers, method, m.calibrated() ? "" : " (no calibration)"));
         CalibrationSet set = m.calibrated() ? calibration.build(ckpt, tok, files) : null;
         Finite.require(ckpt.dir(), ckpt.tensors(), "input");
-        Consumer<String> log = msg -> System.err.println("come: " + msg);
+        Consumer<String> log = common::log;
         try (CalibrationContext ctx = new CalibrationContext(ckpt, set, calibration.batch); ScratchTensors store = new ScratchTensors();
              MpDistillation mp = distillEach ? new MpDistillation(ckpt, ctx.model(), tok, store, log) : null) {
             if (mp != null) m = ((ProgressiveMerger.Progressive) m).refined(mp.refine);

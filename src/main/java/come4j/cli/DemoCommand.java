@@ -11,7 +11,10 @@ import picocli.CommandLine.Option;
 
 @Command(name = "demo", mixinStandardHelpOptions = true, versionProvider = Version.class,
         description = {"Run the main job on the embedded demo model.", "",
-                "The demo model (models/sotu-llama-12l-bf16: 12 layers, 10.8M parameters, trained on State of the Union addresses 1790-2000) is compressed by 30% with CoMe (calibrated on its training text), and its perplexity on held-out addresses (2001-2021, seq-len 256) is measured before and after."})
+                "The demo model (models/sotu-llama-12l-bf16: 12 layers, 10.8M parameters, trained on State of the Union addresses 1790-2000) is compressed by 30%% with CoMe (calibrated on its training text), and its perplexity on held-out addresses (2001-2021, windows of 256 tokens) is measured before and after."},
+        footerHeading = "%nExamples:%n",
+        footer = {"  come demo",
+                "  come demo --out out/my-demo --threads 2"})
 final class DemoCommand implements Runnable {
     static final int SEQ_LEN = 256;
 
@@ -21,12 +24,15 @@ final class DemoCommand implements Runnable {
     @Mixin
     CommonOptions common;
 
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
     static Path home() {
         return Path.of(System.getProperty("come.home", "."));
     }
 
     static Path demoModel() {
-        return home().resolve("models/sotu-llama-12l-bf16");
+        return home().resolve(Examples.MODEL);
     }
 
     @Override
@@ -34,7 +40,7 @@ final class DemoCommand implements Runnable {
         Path model = demoModel(), heldOut = model.resolve("heldout.txt");
         Path target = out != null ? out : home().resolve("out/sotu-llama-12l-come30");
         Perplexity.Result before = perplexity(model, heldOut, true);
-        int code = new CommandLine(new CompressCommand()).setExecutionExceptionHandler((e, c, p) -> { throw e; })
+        int code = new CommandLine(new CompressCommand()).setErr(spec.commandLine().getErr()).setExecutionExceptionHandler((e, c, p) -> { throw e; })
                 .execute("--model", model.toString(), "--out", target.toString(), "--sparsity", "0.3", "--overwrite");
         if (code != 0) throw new IllegalStateException("compression failed");
         Perplexity.Result after = perplexity(target, heldOut, false);

@@ -15,7 +15,13 @@ import picocli.CommandLine.Option;
 
 @Command(name = "distill", mixinStandardHelpOptions = true, versionProvider = Version.class,
         description = {"Recover a compressed model's quality by hierarchical distillation.", "",
-                "Each merged layer of the student (from its come-merge.json) is trained, teacher-forced, to map the teacher's hidden state entering the block of original layers it replaced to the state leaving that block; everything else stays frozen. AdamW with linear warm-up and cosine decay, global-norm clipping, fp32 master weights; the output keeps the student's dtype. Written atomically with come-distill.json (settings, loss curves) and report.html. Interrupted runs resume: rerun the same command."})
+                "Each merged layer of the student (from its come-merge.json) is trained, teacher-forced, to map the teacher's hidden state entering the block of original layers it replaced to the state leaving that block; everything else stays frozen. AdamW with linear warm-up and cosine decay, global-norm clipping, fp32 master weights; the output keeps the student's dtype. Written atomically with come-distill.json (settings, loss curves) and report.html. Interrupted runs resume: rerun the same command."},
+        footerHeading = "%nExamples:%n",
+        footer = {"  come compress --model " + Examples.MODEL + " --sparsity 0.3 \\",
+                "      --out out/sotu-come30",
+                "  come distill --teacher " + Examples.MODEL + " --student out/sotu-come30 \\",
+                "      --data " + Examples.CALIB + " \\",
+                "      --steps 100 --out out/sotu-come30-distilled"})
 final class DistillCommand implements Runnable {
     @Option(names = "--teacher", required = true, paramLabel = "DIR|ORG/NAME", converter = ModelOption.ModelPath.class, description = "The original (uncompressed) checkpoint: a folder or a cached Hub id, as --model elsewhere.")
     Path teacher;
@@ -29,10 +35,10 @@ final class DistillCommand implements Runnable {
     @Option(names = "--out", required = true, paramLabel = "DIR", description = "Output folder (must not exist unless --overwrite).")
     Path out;
 
-    @Option(names = "--loss", defaultValue = "kl_hidden", description = "kl_hidden (KL over the hidden dimension), mse, or logit_lens_kl (KL over the vocabulary through the frozen final norm and LM head). Default ${DEFAULT-VALUE}.")
+    @Option(names = "--loss", defaultValue = "kl_hidden", paramLabel = "LOSS", description = "kl_hidden (KL over the hidden dimension), mse, or logit_lens_kl (KL over the vocabulary through the frozen final norm and LM head). Default ${DEFAULT-VALUE}.")
     String loss;
 
-    @Option(names = "--tau", defaultValue = "1", description = "Softmax temperature of the KL losses (default ${DEFAULT-VALUE}).")
+    @Option(names = "--tau", paramLabel = "X", defaultValue = "1", description = "Softmax temperature of the KL losses (default ${DEFAULT-VALUE}).")
     double tau;
 
     static final class Length {
@@ -46,28 +52,28 @@ final class DistillCommand implements Runnable {
     @ArgGroup
     Length length;
 
-    @Option(names = "--lr", defaultValue = "1e-4", description = "Peak learning rate (default ${DEFAULT-VALUE}).")
+    @Option(names = "--lr", paramLabel = "X", defaultValue = "1e-4", description = "Peak learning rate (default ${DEFAULT-VALUE}).")
     double lr;
 
-    @Option(names = "--warmup", paramLabel = "N", description = "Warm-up steps (default: 5% of the steps).")
+    @Option(names = "--warmup", paramLabel = "N", description = "Warm-up steps (default: 5%% of the steps).")
     Integer warmup;
 
-    @Option(names = "--min-lr-ratio", defaultValue = "0.1", description = "The cosine ends at this fraction of --lr (default ${DEFAULT-VALUE}).")
+    @Option(names = "--min-lr-ratio", paramLabel = "X", defaultValue = "0.1", description = "The cosine ends at this fraction of --lr (default ${DEFAULT-VALUE}).")
     double minLrRatio;
 
-    @Option(names = "--weight-decay", defaultValue = "0.01", description = "AdamW weight decay of the projection matrices (default ${DEFAULT-VALUE}).")
+    @Option(names = "--weight-decay", paramLabel = "X", defaultValue = "0.01", description = "AdamW weight decay of the projection matrices (default ${DEFAULT-VALUE}).")
     double weightDecay;
 
-    @Option(names = "--clip", defaultValue = "1.0", description = "Global gradient-norm clipping per layer (default ${DEFAULT-VALUE}).")
+    @Option(names = "--clip", paramLabel = "X", defaultValue = "1.0", description = "Global gradient-norm clipping per layer (default ${DEFAULT-VALUE}).")
     double clip;
 
-    @Option(names = "--batch", defaultValue = "8", description = "Windows per step (default ${DEFAULT-VALUE}).")
+    @Option(names = "--batch", paramLabel = "N", defaultValue = "8", description = "Windows per step (default ${DEFAULT-VALUE}).")
     int batch;
 
     @Option(names = {"--train-seq-len", "--seq-len"}, paramLabel = "N", description = "Tokens per training window (default 256, capped by max_position_embeddings). --seq-len is the deprecated spelling.")
     Integer seqLen;
 
-    @Option(names = "--seed", defaultValue = "0", description = "Seed of the window choice and order (default ${DEFAULT-VALUE}).")
+    @Option(names = "--seed", paramLabel = "N", defaultValue = "0", description = "Seed of the window choice and order (default ${DEFAULT-VALUE}).")
     long seed;
 
     @Option(names = "--save-every", defaultValue = "25", paramLabel = "N", description = "Steps between saved training states (default ${DEFAULT-VALUE}).")
@@ -106,7 +112,7 @@ final class DistillCommand implements Runnable {
         var settings = new HierarchicalDistiller.Settings(l, tau, steps, batch, adam, saveEvery, parallelLayers);
         long start = System.nanoTime();
         var record = DistillJob.run(new DistillJob.Options(teacher, student, data, out, settings, T, seed, overwrite,
-                RecordedCommand.of(spec)), msg -> System.err.println("come: " + msg));
+                RecordedCommand.of(spec)), common::log);
         double secs = (System.nanoTime() - start) / 1e9;
         for (var layer : record.path("layers"))
             System.out.printf("layer %d (originals %d-%d): %s %.5g -> %.5g%n", layer.path("layer").asInt(), layer.path("block").get(0).asInt(),

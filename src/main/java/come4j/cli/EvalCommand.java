@@ -23,7 +23,14 @@ import picocli.CommandLine.Option;
 
 @Command(name = "eval", mixinStandardHelpOptions = true, versionProvider = Version.class,
         description = {"Measure perplexity (pruning-paper protocol) and zero-shot task accuracy (lm-eval conventions).", "",
-                "Perplexity (--ppl): documents are joined by a blank line and tokenized once (BOS as the tokenizer adds it), cut into non-overlapping windows of --ppl-seq-len tokens with the tail dropped; each window is scored on its own and PPL = exp(mean window loss). Tasks (--tasks): multiple-choice log-likelihoods with lm-evaluation-harness's prompts, delimiters and metrics, on local data files."})
+                "Perplexity (--ppl): documents are joined by a blank line and tokenized once (BOS as the tokenizer adds it), cut into non-overlapping windows of --ppl-seq-len tokens with the tail dropped; each window is scored on its own and PPL = exp(mean window loss). Tasks (--tasks): multiple-choice log-likelihoods with lm-evaluation-harness's prompts, delimiters and metrics, on local data files."},
+        footerHeading = "%nExamples:%n",
+        footer = {"  come eval --model " + Examples.MODEL + " --ppl-seq-len 256 \\",
+                "      --ppl " + Examples.HELDOUT,
+                "  come eval --model " + Examples.MODEL + " --compare out/sotu-come30 \\",
+                "      --ppl " + Examples.HELDOUT + " --ppl-seq-len 256",
+                "  come eval --model " + Examples.MODEL + " --tasks boolq,piqa \\",
+                "      --data-dir " + Examples.TASK_DATA + " --limit 50 --json"})
 final class EvalCommand implements Runnable {
     @Mixin
     ModelOption model;
@@ -56,7 +63,7 @@ final class EvalCommand implements Runnable {
             description = "paper: non-overlapping windows of the joined text (SparseGPT/SLEB/CoMe); rolling: lm-eval's wikitext task (per document, detokenized, rolling windows; word and byte perplexity, bits per byte). Default ${DEFAULT-VALUE}.")
     String pplMode;
 
-    @Option(names = "--batch", paramLabel = "B", description = "Windows per forward pass (default: about 2048 tokens' worth).")
+    @Option(names = "--batch", paramLabel = "N", description = "Windows per forward pass (default: about 2048 tokens' worth).")
     Integer batch;
 
     @Option(names = "--json", description = "Print one JSON object: ppl, tokens, windows, seconds, tokens_per_second (rolling mode: word_perplexity, byte_perplexity, bits_per_byte, documents, tokens, seconds); with --tasks a \"tasks\" object (per task: acc, acc_stderr, acc_norm, acc_norm_stderr, items, seconds, groups).")
@@ -72,7 +79,7 @@ final class EvalCommand implements Runnable {
     @Override
     public void run() {
         if (text == null && tasks.isEmpty()) throw new BadInputException(null, "nothing to evaluate: give --ppl FILE and/or --tasks LIST");
-        if (!pplMode.equals("paper") && !pplMode.equals("rolling")) throw new BadInputException(null, "--ppl-mode must be paper or rolling");
+        if (!pplMode.equals("paper") && !pplMode.equals("rolling")) throw come4j.io.Suggestion.unknown("--ppl-mode", pplMode, List.of("paper", "rolling"));
         if (!tasks.isEmpty() && dataDir == null) throw new BadInputException(null, "--tasks needs --data-dir (task data are local files)");
         Task.checkLimit(limit);
         ObjectNode a = evaluateModel(model.dir, compare == null && !json);

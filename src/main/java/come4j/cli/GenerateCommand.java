@@ -11,7 +11,10 @@ import picocli.CommandLine.Option;
 
 @Command(name = "generate", mixinStandardHelpOptions = true, versionProvider = Version.class,
         description = {"Continue a prompt by greedy decoding.", "",
-                "Greedy decoding with a KV cache; stops at --max-new-tokens or at the end-of-sequence token."})
+                "Greedy decoding with a KV cache; stops at --max-new-tokens or at the end-of-sequence token."},
+        footerHeading = "%nExamples:%n",
+        footer = {"  come generate --model " + Examples.MODEL + " \\",
+                "      --prompt \"My fellow citizens\" --max-new-tokens 32"})
 final class GenerateCommand implements Runnable {
     @Mixin
     ModelOption model;

@@ -11,7 +11,9 @@ import picocli.CommandLine.Option;
 
 @Command(name = "logits", mixinStandardHelpOptions = true, versionProvider = Version.class,
         description = {"Print the logits of a token sequence as JSON (for parity checks).", "",
-                "One JSON object: {\"ids\", \"vocab\", \"logits\"} with the logits row-major [tokens x vocab], computed in fp32."})
+                "One JSON object: {\"ids\", \"vocab\", \"logits\"} with the logits row-major [tokens x vocab], computed in fp32."},
+        footerHeading = "%nExamples:%n",
+        footer = {"  come logits --model " + Examples.MODEL + " --ids 1,450,3186"})
 final class LogitsCommand implements Runnable {
     @Mixin
     ModelOption model;

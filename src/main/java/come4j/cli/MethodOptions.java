@@ -12,16 +12,16 @@ final class MethodOptions {
     @Option(names = "--official-gqa-tiling", description = "CoMe: select query heads as the authors' code does (tiles the kv mask; wrong pairing on GQA models, for parity only).")
     boolean officialGqaTiling;
 
-    @Option(names = "--granularity", defaultValue = "20", description = "CoMe-P ratio grid: 0, 1/G, ..., 1 (default ${DEFAULT-VALUE}).")
+    @Option(names = "--granularity", paramLabel = "N", defaultValue = "20", description = "CoMe-P ratio grid: 0, 1/G, ..., 1 (default ${DEFAULT-VALUE}).")
     int granularity;
 
-    @Option(names = "--laco-c", defaultValue = "4", description = "LaCo: layers per merge attempt C (default ${DEFAULT-VALUE}; grows if the target cannot be reached).")
+    @Option(names = "--laco-c", paramLabel = "N", defaultValue = "4", description = "LaCo: layers per merge attempt C (default ${DEFAULT-VALUE}; grows if the target cannot be reached).")
     int lacoC;
 
-    @Option(names = "--laco-i", defaultValue = "1", description = "LaCo: positions down after a kept merge I (default ${DEFAULT-VALUE}).")
+    @Option(names = "--laco-i", paramLabel = "N", defaultValue = "1", description = "LaCo: positions down after a kept merge I (default ${DEFAULT-VALUE}).")
     int lacoI;
 
-    @Option(names = "--laco-low", defaultValue = "0", description = "LaCo: lowest layer a merge may start at, L_low (default ${DEFAULT-VALUE}).")
+    @Option(names = "--laco-low", paramLabel = "N", defaultValue = "0", description = "LaCo: lowest layer a merge may start at, L_low (default ${DEFAULT-VALUE}).")
     int lacoLow;
 
     @Option(names = "--distill-data", paramLabel = "FILE", description = "Training text of the distillation (METHOD+distill, --distill-each); repeatable.")
@@ -30,10 +30,10 @@ final class MethodOptions {
     @Option(names = "--distill-steps", defaultValue = "200", paramLabel = "N", description = "Distillation steps per merged layer, 8 windows of 256 tokens each (default ${DEFAULT-VALUE}).")
     int distillSteps;
 
-    @Option(names = "--distill-loss", defaultValue = "kl_hidden", description = "Distillation loss: kl_hidden, mse or logit_lens_kl (default ${DEFAULT-VALUE}).")
+    @Option(names = "--distill-loss", paramLabel = "LOSS", defaultValue = "kl_hidden", description = "Distillation loss: kl_hidden, mse or logit_lens_kl (default ${DEFAULT-VALUE}).")
     String distillLoss;
 
-    @Option(names = "--distill-lr", defaultValue = "1e-4", description = "Peak learning rate of the distillation (default ${DEFAULT-VALUE}; other settings as `come distill`'s defaults).")
+    @Option(names = "--distill-lr", paramLabel = "X", defaultValue = "1e-4", description = "Peak learning rate of the distillation (default ${DEFAULT-VALUE}; other settings as `come distill`'s defaults).")
     double distillLr;
 
     Methods.Options options() {

@@ -22,7 +22,7 @@ public enum Loss {
 
     public static Loss of(String id) {
         for (Loss l : values()) if (l.id.equals(id)) return l;
-        throw new come4j.io.BadInputException(null, "unknown loss '" + id + "' (kl_hidden, mse, logit_lens_kl)");
+        throw come4j.io.Suggestion.unknown("loss", id, java.util.Arrays.stream(values()).map(l -> l.id).toList());
     }
 
     /** The frozen final RMSNorm and LM head ([vocab x d]) the logit-lens loss reads through. */

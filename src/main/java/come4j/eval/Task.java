@@ -36,8 +36,7 @@ public enum Task {
 
     public static Task parse(String key) {
         for (Task t : values()) if (t.key.equals(key)) return t;
-        throw new BadInputException(null, "unknown task '" + key + "' (tasks: " + String.join(", ",
-                java.util.Arrays.stream(values()).map(t -> t.key).toList()) + ")");
+        throw come4j.io.Suggestion.unknown("task", key, java.util.Arrays.stream(values()).map(t -> t.key).toList());
     }
 
     /** The evaluation split as lm-eval uses it. */

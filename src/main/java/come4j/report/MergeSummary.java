@@ -1,6 +1,10 @@
 package come4j.report;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.NullNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.nio.file.Path;
 import java.io.PrintStream;
 import java.util.ArrayList;
 import java.util.List;
@@ -38,6 +42,26 @@ public final class MergeSummary {
         out.println("tree (" + tree.size() + " layers): " + String.join(" ", tree));
         JsonNode nll = MergeReport.calibNll(merge);
         if (nll != null) out.println("calibration NLL: " + MergeReport.nll(nll.path("before")) + " -> " + MergeReport.nll(nll.path("after")));
+    }
+
+    /**
+     * The summary as one JSON object (`come compress --json`): the output, the method, layers and parameters before
+     * and after, the requested and achieved sparsity, the merge tree, the removed layers and the calibration NLL.
+     */
+    public static ObjectNode json(JsonNode merge, Path out, double seconds) {
+        ObjectNode o = JsonNodeFactory.instance.objectNode();
+        JsonNode in = merge.path("input"), res = merge.path("output");
+        o.put("out", out.toAbsolutePath().toString()).put("method", merge.path("method").asText())
+                .put("layers_before", in.path("layers").asInt()).put("layers_after", res.path("layers").asInt());
+        o.set("target_sparsity", merge.path("settings").path("sparsity").isMissingNode() ? NullNode.instance : merge.path("settings").get("sparsity"));
+        o.put("sparsity", res.path("sparsity").asDouble()).put("parameters_before", in.path("parameters").asLong())
+                .put("parameters_after", res.path("parameters").asLong());
+        o.set("tree", merge.path("tree"));
+        if (merge.has("removed")) o.set("removed", merge.get("removed"));
+        JsonNode nll = MergeReport.calibNll(merge);
+        o.set("calib_nll", nll == null ? NullNode.instance : nll);
+        o.put("seconds", seconds);
+        return o;
     }
 
     /** Columns as wide as their widest cell; the last column is not padded (it carries the fallback note). */

@@ -127,7 +127,7 @@ class BadInputCatalogTest {
         c.damage().apply(dir);
         CliTest.Run r = CliTest.run("compress", "--model", dir.toString(), "--out", out.toString(), "--target-layers", "2",
                 "--calib", CliTest.PPL.toString(), "--calib-seq-len", "32");
-        String line = r.err().strip();
+        String line = CliTest.errorLine(r);
         CliTest.assertBadInput(r, c.problem(), c.file().isEmpty() ? dir.toString() : dir.resolve(c.file()) + ": ");
         assertFalse(Files.exists(out));
         assertFalse(Files.exists(tmp.resolve(".out.run")), "a refused run leaves no run folder");
