@@ -73,7 +73,7 @@ final class EvalCommand implements Runnable {
     CommonOptions common;
 
     @Option(names = "--compare", paramLabel = "DIR|ORG/NAME", converter = ModelOption.ModelPath.class,
-            description = "A second checkpoint (e.g. the compressed one): both are evaluated and shown side by side with retained %.")
+            description = "A second checkpoint (e.g. the compressed one): both are evaluated and shown side by side with retained %%.")
     Path compare;
 
     @Override

@@ -159,7 +159,7 @@ class BadInputCatalogTest {
                         (t, m) -> args("logits", "--model", m, "--ids", "1,384")),
                 new Other("eval --limit -1", "", "--limit must be at least 1, not -1",
                         (t, m) -> args("eval", "--model", m, "--tasks", "piqa", "--data-dir", tasks(t, "piqa", "validation", PIQA), "--limit", "-1")),
-                new Other("eval --ppl-mode rolling --seq-len -5", "", "--seq-len must be at least 2",
+                new Other("eval --ppl-mode rolling --seq-len -5", "", "--ppl-seq-len must be at least 2",
                         (t, m) -> args("eval", "--model", m, "--ppl", ppl, "--ppl-mode", "rolling", "--seq-len", "-5")),
                 // text inputs
                 new Other("eval --ppl on a FIFO (hung)", "fifo.txt", "is not a regular file (a pipe, socket or device)",

@@ -169,7 +169,7 @@ class CliTest {
     void benchJsonIsTheBenchRecord(@TempDir Path tmp) throws Exception {
         Path out = tmp.resolve("b");
         Run r = run("bench", "--model", FIXTURE.toString(), "--out", out.toString(), "--sparsity", "0.3", "--methods", "shortgpt",
-                "--ppl", PPL.toString(), "--ppl-seq-len", "32", "--json", "--calib", PPL.toString(), "--seq-len", "32");
+                "--ppl", PPL.toString(), "--ppl-seq-len", "32", "--json", "--calib", PPL.toString(), "--calib-seq-len", "32");
         assertEquals(0, r.code(), r.err());
         assertEquals("", r.stray());
         JsonNode o = new ObjectMapper().readTree(r.out()), file = new ObjectMapper().readTree(out.resolve("bench.json").toFile());

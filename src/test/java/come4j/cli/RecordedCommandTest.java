@@ -20,10 +20,10 @@ class RecordedCommandTest {
                         + " --sparsity 0.3 --calib=" + here + "/src/test/resources/fixtures/ppl.txt --method come-p",
                 recorded(new CompressCommand(), "--model", "src/test/resources/fixtures/llama3-gqa-bf16", "--out", "out/x",
                         "--sparsity", "0.3", "--calib=src/test/resources/fixtures/ppl.txt", "--method", "come-p"));
-        // a name that is no file here (a Hub id) stays as typed; a multi-valued option's every file is made absolute
-        assertEquals("come bench --model org/name --out " + here + "/b --methods come --sparsity 0.1 --ppl " + here
+        // a name that is no file here stays as typed; a multi-valued option's every file is made absolute
+        assertEquals("come bench --model " + here + "/src/test/resources/fixtures/llama3-gqa-bf16 --out " + here + "/b --methods come --sparsity 0.1 --ppl " + here
                         + "/README.md " + here + "/pom.xml 'odd name.txt'",
-                recorded(new BenchCommand(), "--model", "org/name", "--out", "b", "--methods", "come", "--sparsity", "0.1",
+                recorded(new BenchCommand(), "--model", "src/test/resources/fixtures/llama3-gqa-bf16", "--out", "b", "--methods", "come", "--sparsity", "0.1",
                         "--ppl", "README.md", "pom.xml", "odd name.txt"));
     }
 }
