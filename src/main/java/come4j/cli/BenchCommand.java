@@ -131,7 +131,7 @@ final class BenchCommand implements Runnable {
         ObjectNode key = JsonNodeFactory.instance.objectNode(), fixed = key.putObject("fixed"), evals = key.putObject("evaluations");
         fixed.put("version", Version.TEXT);
         for (OptionSpec o : spec.commandLine().getParseResult().matchedOptions())
-            if (!NOT_KEYED.contains(o.longestName())) fixed.put(o.longestName(), String.valueOf(o.getValue()));
+            if (!NOT_KEYED.contains(o.longestName())) fixed.put(o.longestName(), String.valueOf((Object) o.getValue()));
         fixed.set("model_files", Inputs.identity(model.dir));
         fixed.set("calib", Inputs.hashes(calibration.calib, "calibration text"));
         fixed.set("distill_data", Inputs.hashes(methodOptions.distillData, "training text"));

@@ -101,6 +101,7 @@ public final class RunFolder implements AutoCloseable {
                 OPEN.add(run);
                 return run;
             } catch (IOException | RuntimeException e) {
+                deleteIfStateless(dir); // while holding the lock
                 lock.close();
                 HELD.remove(dir.toRealPath());
                 throw e;
@@ -341,6 +342,11 @@ public final class RunFolder implements AutoCloseable {
             sync(dir);
             return target;
         } catch (IOException e) {
+            try {
+                TempFolder.deleteTree(tmp); // no partial file stays (e.g. on a full disk)
+            } catch (IOException again) {
+                e.addSuppressed(again);
+            }
             throw new UncheckedIOException(e);
         }
     }
@@ -398,6 +404,15 @@ public final class RunFolder implements AutoCloseable {
             throw new UncheckedIOException(e);
         }
         release();
+    }
+
+    /** Removes a run folder that holds no state (after a failed open: nothing of it may stay). */
+    private static void deleteIfStateless(Path dir) {
+        try (Stream<Path> entries = Files.list(dir)) {
+            if (entries.allMatch(p -> List.of(MARKER, LOCK, OWNER, SETTINGS).contains(p.getFileName().toString()))) TempFolder.deleteTree(dir);
+        } catch (IOException e) {
+            // what stays is come's (marked) and the next run clears it
+        }
     }
 
     private void release() {
