@@ -109,9 +109,10 @@ public final class Bench {
     }
 
     /** Discards the cells when the inputs they were computed from changed; records the inputs of the cells kept. */
-    private void keepCellsOf(ObjectNode inputs) throws IOException {
+    private void keepCellsOf(ObjectNode given) throws IOException {
         Path cells = out.resolve("cells"), file = cells.resolve("inputs.json");
-        ObjectNode had = read(file), now = inputs.deepCopy();
+        JsonNode inputs = JSON.readTree(JSON.writeValueAsString(given)); // numbers typed as they read back
+        ObjectNode had = read(file), now = (ObjectNode) inputs.deepCopy();
         List<String> changed = new ArrayList<>();
         if (had != null) {
             had.path("fixed").properties().forEach(e -> {
