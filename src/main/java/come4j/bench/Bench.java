@@ -134,7 +134,7 @@ public final class Bench {
                 for (Path p : entries.toList()) TempFolder.deleteTree(p);
             }
         }
-        save(file, now);
+        if (!now.equals(had)) save(file, now); // a finished bench's files stay as they are
     }
 
     /** A record saved by an earlier run; null if there is none or it cannot be read (then it is recomputed). */
