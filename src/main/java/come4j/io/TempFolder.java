@@ -43,12 +43,12 @@ public final class TempFolder implements AutoCloseable {
         }
     }
 
-    /** What {@link #freeStale()} removed. */
-    public record Freed(int folders, long bytes) {
+    /** What {@link #freeStale()} removed: the bytes of the folders of {@code runs} dead processes. */
+    public record Freed(int runs, long bytes) {
         /** The line shown on start, when anything was freed. */
         public Optional<String> line() {
-            return folders == 0 ? Optional.empty() : Optional.of(String.format("freed %.1f MB of scratch space that %d killed run%s left in %s",
-                    bytes / 1e6, folders, folders == 1 ? "" : "s", System.getProperty("java.io.tmpdir")));
+            return runs == 0 ? Optional.empty() : Optional.of(String.format("freed %.1f MB of scratch space that %d killed run%s left in %s",
+                    bytes / 1e6, runs, runs == 1 ? "" : "s", System.getProperty("java.io.tmpdir")));
         }
     }
 
@@ -58,34 +58,37 @@ public final class TempFolder implements AutoCloseable {
      */
     public static Freed freeStale() {
         Path tmp = Path.of(System.getProperty("java.io.tmpdir"));
-        int folders = 0;
+        java.util.Set<String> owners = new java.util.HashSet<>();
         long bytes = 0;
         try (Stream<Path> entries = Files.list(tmp)) {
             for (Path dir : entries.filter(p -> p.getFileName().toString().startsWith("come4j-")).toList()) {
-                if (!Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS) || !ownerGone(dir.resolve(OWNER))) continue;
+                Optional<String> gone = Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS) ? goneOwner(dir.resolve(OWNER)) : Optional.empty();
+                if (gone.isEmpty()) continue;
                 long size = size(dir);
                 deleteTree(dir);
-                folders++;
+                owners.add(gone.get());
                 bytes += size;
             }
         } catch (IOException e) {
             // the temp space cannot be listed or a folder vanished meanwhile: nothing to free now
         }
-        return new Freed(folders, bytes);
+        return new Freed(owners.size(), bytes);
     }
 
-    private static boolean ownerGone(Path mark) {
-        String[] f;
+    /** The owner mark's text if its process is gone; empty for a live owner or no readable mark. */
+    private static Optional<String> goneOwner(Path mark) {
+        String text;
         try {
-            f = Files.readString(mark).strip().split(" ");
+            text = Files.readString(mark).strip();
         } catch (IOException e) {
-            return false;
+            return Optional.empty();
         }
-        if (f.length != 2 || !f[0].matches("\\d{1,18}") || !f[1].matches("-?\\d{1,19}")) return false;
+        String[] f = text.split(" ");
+        if (f.length != 2 || !f[0].matches("\\d{1,18}") || !f[1].matches("-?\\d{1,19}")) return Optional.empty();
         Optional<ProcessHandle> p = ProcessHandle.of(Long.parseLong(f[0]));
-        if (p.isEmpty() || !p.get().isAlive()) return true;
+        if (p.isEmpty() || !p.get().isAlive()) return Optional.of(text);
         long start = startMillis(p.get()); // unknown (-1): assume the owner still runs
-        return start != -1 && start != Long.parseLong(f[1]);
+        return start != -1 && start != Long.parseLong(f[1]) ? Optional.of(text) : Optional.empty();
     }
 
     private static long startMillis(ProcessHandle p) {
