@@ -315,6 +315,7 @@ class SafetyTest {
     }
 
     static void deleteTree(Path dir) throws Exception {
+        if (!Files.exists(dir)) return;
         try (Stream<Path> s = Files.walk(dir)) {
             for (Path p : s.sorted(Comparator.reverseOrder()).toList()) Files.delete(p);
         }
