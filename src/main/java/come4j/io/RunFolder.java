@@ -52,13 +52,15 @@ public final class RunFolder implements AutoCloseable {
     private static final Set<RunFolder> OPEN = ConcurrentHashMap.newKeySet();
 
     private final Path out, dir, held;
+    private final byte[] settings;
     private final FileChannel lockChannel;
     private final boolean resumed;
     private String discarded;
     private boolean finishedEarlier, released;
 
-    private RunFolder(Path out, Path dir, FileChannel lockChannel, boolean resumed) throws IOException {
+    private RunFolder(Path out, Path dir, byte[] settings, FileChannel lockChannel, boolean resumed) throws IOException {
         this.out = out;
+        this.settings = settings;
         this.dir = dir;
         this.held = dir.toRealPath();
         this.lockChannel = lockChannel;
@@ -88,10 +90,11 @@ public final class RunFolder implements AutoCloseable {
                 Path stored = Files.isRegularFile(dir.resolve(SETTINGS)) ? dir.resolve(SETTINGS) : dir.resolve(COMMITTED);
                 byte[] had = Files.isRegularFile(stored) ? Files.readAllBytes(stored) : null;
                 boolean same = had != null && Arrays.equals(had, want);
-                RunFolder run = new RunFolder(abs, dir, lock, same);
+                RunFolder run = new RunFolder(abs, dir, want, lock, same);
                 if (same && Files.exists(dir.resolve(COMMITTED))) {
                     run.finishCommit();
                     run.finishedEarlier = true;
+                    if (!Files.exists(dir.resolve(SETTINGS))) run.writeFile(SETTINGS, want); // killed while completing
                 } else if (!same) {
                     run.rollBack();
                     if (had != null) run.discarded = changedFields(had, want);
@@ -205,6 +208,7 @@ public final class RunFolder implements AutoCloseable {
     /** Where the output is built until {@link #commitOutput}: a fresh empty folder (what a killed run left goes). */
     public Path newOutputFolder() throws IOException {
         Path f = dir.resolve(OUTPUT);
+        Files.deleteIfExists(dir.resolve(COMMITTED)); // what is built now is not committed (an earlier output may have been)
         TempFolder.deleteTree(f);
         return Files.createDirectory(f);
     }
@@ -215,7 +219,7 @@ public final class RunFolder implements AutoCloseable {
      * {@link #open} with the same settings finishes it.
      */
     public void commitOutput() throws IOException {
-        writeFile(COMMITTED, Files.readAllBytes(dir.resolve(SETTINGS)));
+        writeFile(COMMITTED, settings);
         crashPoint("committed");
         finishCommit();
     }
