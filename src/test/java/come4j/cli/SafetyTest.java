@@ -254,7 +254,7 @@ class SafetyTest {
         assertEquals(ppl, new ObjectMapper().readTree(record.toFile()).get("ppl").elements().next().get("ppl").asDouble());
 
         deleteTree(out);
-        assertEquals(137, child("new-output-in-place", args).code()); // the cell's checkpoint is in place, its record not
+        assertEquals(137, child("run-folder-cleared", args).code()); // the cell's checkpoint is in place, its record not
         rerun = child(null, args);
         assertEquals(0, rerun.code(), rerun.err());
         JsonNode b = new ObjectMapper().readTree(out.resolve("bench.json").toFile());
