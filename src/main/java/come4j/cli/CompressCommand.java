@@ -21,7 +21,6 @@ import come4j.io.Inputs;
 import come4j.io.IoFailureException;
 import come4j.io.RunFolder;
 import come4j.merge.MergeState;
-import java.nio.file.Files;
 import come4j.io.ScratchTensors;
 import come4j.io.TempFolder;
 import come4j.io.Tokenizer;
