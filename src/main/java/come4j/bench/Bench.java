@@ -8,6 +8,7 @@ import come4j.calib.CalibrationSet;
 import come4j.io.AtomicOutput;
 import come4j.io.Checkpoint;
 import come4j.io.ScratchTensors;
+import come4j.io.TempFolder;
 import come4j.merge.CompressedCheckpoint;
 import come4j.merge.Compression;
 import come4j.merge.CompressionMethod;
@@ -16,7 +17,9 @@ import come4j.bench.Methods;
 import come4j.model.ParameterCount;
 import come4j.model.Transformer;
 import come4j.report.BenchReport;
+import com.fasterxml.jackson.databind.JsonNode;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.math.BigDecimal;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -30,6 +33,8 @@ import java.util.function.Supplier;
  * bench.json, bench.html). A cell (method label, sparsity) lives in OUT/cells/LABEL_S/: the checkpoint folder `model`
  * (with its come-merge.json and report.html) and results.json, written last. A cell with results.json is not
  * recomputed on a rerun; only the evaluations it lacks are added. The dense model is the cell "base" (sparsity 0).
+ * Every file is replaced atomically (a killed run leaves the old file or the new one); a record that cannot be read is
+ * recomputed. {@code cells/inputs.json} holds what the cells were computed from: when an input changed, every cell is.
  *
  * <p>Shared by the cells of one run, each made at most once: the calibration windows and the first statistics pass
  * ({@link CalibrationContext}, created only when a cell needs calibration), and the tokenized evaluation windows
@@ -72,10 +77,15 @@ public final class Bench {
         this.log = log;
     }
 
-    /** Runs (or resumes) every cell; tables are rewritten after each cell, so a long run can be read as it goes. */
-    public Summary run(List<String> methods, List<Double> sparsities) throws IOException {
+    /**
+     * Runs (or resumes) every cell; tables are rewritten after each cell, so a long run can be read as it goes.
+     * {@code inputs}: what the cells depend on, {"fixed": {...}, "evaluations": {name: identity}}; cells computed from
+     * other fixed inputs, or from another identity of an evaluation both runs name, are discarded.
+     */
+    public Summary run(List<String> methods, List<Double> sparsities, ObjectNode inputs) throws IOException {
         List<CompressionMethod> ms = methods.stream().map(m -> Methods.create(m, options)).toList(); // unknown names fail first
         Files.createDirectories(out.resolve("cells"));
+        keepCellsOf(inputs);
         List<ObjectNode> cells = new ArrayList<>();
         List<ObjectNode> failed = new ArrayList<>();
         try {
@@ -85,6 +95,8 @@ public final class Bench {
                 for (double s : sparsities) {
                     try {
                         cells.add(cell(m, s));
+                    } catch (UncheckedIOException e) {
+                        throw e.getCause(); // an output failure ends the run (exit 3), it is not the cell's
                     } catch (RuntimeException e) {
                         log.accept(m.name() + " at " + s + " failed: " + e.getMessage());
                         failed.add(JSON.createObjectNode().put("method", m.name()).put("sparsity", s).put("error", String.valueOf(e.getMessage())));
@@ -97,9 +109,50 @@ public final class Bench {
         }
     }
 
+    /** Discards the cells when the inputs they were computed from changed; records the inputs of the cells kept. */
+    private void keepCellsOf(ObjectNode given) throws IOException {
+        Path cells = out.resolve("cells"), file = cells.resolve("inputs.json");
+        JsonNode inputs = JSON.readTree(JSON.writeValueAsString(given)); // numbers typed as they read back
+        ObjectNode had = read(file), now = (ObjectNode) inputs.deepCopy();
+        List<String> changed = new ArrayList<>();
+        if (had != null) {
+            had.path("fixed").properties().forEach(e -> {
+                if (!e.getValue().equals(inputs.path("fixed").get(e.getKey()))) changed.add(e.getKey());
+            });
+            had.path("evaluations").properties().forEach(e -> {
+                JsonNode mine = inputs.path("evaluations").get(e.getKey());
+                if (mine == null) now.withObject("evaluations").set(e.getKey(), e.getValue()); // kept, not asked for now
+                else if (!mine.equals(e.getValue())) changed.add(e.getKey());
+            });
+        } else {
+            try (var entries = Files.list(cells)) {
+                if (entries.findAny().isPresent()) changed.add("no record of them");
+            }
+        }
+        if (!changed.isEmpty()) {
+            log.accept("the inputs changed since the cells in " + out + " were computed (" + String.join(", ", changed) + "): recomputing every cell");
+            try (var entries = Files.list(cells)) {
+                for (Path p : entries.toList()) TempFolder.deleteTree(p);
+            }
+        }
+        if (!now.equals(had)) save(file, now); // a finished bench's files stay as they are
+    }
+
+    /** A record saved by an earlier run; null if there is none or it cannot be read (then it is recomputed). */
+    private ObjectNode read(Path file) {
+        if (!Files.exists(file)) return null;
+        try {
+            if (JSON.readTree(file.toFile()) instanceof ObjectNode o) return o;
+        } catch (IOException e) {
+            // said below
+        }
+        log.accept(file + " cannot be read (left by a killed run?): recomputing it");
+        return null;
+    }
+
     private ObjectNode base() throws IOException {
         Path dir = out.resolve("cells").resolve("base"), file = dir.resolve("results.json");
-        ObjectNode r = Files.exists(file) ? (ObjectNode) JSON.readTree(file.toFile()) : null;
+        ObjectNode r = read(file);
         if (r == null) {
             Files.createDirectories(dir);
             r = JSON.createObjectNode().put("method", "base").put("sparsity", 0.0).put("target_layers", ckpt.config().numLayers())
@@ -117,8 +170,9 @@ public final class Bench {
 
     private ObjectNode cell(CompressionMethod m, double s) throws IOException {
         Path dir = out.resolve("cells").resolve(m.name() + "_" + plain(s)), file = dir.resolve("results.json"), model = dir.resolve("model");
-        if (Files.exists(file)) {
-            ObjectNode r = (ObjectNode) JSON.readTree(file.toFile());
+        ObjectNode r0 = read(file);
+        if (r0 != null) {
+            ObjectNode r = r0;
             if (!eval.lacksAny(r)) {
                 reused++;
                 log.accept(m.name() + " at " + plain(s) + ": done before, reused");
@@ -198,8 +252,8 @@ public final class Bench {
         ArrayNode f = b.putArray("failed");
         failed.forEach(f::add);
         save(out.resolve("bench.json"), b);
-        Files.writeString(out.resolve("bench.md"), BenchReport.markdown(b));
-        BenchReport.writeHtml(b, out.resolve("bench.html"));
+        AtomicOutput.replaceFile(out.resolve("bench.md"), tmp -> Files.writeString(tmp, BenchReport.markdown(b)));
+        AtomicOutput.replaceFile(out.resolve("bench.html"), tmp -> BenchReport.writeHtml(b, tmp));
         return b;
     }
 
@@ -209,6 +263,7 @@ public final class Bench {
     }
 
     private static void save(Path file, ObjectNode node) throws IOException {
-        Files.writeString(file, JSON.writerWithDefaultPrettyPrinter().writeValueAsString(node) + "\n");
+        String text = JSON.writerWithDefaultPrettyPrinter().writeValueAsString(node) + "\n";
+        AtomicOutput.replaceFile(file, tmp -> Files.writeString(tmp, text));
     }
 }

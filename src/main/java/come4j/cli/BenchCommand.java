@@ -6,6 +6,10 @@ import come4j.eval.Item;
 import come4j.eval.Task;
 import come4j.io.BadInputException;
 import come4j.io.Checkpoint;
+import come4j.io.Inputs;
+import come4j.io.IoFailureException;
+import come4j.io.RunFolder;
+import come4j.io.TempFolder;
 import come4j.io.Tokenizer;
 import come4j.bench.Methods;
 import java.io.IOException;
@@ -13,6 +17,12 @@ import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
+import java.util.function.Consumer;
+import java.nio.file.Files;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import picocli.CommandLine.Model.OptionSpec;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -80,7 +90,15 @@ final class BenchCommand implements Runnable {
         if (!tasks.isEmpty() && dataDir == null) throw new BadInputException(null, "--tasks needs --data-dir (task data are local files)");
         for (double s : sparsities) if (!(s > 0 && s < 1)) throw new BadInputException(null, "--sparsity values must be in (0, 1), not " + s);
         Methods.Options options = methodOptions.options();
-        try (Checkpoint ckpt = Checkpoint.open(model.dir); Tokenizer tok = Tokenizer.load(ckpt)) {
+        Consumer<String> log = common::log;
+        List<Path> inputs = new ArrayList<>(List.of(model.dir));
+        inputs.addAll(ppl);
+        inputs.addAll(calibration.calib);
+        inputs.addAll(methodOptions.distillData);
+        if (!tasks.isEmpty()) inputs.add(dataDir);
+        try (Checkpoint ckpt = Checkpoint.open(model.dir); Tokenizer tok = Tokenizer.load(ckpt);
+             RunFolder run = RunFolder.open(out, "come bench", Inputs.of(inputs))) {
+            TempFolder.freeStale().line().ifPresent(log);
             int L = EvalCommand.seqLen(ckpt.config().maxPositions(), pplSeqLen);
             List<Evaluation.Text> texts = new ArrayList<>();
             for (Path f : ppl) {
@@ -101,17 +119,43 @@ final class BenchCommand implements Runnable {
                         return calibration.build(ckpt, tok, files);
                     }, calibration.batch, options,
                     (target, s, set) -> calibration.settingsJson(files, set, target, s),
-                    RecordedCommand.of(spec), common::log);
-            Bench.Summary r = bench.run(methods, sparsities);
+                    RecordedCommand.of(spec), log);
+            Bench.Summary r = bench.run(methods, sparsities, cellInputs());
+            run.complete();
             if (json) {
                 System.out.println(r.json().deepCopy().put("out", out.toAbsolutePath().toString()));
                 return;
             }
             System.out.print(come4j.report.BenchReport.markdown(r.json()));
             System.out.printf("wrote %s: %d cells compressed, %d reused%n", out, r.compressed(), r.reused());
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
+        } catch (IOException | UncheckedIOException e) {
+            throw new IoFailureException(out, "cannot write the bench results (no partial file left, inputs untouched)",
+                    e instanceof UncheckedIOException u ? u.getCause() : (IOException) e);
         }
+    }
+
+    /** Options a rerun may change without invalidating the cells computed so far (they add cells or evaluations, or move them). */
+    private static final Set<String> NOT_KEYED = Set.of("--methods", "--sparsity", "--ppl", "--tasks", "--debug", "--out");
+
+    /**
+     * What the cells depend on ({@link Bench#run}): fixed, the version, every other option, the model's files
+     * ({@link Inputs#identity}) and the calibration and training texts by hash; per evaluation, its text's hash or its
+     * task data's identity.
+     */
+    private ObjectNode cellInputs() {
+        ObjectNode key = JsonNodeFactory.instance.objectNode(), fixed = key.putObject("fixed"), evals = key.putObject("evaluations");
+        fixed.put("version", Version.TEXT);
+        for (OptionSpec o : spec.commandLine().getParseResult().matchedOptions())
+            if (!NOT_KEYED.contains(o.longestName())) fixed.put(o.longestName(), String.valueOf((Object) o.getValue()));
+        fixed.set("model_files", Inputs.identity(model.dir));
+        fixed.set("calib", Inputs.hashes(calibration.calib, "calibration text"));
+        fixed.set("distill_data", Inputs.hashes(methodOptions.distillData, "training text"));
+        for (Path f : ppl) evals.set(label(f), Inputs.hashes(List.of(f), "text"));
+        for (String t : tasks) {
+            Path folder = dataDir.resolve(Task.parse(t).folder);
+            if (Files.exists(folder)) evals.set("task " + t, Inputs.identity(folder));
+        }
+        return key;
     }
 
     /** A text's label in the tables: its folder and name (two files called test.txt stay apart). */

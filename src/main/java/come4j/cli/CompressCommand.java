@@ -17,11 +17,12 @@ import come4j.io.AtomicOutput;
 import come4j.io.BadInputException;
 import come4j.io.Checkpoint;
 import come4j.io.Finite;
+import come4j.io.Inputs;
 import come4j.io.IoFailureException;
 import come4j.io.RunFolder;
 import come4j.merge.MergeState;
-import java.nio.file.Files;
 import come4j.io.ScratchTensors;
+import come4j.io.TempFolder;
 import come4j.io.Tokenizer;
 import come4j.merge.CompressedCheckpoint;
 import come4j.merge.Compression;
@@ -52,9 +53,6 @@ import picocli.CommandLine.Option;
                 "  come compress --model " + Examples.MODEL + " --sparsity 0.3 \\",
                 "      --method shortgpt --out out/sotu-shortgpt30 --json"})
 final class CompressCommand implements Runnable {
-    /** Saved in the run folder just before the output is committed: a rerun finding it and the output has nothing to do. */
-    private static final String COMMITTED = "committed";
-
     @Mixin
     ModelOption model;
 
@@ -103,28 +101,26 @@ final class CompressCommand implements Runnable {
         if (distillEach && (!(m instanceof ProgressiveMerger.Progressive) || methodOptions.distillData.isEmpty()))
             throw new BadInputException(null, "--distill-each needs a merging method (come, come-p, weightsum) and --distill-data");
         long start = System.nanoTime();
+        Consumer<String> log = common::log;
         try (Checkpoint ckpt = Checkpoint.open(model.dir); Tokenizer tok = Tokenizer.load(ckpt)) {
-            AtomicOutput.checkApart(out, model.dir); // before the run folder appears beside the output
             List<Path> files = m.calibrated() ? calibration.files() : List.of();
-            try (RunFolder run = RunFolder.open(out, runKey(files))) {
-                if (Files.exists(out) && run.load(COMMITTED).isPresent()) {
+            List<Path> inputs = new java.util.ArrayList<>(files);
+            inputs.add(model.dir);
+            inputs.addAll(methodOptions.distillData);
+            try (RunFolder run = RunFolder.open(out, runKey(files), Inputs.of(inputs))) {
+                TempFolder.freeStale().line().ifPresent(log);
+                if (run.finishedEarlier()) {
                     run.complete();
-                    common.log(out + " was written by an interrupted run of this command");
+                    log.accept(out + " was written by an interrupted run of this command; its commit is now finished");
                     printSummary(come4j.io.UntrustedJson.readObject(out.resolve("come-merge.json"), 1L << 30), start);
                     return;
                 }
-                try (AtomicOutput output = AtomicOutput.create(out, model.dir, overwrite); MergeState state = new MergeState(run)) {
-                    output.removeLeftovers();
+                run.discarded().ifPresent(why -> log.accept("starting afresh: the interrupted run's state no longer matches (" + why + " changed)"));
+                try (AtomicOutput output = AtomicOutput.create(run, out, overwrite); MergeState state = new MergeState(run)) {
                     // mp refines each merged layer after the step is saved: its runs start over rather than resume
                     if (m instanceof ProgressiveMerger.Progressive p && !distillEach) m = p.saving(state);
                     ObjectNode record = compress(ckpt, tok, files, m, output);
-                    run.save(COMMITTED, new byte[0]);
-                    try {
-                        output.commit();
-                    } catch (IOException | RuntimeException e) {
-                        run.delete(COMMITTED);
-                        throw e;
-                    }
+                    output.commit();
                     run.complete();
                     printSummary(record, start);
                 }
@@ -169,30 +165,17 @@ final class CompressCommand implements Runnable {
 
     /**
      * What the result depends on, as the run folder's key: the command line (less --debug and --overwrite), the
-     * calibration files' hashes, the input files' sizes and times, and the version. A rerun of the same command on the
-     * same files resumes.
+     * calibration and distillation files' hashes, the identity of every file below the model folder (size, times,
+     * inode: {@link Inputs#identity}), and the version. A rerun of the same command on unchanged files resumes.
      */
     private String runKey(List<Path> files) throws IOException {
         ObjectNode key = JsonNodeFactory.instance.objectNode();
         List<String> args = spec.commandLine().getParseResult().originalArgs().stream()
                 .filter(a -> !a.equals("--debug") && !a.equals("--overwrite")).toList(); // they change nothing computed
         key.put("version", Version.TEXT).put("args", String.join(" ", args)).put("input", model.dir.toAbsolutePath().toString());
-        var cal = key.putArray("calib");
-        for (Path f : files) {
-            byte[] bytes;
-            try {
-                bytes = Files.readAllBytes(f);
-            } catch (IOException e) { // an input: bad input, not an output failure
-                throw new BadInputException(f, Files.exists(f) ? "cannot read the calibration text" : "calibration text not found");
-            }
-            cal.addObject().put("file", f.toString()).put("sha256", MergeRecord.sha256(java.lang.foreign.MemorySegment.ofArray(bytes)));
-        }
-        var inputs = key.putArray("input_files");
-        try (var list = Files.list(model.dir)) {
-            for (Path f : list.sorted().toList())
-                inputs.addObject().put("file", f.getFileName().toString()).put("bytes", Files.size(f))
-                        .put("modified", Files.getLastModifiedTime(f).toMillis());
-        }
+        key.set("calib", Inputs.hashes(files, "calibration text"));
+        key.set("distill_data", Inputs.hashes(methodOptions.distillData, "training text"));
+        key.set("input_files", Inputs.identity(model.dir));
         return key.toPrettyString();
     }
 

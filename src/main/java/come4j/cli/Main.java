@@ -41,7 +41,12 @@ public final class Main implements Runnable {
 
     public static void main(String[] args) {
         LauncherStderr.restore();
-        System.exit(execute(args, System.err));
+        Thread onSignal = new Thread(() -> // Ctrl-C: one line on what was saved; the JVM exits 130
+                System.err.println((System.console() != null ? "\n" : "") + "come: " + come4j.io.RunFolder.interruptedLine()));
+        Runtime.getRuntime().addShutdownHook(onSignal);
+        int code = execute(args, System.err);
+        Runtime.getRuntime().removeShutdownHook(onSignal);
+        System.exit(code);
     }
 
     /**

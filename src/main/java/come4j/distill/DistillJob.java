@@ -6,6 +6,10 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import come4j.io.AtomicOutput;
 import come4j.io.BadInputException;
 import come4j.io.Checkpoint;
+import come4j.io.Inputs;
+import come4j.io.IoFailureException;
+import come4j.io.RunFolder;
+import come4j.io.TempFolder;
 import come4j.io.ScratchTensors;
 import come4j.io.TensorData;
 import come4j.io.TextFiles;
@@ -23,11 +27,9 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Consumer;
-import java.util.stream.Stream;
 
 /**
  * `come distill` (schedule sp): reads the student's merge tree from its come-merge.json, trains every merged layer
@@ -57,8 +59,6 @@ public final class DistillJob {
     public static ObjectNode run(Options o, Consumer<String> log) {
         try (Checkpoint teacherCkpt = Checkpoint.open(o.teacher()); Checkpoint studentCkpt = Checkpoint.open(o.student());
              Tokenizer tok = Tokenizer.load(studentCkpt)) {
-            if (o.out().toAbsolutePath().normalize().startsWith(o.teacher().toAbsolutePath().normalize()))
-                throw new BadInputException(o.out(), "output folder lies inside the teacher checkpoint folder");
             teacherCkpt.requireFinite();
             studentCkpt.requireFinite();
             JsonNode merge = readMerge(o.student());
@@ -68,28 +68,50 @@ public final class DistillJob {
             if (blocks.isEmpty()) throw new BadInputException(o.student(), "has no merged layers to distil (come-merge.json tree)");
             HierarchicalDistiller.Settings s = o.train();
             ObjectNode settings = settings(o, blocks);
-            try (AtomicOutput output = AtomicOutput.create(o.out(), o.student(), o.overwrite())) {
-                Path runDir = runFolder(o.out(), settings);
-                TrainingWindows windows = TrainingWindows.build(o.data(), tok, o.seqLen(), s.steps() * s.batch(), o.seed());
-                settings.put("windows", windows.windows().size()).put("windows_available", windows.available());
-                log.accept(String.format("distilling %d merged layers, %d steps x %d windows x %d tokens each (%s loss); %d distinct windows",
-                        blocks.size(), s.steps(), s.batch(), o.seqLen(), s.loss().id, windows.windows().size()));
-                List<HierarchicalDistiller.Trained> trained = HierarchicalDistiller.distil(Transformer.load(teacherCkpt), sc, blocks,
-                        blocks.stream().map(b -> LayerWeights.load(studentCkpt, b.layer())).toList(), windows, s,
-                        head(teacherCkpt, s.loss()), runDir, log);
-                ObjectNode record = record(o, settings, trained);
-                write(studentCkpt, trained, output);
-                Files.writeString(output.dir().resolve("come-merge.json"), JSON.writerWithDefaultPrettyPrinter().writeValueAsString(merge) + "\n");
-                Files.writeString(output.dir().resolve("come-distill.json"), JSON.writerWithDefaultPrettyPrinter().writeValueAsString(record) + "\n");
-                DistillReport.writeHtml(merge, record, output.dir().resolve("report.html"));
-                ModelCard.write(merge, record, o.teacher(), output.dir().resolve("README.md")); // the teacher is the base model
-                output.commit();
-                deleteTree(runDir);
-                return record;
+            List<Path> inputs = new ArrayList<>(List.of(o.teacher(), o.student()));
+            inputs.addAll(o.data());
+            try (RunFolder run = RunFolder.open(o.out(), runKey(o, settings), Inputs.of(inputs))) {
+                TempFolder.freeStale().line().ifPresent(log);
+                if (run.finishedEarlier()) {
+                    run.complete();
+                    log.accept(o.out() + " was written by an interrupted run of this command; its commit is now finished");
+                    return (ObjectNode) JSON.readTree(o.out().resolve("come-distill.json").toFile());
+                }
+                run.discarded().ifPresent(why -> log.accept("starting afresh: the interrupted run's state no longer matches (" + why + " changed)"));
+                try (AtomicOutput output = AtomicOutput.create(run, o.out(), o.overwrite())) {
+                    TrainingWindows windows = TrainingWindows.build(o.data(), tok, o.seqLen(), s.steps() * s.batch(), o.seed());
+                    settings.put("windows", windows.windows().size()).put("windows_available", windows.available());
+                    log.accept(String.format("distilling %d merged layers, %d steps x %d windows x %d tokens each (%s loss); %d distinct windows",
+                            blocks.size(), s.steps(), s.batch(), o.seqLen(), s.loss().id, windows.windows().size()));
+                    List<HierarchicalDistiller.Trained> trained = HierarchicalDistiller.distil(Transformer.load(teacherCkpt), sc, blocks,
+                            blocks.stream().map(b -> LayerWeights.load(studentCkpt, b.layer())).toList(), windows, s,
+                            head(teacherCkpt, s.loss()), run.dir(), log);
+                    ObjectNode record = record(o, settings, trained);
+                    write(studentCkpt, trained, output);
+                    Files.writeString(output.dir().resolve("come-merge.json"), JSON.writerWithDefaultPrettyPrinter().writeValueAsString(merge) + "\n");
+                    Files.writeString(output.dir().resolve("come-distill.json"), JSON.writerWithDefaultPrettyPrinter().writeValueAsString(record) + "\n");
+                    DistillReport.writeHtml(merge, record, output.dir().resolve("report.html"));
+                    ModelCard.write(merge, record, o.teacher(), output.dir().resolve("README.md")); // the teacher is the base model
+                    output.commit();
+                    run.complete();
+                    return record;
+                }
             }
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
+        } catch (IOException | UncheckedIOException e) {
+            throw new IoFailureException(o.out(), "cannot write the output (partial output removed, inputs untouched)",
+                    e instanceof UncheckedIOException u ? u.getCause() : (IOException) e);
         }
+    }
+
+    /**
+     * The run folder's key: the settings (training text by hash) and the identity of every file of the teacher and the
+     * student ({@link Inputs#identity}), so that the saved training states are reused only on the same inputs.
+     */
+    private static String runKey(Options o, ObjectNode settings) {
+        ObjectNode key = settings.deepCopy();
+        key.set("teacher_files", Inputs.identity(o.teacher()));
+        key.set("student_files", Inputs.identity(o.student()));
+        return key.toPrettyString();
     }
 
     private static JsonNode readMerge(Path student) throws IOException {
@@ -150,22 +172,6 @@ public final class DistillJob {
         return p.toAbsolutePath().normalize().toString();
     }
 
-    /**
-     * The run folder beside the output, holding the training states. Its settings.json must equal this run's settings
-     * for the states to be reused; otherwise the folder starts afresh.
-     */
-    private static Path runFolder(Path out, ObjectNode settings) throws IOException {
-        Path abs = out.toAbsolutePath().normalize();
-        Path dir = abs.resolveSibling("." + abs.getFileName() + ".distill-run");
-        Path file = dir.resolve("settings.json");
-        String text = JSON.writeValueAsString(settings);
-        if (Files.isRegularFile(file) && Files.readString(file).equals(text)) return dir;
-        deleteTree(dir);
-        Files.createDirectories(dir);
-        Files.writeString(file, text);
-        return dir;
-    }
-
     private static ObjectNode record(Options o, ObjectNode settings, List<HierarchicalDistiller.Trained> trained) {
         ObjectNode r = JSON.createObjectNode();
         r.put("format", "come4j-distill/1").put("command", o.commandLine());
@@ -183,13 +189,6 @@ public final class DistillJob {
         try (ScratchTensors store = new ScratchTensors()) {
             for (var t : trained) layers.set(t.block().layer(), t.params().store(c, store, student.dtype()));
             CompressedCheckpoint.write(student, c, new MergeTree(c.numLayers()), layers, output);
-        }
-    }
-
-    static void deleteTree(Path dir) throws IOException {
-        if (!Files.exists(dir)) return;
-        try (Stream<Path> s = Files.walk(dir)) {
-            for (Path p : s.sorted(Comparator.reverseOrder()).toList()) Files.delete(p);
         }
     }
 }

@@ -28,8 +28,13 @@ public record TrainingState(int step, List<Double> losses, LayerParams params, L
             for (LayerParams p : List.of(params, m, v))
                 for (Arr a : p.tensors().values())
                     for (int i = 0; i < a.length(); i++) out.writeFloat((float) a.get(i));
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
+        } catch (IOException e) { // e.g. a full disk: no partial file stays, and the error names the file
+            try {
+                Files.deleteIfExists(tmp);
+            } catch (IOException again) {
+                e.addSuppressed(again);
+            }
+            throw new UncheckedIOException(new java.nio.file.FileSystemException(tmp.toString(), null, e.getMessage()));
         }
         try {
             Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);

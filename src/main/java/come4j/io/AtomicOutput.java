@@ -2,18 +2,16 @@ package come4j.io;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
-import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.List;
-import java.util.concurrent.ThreadLocalRandom;
 
 /**
- * An output folder that appears complete or not at all: it is built in a hidden sibling folder and renamed into place
- * by {@link #commit()}; {@link #close()} without a commit deletes what was built. Use with try-with-resources.
+ * An output folder that appears complete or not at all: it is built inside the output's run folder ({@link RunFolder})
+ * and put in place by {@link #commit()}, a sequence that a rerun finishes if the process is killed in it; {@link
+ * #close()} without a commit deletes what was built. Use with try-with-resources.
  */
 public final class AtomicOutput implements AutoCloseable {
     /** Files a compressed checkpoint keeps from its input as they are (those present are copied). */
@@ -21,50 +19,44 @@ public final class AtomicOutput implements AutoCloseable {
             "special_tokens_map.json", "tokenizer.model", "added_tokens.json", "vocab.json", "merges.txt",
             "chat_template.jinja", "generation_config.json");
 
-    private final Path target;
-    private final boolean overwrite;
-    private final Path temp;
+    private final RunFolder run;
+    private final boolean ownRun, overwrite;
+    private final Path target, temp;
     private boolean committed;
 
-    private AtomicOutput(Path target, boolean overwrite, Path temp) {
+    private AtomicOutput(RunFolder run, boolean ownRun, Path target, boolean overwrite) throws IOException {
+        this.run = run;
+        this.ownRun = ownRun;
         this.target = target;
         this.overwrite = overwrite;
-        this.temp = temp;
+        this.temp = run.newOutputFolder();
     }
 
     /**
-     * Starts building {@code target}. Refuses a target that exists (unless {@code overwrite}), and one that is the
-     * input folder, lies inside it or contains it, so that the input checkpoint is never written or deleted.
+     * Starts building the output of {@code run} (which has checked it against the inputs). Refuses an output that
+     * exists unless {@code overwrite}.
      */
-    public static AtomicOutput create(Path target, Path input, boolean overwrite) throws IOException {
-        checkApart(target, input);
-        // Renames act on the path as given: a symbolic link named as output is replaced, never the folder it points to.
+    public static AtomicOutput create(RunFolder run, Path target, boolean overwrite) throws IOException {
         Path abs = target.toAbsolutePath().normalize();
         checkTarget(abs, overwrite);
-        Files.createDirectories(abs.getParent());
-        return new AtomicOutput(abs, overwrite, createTempSibling(abs));
-    }
-
-    /** Refuses an output folder that is the input folder, lies inside it or contains it. */
-    public static void checkApart(Path target, Path input) throws IOException {
-        Path out = realPath(target), in = realPath(input);
-        if (out.startsWith(in))
-            throw new BadInputException(target, "output folder is the input checkpoint folder or lies inside it (" + input + ")");
-        if (in.startsWith(out))
-            throw new BadInputException(target, "output folder contains the input checkpoint folder (" + input + ")");
+        return new AtomicOutput(run, false, abs, overwrite);
     }
 
     /**
-     * Deletes what killed runs left beside the target (their unfinished folders, or the old output of an interrupted
-     * replacement). Only safe while holding the output's lock ({@link RunFolder}).
+     * Starts building {@code target} under a run folder of its own (locked, no state kept between runs), refusing a
+     * target that is the input folder, lies inside it or contains it, or exists (unless {@code overwrite}).
      */
-    public void removeLeftovers() throws IOException {
-        String prefix = "." + target.getFileName() + ".";
-        try (var siblings = Files.list(target.getParent())) {
-            for (Path p : siblings.toList()) {
-                String name = p.getFileName().toString();
-                if (!p.equals(temp) && (name.startsWith(prefix + "tmp-") || name.startsWith(prefix + "old-"))) TempFolder.deleteTree(p);
-            }
+    public static AtomicOutput create(Path target, Path input, boolean overwrite) throws IOException {
+        Path abs = target.toAbsolutePath().normalize();
+        Inputs.of(input).requireApart(abs, "output folder");
+        checkTarget(abs, overwrite);
+        Files.createDirectories(abs.getParent());
+        RunFolder run = RunFolder.open(abs, "", Inputs.of(input));
+        try {
+            return new AtomicOutput(run, true, abs, overwrite);
+        } catch (IOException | RuntimeException e) {
+            run.close();
+            throw e;
         }
     }
 
@@ -95,34 +87,26 @@ public final class AtomicOutput implements AutoCloseable {
         Json.writePretty(temp.resolve("config.json"), config);
     }
 
-    /** Moves the finished folder into place with one atomic rename; an old folder is deleted only afterwards. */
+    /**
+     * Puts the finished folder in place ({@link RunFolder#commitOutput}): an old output is replaced only once the new
+     * one is complete. With a run folder of its own, the run folder then goes.
+     */
     public void commit() throws IOException {
         if (committed) throw new IllegalStateException(target + " was already committed");
         checkTarget(target, overwrite);
-        if (!Files.exists(target)) {
-            Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE);
-        } else {
-            Path old = sibling(target, "old");
-            Files.move(target, old, StandardCopyOption.ATOMIC_MOVE);
-            try {
-                Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE);
-            } catch (IOException e) {
-                try {
-                    Files.move(old, target, StandardCopyOption.ATOMIC_MOVE);
-                } catch (IOException restore) {
-                    e.addSuppressed(restore);
-                }
-                throw e;
-            }
-            TempFolder.deleteTree(old);
-        }
+        run.commitOutput();
         committed = true;
+        if (ownRun) run.complete();
     }
 
     /** Deletes the folder being built unless it was committed. */
     @Override
     public void close() throws IOException {
-        if (!committed) TempFolder.deleteTree(temp);
+        try {
+            if (!committed) TempFolder.deleteTree(temp);
+        } finally {
+            if (ownRun) run.close();
+        }
     }
 
     private static void checkTarget(Path target, boolean overwrite) {
@@ -131,30 +115,20 @@ public final class AtomicOutput implements AutoCloseable {
         if (!Files.isDirectory(target)) throw new BadInputException(target, "output exists and is not a folder");
     }
 
-    /** A fresh empty folder next to {@code target}, on the same file system so that renames are atomic. */
-    private static Path createTempSibling(Path target) throws IOException {
-        while (true) {
-            try {
-                // not Files.createTempDirectory: it makes the folder owner-only, and the folder becomes the output
-                return Files.createDirectory(sibling(target, "tmp"));
-            } catch (FileAlreadyExistsException e) {
-                // taken: draw another name
-            }
+    /**
+     * Replaces one file with what {@code writer} writes into a hidden temporary beside it ({@code .NAME.tmp}), synced
+     * and renamed: a reader or a killed run sees the old file or the new one, whole, never a part.
+     */
+    public static void replaceFile(Path file, RunFolder.FolderWriter writer) throws IOException {
+        Path tmp = file.resolveSibling("." + file.getFileName() + ".tmp");
+        try {
+            Files.deleteIfExists(tmp);
+            writer.write(tmp);
+            RunFolder.sync(tmp);
+            Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        } catch (IOException | RuntimeException e) {
+            Files.deleteIfExists(tmp);
+            throw e;
         }
     }
-
-    /** A hidden name next to {@code target}: {@code .<name>.<kind>-<random hex>}. */
-    private static Path sibling(Path target, String kind) {
-        String suffix = HexFormat.of().toHexDigits(ThreadLocalRandom.current().nextInt());
-        return target.resolveSibling("." + target.getFileName() + "." + kind + "-" + suffix);
-    }
-
-    /** The absolute path with symbolic links resolved as far as the path exists, to compare folders reliably. */
-    private static Path realPath(Path p) throws IOException {
-        Path abs = p.toAbsolutePath().normalize();
-        if (Files.exists(abs)) return abs.toRealPath();
-        Path parent = abs.getParent();
-        return parent == null ? abs : realPath(parent).resolve(abs.getFileName());
-    }
-
 }

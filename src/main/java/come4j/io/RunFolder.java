@@ -6,6 +6,7 @@ import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.LinkOption;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -30,21 +31,36 @@ import java.util.stream.Stream;
  *       result depends on) are stored; opened with other settings, the old state is discarded.</li>
  *   <li>Every {@link #save} and {@link #saveFolder} is atomic and durable: after a crash an entry is either the old
  *       one or the new one, whole.</li>
+ *   <li>The output is committed by a recoverable sequence ({@link #commitOutput}): built in the folder, marked
+ *       committed, the old output moved into the folder, the new one renamed into place. A run killed anywhere in it is
+ *       finished by the next {@link #open} with the same settings, and rolled back (old output restored) by one with
+ *       other settings.</li>
  *   <li>{@link #complete()} deletes the folder once the output is committed; {@link #close()} alone keeps it (unless
  *       nothing was saved).</li>
+ *   <li>The folder is marked as come's ({@value #MARKER}, naming the output): a folder of that name without the marker
+ *       is refused, never cleared; nothing beside the output is ever removed by its name alone.</li>
  * </ul>
  */
 public final class RunFolder implements AutoCloseable {
+    static final String MARKER = "come4j-run";
     private static final String LOCK = "lock", OWNER = "owner", SETTINGS = "settings";
-    /** Run folders this process holds. */
+    /** The output being built, the old output while it is replaced, and the mark that the new output is complete. */
+    private static final String OUTPUT = "output", REPLACED = "replaced", COMMITTED = "committed";
+    private static final List<String> RESERVED = List.of(MARKER, LOCK, OWNER, SETTINGS, OUTPUT, REPLACED, COMMITTED);
+    /** Run folders this process holds (by real path), and the runs open now (for the interrupt message). */
     private static final Set<Path> HELD = ConcurrentHashMap.newKeySet();
+    private static final Set<RunFolder> OPEN = ConcurrentHashMap.newKeySet();
 
-    private final Path dir, held;
+    private final Path out, dir, held;
+    private final byte[] settings;
     private final FileChannel lockChannel;
     private final boolean resumed;
-    private boolean released;
+    private String discarded;
+    private boolean finishedEarlier, released;
 
-    private RunFolder(Path dir, FileChannel lockChannel, boolean resumed) throws IOException {
+    private RunFolder(Path out, Path dir, byte[] settings, FileChannel lockChannel, boolean resumed) throws IOException {
+        this.out = out;
+        this.settings = settings;
         this.dir = dir;
         this.held = dir.toRealPath();
         this.lockChannel = lockChannel;
@@ -53,21 +69,42 @@ public final class RunFolder implements AutoCloseable {
 
     /** The run folder of output folder {@code out}, locked for this process; its state is kept if {@code settings} match. */
     public static RunFolder open(Path out, String settings) {
+        return open(out, settings, Inputs.NONE);
+    }
+
+    /**
+     * As {@link #open(Path, String)}, after refusing an output or run folder that is, contains or lies inside one of
+     * {@code inputs} (before anything is written). An earlier run of the same settings killed while committing its
+     * output is finished ({@link #finishedEarlier()}); with other settings its old output is restored.
+     */
+    public static RunFolder open(Path out, String settings, Inputs inputs) {
         Path abs = out.toAbsolutePath().normalize();
         Path dir = abs.resolveSibling("." + abs.getFileName() + ".run");
+        inputs.requireApart(out, "output folder");
+        inputs.requireApart(dir, "run folder");
         try {
             FileChannel lock = lock(abs, dir);
             try {
                 byte[] want = settings.getBytes(StandardCharsets.UTF_8);
-                Path stored = dir.resolve(SETTINGS);
-                boolean same = Files.isRegularFile(stored) && Arrays.equals(Files.readAllBytes(stored), want);
-                RunFolder run = new RunFolder(dir, lock, same);
-                if (!same) {
-                    run.clear();
+                // a completing run deletes its settings before the committed mark, which holds them too
+                Path stored = Files.isRegularFile(dir.resolve(SETTINGS)) ? dir.resolve(SETTINGS) : dir.resolve(COMMITTED);
+                byte[] had = Files.isRegularFile(stored) ? Files.readAllBytes(stored) : null;
+                boolean same = had != null && Arrays.equals(had, want);
+                RunFolder run = new RunFolder(abs, dir, want, lock, same);
+                if (same && Files.exists(dir.resolve(COMMITTED))) {
+                    run.finishCommit();
+                    run.finishedEarlier = true;
+                    if (!Files.exists(dir.resolve(SETTINGS))) run.writeFile(SETTINGS, want); // killed while completing
+                } else if (!same) {
+                    run.rollBack();
+                    if (had != null) run.discarded = changedFields(had, want);
+                    run.clear(MARKER, LOCK, OWNER);
                     run.writeFile(SETTINGS, want);
                 }
+                OPEN.add(run);
                 return run;
             } catch (IOException | RuntimeException e) {
+                deleteIfStateless(dir); // while holding the lock
                 lock.close();
                 HELD.remove(dir.toRealPath());
                 throw e;
@@ -75,6 +112,24 @@ public final class RunFolder implements AutoCloseable {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
+    }
+
+    /** The top-level fields of two JSON settings that differ (or "settings" when they are not JSON objects). */
+    private static String changedFields(byte[] had, byte[] want) {
+        try {
+            var a = Json.MAPPER.readTree(had);
+            var b = Json.MAPPER.readTree(want);
+            if (a != null && a.isObject() && b.isObject()) {
+                java.util.TreeSet<String> names = new java.util.TreeSet<>();
+                a.fieldNames().forEachRemaining(names::add);
+                b.fieldNames().forEachRemaining(names::add);
+                names.removeIf(n -> java.util.Objects.equals(a.get(n), b.get(n)));
+                if (!names.isEmpty()) return String.join(", ", names);
+            }
+        } catch (IOException e) {
+            // not JSON: say only that they differ
+        }
+        return "settings";
     }
 
     /**
@@ -87,6 +142,12 @@ public final class RunFolder implements AutoCloseable {
     private static FileChannel lock(Path out, Path dir) throws IOException {
         Files.createDirectories(dir);
         Path held = dir.toRealPath();
+        // the marker is written before the lock file, so a folder with a lock file and no marker is not come's
+        try (Stream<Path> entries = Files.list(dir)) {
+            if (!Files.exists(dir.resolve(MARKER)) && entries.anyMatch(p -> !List.of(LOCK, OWNER).contains(p.getFileName().toString())))
+                throw new BadInputException(dir, "exists but is not a come run folder (no " + MARKER + " file); move it away, come never deletes it");
+        }
+        if (!Files.exists(dir.resolve(MARKER))) Files.writeString(dir.resolve(MARKER), "come4j run folder of " + out + "\n");
         if (!HELD.add(held)) throw busy(out, dir);
         try {
             while (true) {
@@ -134,6 +195,82 @@ public final class RunFolder implements AutoCloseable {
         return resumed;
     }
 
+    /** Whether an earlier run of these settings had committed its output, and opening finished putting it in place. */
+    public boolean finishedEarlier() {
+        return finishedEarlier;
+    }
+
+    /** Why an earlier run's state was discarded (the settings fields that changed), if it was. */
+    public Optional<String> discarded() {
+        return Optional.ofNullable(discarded);
+    }
+
+    /** Where the output is built until {@link #commitOutput}: a fresh empty folder (what a killed run left goes). */
+    public Path newOutputFolder() throws IOException {
+        Path f = dir.resolve(OUTPUT);
+        Files.deleteIfExists(dir.resolve(COMMITTED)); // what is built now is not committed (an earlier output may have been)
+        TempFolder.deleteTree(f);
+        return Files.createDirectory(f);
+    }
+
+    /**
+     * Puts the output built in {@link #newOutputFolder} in place of {@code out}: marks it complete, moves an old output
+     * into this folder, renames the new one into place and deletes the old one. Killed at any point, the next
+     * {@link #open} with the same settings finishes it.
+     */
+    public void commitOutput() throws IOException {
+        writeFile(COMMITTED, settings);
+        crashPoint("committed");
+        finishCommit();
+    }
+
+    private void finishCommit() throws IOException {
+        Path built = dir.resolve(OUTPUT), old = dir.resolve(REPLACED);
+        if (Files.isDirectory(built)) {
+            if (Files.exists(out, LinkOption.NOFOLLOW_LINKS)) { // a link named as output is replaced, never followed
+                Files.move(out, old, StandardCopyOption.ATOMIC_MOVE);
+                crashPoint("old-output-moved");
+            }
+            Files.move(built, out, StandardCopyOption.ATOMIC_MOVE);
+            sync(out.getParent());
+            crashPoint("new-output-in-place");
+        }
+        TempFolder.deleteTree(old);
+    }
+
+    /** Undoes a commit that other settings will not finish: the old output goes back if the new one is not in place. */
+    private void rollBack() throws IOException {
+        Path old = dir.resolve(REPLACED);
+        if (Files.exists(old, LinkOption.NOFOLLOW_LINKS) && !Files.exists(out, LinkOption.NOFOLLOW_LINKS))
+            Files.move(old, out, StandardCopyOption.ATOMIC_MOVE);
+    }
+
+    /**
+     * Fault injection for the kill-and-rerun tests: with {@code -Dcome4j.crash-at=POINT} the JVM halts there as
+     * SIGKILL would (no finally blocks, no shutdown hooks).
+     */
+    static void crashPoint(String point) {
+        if (point.equals(System.getProperty("come4j.crash-at"))) Runtime.getRuntime().halt(137);
+    }
+
+    /** What the open runs have saved, for the one line printed when the command is interrupted (Ctrl-C). */
+    public static String interruptedLine() {
+        List<String> kept = new java.util.ArrayList<>();
+        for (RunFolder r : OPEN)
+            if (!r.released && r.hasState()) kept.add(r.dir.toString());
+        return kept.isEmpty() ? "interrupted; no output was written and nothing was saved (rerun the command to start again)"
+                : "interrupted; no output was written, the finished work is kept in " + String.join(", ", kept)
+                + ": rerun the same command to resume";
+    }
+
+    private boolean hasState() {
+        try (Stream<Path> entries = Files.list(dir)) {
+            return entries.anyMatch(p -> !List.of(MARKER, LOCK, OWNER, SETTINGS, OUTPUT).contains(p.getFileName().toString()));
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
     public Path dir() {
         return dir;
     }
@@ -163,7 +300,7 @@ public final class RunFolder implements AutoCloseable {
         });
     }
 
-    /** Writes files into a folder. */
+    /** Writes files into a folder (or one file, for {@link AtomicOutput#replaceFile}). */
     public interface FolderWriter {
         void write(Path folder) throws IOException;
     }
@@ -209,27 +346,33 @@ public final class RunFolder implements AutoCloseable {
             sync(dir);
             return target;
         } catch (IOException e) {
+            try {
+                TempFolder.deleteTree(tmp); // no partial file stays (e.g. on a full disk)
+            } catch (IOException again) {
+                e.addSuppressed(again);
+            }
             throw new UncheckedIOException(e);
         }
     }
 
-    private static void sync(Path p) throws IOException {
+    static void sync(Path p) throws IOException {
         try (FileChannel ch = FileChannel.open(p, StandardOpenOption.READ)) {
             ch.force(true);
         }
     }
 
     private static String checkName(String name) {
-        if (!name.matches("[A-Za-z0-9][A-Za-z0-9._-]*") || List.of(LOCK, OWNER, SETTINGS).contains(name) || name.endsWith(".tmp"))
-            throw new IllegalArgumentException("run folder entry name '" + name + "' must be a plain file name, not lock, owner, settings or *.tmp");
+        if (!name.matches("[A-Za-z0-9][A-Za-z0-9._-]*") || RESERVED.contains(name) || name.endsWith(".tmp"))
+            throw new IllegalArgumentException("run folder entry name '" + name + "' must be a plain file name, not one of "
+                    + RESERVED + " or *.tmp");
         return name;
     }
 
-    /** Deletes every entry but the lock and its owner (state of other settings, or of a finished run). */
-    private void clear() throws IOException {
+    /** Deletes every entry but {@code keep} (state of other settings, or of a finished run). */
+    private void clear(String... keep) throws IOException {
         try (Stream<Path> entries = Files.list(dir)) {
             for (Path p : entries.toList())
-                if (!List.of(LOCK, OWNER).contains(p.getFileName().toString())) TempFolder.deleteTree(p);
+                if (!List.of(keep).contains(p.getFileName().toString())) TempFolder.deleteTree(p);
         }
     }
 
@@ -237,8 +380,12 @@ public final class RunFolder implements AutoCloseable {
     public void complete() {
         if (released) return;
         try {
-            clear();
+            // the committed mark goes last but the marker and lock: a rerun after a kill in between only cleans up
+            clear(MARKER, LOCK, OWNER, COMMITTED);
+            crashPoint("run-folder-cleared");
             Files.deleteIfExists(dir.resolve(OWNER));
+            Files.deleteIfExists(dir.resolve(COMMITTED));
+            Files.deleteIfExists(dir.resolve(MARKER));
             Files.delete(dir.resolve(LOCK));
             Files.delete(dir);
         } catch (IOException e) {
@@ -253,7 +400,7 @@ public final class RunFolder implements AutoCloseable {
     public void close() {
         if (released) return;
         try (Stream<Path> entries = Files.list(dir)) {
-            if (entries.allMatch(p -> List.of(LOCK, OWNER, SETTINGS).contains(p.getFileName().toString()))) {
+            if (entries.allMatch(p -> List.of(MARKER, LOCK, OWNER, SETTINGS, OUTPUT).contains(p.getFileName().toString()))) {
                 complete();
                 return;
             }
@@ -263,9 +410,19 @@ public final class RunFolder implements AutoCloseable {
         release();
     }
 
+    /** Removes a run folder that holds no state (after a failed open: nothing of it may stay). */
+    private static void deleteIfStateless(Path dir) {
+        try (Stream<Path> entries = Files.list(dir)) {
+            if (entries.allMatch(p -> List.of(MARKER, LOCK, OWNER, SETTINGS).contains(p.getFileName().toString()))) TempFolder.deleteTree(dir);
+        } catch (IOException e) {
+            // what stays is come's (marked) and the next run clears it
+        }
+    }
+
     private void release() {
         if (released) return;
         released = true;
+        OPEN.remove(this);
         HELD.remove(held);
         try {
             lockChannel.close();

@@ -208,7 +208,13 @@ public final class SafeTensorsWriter implements AutoCloseable {
 
     private void flush() throws IOException {
         ByteBuffer out = ByteBuffer.wrap(buffer, 0, filled);
-        while (out.hasRemaining()) channel.write(out);
+        try {
+            while (out.hasRemaining()) channel.write(out);
+        } catch (java.nio.file.FileSystemException e) {
+            throw e;
+        } catch (IOException e) { // a full disk says only "No space left on device": name the shard
+            throw new java.nio.file.FileSystemException(dir.resolve(shards.get(shardIndex).file()).toString(), null, e.getMessage());
+        }
         filled = 0;
     }
 

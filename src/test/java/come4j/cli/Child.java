@@ -65,6 +65,11 @@ final class Child {
         return process.waitFor() != 0;
     }
 
+    /** SIGINT, as Ctrl-C sends it. */
+    void interrupt() throws IOException, InterruptedException {
+        new ProcessBuilder("kill", "-INT", Long.toString(process.pid())).start().waitFor();
+    }
+
     Result finish() throws IOException, InterruptedException {
         for (String line; (line = err.readLine()) != null; ) seen.append(line).append('\n');
         if (!process.waitFor(120, TimeUnit.SECONDS)) {
@@ -76,6 +81,10 @@ final class Child {
 
     static Result run(String... args) throws IOException, InterruptedException {
         return start(0, args).finish();
+    }
+
+    static Result run(List<String> jvmOptions, String... args) throws IOException, InterruptedException {
+        return start(0, jvmOptions, args).finish();
     }
 
     /**

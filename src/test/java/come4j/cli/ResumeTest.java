@@ -91,16 +91,60 @@ class ResumeTest {
     /** Kills a run when it logs {@code line} (after {@code delayMs}), reruns to the end, compares with the reference. */
     @ParameterizedTest(name = "killed {1} ms after ''{0}''")
     @CsvSource({"calibration:, 0", "step 1:, 0", "step 3:, 2", "step 5:, 3"})
-    void killedRunResumesToTheSameBytes(String line, int delayMs) throws Exception {
-        Child first = Child.start(0, args(out));
+    void killedRunResumesToTheSameBytes(String line, int delayMs, @TempDir Path scratch) throws Exception {
+        List<String> tmp = List.of("-Djava.io.tmpdir=" + scratch);
+        Child first = Child.start(0, tmp, args(out));
         assertTrue(first.awaitLine(line), "the run ended before logging '" + line + "'");
         Thread.sleep(delayMs);
         Assumptions.assumeTrue(first.kill(), "the run finished before it could be killed");
-        Child.Result rerun = Child.run(args(out));
+        boolean leftScratch = !names(scratch).isEmpty();
+        Child.Result rerun = Child.run(tmp, args(out));
         assertEquals(0, rerun.code(), rerun.err());
         if (line.matches("step [1-4]:")) assertTrue(rerun.err().contains("resuming after step "), rerun.err());
+        assertEquals(leftScratch, rerun.err().contains("of scratch space that 1 killed run left in " + scratch), rerun.err());
         assertEquals(reference, Child.hashes(out), rerun.err());
         assertOnlyOutputLeft();
+        assertEquals(List.of(), names(scratch), "the killed run's scratch is freed, the rerun's removed");
+    }
+
+    /** Kills at random moments (fixed seed), each rerun killed again, the last left to finish. */
+    @Test
+    void killedAtRandomMomentsResumesToTheSameBytes(@TempDir Path scratch) throws Exception {
+        java.util.Random random = new java.util.Random(12);
+        List<String> tmp = List.of("-Djava.io.tmpdir=" + scratch);
+        for (int i = 0; i < 2; i++) {
+            Child c = Child.start(0, tmp, args(out));
+            assertTrue(c.awaitLine("calibration:"));
+            Thread.sleep(random.nextInt(800));
+            c.kill();
+        }
+        Child.Result last = Child.run(tmp, args(out));
+        assertEquals(0, last.code(), last.err());
+        assertEquals(reference, Child.hashes(out), last.err());
+        assertOnlyOutputLeft();
+        assertEquals(List.of(), names(scratch));
+    }
+
+    /** Ctrl-C: exit 130 and one line on what was kept and how to go on; the rerun resumes. */
+    @Test
+    void interruptSaysWhatWasSavedAndHowToResume() throws Exception {
+        Child c = Child.start(0, args(out));
+        assertTrue(c.awaitLine("step 2:"));
+        c.interrupt();
+        Child.Result r = c.finish();
+        assertEquals(130, r.code(), r.err());
+        assertEquals("come: interrupted; no output was written, the finished work is kept in " + work.resolve(".out.run")
+                + ": rerun the same command to resume", lastLine(r.err()), r.err());
+        Child.Result rerun = Child.run(args(out));
+        assertEquals(0, rerun.code(), rerun.err());
+        assertTrue(rerun.err().contains("resuming after step "), rerun.err());
+        assertEquals(reference, Child.hashes(out));
+    }
+
+    private static List<String> names(Path dir) throws Exception {
+        try (var files = Files.list(dir)) {
+            return files.map(p -> p.getFileName().toString()).sorted().toList();
+        }
     }
 
     @Test

@@ -33,7 +33,7 @@ class DistillResumeTest {
                 "--target-layers", "2", "--calib", Fixtures.PPL_TEXT.toString(), "--calib-seq-len", "32"}, new PrintStream(new ByteArrayOutputStream())));
         assertEquals(0, run(distill(teacher, student, tmp.resolve("straight"))));
 
-        Path out = tmp.resolve("resumed"), runDir = tmp.resolve(".resumed.distill-run");
+        Path out = tmp.resolve("resumed"), runDir = tmp.resolve(".resumed.run");
         List<String> args = distill(teacher, student, out);
         for (int atLeast : new int[] {10, 600}) { // kill once early, once well into training
             List<String> cmd = new ArrayList<>(List.of(ProcessHandle.current().info().command().orElseThrow(),

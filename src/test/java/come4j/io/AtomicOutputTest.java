@@ -40,7 +40,7 @@ class AtomicOutputTest {
         assertThrows(IllegalStateException.class, () -> {
             try (AtomicOutput out = AtomicOutput.create(target, input, false)) {
                 out.copyUnchangedFiles(input);
-                assertTrue(out.dir().getFileName().toString().startsWith(".out.tmp-"));
+                assertEquals(tmp.resolve(".out.run/output"), out.dir(), "built inside the output's run folder");
                 throw new IllegalStateException("conversion failed");
             }
         });
@@ -95,12 +95,15 @@ class AtomicOutputTest {
 
     @Test
     void refusesOutputThatIsOrContainsOrLiesInsideTheInput() throws IOException {
-        assertBadInput(input, "is the input checkpoint folder or lies inside it", () -> AtomicOutput.create(input, input, true));
+        assertBadInput(input, "output folder is the input", () -> AtomicOutput.create(input, input, true));
         Path inside = input.resolve("compressed");
-        assertBadInput(inside, "is the input checkpoint folder or lies inside it", () -> AtomicOutput.create(inside, input, false));
+        assertBadInput(inside, "output folder lies inside the input", () -> AtomicOutput.create(inside, input, false));
         Path roundabout = tmp.resolve("x/../in");
-        assertBadInput(roundabout, "lies inside it", () -> AtomicOutput.create(roundabout, input, true));
-        assertBadInput(tmp, "contains the input checkpoint folder", () -> AtomicOutput.create(tmp, input, true));
+        assertBadInput(roundabout, "output folder is the input", () -> AtomicOutput.create(roundabout, input, true));
+        Path link = Files.createSymbolicLink(tmp.resolve("link"), input);
+        assertBadInput(link.resolve("out"), "output folder lies inside the input", () -> AtomicOutput.create(link.resolve("out"), input, true));
+        Files.delete(link);
+        assertBadInput(tmp, "output folder contains the input", () -> AtomicOutput.create(tmp, input, true));
         assertEquals(List.of("in"), names(tmp));
         assertEquals(4, names(input).size());
     }
