@@ -105,7 +105,9 @@ public final class LayerRemoval {
 
     /** The k lowest scores among indices [from, to), lower index first on ties, ascending. */
     static int[] lowest(double[] score, int k, int from, int to) {
-        if (to - from < k) throw new BadInputException(null, "only " + (to - from) + " layers may be removed, not " + k);
+        if (to - from < k)
+            throw new BadInputException(null, Math.max(0, to - from) + " of the " + score.length + " layers may be removed, not " + k
+                    + (from > 0 || to < score.length ? " (the + variants keep the first " + from + " and last " + (score.length - to) + " layers)" : ""));
         return IntStream.range(from, to).boxed().sorted(Comparator.<Integer>comparingDouble(i -> score[i]).thenComparingInt(i -> i))
                 .limit(k).mapToInt(Integer::intValue).sorted().toArray();
     }
