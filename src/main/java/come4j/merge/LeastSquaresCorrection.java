@@ -9,7 +9,6 @@ import come4j.io.TensorData;
 import come4j.model.LayerHooks;
 import come4j.model.LayerWeights;
 import come4j.model.Transformer;
-import come4j.tensor.Kernels;
 import come4j.tensor.Matrix;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -156,19 +155,11 @@ public final class LeastSquaresCorrection {
 
     /** G += XᵀX, B += XᵀE over windows [w0, w1), X the projection's input, E = target − layer output. */
     private void accumulate(LayerWeights w, Projection p, int w0, int w1, double[] G, double[] B) {
-        Kernels kern = Kernels.get();
         for (int s = w0; s < w1; s += block) {
-            int b = Math.min(block, w1 - s), n = b * T;
+            int b = Math.min(block, w1 - s);
             float[][] x = new float[1][];
             float[] e = residual(w, p, s, b, x);
-            int K = x[0].length / n;
-            float[] xt = new float[K * n];
-            for (int t = 0; t < n; t++) for (int k = 0; k < K; k++) xt[k * n + t] = x[0][t * K + k];
-            float[] g = new float[K * K], c = new float[K * d];
-            kern.matmul(xt, K, Matrix.of(xt, 0, K, n, n, 1), g);
-            kern.matmul(xt, K, Matrix.of(e, 0, d, n, 1, d), c);
-            for (int i = 0; i < g.length; i++) G[i] += g[i];
-            for (int i = 0; i < c.length; i++) B[i] += c[i];
+            Ridge.accumulate(x[0], e, b * T, d, G, B);
         }
     }
 
