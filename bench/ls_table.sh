@@ -8,6 +8,6 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$here"
 model="${1:-../shared/models/sotu-llama-12l}"
 ./come bench --model "$model" --sparsity 0.1,0.2,0.3 \
-  --methods come,come-ls,shortgpt,taylor,magnitude,sleb \
+  --methods come,come-ls,shortgpt,taylor,magnitude,come-p-ls,sleb \
   --ppl ../shared/data/sotu/test.txt --ppl ../shared/data/moby-dick/test.txt --ppl-seq-len 256 \
   --calib models/sotu-llama-12l-bf16/calib.txt --out bench/out/issue16 --threads "${2:-2}"
