@@ -254,7 +254,7 @@ public final class MergeReport {
         for (JsonNode p : ls.path("projections")) {
             b.append("<br>").append(Html.escape(p.path("name").asText())).append(": ")
                     .append(f("%.4g \u2192 %.4g", p.path("held_out_mse_before").asDouble(), p.path("held_out_mse_after").asDouble()))
-                    .append(p.path("alpha").isNull() ? ", kept" : f(", \u03b1 = %g", p.path("alpha").asDouble()));
+                    .append(p.path("alpha").isNull() ? ", kept" : ", \u03b1 = " + p.path("alpha").asText());
         }
         if (ls.has("seconds")) b.append("<br>").append(time(ls.get("seconds").asDouble()));
         return b.toString();
