@@ -32,6 +32,8 @@ public final class Methods {
     static {
         ALL.put("come", o -> new ProgressiveMerger.Progressive("come", ProgressiveMerger.Method.COME, o.officialGqaTiling(), o.granularity()));
         ALL.put("come-p", o -> new ProgressiveMerger.Progressive("come-p", ProgressiveMerger.Method.COME_P, o.officialGqaTiling(), o.granularity()));
+        ALL.put("come-ls", o -> new ProgressiveMerger.Progressive("come-ls", ProgressiveMerger.Method.COME, o.officialGqaTiling(), o.granularity(), true));
+        ALL.put("come-p-ls", o -> new ProgressiveMerger.Progressive("come-p-ls", ProgressiveMerger.Method.COME_P, o.officialGqaTiling(), o.granularity(), true));
         ALL.put("weightsum", o -> new ProgressiveMerger.Progressive("weightsum", ProgressiveMerger.Method.WEIGHTSUM, o.officialGqaTiling(), o.granularity()));
         ALL.put("shortgpt", o -> new LayerRemoval.Removal("shortgpt", LayerRemoval.Method.SHORTGPT));
         ALL.put("reverse", o -> new LayerRemoval.Removal("reverse", LayerRemoval.Method.REVERSE));

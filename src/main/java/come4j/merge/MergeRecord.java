@@ -108,6 +108,7 @@ public final class MergeRecord {
             for (double[] rc : s.candidates()) c.addObject().put("ratio", rc[0]).put("nll", rc[1]);
         }
         o.put("calib_nll_before", s.nllBefore()).put("calib_nll_after", s.nllAfter());
+        if (s.correction() != null) o.set("ls_correction", s.correction());
         if (Double.isFinite(s.seconds())) o.put("seconds", s.seconds()); // the only field that differs between runs
         return o;
     }
@@ -124,7 +125,8 @@ public final class MergeRecord {
         return new ProgressiveMerger.Step(o.get("layers_before").asInt(), o.get("pair").get(0).asInt(),
                 list(o.get("original").get(0)), list(o.get("original").get(1)), sbi, doubles(o.get("bi")),
                 o.get("ratio").get(0).asDouble(), o.get("ratio").get(1).asDouble(), o.get("fallback").asBoolean(), m,
-                candidates, o.get("calib_nll_before").asDouble(), o.get("calib_nll_after").asDouble(), o.path("seconds").asDouble(Double.NaN));
+                candidates, o.get("calib_nll_before").asDouble(), o.get("calib_nll_after").asDouble(), o.path("seconds").asDouble(Double.NaN),
+                o.has("ls_correction") ? (ObjectNode) o.get("ls_correction").deepCopy() : null);
     }
 
     private static int[] ints(JsonNode a) {

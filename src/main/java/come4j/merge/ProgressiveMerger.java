@@ -31,12 +31,21 @@ import java.util.function.Consumer;
 public final class ProgressiveMerger {
     public enum Method { COME, COME_P, WEIGHTSUM }
 
-    public record Settings(Method method, int targetLayers, boolean officialGqaTiling, int granularity) {}
+    /** {@code lsCorrect}: each merged layer gets the least-squares correction ({@link LeastSquaresCorrection}). */
+    public record Settings(Method method, int targetLayers, boolean officialGqaTiling, int granularity, boolean lsCorrect) {
+        public Settings(Method method, int targetLayers, boolean officialGqaTiling, int granularity) {
+            this(method, targetLayers, officialGqaTiling, granularity, false);
+        }
+    }
 
-    /** One merge: what was measured, what was chosen, what it cost in calibration NLL, and its wall time. */
+    /**
+     * One merge: what was measured, what was chosen, what it cost in calibration NLL, and its wall time; with the
+     * least-squares correction, {@code merged} holds the corrected layer and {@code correction} what the fit measured
+     * (come-merge.json's "ls_correction"; null without it).
+     */
     public record Step(int layersBefore, int a, List<Integer> originalA, List<Integer> originalB, double[] sbi,
                        double[] bi, double ra, double rb, boolean fallback, MergedLayer merged,
-                       List<double[]> candidates, double nllBefore, double nllAfter, double seconds) {}
+                       List<double[]> candidates, double nllBefore, double nllAfter, double seconds, ObjectNode correction) {}
 
     public record Result(ModelConfig config, List<Map<String, TensorData>> layers, MergeTree tree, List<Step> steps,
                          double nllBefore) {}
@@ -71,28 +80,36 @@ public final class ProgressiveMerger {
     private ProgressiveMerger() {}
 
     /** CoMe, CoMe-P or WeightSum as a {@link CompressionMethod}, each merged layer refined before the next step. */
-    public record Progressive(String name, Method method, boolean officialGqaTiling, int granularity, Refine refine,
-                              StepStore saved) implements CompressionMethod {
+    public record Progressive(String name, Method method, boolean officialGqaTiling, int granularity, boolean lsCorrect,
+                              Refine refine, StepStore saved) implements CompressionMethod {
+        public Progressive(String name, Method method, boolean officialGqaTiling, int granularity, boolean lsCorrect) {
+            this(name, method, officialGqaTiling, granularity, lsCorrect, Refine.NONE, StepStore.NONE);
+        }
+
         public Progressive(String name, Method method, boolean officialGqaTiling, int granularity) {
-            this(name, method, officialGqaTiling, granularity, Refine.NONE, StepStore.NONE);
+            this(name, method, officialGqaTiling, granularity, false);
         }
 
         /** The same method with each merged layer refined (schedule mp). */
         public Progressive refined(Refine r) {
-            return new Progressive(name, method, officialGqaTiling, granularity, r, saved);
+            return new Progressive(name, method, officialGqaTiling, granularity, lsCorrect, r, saved);
         }
 
         /** The same method saving each step to, and resuming from, {@code store}. */
         public Progressive saving(StepStore store) {
-            return new Progressive(name, method, officialGqaTiling, granularity, refine, store);
+            return new Progressive(name, method, officialGqaTiling, granularity, lsCorrect, refine, store);
         }
 
         @Override
         public Compression run(CalibrationContext ctx, int targetLayers, ScratchTensors store, Consumer<String> log) {
-            Result r = ProgressiveMerger.run(ctx, new Settings(method, targetLayers, officialGqaTiling, granularity), refine, saved, store, log);
+            Result r = ProgressiveMerger.run(ctx, new Settings(method, targetLayers, officialGqaTiling, granularity, lsCorrect), refine, saved, store, log);
             ObjectNode settings = JsonNodeFactory.instance.objectNode().put("official_gqa_tiling", officialGqaTiling)
                     .put("granularity", granularity).put("sbi_tokens", method == Method.COME_P ? "all" : "last")
                     .put("remerge_fallback", "argmin_all");
+            if (lsCorrect) {
+                var grid = settings.putObject("ls_correction").put("held_out", "last 1/8 of the windows").putArray("alpha_grid");
+                for (double x : LeastSquaresCorrection.GRID) grid.add(x);
+            }
             return new Compression(r.config(), r.tree(), r.layers(), settings, MergeRecord.steps(r));
         }
     }
@@ -108,13 +125,15 @@ public final class ProgressiveMerger {
     public static Result run(CalibrationContext ctx, Settings s, Refine refine, StepStore saved, ScratchTensors store,
                              Consumer<String> log) {
         CalibrationContext.FirstPass first = ctx.firstPass();
-        try (ActivationCache cache = ctx.workingCache()) {
-            return run(ctx.model(), ctx.tensors(), first, ctx.pass(cache), s, refine, saved, store, ctx.checkpoint().dtype(), log);
+        // the correction's targets: a view of the original boundaries that nothing writes
+        try (ActivationCache cache = ctx.workingCache(); ActivationCache original = s.lsCorrect() ? ctx.workingCache() : null) {
+            CalibrationPass teacher = original == null ? null : ctx.pass(original);
+            return run(ctx.model(), ctx.tensors(), first, ctx.pass(cache), teacher, s, refine, saved, store, ctx.checkpoint().dtype(), log);
         }
     }
 
     private static Result run(Transformer base, List<Map<String, TensorData>> layerTensors, CalibrationContext.FirstPass first,
-                              CalibrationPass pass, Settings s, Refine refine, StepStore saved, ScratchTensors store, DType dtype,
+                              CalibrationPass pass, CalibrationPass teacher, Settings s, Refine refine, StepStore saved, ScratchTensors store, DType dtype,
                               Consumer<String> log) {
         ModelConfig c0 = base.config();
         MergeTree tree = new MergeTree(c0.numLayers());
@@ -170,6 +189,18 @@ public final class ProgressiveMerger {
             List<Integer> origA = tree.get(a), origB = tree.get(a + 1);
             tree.merge(a);
             ModelConfig c = c0.withLayers(tree.firstOriginals());
+            ObjectNode correction = null;
+            if (s.lsCorrect()) {
+                List<LayerWeights> w = new ArrayList<>(weights);
+                w.set(a, LayerWeights.of(c, merged.tensors()));
+                w.remove(a + 1);
+                var ls = LeastSquaresCorrection.correct(base.withLayers(c, w), a, tree.get(a).getLast() + 1, merged.tensors(),
+                        pass, teacher, store, dtype);
+                merged = new MergedLayer(ls.tensors(), merged.headsA(), merged.headsB(), merged.channelsA(), merged.channelsB());
+                correction = ls.json();
+                log.accept(String.format("  least-squares correction: layer MSE %.4g -> %.4g on the calibration windows%s (%.1f s)",
+                        ls.before(), ls.after(), ls.reverted() ? ", worse: dropped" : "", ls.seconds()));
+            }
             Map<String, TensorData> layer = refine.apply(c, a, tree.get(a), merged.tensors());
             tensors.set(a, layer);
             tensors.remove(a + 1);
@@ -180,7 +211,7 @@ public final class ProgressiveMerger {
             stats.addAll(pass.run(model, a));
             double after = pass.nll(model);
             double seconds = (System.nanoTime() - t0) / 1e9;
-            steps.add(new Step(L, a, origA, origB, sbi, bi, ra, rb, fallback, merged, candidates, nll, after, seconds));
+            steps.add(new Step(L, a, origA, origB, sbi, bi, ra, rb, fallback, merged, candidates, nll, after, seconds, correction));
             saved.saved(steps);
             log.accept(String.format("step %d: merged layers %d+%d (original %s + %s), ratio %.3f/%.3f, calibration NLL %.4f -> %.4f (%.1f s)",
                     steps.size(), a, a + 1, origA, origB, ra, rb, nll, after, seconds));

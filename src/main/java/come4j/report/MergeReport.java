@@ -215,10 +215,14 @@ public final class MergeReport {
     }
 
     private static void table(StringBuilder b, JsonNode steps) {
-        boolean timed = false;
-        for (JsonNode s : steps) timed |= s.has("seconds");
+        boolean timed = false, corrected = false;
+        for (JsonNode s : steps) {
+            timed |= s.has("seconds");
+            corrected |= s.has("ls_correction");
+        }
         b.append("<h2>Steps</h2>\n<table><tr><th>step</th><th>pair</th><th>original layers</th><th>ratio a / b</th><th>fallback</th>")
                 .append("<th>kv head groups kept: a | b</th><th>FFN channels kept: a | b</th><th>calibration NLL</th>")
+                .append(corrected ? "<th>least-squares correction: layer MSE on the calibration windows (held-out: per projection, \u03b1)</th>" : "")
                 .append(timed ? "<th>seconds</th>" : "").append("</tr>\n");
         for (JsonNode s : steps) {
             int a = s.path("pair").path(0).asInt();
@@ -235,10 +239,25 @@ public final class MergeReport {
                 b.append("all (weighted sum)</td><td>all (weighted sum)");
             }
             b.append("</td><td>").append(nll(s.path("calib_nll_before"))).append(" \u2192 ").append(nll(s.path("calib_nll_after")));
+            if (corrected) b.append("</td><td>").append(correction(s.path("ls_correction")));
             if (timed) b.append("</td><td class=\"n\">").append(s.has("seconds") ? time(s.get("seconds").asDouble()) : "\u2013");
             b.append("</td></tr>\n");
         }
         b.append("</table>\n");
+    }
+
+    /** A step's least-squares correction: the layer's error before and after, then each projection's held-out fit. */
+    private static String correction(JsonNode ls) {
+        if (ls.isMissingNode()) return "\u2013";
+        StringBuilder b = new StringBuilder(f("%.4g \u2192 %.4g", ls.path("calib_mse_before").asDouble(), ls.path("calib_mse_after").asDouble()));
+        if (ls.path("reverted").asBoolean()) b.append(" (worse: not applied)");
+        for (JsonNode p : ls.path("projections")) {
+            b.append("<br>").append(Html.escape(p.path("name").asText())).append(": ")
+                    .append(f("%.4g \u2192 %.4g", p.path("held_out_mse_before").asDouble(), p.path("held_out_mse_after").asDouble()))
+                    .append(p.path("alpha").isNull() ? ", kept" : ", \u03b1 = " + p.path("alpha").asText());
+        }
+        if (ls.has("seconds")) b.append("<br>").append(time(ls.get("seconds").asDouble()));
+        return b.toString();
     }
 
     /** Original layers (top) and output layers (bottom), each output box spanning the originals it stands for. */
