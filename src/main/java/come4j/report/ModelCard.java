@@ -29,6 +29,8 @@ public final class ModelCard {
     private static final Map<String, String> METHODS = Map.ofEntries(
             Map.entry("come", "CoMe: adjacent layers of smallest SBI merged by concatenating their most sensitive kv head groups and FFN channels, in proportion to their BI"),
             Map.entry("come-p", "CoMe-P: CoMe with each merge ratio searched on calibration NLL"),
+            Map.entry("come-ls", "CoMe, then each merged layer's o_proj and down_proj refitted by ridge least squares to reproduce the block it replaced"),
+            Map.entry("come-p-ls", "CoMe-P, then each merged layer's o_proj and down_proj refitted by ridge least squares to reproduce the block it replaced"),
             Map.entry("weightsum", "weighted sum of adjacent layers (CoMe's pair and ratio)"),
             Map.entry("shortgpt", "ShortGPT: the layers of lowest block influence removed"),
             Map.entry("reverse", "the deepest layers removed"),
