@@ -111,7 +111,7 @@ public final class AtomicOutput implements AutoCloseable {
 
     private static void checkTarget(Path target, boolean overwrite) {
         if (!Files.exists(target)) return;
-        if (!overwrite) throw new BadInputException(target, "output folder already exists (choose another or allow overwriting)");
+        if (!overwrite) throw new BadInputException(target, "output folder already exists: choose another --out, or add --overwrite to replace it once the new output is complete");
         if (!Files.isDirectory(target)) throw new BadInputException(target, "output exists and is not a folder");
     }
 
