@@ -16,7 +16,6 @@ import java.util.function.Consumer;
 import come4j.io.AtomicOutput;
 import come4j.io.BadInputException;
 import come4j.io.Checkpoint;
-import come4j.io.Finite;
 import come4j.io.Inputs;
 import come4j.io.IoFailureException;
 import come4j.io.RunFolder;
@@ -149,7 +148,7 @@ final class CompressCommand implements Runnable {
         int targetLayers = targetLayers(ckpt, target.sparsity, target.layers);
         common.log(String.format("%d layers -> %d with %s%s", L0, targetLayers, method, m.calibrated() ? "" : " (no calibration)"));
         CalibrationSet set = m.calibrated() ? calibration.build(ckpt, tok, files) : null;
-        Finite.require(ckpt.dir(), ckpt.tensors(), "input");
+        ckpt.requireFinite();
         Consumer<String> log = common::log;
         try (CalibrationContext ctx = new CalibrationContext(ckpt, set, calibration.batch); ScratchTensors store = new ScratchTensors();
              MpDistillation mp = distillEach ? new MpDistillation(ckpt, ctx.model(), tok, store, log) : null) {
