@@ -31,6 +31,12 @@ public final class Fixtures {
         return Stream.of("llama-mha", "llama3-gqa", "mistral", "qwen2", "qwen3").flatMap(a -> Stream.of(a + "-f32", a + "-bf16"));
     }
 
+    /** The names (after "model.layers.N.") of layer i's tensors as the checkpoint file holds them: a reference independent of the schema. */
+    public static List<String> layerTensorNames(Checkpoint ckpt, int i) {
+        String prefix = "model.layers." + i + ".";
+        return ckpt.tensors().keySet().stream().filter(n -> n.startsWith(prefix)).map(n -> n.substring(prefix.length())).toList();
+    }
+
     public static JsonNode golden(String name) {
         try {
             return new ObjectMapper().readTree(DIR.resolve(name).resolve("golden.json").toFile());

@@ -1,6 +1,6 @@
 package come4j.distill;
 
-import static come4j.distill.LayerParams.*;
+import static come4j.model.Role.*;
 
 import come4j.model.ModelConfig;
 import come4j.model.Rope;
@@ -36,10 +36,10 @@ public final class LayerBackprop {
         int rows = batch * T, d = c.hiddenSize(), f = c.intermediateSize(), qd = c.qDim(), kvd = c.kvDim();
         int hd = c.headDim(), heads = c.numHeads(), kvHeads = c.numKvHeads();
         double eps = c.rmsNormEps();
-        Arr inv1 = x.zeros(rows), xn1 = rmsNorm(x, rows, d, p.get(NORM1), eps, inv1);
-        Arr q = linear(xn1, rows, d, qd, p.get(Q), p.bias(Q));
-        Arr k = linear(xn1, rows, d, kvd, p.get(K), p.bias(K));
-        Arr v = linear(xn1, rows, d, kvd, p.get(V), p.bias(V));
+        Arr inv1 = x.zeros(rows), xn1 = rmsNorm(x, rows, d, p.get(INPUT_NORM), eps, inv1);
+        Arr q = linear(xn1, rows, d, qd, p.get(Q), p.get(Q_BIAS));
+        Arr k = linear(xn1, rows, d, kvd, p.get(K), p.get(K_BIAS));
+        Arr v = linear(xn1, rows, d, kvd, p.get(V), p.get(V_BIAS));
         Arr qPre = null, kPre = null, invQ = null, invK = null;
         if (c.qkNorm()) {
             qPre = q;
@@ -55,17 +55,17 @@ public final class LayerBackprop {
         Arr attn = x.zeros(rows * qd), lse = x.zeros(batch * heads * T);
         attention(c, window, q, k, v, batch, T, attn, lse);
         Arr u = x.copy();
-        linearInto(attn, rows, qd, d, p.get(O), p.bias(O), u);
-        Arr inv2 = x.zeros(rows), xn2 = rmsNorm(u, rows, d, p.get(NORM2), eps, inv2);
-        Arr gate = linear(xn2, rows, d, f, p.get(GATE), p.bias(GATE));
-        Arr up = linear(xn2, rows, d, f, p.get(UP), p.bias(UP));
+        linearInto(attn, rows, qd, d, p.get(O), p.get(O_BIAS), u);
+        Arr inv2 = x.zeros(rows), xn2 = rmsNorm(u, rows, d, p.get(POST_ATTENTION_NORM), eps, inv2);
+        Arr gate = linear(xn2, rows, d, f, p.get(GATE), p.get(GATE_BIAS));
+        Arr up = linear(xn2, rows, d, f, p.get(UP), p.get(UP_BIAS));
         Arr act = x.zeros(rows * f);
         Parallel.forRows(rows, 16, (r0, r1) -> {
             act.sigmoidOf(gate, r0 * f, (r1 - r0) * f);
             for (int i = r0 * f; i < r1 * f; i++) act.set(i, gate.get(i) * act.get(i) * up.get(i));
         });
         Arr out = u.copy();
-        linearInto(act, rows, f, d, p.get(DOWN), p.bias(DOWN), out);
+        linearInto(act, rows, f, d, p.get(DOWN), p.get(DOWN_BIAS), out);
         return new Tape(batch, T, x, inv1, xn1, qPre, invQ, kPre, invK, q, k, v, attn, lse, u, inv2, xn2, gate, up, act, out);
     }
 
@@ -75,7 +75,7 @@ public final class LayerBackprop {
         int d = c.hiddenSize(), f = c.intermediateSize(), qd = c.qDim(), kvd = c.kvDim(), hd = c.headDim();
         double eps = c.rmsNormEps();
         // FFN: out = u + W_down (silu(gate) * up)
-        Arr dAct = linearBackward(dOut, t.act, rows, f, d, p.get(DOWN), g.get(DOWN), g.bias(DOWN));
+        Arr dAct = linearBackward(dOut, t.act, rows, f, d, p.get(DOWN), g.get(DOWN), g.get(DOWN_BIAS));
         Arr dGate = dAct.zeros(rows * f), dUp = dAct.zeros(rows * f);
         Parallel.forRows(rows, 16, (r0, r1) -> {
             dUp.sigmoidOf(t.gate, r0 * f, (r1 - r0) * f); // σ(gate), overwritten below
@@ -85,12 +85,12 @@ public final class LayerBackprop {
                 dGate.set(i, da * t.up.get(i) * s * (1 + a * (1 - s)));
             }
         });
-        Arr dXn2 = linearBackward(dGate, t.xn2, rows, d, f, p.get(GATE), g.get(GATE), g.bias(GATE));
-        dXn2.axpy(1, linearBackward(dUp, t.xn2, rows, d, f, p.get(UP), g.get(UP), g.bias(UP)));
+        Arr dXn2 = linearBackward(dGate, t.xn2, rows, d, f, p.get(GATE), g.get(GATE), g.get(GATE_BIAS));
+        dXn2.axpy(1, linearBackward(dUp, t.xn2, rows, d, f, p.get(UP), g.get(UP), g.get(UP_BIAS)));
         Arr du = dOut.copy();
-        rmsNormBackward(dXn2, t.u, t.inv2, rows, d, p.get(NORM2), g.get(NORM2), du);
+        rmsNormBackward(dXn2, t.u, t.inv2, rows, d, p.get(POST_ATTENTION_NORM), g.get(POST_ATTENTION_NORM), du);
         // Attention: u = x + W_o attn
-        Arr dAttn = linearBackward(du, t.attn, rows, qd, d, p.get(O), g.get(O), g.bias(O));
+        Arr dAttn = linearBackward(du, t.attn, rows, qd, d, p.get(O), g.get(O), g.get(O_BIAS));
         Arr dq = du.zeros(rows * qd), dk = du.zeros(rows * kvd), dv = du.zeros(rows * kvd);
         attentionBackward(c, window, t, dAttn, dq, dk, dv);
         float[][] cs = rope.tables(T);
@@ -103,11 +103,11 @@ public final class LayerBackprop {
             dq = dqPre;
             dk = dkPre;
         }
-        Arr dXn1 = linearBackward(dq, t.xn1, rows, d, qd, p.get(Q), g.get(Q), g.bias(Q));
-        dXn1.axpy(1, linearBackward(dk, t.xn1, rows, d, kvd, p.get(K), g.get(K), g.bias(K)));
-        dXn1.axpy(1, linearBackward(dv, t.xn1, rows, d, kvd, p.get(V), g.get(V), g.bias(V)));
+        Arr dXn1 = linearBackward(dq, t.xn1, rows, d, qd, p.get(Q), g.get(Q), g.get(Q_BIAS));
+        dXn1.axpy(1, linearBackward(dk, t.xn1, rows, d, kvd, p.get(K), g.get(K), g.get(K_BIAS)));
+        dXn1.axpy(1, linearBackward(dv, t.xn1, rows, d, kvd, p.get(V), g.get(V), g.get(V_BIAS)));
         Arr dx = du.copy();
-        rmsNormBackward(dXn1, t.x, t.inv1, rows, d, p.get(NORM1), g.get(NORM1), dx);
+        rmsNormBackward(dXn1, t.x, t.inv1, rows, d, p.get(INPUT_NORM), g.get(INPUT_NORM), dx);
         return dx;
     }
 

@@ -200,8 +200,6 @@ public final class LeastSquaresCorrection {
     }
 
     private static LayerWeights with(LayerWeights w, Projection p, Matrix m) {
-        return new LayerWeights(w.q(), w.k(), w.v(), p == Projection.O ? m : w.o(), w.gate(), w.up(), p == Projection.DOWN ? m : w.down(),
-                w.inputNorm(), w.postNorm(), w.qNorm(), w.kNorm(), w.qBias(), w.kBias(), w.vBias(), w.oBias(),
-                w.gateBias(), w.upBias(), w.downBias());
+        return w.with(p == Projection.O ? come4j.model.Role.O : come4j.model.Role.DOWN, m);
     }
 }

@@ -40,8 +40,12 @@ public record ModelConfig(
     private static final int MAX_WIDTH = 1 << 20, MAX_HEADS = 1 << 12, MAX_LAYERS = 1 << 12, MAX_VOCAB = 1 << 24;
     private static final long MAX_FILE_BYTES = 16L << 20;
 
-    public static final List<String> SUPPORTED =
-            List.of("LlamaForCausalLM", "MistralForCausalLM", "Qwen2ForCausalLM", "Qwen3ForCausalLM");
+    public static final List<String> SUPPORTED = Family.supported();
+
+    /** The tensors of this model's decoder layers (its family's table under this config). */
+    public LayerSchema schema() {
+        return new LayerSchema(this, Family.of(architecture));
+    }
 
     public int nRep() {
         return numHeads / numKvHeads;

@@ -7,12 +7,7 @@ package come4j.model;
 public record ParameterCount(long perLayer, long total) {
 
     public static ParameterCount of(ModelConfig c) {
-        long d = c.hiddenSize(), f = c.intermediateSize(), qd = c.qDim(), kv = c.kvDim();
-        long layer = d * qd + 2 * d * kv + qd * d + 3 * d * f + 2 * d;
-        if (c.qkvBias()) layer += qd + 2 * kv;
-        if (c.oBias()) layer += d;
-        if (c.mlpBias()) layer += 2 * f + d;
-        if (c.qkNorm()) layer += 2L * c.headDim();
+        long d = c.hiddenSize(), layer = c.schema().parameterCount();
         long embeddings = (long) c.vocabSize() * d * (c.tieEmbeddings() ? 1 : 2);
         return new ParameterCount(layer, embeddings + d + layer * c.numLayers());
     }

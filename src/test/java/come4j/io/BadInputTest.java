@@ -127,7 +127,7 @@ class BadInputTest {
                 + "MistralForCausalLM, Qwen2ForCausalLM, Qwen3ForCausalLM)", () -> Checkpoint.open(tmp));
     }
 
-    /** Unknown non-layer tensors and unknown parts of an existing layer are kept (the writers copy them); the layer index is checked. */
+    /** Unknown non-layer tensors and a declared buffer of a layer are kept (the writers copy them); the layer index is checked. */
     @Test
     void tensorNamesCheckedAgainstTheLayerCount() throws IOException {
         Fixtures.writeConfig(tmp);
