@@ -58,9 +58,8 @@ public final class CompressedCheckpoint {
             }
             Integer j = finalOf.get(Integer.parseInt(m.group(1)));
             if (j == null) continue;
-            // A parameter comes from the layer's tensors; a buffer is copied from the original layer that opens it.
-            TensorData t = schema.find(m.group(2)).parameter() ? layers.get(j).get(m.group(2)) : e.getValue();
-            if (t == null) throw new IllegalStateException("layer " + j + " has no tensor '" + m.group(2) + "'");
+            // What the method left unchanged (buffers always) is the original layer's that opens final layer j.
+            TensorData t = layers.get(j).getOrDefault(m.group(2), e.getValue());
             String name = schema.prefix(j) + m.group(2);
             plan.put(name, t);
             if (t != e.getValue()) merged.put(name, t);
