@@ -31,10 +31,15 @@ public final class Fixtures {
         return Stream.of("llama-mha", "llama3-gqa", "mistral", "qwen2", "qwen3").flatMap(a -> Stream.of(a + "-f32", a + "-bf16"));
     }
 
-    /** The names (after "model.layers.N.") of layer i's tensors as the checkpoint file holds them: a reference independent of the schema. */
+    /** Every fixture the forward pass runs on: the five LLaMA-family architectures, then OPT (pre-norm) and OPT-350m (post-norm). */
+    public static Stream<String> forwardNames() {
+        return Stream.concat(names(), Stream.of("opt", "opt350").flatMap(a -> Stream.of(a + "-f32", a + "-bf16")));
+    }
+
+    /** The names (after "...layers.N.") of layer i's tensors as the checkpoint file holds them: a reference independent of the schema. */
     public static List<String> layerTensorNames(Checkpoint ckpt, int i) {
-        String prefix = "model.layers." + i + ".";
-        return ckpt.tensors().keySet().stream().filter(n -> n.startsWith(prefix)).map(n -> n.substring(prefix.length())).toList();
+        Pattern layer = Pattern.compile("(?:.*\\.)?layers\\." + i + "\\.(.+)");
+        return ckpt.tensors().keySet().stream().map(layer::matcher).filter(Matcher::matches).map(m -> m.group(1)).toList();
     }
 
     public static JsonNode golden(String name) {

@@ -30,7 +30,14 @@ import java.util.List;
  * plus its forward-pass differences in {@link DecoderLayer}; loading, parameter counting, channel sensitivity, the
  * merges, training and the writer read the table.
  */
-public record Family(String name, List<String> architectures, String layerPrefix, List<LayerTensor> layer) {
+public record Family(String name, List<String> architectures, Ends ends, String layerPrefix, List<LayerTensor> layer) {
+
+    /**
+     * The model's tensors outside its layers: token embeddings, learned positions, the projections into and out of a
+     * narrower embedding width, the final norm (weight, bias) and the LM head; null where the family has none.
+     */
+    public record Ends(String embeddings, String positions, String projectIn, String finalNorm, String finalNormBias,
+                       String projectOut, String lmHead) {}
 
     /**
      * LLaMA-2/3, Mistral, Qwen2/2.5 and Qwen3: pre-norm RMSNorm layers with SwiGLU. Biases (Qwen2, attention_bias,
@@ -39,8 +46,9 @@ public record Family(String name, List<String> architectures, String layerPrefix
      * columns by channel; norms the plain mean; o/down biases and q/k norms ratio-weighted).
      */
     public static final Family LLAMA = new Family("LLaMA",
-            List.of("LlamaForCausalLM", "MistralForCausalLM", "Qwen2ForCausalLM", "Qwen3ForCausalLM"), "model.layers.", List.of(
-            //      name                             role                      kind        shape              split axis, units      merge
+            List.of("LlamaForCausalLM", "MistralForCausalLM", "Qwen2ForCausalLM", "Qwen3ForCausalLM"),
+            new Ends("model.embed_tokens.weight", null, null, "model.norm.weight", null, null, "lm_head.weight"), "model.layers.", List.of(
+            //     name                             role                      kind        shape              split axis, units      merge
             tensor("input_layernorm.weight",          Role.INPUT_NORM,          NORM,       shape(HIDDEN),     Axis.NONE, Unit.NONE,     MEAN),
             tensor("self_attn.q_proj.weight",         Role.Q,                   PROJECTION, shape(Dim.Q, HIDDEN), OUTPUT, QUERY_HEADS,   CONCAT),
             tensor("self_attn.k_proj.weight",         Role.K,                   PROJECTION, shape(KV, HIDDEN), OUTPUT,    KV_HEADS,      CONCAT),
@@ -61,7 +69,35 @@ public record Family(String name, List<String> architectures, String layerPrefix
             tensor("mlp.down_proj.bias",              Role.DOWN_BIAS,           BIAS,       shape(HIDDEN),     Axis.NONE, Unit.NONE,     RATIO).when(ModelConfig::mlpBias),
             buffer("self_attn.rotary_emb.inv_freq"))); // older checkpoints store RoPE's frequencies; transformers ignores them
 
-    public static final List<Family> ALL = List.of(LLAMA);
+    /**
+     * OPT (the authors' models_unit/opt): LayerNorm with weight and bias around attention and a ReLU FFN (fc1, fc2),
+     * biases on every projection. CoMe's rules as for LLaMA (fc1 is up_proj, fc2 down_proj); both LayerNorms, weight and
+     * bias, the plain mean (method.md §8.3, the authors' OPT rule).
+     */
+    public static final Family OPT = new Family("OPT", List.of("OPTForCausalLM"),
+            new Ends("model.decoder.embed_tokens.weight", "model.decoder.embed_positions.weight", "model.decoder.project_in.weight",
+                    "model.decoder.final_layer_norm.weight", "model.decoder.final_layer_norm.bias", "model.decoder.project_out.weight",
+                    "lm_head.weight"),
+            "model.decoder.layers.", List.of(
+            //     name                          role                           kind        shape                    axis       units          merge
+            tensor("self_attn.k_proj.weight",    Role.K,                        PROJECTION, shape(KV, HIDDEN),       OUTPUT,    KV_HEADS,      CONCAT),
+            tensor("self_attn.k_proj.bias",      Role.K_BIAS,                   BIAS,       shape(KV),               OUTPUT,    KV_HEADS,      CONCAT),
+            tensor("self_attn.v_proj.weight",    Role.V,                        PROJECTION, shape(KV, HIDDEN),       OUTPUT,    KV_HEADS,      CONCAT),
+            tensor("self_attn.v_proj.bias",      Role.V_BIAS,                   BIAS,       shape(KV),               OUTPUT,    KV_HEADS,      CONCAT),
+            tensor("self_attn.q_proj.weight",    Role.Q,                        PROJECTION, shape(Dim.Q, HIDDEN),    OUTPUT,    QUERY_HEADS,   CONCAT),
+            tensor("self_attn.q_proj.bias",      Role.Q_BIAS,                   BIAS,       shape(Dim.Q),            OUTPUT,    QUERY_HEADS,   CONCAT),
+            tensor("self_attn.out_proj.weight",  Role.O,                        PROJECTION, shape(HIDDEN, Dim.Q),    INPUT,     QUERY_HEADS,   CONCAT),
+            tensor("self_attn.out_proj.bias",    Role.O_BIAS,                   BIAS,       shape(HIDDEN),           Axis.NONE, Unit.NONE,     RATIO),
+            tensor("self_attn_layer_norm.weight", Role.INPUT_NORM,              NORM,       shape(HIDDEN),           Axis.NONE, Unit.NONE,     MEAN),
+            tensor("self_attn_layer_norm.bias",  Role.INPUT_NORM_BIAS,          BIAS,       shape(HIDDEN),           Axis.NONE, Unit.NONE,     MEAN),
+            tensor("fc1.weight",                 Role.UP,                       PROJECTION, shape(FFN, HIDDEN),      OUTPUT,    FFN_CHANNELS,  CONCAT),
+            tensor("fc1.bias",                   Role.UP_BIAS,                  BIAS,       shape(FFN),              OUTPUT,    FFN_CHANNELS,  CONCAT),
+            tensor("fc2.weight",                 Role.DOWN,                     PROJECTION, shape(HIDDEN, FFN),      INPUT,     FFN_CHANNELS,  CONCAT),
+            tensor("fc2.bias",                   Role.DOWN_BIAS,                BIAS,       shape(HIDDEN),           Axis.NONE, Unit.NONE,     RATIO),
+            tensor("final_layer_norm.weight",    Role.POST_ATTENTION_NORM,      NORM,       shape(HIDDEN),           Axis.NONE, Unit.NONE,     MEAN),
+            tensor("final_layer_norm.bias",      Role.POST_ATTENTION_NORM_BIAS, BIAS,       shape(HIDDEN),           Axis.NONE, Unit.NONE,     MEAN)));
+
+    public static final List<Family> ALL = List.of(LLAMA, OPT);
 
     /** The family of an architecture, or null when none supports it. */
     public static Family of(String architecture) {

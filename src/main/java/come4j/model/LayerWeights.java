@@ -78,6 +78,8 @@ public record LayerWeights(Map<Role, Matrix> matrices, Map<Role, float[]> vector
     public Matrix down() { return matrices.get(Role.DOWN); }
     public float[] inputNorm() { return vectors.get(Role.INPUT_NORM); }
     public float[] postNorm() { return vectors.get(Role.POST_ATTENTION_NORM); }
+    public float[] inputNormBias() { return vectors.get(Role.INPUT_NORM_BIAS); }
+    public float[] postNormBias() { return vectors.get(Role.POST_ATTENTION_NORM_BIAS); }
     public float[] qNorm() { return vectors.get(Role.Q_NORM); }
     public float[] kNorm() { return vectors.get(Role.K_NORM); }
     public float[] qBias() { return vectors.get(Role.Q_BIAS); }

@@ -32,9 +32,18 @@ public record ModelConfig(
         boolean qkNorm,
         boolean tieEmbeddings,
         int[] slidingWindow,
+        Layout layout,
         int bosTokenId,
         int eosTokenId,
         ObjectNode raw) {
+
+    /**
+     * How a family wires its layers and the ends of the model beyond what its tensors say: LayerNorm (with bias) or
+     * RMSNorm, norms before the sublayers (pre-norm) or after the residual adds (OPT's do_layer_norm_before false), RoPE
+     * or learned positions, and the width of the token embeddings (OPT's word_embed_proj_dim, projected to and from the
+     * hidden size). The FFN is SwiGLU when the schema has a gate projection, else ReLU (OPT).
+     */
+    public record Layout(boolean layerNorm, boolean preNorm, boolean learnedPositions, int embedDim) {}
 
     /** Far above any released model, low enough that no derived size overflows an int. */
     private static final int MAX_WIDTH = 1 << 20, MAX_HEADS = 1 << 12, MAX_LAYERS = 1 << 12, MAX_VOCAB = 1 << 24;
@@ -80,7 +89,7 @@ public record ModelConfig(
             r.put("max_window_layers", Math.min(r.get("max_window_layers").asInt(), source.length));
         return new ModelConfig(architecture, hiddenSize, intermediateSize, source.length, numHeads, numKvHeads, headDim,
                 vocabSize, rmsNormEps, maxPositions, ropeTheta, ropeScaling, qkvBias, oBias, mlpBias, qkNorm,
-                tieEmbeddings, window, bosTokenId, eosTokenId, r);
+                tieEmbeddings, window, layout, bosTokenId, eosTokenId, r);
     }
 
     public static ModelConfig load(Path file) {
@@ -95,6 +104,7 @@ public record ModelConfig(
         if (arch == null) throw new BadInputException(file, "missing field 'architectures' (supported: " + String.join(", ", SUPPORTED) + ")");
         if (!SUPPORTED.contains(arch))
             throw new BadInputException(file, "architecture " + arch + " is not supported (supported: " + String.join(", ", SUPPORTED) + ")");
+        if (Family.of(arch) == Family.OPT) return parseOpt(c, arch, f);
         String act = c.path("hidden_act").asText("silu");
         if (!act.equals("silu")) throw new BadInputException(file, "hidden_act '" + act + "' is not supported (only silu)");
 
@@ -129,7 +139,31 @@ public record ModelConfig(
                 f.positive("vocab_size", MAX_VOCAB), f.positiveNumber(c, "rms_norm_eps", 1e-6),
                 c.hasNonNull("max_position_embeddings") ? f.positive("max_position_embeddings", Integer.MAX_VALUE) : 2048, theta, scaling,
                 qwen2 || attnBias, !qwen2 && attnBias, c.path("mlp_bias").asBoolean(false), qwen3,
-                c.path("tie_word_embeddings").asBoolean(false), window,
+                c.path("tie_word_embeddings").asBoolean(false), window, new Layout(false, true, false, hidden),
+                c.path("bos_token_id").asInt(-1), firstInt(c.path("eos_token_id")), c);
+    }
+
+    /**
+     * OPT's config.json as transformers' OPTConfig reads it: ffn_dim, word_embed_proj_dim (default hidden_size),
+     * do_layer_norm_before (default true), no RoPE and no GQA, LayerNorm eps 1e-5 (nn.LayerNorm's default; not in the
+     * file), tied embeddings by default. Variants the authors' OPT models do not use are refused.
+     */
+    private static ModelConfig parseOpt(ObjectNode c, String arch, Fields f) {
+        String act = c.path("activation_function").asText("relu");
+        if (!act.equals("relu")) throw new BadInputException(f.file(), "activation_function '" + act + "' is not supported (only relu)");
+        if (!c.path("enable_bias").asBoolean(true) || !c.path("layer_norm_elementwise_affine").asBoolean(true)
+                || c.path("_remove_final_layer_norm").asBoolean(false))
+            throw new BadInputException(f.file(), "OPT without biases, without LayerNorm weights or without its final layer norm is not supported");
+        int hidden = f.positive("hidden_size", MAX_WIDTH), heads = f.positive("num_attention_heads", MAX_HEADS);
+        if (hidden % heads != 0)
+            throw new BadInputException(f.file(), "hidden_size " + hidden + " is not a multiple of num_attention_heads " + heads);
+        int layers = f.positive("num_hidden_layers", MAX_LAYERS);
+        int embedDim = c.hasNonNull("word_embed_proj_dim") ? f.positive("word_embed_proj_dim", MAX_WIDTH) : hidden;
+        Layout layout = new Layout(true, c.path("do_layer_norm_before").asBoolean(true), true, embedDim);
+        return new ModelConfig(arch, hidden, f.positive("ffn_dim", MAX_WIDTH), layers, heads, heads, hidden / heads,
+                f.positive("vocab_size", MAX_VOCAB), 1e-5,
+                c.hasNonNull("max_position_embeddings") ? f.positive("max_position_embeddings", Integer.MAX_VALUE) : 2048, 10000.0,
+                RopeScaling.NONE, true, true, true, false, c.path("tie_word_embeddings").asBoolean(true), new int[layers], layout,
                 c.path("bos_token_id").asInt(-1), firstInt(c.path("eos_token_id")), c);
     }
 

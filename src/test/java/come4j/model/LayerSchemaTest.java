@@ -15,7 +15,7 @@ import org.junit.jupiter.api.Test;
 class LayerSchemaTest {
     /** The schema's parameters under each fixture's config are exactly the layer's tensors in the file, with their shapes. */
     @ParameterizedTest
-    @MethodSource("come4j.Fixtures#names")
+    @MethodSource("come4j.Fixtures#forwardNames")
     void declaresExactlyTheTensorsTransformersWrites(String name) {
         try (Checkpoint ckpt = Checkpoint.open(Fixtures.DIR.resolve(name))) {
             LayerSchema s = ckpt.config().schema();
@@ -23,7 +23,7 @@ class LayerSchemaTest {
                     new TreeSet<>(s.parameters().stream().map(LayerTensor::name).toList()), name);
             long params = 0;
             for (LayerTensor t : s.parameters()) {
-                long[] file = ckpt.tensors().get("model.layers.1." + t.name()).shape();
+                long[] file = ckpt.tensors().get(s.prefix(1) + t.name()).shape();
                 assertArrayEquals(file, s.shape(t), t.name());
                 long n = 1;
                 for (long x : file) n *= x;
