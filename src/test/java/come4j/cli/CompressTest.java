@@ -27,7 +27,7 @@ import org.junit.jupiter.params.provider.MethodSource;
  */
 class CompressTest {
     static Stream<String> fixtures() {
-        return Fixtures.names();
+        return Fixtures.forwardNames();
     }
 
     @ParameterizedTest
