@@ -25,31 +25,66 @@ public enum Loss {
         throw come4j.io.Suggestion.unknown("loss", id, java.util.Arrays.stream(values()).map(l -> l.id).toList());
     }
 
-    /** The frozen final RMSNorm and LM head ([vocab x d]) the logit-lens loss reads through. */
-    public record Head(Arr norm, Arr lmHead, int vocab, double eps) {
+    /**
+     * The frozen final norm and LM head ([vocab x e]) the logit-lens loss and the LM loss read through: RMSNorm, or
+     * LayerNorm with its bias (OPT; none at all in post-norm OPT), then OPT-350m's project_out ([e x d]) when the
+     * embeddings are narrower than the hidden size.
+     */
+    public record Head(Arr norm, Arr normBias, Arr projectOut, Arr lmHead, int vocab, double eps) {
+        /** An RMSNorm and a head on the hidden size. */
+        public Head(Arr norm, Arr lmHead, int vocab, double eps) {
+            this(norm, null, null, lmHead, vocab, eps);
+        }
+
         /** A checkpoint's final norm and LM head (the embeddings when they are tied), as fp32. */
         public static Head of(come4j.io.Checkpoint ckpt) {
             var c = ckpt.config();
-            if (c.schema().family() != come4j.model.Family.LLAMA) // OPT's head: LayerNorm with bias, then project_out
-                throw new come4j.io.BadInputException(null, "the logit-lens loss and Taylor importance read the LM head through the "
-                        + "LLaMA family's final RMSNorm; " + c.architecture() + " is not supported by them yet");
+            var layout = c.layout();
             var names = c.schema().family().ends();
-            var w = ckpt.tensor(c.tieEmbeddings() ? names.embeddings() : names.lmHead(), c.vocabSize(), c.hiddenSize());
-            return new Head(Arr.of(ckpt.tensor(names.finalNorm(), c.hiddenSize()).toFloat()), Arr.of(w.toFloat()), c.vocabSize(), c.rmsNormEps());
+            int d = c.hiddenSize(), e = layout.embedDim();
+            var w = ckpt.tensor(c.tieEmbeddings() ? names.embeddings() : names.lmHead(), c.vocabSize(), e);
+            boolean finalNorm = layout.preNorm(), bias = finalNorm && names.finalNormBias() != null;
+            return new Head(finalNorm ? Arr.of(ckpt.tensor(names.finalNorm(), d).toFloat()) : null,
+                    bias ? Arr.of(ckpt.tensor(names.finalNormBias(), d).toFloat()) : null,
+                    e != d ? Arr.of(ckpt.tensor(names.projectOut(), e, d).toFloat()) : null, Arr.of(w.toFloat()), c.vocabSize(), c.rmsNormEps());
         }
 
-        /** Logits of rows [r0, r0 + n) of h ([rows x d]); inv receives the norm's 1/rms per row, x the rows. */
+        /** Logits of rows [r0, r0 + n) of h ([rows x d]); inv receives the norm's 1/rms (1/std) per row, x the rows. */
         Arr logits(Arr h, int r0, int n, int d, Arr x, Arr inv) {
             x.copyFrom(h, r0 * d, 0, n * d);
-            return LayerBackprop.linear(LayerBackprop.rmsNorm(x, n, d, norm, eps, inv), n, d, vocab, lmHead, null);
+            Arr y = norm == null ? x : normBias != null ? LayerBackprop.layerNorm(x, n, d, norm, normBias, eps, x.zeros(n), inv)
+                    : LayerBackprop.rmsNorm(x, n, d, norm, eps, inv);
+            int e = width(d);
+            if (projectOut != null) y = LayerBackprop.linear(y, n, d, e, projectOut, null);
+            return LayerBackprop.linear(y, n, e, vocab, lmHead, null);
         }
 
         /** The gradient of those rows given the logits' gradient dz, into dh[r0 * d ..]. */
         void backward(Arr dz, Arr x, Arr inv, int r0, int n, int d, Arr dh) {
-            Arr dn = dz.zeros(n * d), dx = dz.zeros(n * d);
-            Arr.matmul(n, d, vocab, dz, 0, vocab, 1, lmHead, 0, 1, d, dn, 0, d, false, true);
-            LayerBackprop.rmsNormBackward(dn, x, inv, n, d, norm, null, dx);
+            int e = width(d);
+            Arr dn = dz.zeros(n * e), dx = dz.zeros(n * d);
+            Arr.matmul(n, e, vocab, dz, 0, vocab, 1, lmHead, 0, 1, e, dn, 0, e, false, true);
+            if (projectOut != null) {
+                Arr dp = dz.zeros(n * d);
+                Arr.matmul(n, d, e, dn, 0, e, 1, projectOut, 0, 1, d, dp, 0, d, false, true);
+                dn = dp;
+            }
+            if (norm == null) dx = dn;
+            else if (normBias != null) { // the rows' means are recomputed from x
+                Arr mean = dz.zeros(n);
+                for (int r = 0; r < n; r++) {
+                    double s = 0;
+                    for (int i = 0; i < d; i++) s += x.get(r * d + i);
+                    mean.set(r, s / d);
+                }
+                LayerBackprop.layerNormBackward(dn, x, mean, inv, n, d, norm, null, null, dx);
+            } else LayerBackprop.rmsNormBackward(dn, x, inv, n, d, norm, null, dx);
             dh.copyFrom(dx, 0, r0 * d, n * d);
+        }
+
+        /** The LM head's input width: the embedding width (project_out's output), else the hidden size. */
+        private int width(int d) {
+            return projectOut == null ? d : projectOut.length() / d;
         }
     }
 

@@ -97,6 +97,29 @@ class GradientCheckTest {
         }
     }
 
+    /** The logit-lens loss through OPT's heads: final LayerNorm with bias (opt), none but project_out (opt350). */
+    @ParameterizedTest
+    @ValueSource(strings = {"opt-f32", "opt350-f32"})
+    void optHeadGradientsMatchFiniteDifferences(String fixture) {
+        try (Checkpoint ckpt = Checkpoint.open(Fixtures.DIR.resolve(fixture))) {
+            ModelConfig c = ckpt.config();
+            Loss.Head h32 = Loss.Head.of(ckpt);
+            Loss.Head h = new Loss.Head(f64(h32.norm()), f64(h32.normBias()), f64(h32.projectOut()), f64(h32.lmHead()), h32.vocab(), h32.eps());
+            int rows = 6, d = c.hiddenSize();
+            Random rnd = new Random(11);
+            Arr ys = random(rnd, rows * d), yt = random(rnd, rows * d), grad = Arr.f64(rows * d);
+            Loss.LOGIT_LENS_KL.apply(ys, yt, rows, d, 1.7, h, grad);
+            check(fixture + " logit_lens_kl", ys, grad, () -> Loss.LOGIT_LENS_KL.apply(ys, yt, rows, d, 1.7, h, Arr.f64(rows * d)), new Random(5), 24);
+        }
+    }
+
+    private static Arr f64(Arr a) {
+        if (a == null) return null;
+        Arr b = Arr.f64(a.length());
+        for (int i = 0; i < a.length(); i++) b.set(i, a.get(i));
+        return b;
+    }
+
     /** Every analytic gradient entry and its central difference are zero (up to fp64 rounding). */
     private static void assertZero(String what, Arr param, Arr analytic, Supplier<Double> f) {
         for (int i = 0; i < param.length(); i++) {
