@@ -40,26 +40,26 @@ final class LatencyCommand implements Runnable {
     @Option(names = "--prompt-tokens", paramLabel = "N", description = "Prompt-processing length (default 2048, capped by max_position_embeddings).")
     Integer promptTokens;
 
-    @Option(names = "--iterations", paramLabel = "N", defaultValue = "50", description = "Timed prompt-processing iterations (default ${DEFAULT-VALUE}; 0 skips the phase).")
-    int iterations;
+    @Option(names = "--iterations", paramLabel = "N", description = "Timed prompt-processing iterations (default 50; 0 skips the phase).")
+    Integer iterations;
 
-    @Option(names = "--gen-batch", paramLabel = "N", defaultValue = "64", description = "Sequences generated together (default ${DEFAULT-VALUE}).")
-    int genBatch;
+    @Option(names = "--gen-batch", paramLabel = "N", description = "Sequences generated together (default 64).")
+    Integer genBatch;
 
-    @Option(names = "--gen-prompt", paramLabel = "N", defaultValue = "64", description = "Prompt tokens per generated sequence (default ${DEFAULT-VALUE}).")
-    int genPrompt;
+    @Option(names = "--gen-prompt", paramLabel = "N", description = "Prompt tokens per generated sequence (default 64, at most max_position_embeddings / 3).")
+    Integer genPrompt;
 
-    @Option(names = "--gen-new-tokens", paramLabel = "N", defaultValue = "128", description = "New tokens per sequence (default ${DEFAULT-VALUE}).")
-    int genNewTokens;
+    @Option(names = "--gen-new-tokens", paramLabel = "N", description = "New tokens per sequence (default 128, at most what max_position_embeddings leaves after the prompt).")
+    Integer genNewTokens;
 
-    @Option(names = "--gen-iterations", paramLabel = "N", defaultValue = "10", description = "Timed generation iterations (default ${DEFAULT-VALUE}; 0 skips the phase).")
-    int genIterations;
+    @Option(names = "--gen-iterations", paramLabel = "N", description = "Timed generation iterations (default 10; 0 skips the phase).")
+    Integer genIterations;
 
-    @Option(names = "--warmup", paramLabel = "N", defaultValue = "1", description = "Untimed iterations per phase and model first (default ${DEFAULT-VALUE}).")
-    int warmup;
+    @Option(names = "--warmup", paramLabel = "N", description = "Untimed iterations per phase and model first (default 1).")
+    Integer warmup;
 
-    @Option(names = "--seed", paramLabel = "N", defaultValue = "0", description = "Seed of the random token ids (default ${DEFAULT-VALUE}).")
-    long seed;
+    @Option(names = "--seed", paramLabel = "N", description = "Seed of the random token ids (default 0).")
+    Integer seed;
 
     @Option(names = "--json", description = "Print one JSON object: protocol, threads, model (and compare): model, layers, prompt and generation (iterations, tokens, tokens_per_second, ms_per_token, ms_mean, ms_sd, ms_min, ms_median, ms_max, ms per iteration); with --compare, speedup per phase (mean, min, median, max).")
     boolean json;
@@ -73,10 +73,12 @@ final class LatencyCommand implements Runnable {
         List<Checkpoint> ckpts = new ArrayList<>();
         try {
             for (Path d : dirs) ckpts.add(Checkpoint.open(d));
-            int maxPos = ckpts.stream().mapToInt(c -> c.config().maxPositions()).min().orElseThrow();
             ModelConfig first = ckpts.getFirst().config();
-            Latency.Protocol p = new Latency.Protocol(promptTokens != null ? promptTokens : Math.min(2048, maxPos), iterations,
-                    genBatch, genPrompt, genNewTokens, genIterations, warmup, seed);
+            Latency.Protocol a = Latency.Protocol.authors(ckpts.stream().map(Checkpoint::config)
+                    .min(java.util.Comparator.comparingInt(ModelConfig::maxPositions)).orElseThrow());
+            Latency.Protocol p = new Latency.Protocol(or(promptTokens, a.promptTokens()), or(iterations, a.iterations()),
+                    or(genBatch, a.genBatch()), or(genPrompt, a.genPrompt()), or(genNewTokens, a.genNewTokens()),
+                    or(genIterations, a.genIterations()), or(warmup, a.warmup()), or(seed, a.seed()));
             for (Checkpoint c : ckpts) {
                 String problem = p.problem(c.config());
                 if (problem != null) throw new BadInputException(null, problem);
@@ -85,7 +87,7 @@ final class LatencyCommand implements Runnable {
                 c.requireFinite();
             }
             List<Transformer> models = ckpts.stream().map(Transformer::load).toList();
-            common.log("timing " + String.join(" and ", dirs.stream().map(Path::toString).toList()) + " on " + Parallel.threads() + " threads");
+            common.log("timing " + String.join(" and ", dirs.stream().map(Path::toString).toList()) + " on " + Parallel.threads() + (Parallel.threads() == 1 ? " thread" : " threads"));
             List<Latency.Timing> prompt = Latency.prompt(models, p), gen = Latency.generation(models, p);
             ObjectNode o = JsonNodeFactory.instance.objectNode();
             o.set("protocol", p.json());
@@ -106,6 +108,10 @@ final class LatencyCommand implements Runnable {
         } finally {
             ckpts.forEach(Checkpoint::close);
         }
+    }
+
+    private static int or(Integer given, int protocol) {
+        return given != null ? given : protocol;
     }
 
     /** The table; {@code names}: the models as given on the command line. */

@@ -25,10 +25,14 @@ public final class Latency {
 
     /** Phase sizes; an iteration count of 0 skips that phase. */
     public record Protocol(int promptTokens, int iterations, int genBatch, int genPrompt, int genNewTokens, int genIterations,
-                           int warmup, long seed) {
-        /** The authors' protocol: prompt 1 x 2048 (capped by max positions), 50 iterations; generation 64 x (64 + 128), 10. */
+                           int warmup, int seed) {
+        /**
+         * The authors' protocol: prompt 1 x 2048, 50 iterations; generation 64 x (64 + 128), 10. Capped by the model's
+         * max positions M: the prompt to M tokens, the generation's prompts to M / 3 and its new tokens to the rest.
+         */
         public static Protocol authors(ModelConfig c) {
-            return new Protocol(Math.min(2048, c.maxPositions()), 50, 64, 64, 128, 10, 1, 0);
+            int M = c.maxPositions(), genPrompt = Math.min(64, Math.max(1, M / 3));
+            return new Protocol(Math.min(2048, M), 50, 64, genPrompt, Math.min(128, M - genPrompt + 1), 10, 1, 0);
         }
 
         /** Why this protocol cannot run on a model; null when it can. */
