@@ -22,14 +22,15 @@ public final class DecoderLayer {
     /**
      * Applies layer {@code layer} in place to h, a batch of sequences of T tokens each ([batch * T x d]; positions
      * pos0 .. pos0+T-1). Projections run over all batch * T rows at once; attention stays within each sequence. With a
-     * cache (batch 1), keys and values are appended to it and attention sees every cached position.
+     * cache (of as many sequences), each sequence's keys and values are appended to its own and attention sees every
+     * cached position.
      */
     public static void forward(ModelConfig c, LayerWeights w, Rope rope, float[] h, int batch, int T, int pos0,
                                KVCache cache, LayerHooks hooks, int layer) {
         Kernels K = Kernels.get();
         int d = c.hiddenSize(), f = c.intermediateSize(), qd = c.qDim(), kvd = c.kvDim(), hd = c.headDim();
-        if (cache == null ? pos0 != 0 : batch != 1)
-            throw new IllegalArgumentException("a KV cache serves one sequence; without one, positions start at 0");
+        if (cache == null ? pos0 != 0 : batch != cache.batch)
+            throw new IllegalArgumentException("a KV cache serves its own batch of sequences; without one, positions start at 0");
         int rows = batch * T;
 
         float[] xn = new float[rows * d];
@@ -46,14 +47,18 @@ public final class DecoderLayer {
             rope.apply(k, r0, r1, T, c.numKvHeads(), kvd, pos0);
         });
         float[] keys = k, values = v;
+        int kvRows = T; // key rows per sequence in keys/values
         if (cache != null) {
-            System.arraycopy(k, 0, cache.keys[layer], pos0 * kvd, T * kvd);
-            System.arraycopy(v, 0, cache.values[layer], pos0 * kvd, T * kvd);
+            kvRows = cache.capacity;
+            for (int b = 0; b < batch; b++) {
+                System.arraycopy(k, b * T * kvd, cache.keys[layer], (b * kvRows + pos0) * kvd, T * kvd);
+                System.arraycopy(v, b * T * kvd, cache.values[layer], (b * kvRows + pos0) * kvd, T * kvd);
+            }
             keys = cache.keys[layer];
             values = cache.values[layer];
         }
         float[] attn = new float[rows * qd];
-        attention(c, q, keys, values, batch, T, pos0, c.slidingWindow()[layer], attn);
+        attention(c, q, keys, values, batch, T, kvRows, pos0, c.slidingWindow()[layer], attn);
         hooks.attentionOutput(layer, attn, rows);
         add(h, project(K, attn, rows, w.o(), w.oBias()), rows, d);
 
@@ -82,9 +87,10 @@ public final class DecoderLayer {
 
     /**
      * Causal (optionally sliding-window) softmax attention with GQA: query head h reads kv head h / nRep. Work is split
-     * into (head, block of queries) tasks; each computes scores only against the keys its queries may see.
+     * into (head, block of queries) tasks; each computes scores only against the keys its queries may see. Sequence b's
+     * keys and values are rows [b * kvRows, (b + 1) * kvRows), indexed by position.
      */
-    static void attention(ModelConfig c, float[] q, float[] keys, float[] values, int batch, int T, int pos0, int window,
+    static void attention(ModelConfig c, float[] q, float[] keys, float[] values, int batch, int T, int kvRows, int pos0, int window,
                           float[] out) {
         Kernels K = Kernels.get();
         int heads = c.numHeads(), hd = c.headDim(), qd = c.qDim(), kvd = c.kvDim(), nRep = c.nRep();
@@ -93,7 +99,7 @@ public final class DecoderLayer {
         Parallel.forEach(batch * heads * blocks, task -> {
             int b = task / (heads * blocks), h = task / blocks % heads, g = h / nRep;
             int i0 = (task % blocks) * QUERY_BLOCK, rows = Math.min(T, i0 + QUERY_BLOCK) - i0;
-            int qOff = b * T * qd, kvOff = b * T * kvd; // sequence b's rows (keys of a cache start at 0)
+            int qOff = b * T * qd, kvOff = b * kvRows * kvd; // sequence b's rows
             int hi = pos0 + i0 + rows;
             int lo = window > 0 ? Math.max(0, pos0 + i0 - window + 1) : 0;
             int n = hi - lo;
