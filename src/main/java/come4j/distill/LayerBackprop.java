@@ -50,8 +50,8 @@ public final class LayerBackprop {
             k = rmsNorm(kPre, rows * kvHeads, hd, p.get(K_NORM), eps, invK);
         }
         float[][] cs = rope.tables(T);
-        rotate(q, rows, T, heads, hd, cs, false);
-        rotate(k, rows, T, kvHeads, hd, cs, false);
+        rotate(q, rows, T, heads, hd, rope.half(), cs, false);
+        rotate(k, rows, T, kvHeads, hd, rope.half(), cs, false);
         Arr attn = x.zeros(rows * qd), lse = x.zeros(batch * heads * T);
         attention(c, window, q, k, v, batch, T, attn, lse);
         Arr u = x.copy();
@@ -94,8 +94,8 @@ public final class LayerBackprop {
         Arr dq = du.zeros(rows * qd), dk = du.zeros(rows * kvd), dv = du.zeros(rows * kvd);
         attentionBackward(c, window, t, dAttn, dq, dk, dv);
         float[][] cs = rope.tables(T);
-        rotate(dq, rows, T, c.numHeads(), hd, cs, true);
-        rotate(dk, rows, T, c.numKvHeads(), hd, cs, true);
+        rotate(dq, rows, T, c.numHeads(), hd, rope.half(), cs, true);
+        rotate(dk, rows, T, c.numKvHeads(), hd, rope.half(), cs, true);
         if (c.qkNorm()) {
             Arr dqPre = dq.zeros(rows * qd), dkPre = dk.zeros(rows * kvd);
             rmsNormBackward(dq, t.qPre, t.invQ, rows * c.numHeads(), hd, p.get(Q_NORM), g.get(Q_NORM), dqPre);
@@ -168,9 +168,11 @@ public final class LayerBackprop {
             }
     }
 
-    /** Rotary embedding of every head of every row in place (rotate-half layout); inverse: its transpose (backward). */
-    private static void rotate(Arr x, int rows, int T, int heads, int hd, float[][] cs, boolean inverse) {
-        int half = hd / 2;
+    /**
+     * Rotary embedding of every head of every row in place (rotate-half layout over the first 2·half dims of a head, as
+     * {@link Rope}); inverse: its transpose (backward).
+     */
+    private static void rotate(Arr x, int rows, int T, int heads, int hd, int half, float[][] cs, boolean inverse) {
         float[] cos = cs[0], sin = cs[1];
         double sign = inverse ? -1 : 1;
         Parallel.forRows(rows, 64, (r0, r1) -> {

@@ -126,19 +126,26 @@ public record ModelConfig(
         JsonNode rope = c.hasNonNull("rope_parameters") ? c.get("rope_parameters") : c.path("rope_scaling");
         double theta = f.positiveNumber(rope.hasNonNull("rope_theta") ? rope : c, "rope_theta", 10000.0);
         String ropeType = rope.path("rope_type").asText(rope.path("type").asText("default"));
+        boolean phi3 = arch.equals("Phi3ForCausalLM");
+        if (phi3 && (ropeType.equals("su") || ropeType.equals("yarn"))) ropeType = "longrope"; // as Phi3Config reads them
         RopeScaling scaling = switch (ropeType) {
             case "default" -> RopeScaling.NONE;
             case "linear" -> new RopeScaling("linear", f.positiveNumber(rope, "factor", null), 1, 1, 0);
             case "llama3" -> new RopeScaling("llama3", f.positiveNumber(rope, "factor", null), f.positiveNumber(rope, "low_freq_factor", null),
                     f.positiveNumber(rope, "high_freq_factor", null), f.positive(rope, "original_max_position_embeddings", Integer.MAX_VALUE));
-            default -> throw new BadInputException(file, "rope type '" + ropeType + "' is not supported (default, linear, llama3)");
+            case "longrope" -> {
+                if (!phi3) throw new BadInputException(file, "rope type 'longrope' is supported for Phi3ForCausalLM only");
+                yield longRope(c, rope, f, headDim);
+            }
+            default -> throw new BadInputException(file, "rope type '" + ropeType + "' is not supported (default, linear, llama3, longrope)");
         };
+        if (phi3) scaling = scaling.withRotaryFraction(rotaryFraction(c, rope, f, headDim));
 
         int[] window = slidingWindows(c, arch, layers, file);
         return new ModelConfig(arch, hidden, f.positive("intermediate_size", MAX_WIDTH), layers, heads, kvHeads, headDim,
                 f.positive("vocab_size", MAX_VOCAB), f.positiveNumber(c, "rms_norm_eps", 1e-6),
                 c.hasNonNull("max_position_embeddings") ? f.positive("max_position_embeddings", Integer.MAX_VALUE) : 2048, theta, scaling,
-                qwen2 || attnBias, !qwen2 && attnBias, c.path("mlp_bias").asBoolean(false), qwen3,
+                !phi3 && (qwen2 || attnBias), !qwen2 && !phi3 && attnBias, !phi3 && c.path("mlp_bias").asBoolean(false), qwen3,
                 c.path("tie_word_embeddings").asBoolean(false), window, new Layout(false, true, false, hidden),
                 c.path("bos_token_id").asInt(-1), firstInt(c.path("eos_token_id")), c);
     }
@@ -167,6 +174,53 @@ public record ModelConfig(
                 c.path("bos_token_id").asInt(-1), firstInt(c.path("eos_token_id")), c);
     }
 
+    /**
+     * LongRoPE as transformers 5 reads it (modeling_rope_utils._compute_longrope_parameters): short_factor and
+     * long_factor, one per rotating pair; original_max_position_embeddings from the top level of config.json when
+     * present (Phi-3 keeps it there and transformers gives it priority), else from the rope parameters, else
+     * max_position_embeddings; attention_factor when given, else sqrt(1 + ln(s) / ln(original)) with s = factor or
+     * max_position_embeddings / original (1 when s <= 1).
+     */
+    private static RopeScaling longRope(ObjectNode c, JsonNode rope, Fields f, int headDim) {
+        int max = c.hasNonNull("max_position_embeddings") ? f.positive("max_position_embeddings", Integer.MAX_VALUE) : 2048;
+        int original = c.hasNonNull("original_max_position_embeddings") ? f.positive("original_max_position_embeddings", Integer.MAX_VALUE)
+                : rope.hasNonNull("original_max_position_embeddings") ? f.positive(rope, "original_max_position_embeddings", Integer.MAX_VALUE) : max;
+        int pairs = (int) (headDim * rotaryFraction(c, rope, f, headDim)) / 2;
+        double s = rope.hasNonNull("factor") ? f.positiveNumber(rope, "factor", null) : (double) max / original;
+        double attention = rope.hasNonNull("attention_factor") ? f.positiveNumber(rope, "attention_factor", null)
+                : s <= 1 ? 1 : Math.sqrt(1 + Math.log(s) / Math.log(original));
+        return new RopeScaling("longrope", s, 1, 1, original, 1,
+                new RopeScaling.LongRope(factors(rope, "short_factor", pairs, f), factors(rope, "long_factor", pairs, f), attention));
+    }
+
+    /** A LongRoPE factor list: one positive number per rotating pair of a head. */
+    private static double[] factors(JsonNode rope, String name, int pairs, Fields f) {
+        JsonNode list = rope.get(name);
+        if (list == null || !list.isArray() || list.size() != pairs)
+            throw new BadInputException(f.file(), "rope field '" + name + "' must be a list of " + pairs + " numbers (one per rotating pair), not " + list);
+        double[] out = new double[pairs];
+        for (int i = 0; i < pairs; i++) {
+            JsonNode n = list.get(i);
+            if (!n.isNumber() || !(n.asDouble() > 0) || Double.isInfinite(n.asDouble()))
+                throw new BadInputException(f.file(), "rope field '" + name + "' must hold positive numbers, not " + n);
+            out[i] = n.asDouble();
+        }
+        return out;
+    }
+
+    /**
+     * Phi-3's partial_rotary_factor (rope parameters, else the top level as older files have it; default 1): the share of
+     * each head that rotates; int(head_dim * factor) must be even and at least 2.
+     */
+    private static double rotaryFraction(ObjectNode c, JsonNode rope, Fields f, int headDim) {
+        double fraction = f.positiveNumber(rope.hasNonNull("partial_rotary_factor") ? rope : c, "partial_rotary_factor", 1.0);
+        int dims = (int) (headDim * fraction);
+        if (fraction > 1 || dims < 2 || dims % 2 != 0)
+            throw new BadInputException(f.file(), "partial_rotary_factor " + fraction + " gives " + dims + " rotary dims of head_dim " + headDim
+                    + " (must be even, at least 2, at most head_dim)");
+        return fraction;
+    }
+
     /** Per layer: 0 for full attention, else the sliding-window length (as transformers decides it). */
     private static int[] slidingWindows(ObjectNode c, String arch, int layers, Path file) {
         int[] w = new int[layers];
@@ -189,7 +243,7 @@ public record ModelConfig(
             // an int field: 21474836471 must not wrap to -9 (found by fuzzing)
             int from = c.hasNonNull("max_window_layers") ? Math.min(f.count("max_window_layers"), layers) : layers;
             for (int i = from; i < layers; i++) w[i] = size;
-        } else if (arch.equals("MistralForCausalLM")) {
+        } else if (arch.equals("MistralForCausalLM") || arch.equals("Phi3ForCausalLM")) {
             java.util.Arrays.fill(w, size); // Llama has no sliding window, whatever stray key its config carries
         }
         return w;
