@@ -55,12 +55,13 @@ public final class LayerParams {
 
     /**
      * The schema of a model whose layers {@link LayerBackprop} can train: the LLaMA family's (pre-norm RMSNorm, RoPE,
-     * SwiGLU). Other families are refused (exit 2) until their training forward and backward exist.
+     * SwiGLU) and Phi-3's (the same layer with fused tensors, trained as their parts). Other families are refused
+     * (exit 2) until their training forward and backward exist.
      */
     public static LayerSchema trainable(ModelConfig c) {
         LayerSchema schema = c.schema();
-        if (schema.family() != Family.LLAMA)
-            throw new BadInputException(null, "training (distillation, taylor, streamline) supports the LLaMA family only, not "
+        if (schema.family() != Family.LLAMA && schema.family() != Family.PHI3) // Phi-3: a LLaMA layer once its fused tensors are split
+            throw new BadInputException(null, "training (distillation, taylor, streamline) supports the LLaMA family and Phi-3 only, not "
                     + c.architecture() + " yet");
         return schema;
     }

@@ -10,6 +10,7 @@ import come4j.model.Rope;
 import java.util.Random;
 import java.util.function.Supplier;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -53,6 +54,16 @@ class GradientCheckTest {
     void layerGradientsMatchFiniteDifferences(String fixture) {
         // T = 11 > Mistral's window of 8; qwen3's layer 1 is a sliding_attention layer
         checkLayer(setup(fixture, fixture.startsWith("qwen3") ? 1 : 0, 11), 24);
+    }
+
+    /**
+     * Phi-3: the parts of its fused qkv_proj and gate_up_proj, the window (T = 11 > 8); LongRoPE with partial rotary
+     * (12 of 16 dims) and its attention factor, with the short factors (T = 11 <= 16) and the long ones (T = 20 > 16).
+     */
+    @ParameterizedTest
+    @CsvSource({"phi3-f32,11", "phi3-longrope-f32,11", "phi3-longrope-f32,20"})
+    void phi3GradientsMatchFiniteDifferences(String fixture, int T) {
+        checkLayer(setup(fixture, 0, T), 24);
     }
 
     /** Sequences longer than the attention's query block (64): blocks that see only part of the keys. */
