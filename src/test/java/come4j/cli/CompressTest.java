@@ -154,9 +154,14 @@ class CompressTest {
     @MethodSource("phi3Methods")
     void everyMethodRunsOnPhi3(String method, @TempDir Path tmp) throws Exception {
         Path out = tmp.resolve("o"), model = Fixtures.deepened("phi3-f32", 8, tmp.resolve("m8"));
-        CliTest.Run r = CliTest.run("compress", "--model", model.toString(), "--out", out.toString(), "--target-layers", "6",
-                "--method", method, "--calib", CliTest.PPL.toString(), "--calib-seq-len", "32", "--granularity", "2");
+        List<String> args = new ArrayList<>(List.of("compress", "--model", model.toString(), "--out", out.toString(), "--target-layers", "6",
+                "--method", method, "--calib", CliTest.PPL.toString(), "--calib-seq-len", "32", "--granularity", "2"));
+        if (method.endsWith(come4j.distill.Distilled.SUFFIX))
+            args.addAll(List.of("--distill-data", CliTest.PPL.toString(), "--distill-steps", "30", "--distill-lr", "3e-3"));
+        CliTest.Run r = CliTest.run(args.toArray(String[]::new));
         assertEquals(0, r.code(), r.err());
+        for (JsonNode layer : new ObjectMapper().readTree(out.resolve("come-merge.json").toFile()).path("distill").path("layers"))
+            assertTrue(layer.path("loss_last").asDouble() < layer.path("loss_first").asDouble(), "distillation lowers the loss: " + layer);
         try (Checkpoint in = Checkpoint.open(model); Checkpoint o = Checkpoint.open(out)) {
             assertEquals(6, o.config().numLayers());
             for (int i = 0; i < 6; i++) assertEquals(Fixtures.layerTensorNames(in, 0), Fixtures.layerTensorNames(o, i), method + " layer " + i);
