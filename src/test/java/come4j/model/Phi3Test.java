@@ -97,6 +97,24 @@ class Phi3Test {
         }
     }
 
+    /** A Phi-3 file holding a part under its own name (not stacked in qkv_proj) is refused at open, naming it. */
+    @Test
+    void aSeparatePartInAPhi3FileIsRefused() throws Exception {
+        Path dir = Files.createDirectories(tmp.resolve("m"));
+        try (Checkpoint in = Checkpoint.open(Fixtures.DIR.resolve("phi3-f32"))) {
+            Files.copy(Fixtures.DIR.resolve("phi3-f32").resolve("config.json"), dir.resolve("config.json"));
+            var plan = new java.util.LinkedHashMap<>(in.tensors());
+            plan.put("model.layers.1.self_attn.q_proj.weight", LayerWeights.tensors(in, 1).get("self_attn.q_proj.weight"));
+            var specs = plan.entrySet().stream().map(e -> new come4j.io.TensorSpec(e.getKey(), e.getValue().dtype(), e.getValue().shape())).toList();
+            try (var w = new come4j.io.SafeTensorsWriter(dir, specs)) {
+                for (var e : plan.entrySet()) w.write(e.getKey(), e.getValue().data());
+                w.finish();
+            }
+        }
+        var e = assertThrows(BadInputException.class, () -> Checkpoint.open(dir).close());
+        assertTrue(e.getMessage().contains("tensor 'model.layers.1.self_attn.q_proj.weight' is not part of a Phi3ForCausalLM layer"), e.getMessage());
+    }
+
     // Phi-3-mini-128k-instruct's config.json as the Hub has it (transformers 4 layout), factor lists cut to 4 pairs
     // with head_dim 8 for brevity; the old "su" type name.
     private static final String PHI3_128K = """
