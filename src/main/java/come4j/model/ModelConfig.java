@@ -10,8 +10,8 @@ import java.util.List;
 
 /**
  * Everything the forward pass needs to know about an architecture, read from config.json. The supported families
- * differ only in these fields: biases (Qwen2, attention_bias), q/k norms (Qwen3), RoPE scaling (Llama-3.1), sliding
- * windows (Mistral, Qwen layer_types), tied embeddings.
+ * differ only in these fields: biases (Qwen2, attention_bias), q/k norms (Qwen3), RoPE scaling (Llama-3.1; Phi-3's
+ * LongRoPE and partial rotary), sliding windows (Mistral, Qwen layer_types, Phi-3), tied embeddings.
  */
 public record ModelConfig(
         String architecture,
