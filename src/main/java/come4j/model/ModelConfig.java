@@ -189,6 +189,8 @@ public record ModelConfig(
         double s = rope.hasNonNull("factor") ? f.positiveNumber(rope, "factor", null) : (double) max / original;
         double attention = rope.hasNonNull("attention_factor") ? f.positiveNumber(rope, "attention_factor", null)
                 : s <= 1 ? 1 : Math.sqrt(1 + Math.log(s) / Math.log(original));
+        if (!Double.isFinite(attention)) // original_max_position_embeddings 1 with a longer context
+            throw new BadInputException(f.file(), "LongRoPE's attention factor is not finite with original_max_position_embeddings " + original);
         return new RopeScaling("longrope", s, 1, 1, original, 1,
                 new RopeScaling.LongRope(factors(rope, "short_factor", pairs, f), factors(rope, "long_factor", pairs, f), attention));
     }
