@@ -30,7 +30,11 @@ public enum Loss {
         /** A checkpoint's final norm and LM head (the embeddings when they are tied), as fp32. */
         public static Head of(come4j.io.Checkpoint ckpt) {
             var c = ckpt.config();
-            var names = LayerParams.trainable(c).family().ends();
+            // OPT's head: LayerNorm with bias, then project_out; Phi-3's is the LLaMA family's (final RMSNorm, LM head)
+            if (c.schema().family() != come4j.model.Family.LLAMA && c.schema().family() != come4j.model.Family.PHI3)
+                throw new come4j.io.BadInputException(null, "the logit-lens loss and Taylor importance read the LM head through the "
+                        + "LLaMA family's final RMSNorm; " + c.architecture() + " is not supported by them yet");
+            var names = c.schema().family().ends();
             var w = ckpt.tensor(c.tieEmbeddings() ? names.embeddings() : names.lmHead(), c.vocabSize(), c.hiddenSize());
             return new Head(Arr.of(ckpt.tensor(names.finalNorm(), c.hiddenSize()).toFloat()), Arr.of(w.toFloat()), c.vocabSize(), c.rmsNormEps());
         }
