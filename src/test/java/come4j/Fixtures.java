@@ -31,6 +31,23 @@ public final class Fixtures {
         return Stream.of("llama-mha", "llama3-gqa", "mistral", "qwen2", "qwen3").flatMap(a -> Stream.of(a + "-f32", a + "-bf16"));
     }
 
+    /** Every fixture the forward pass runs on: the five LLaMA-family architectures, then OPT (pre-norm) and OPT-350m (post-norm). */
+    public static Stream<String> forwardNames() {
+        return Stream.of(Stream.concat(names(), Stream.of("opt", "opt350").flatMap(a -> Stream.of(a + "-f32", a + "-bf16"))),
+                phi3Names()).flatMap(s -> s);
+    }
+
+    /** Phi-3 (fused qkv_proj and gate_up_proj, sliding window) in fp32 and bf16, and Phi-3 with LongRoPE and partial rotary. */
+    public static Stream<String> phi3Names() {
+        return Stream.of("phi3-f32", "phi3-bf16", "phi3-longrope-f32");
+    }
+
+    /** The names (after "...layers.N.") of layer i's tensors as the checkpoint file holds them: a reference independent of the schema. */
+    public static List<String> layerTensorNames(Checkpoint ckpt, int i) {
+        Pattern layer = Pattern.compile("(?:.*\\.)?layers\\." + i + "\\.(.+)");
+        return ckpt.tensors().keySet().stream().map(layer::matcher).filter(Matcher::matches).map(m -> m.group(1)).toList();
+    }
+
     public static JsonNode golden(String name) {
         try {
             return new ObjectMapper().readTree(DIR.resolve(name).resolve("golden.json").toFile());

@@ -61,7 +61,7 @@ public final class AdamW {
         for (var e : p.tensors().entrySet()) {
             String name = e.getKey();
             Arr x = e.getValue(), gr = g.get(name), mm = m.get(name), vv = v.get(name);
-            double decay = decays(name) ? 1 - lr * s.weightDecay() : 1;
+            double decay = p.decays(name) ? 1 - lr * s.weightDecay() : 1;
             for (int i = 0; i < x.length(); i++) {
                 double gi = gr.get(i) * coef;
                 mm.set(i, s.beta1() * mm.get(i) + (1 - s.beta1()) * gi);
@@ -70,10 +70,5 @@ public final class AdamW {
             }
         }
         return norm;
-    }
-
-    /** Projection matrices decay; norms and biases do not. */
-    static boolean decays(String suffix) {
-        return suffix.endsWith("_proj.weight");
     }
 }

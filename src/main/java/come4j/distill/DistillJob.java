@@ -187,7 +187,7 @@ public final class DistillJob {
         List<Map<String, TensorData>> layers = new ArrayList<>();
         for (int j = 0; j < c.numLayers(); j++) layers.add(Map.of());
         try (ScratchTensors store = new ScratchTensors()) {
-            for (var t : trained) layers.set(t.block().layer(), t.params().store(c, store, student.dtype()));
+            for (var t : trained) layers.set(t.block().layer(), t.params().store(store, student.dtype()));
             CompressedCheckpoint.write(student, c, new MergeTree(c.numLayers()), layers, output);
         }
     }

@@ -59,7 +59,7 @@ public record Distilled(CompressionMethod inner, List<Path> data, HierarchicalDi
         Loss.Head head = train.loss() == Loss.LOGIT_LENS_KL ? Loss.Head.of(ctx.checkpoint()) : null;
         for (var t : HierarchicalDistiller.distil(ctx.model(), c.config(), blocks,
                 blocks.stream().map(b -> LayerWeights.of(c.config(), c.layers().get(b.layer()))).toList(), windows, train, head, null, log)) {
-            layers.set(t.block().layer(), t.params().store(c.config(), store, ctx.checkpoint().dtype()));
+            layers.set(t.block().layer(), t.params().store(store, ctx.checkpoint().dtype()));
             trainedJson.add(t.json());
             log.accept(String.format("distilled layer %d (original %d-%d): %s %.5g -> %.5g", t.block().layer(), t.block().first(),
                     t.block().last(), train.loss().id, t.losses().getFirst(), t.losses().getLast()));

@@ -1,6 +1,6 @@
 package come4j.distill;
 
-import static come4j.distill.LayerParams.*;
+import static come4j.model.Role.*;
 
 import come4j.model.ModelConfig;
 import come4j.model.Rope;
@@ -11,7 +11,8 @@ import come4j.tensor.Parallel;
  * position 0: a forward pass that keeps what the backward pass needs, and the backward pass itself. Same math as the
  * inference path (which stays separate: it is fp32-only, cache-aware and keeps nothing), written once against
  * {@link Arr} so the finite-difference checks run it in fp64. Attention keeps only its output and each query's
- * log-sum-exp; the probabilities are recomputed in the backward pass.
+ * log-sum-exp; the probabilities are recomputed in the backward pass. The config's layout decides RMSNorm or LayerNorm
+ * with bias, RoPE or none (learned positions), pre- or post-norm; the FFN is SwiGLU when the layer has a gate, else ReLU.
  */
 public final class LayerBackprop {
     private LayerBackprop() {}
@@ -19,27 +20,32 @@ public final class LayerBackprop {
     /** The activations one forward pass saved; {@link #out} is the layer's output. */
     public static final class Tape {
         final int batch, T;
-        final Arr x, inv1, xn1, qPre, invQ, kPre, invK, q, k, v, attn, lse, u, inv2, xn2, gate, up, act;
+        final Arr x, mean1, inv1, xn1, qPre, invQ, kPre, invK, q, k, v, attn, lse, a, u, mean2, inv2, xn2, gate, up, act, b;
         public final Arr out;
 
-        private Tape(int batch, int T, Arr... a) {
+        private Tape(int batch, int T, Arr... t) {
             this.batch = batch;
             this.T = T;
-            x = a[0]; inv1 = a[1]; xn1 = a[2]; qPre = a[3]; invQ = a[4]; kPre = a[5]; invK = a[6]; q = a[7]; k = a[8];
-            v = a[9]; attn = a[10]; lse = a[11]; u = a[12]; inv2 = a[13]; xn2 = a[14]; gate = a[15]; up = a[16];
-            act = a[17]; out = a[18];
+            x = t[0]; mean1 = t[1]; inv1 = t[2]; xn1 = t[3]; qPre = t[4]; invQ = t[5]; kPre = t[6]; invK = t[7]; q = t[8];
+            k = t[9]; v = t[10]; attn = t[11]; lse = t[12]; a = t[13]; u = t[14]; mean2 = t[15]; inv2 = t[16]; xn2 = t[17];
+            gate = t[18]; up = t[19]; act = t[20]; b = t[21]; out = t[22];
         }
     }
 
-    /** Forward pass of x ([batch * T x d], not modified) through the layer with parameters p. */
+    /**
+     * Forward pass of x ([batch * T x d], not modified) through the layer with parameters p. Pre-norm: a = x + attn(n1(x)),
+     * u = a, b = u + ffn(n2(u)), out = b; post-norm (OPT-350m): u = n1(a) with a = x + attn(x), out = n2(b) with b = u + ffn(u).
+     */
     public static Tape forward(ModelConfig c, Rope rope, int window, LayerParams p, Arr x, int batch, int T) {
         int rows = batch * T, d = c.hiddenSize(), f = c.intermediateSize(), qd = c.qDim(), kvd = c.kvDim();
         int hd = c.headDim(), heads = c.numHeads(), kvHeads = c.numKvHeads();
         double eps = c.rmsNormEps();
-        Arr inv1 = x.zeros(rows), xn1 = rmsNorm(x, rows, d, p.get(NORM1), eps, inv1);
-        Arr q = linear(xn1, rows, d, qd, p.get(Q), p.bias(Q));
-        Arr k = linear(xn1, rows, d, kvd, p.get(K), p.bias(K));
-        Arr v = linear(xn1, rows, d, kvd, p.get(V), p.bias(V));
+        boolean pre = c.layout().preNorm(), ln = c.layout().layerNorm();
+        Arr inv1 = x.zeros(rows), mean1 = ln ? x.zeros(rows) : null;
+        Arr xn1 = pre ? norm(c, x, rows, p.get(INPUT_NORM), p.get(INPUT_NORM_BIAS), mean1, inv1) : x;
+        Arr q = linear(xn1, rows, d, qd, p.get(Q), p.get(Q_BIAS));
+        Arr k = linear(xn1, rows, d, kvd, p.get(K), p.get(K_BIAS));
+        Arr v = linear(xn1, rows, d, kvd, p.get(V), p.get(V_BIAS));
         Arr qPre = null, kPre = null, invQ = null, invK = null;
         if (c.qkNorm()) {
             qPre = q;
@@ -49,53 +55,85 @@ public final class LayerBackprop {
             q = rmsNorm(qPre, rows * heads, hd, p.get(Q_NORM), eps, invQ);
             k = rmsNorm(kPre, rows * kvHeads, hd, p.get(K_NORM), eps, invK);
         }
-        float[][] cs = rope.tables(T);
-        rotate(q, rows, T, heads, hd, cs, false);
-        rotate(k, rows, T, kvHeads, hd, cs, false);
+        if (!c.layout().learnedPositions()) {
+            float[][] cs = rope.tables(T);
+            rotate(q, rows, T, heads, hd, rope.half(), cs, false);
+            rotate(k, rows, T, kvHeads, hd, rope.half(), cs, false);
+        }
         Arr attn = x.zeros(rows * qd), lse = x.zeros(batch * heads * T);
         attention(c, window, q, k, v, batch, T, attn, lse);
-        Arr u = x.copy();
-        linearInto(attn, rows, qd, d, p.get(O), p.bias(O), u);
-        Arr inv2 = x.zeros(rows), xn2 = rmsNorm(u, rows, d, p.get(NORM2), eps, inv2);
-        Arr gate = linear(xn2, rows, d, f, p.get(GATE), p.bias(GATE));
-        Arr up = linear(xn2, rows, d, f, p.get(UP), p.bias(UP));
+        Arr a = x.copy();
+        linearInto(attn, rows, qd, d, p.get(O), p.get(O_BIAS), a);
+        Arr u = pre ? a : norm(c, a, rows, p.get(INPUT_NORM), p.get(INPUT_NORM_BIAS), mean1, inv1);
+        Arr inv2 = x.zeros(rows), mean2 = ln ? x.zeros(rows) : null;
+        Arr xn2 = pre ? norm(c, u, rows, p.get(POST_ATTENTION_NORM), p.get(POST_ATTENTION_NORM_BIAS), mean2, inv2) : u;
+        Arr gate = p.get(GATE) == null ? null : linear(xn2, rows, d, f, p.get(GATE), p.get(GATE_BIAS));
+        Arr up = linear(xn2, rows, d, f, p.get(UP), p.get(UP_BIAS));
         Arr act = x.zeros(rows * f);
         Parallel.forRows(rows, 16, (r0, r1) -> {
+            if (gate == null) {
+                for (int i = r0 * f; i < r1 * f; i++) act.set(i, Math.max(up.get(i), 0));
+                return;
+            }
             act.sigmoidOf(gate, r0 * f, (r1 - r0) * f);
             for (int i = r0 * f; i < r1 * f; i++) act.set(i, gate.get(i) * act.get(i) * up.get(i));
         });
-        Arr out = u.copy();
-        linearInto(act, rows, f, d, p.get(DOWN), p.bias(DOWN), out);
-        return new Tape(batch, T, x, inv1, xn1, qPre, invQ, kPre, invK, q, k, v, attn, lse, u, inv2, xn2, gate, up, act, out);
+        Arr b = u.copy();
+        linearInto(act, rows, f, d, p.get(DOWN), p.get(DOWN_BIAS), b);
+        Arr out = pre ? b : norm(c, b, rows, p.get(POST_ATTENTION_NORM), p.get(POST_ATTENTION_NORM_BIAS), mean2, inv2);
+        return new Tape(batch, T, x, mean1, inv1, xn1, qPre, invQ, kPre, invK, q, k, v, attn, lse, a, u, mean2, inv2, xn2, gate, up,
+                act, b, out);
     }
 
     /** Backward pass: adds the parameters' gradients to g and returns the gradient of the input. */
     public static Arr backward(ModelConfig c, Rope rope, int window, LayerParams p, Tape t, Arr dOut, LayerParams g) {
         int batch = t.batch, T = t.T, rows = batch * T;
         int d = c.hiddenSize(), f = c.intermediateSize(), qd = c.qDim(), kvd = c.kvDim(), hd = c.headDim();
-        double eps = c.rmsNormEps();
-        // FFN: out = u + W_down (silu(gate) * up)
-        Arr dAct = linearBackward(dOut, t.act, rows, f, d, p.get(DOWN), g.get(DOWN), g.bias(DOWN));
-        Arr dGate = dAct.zeros(rows * f), dUp = dAct.zeros(rows * f);
-        Parallel.forRows(rows, 16, (r0, r1) -> {
-            dUp.sigmoidOf(t.gate, r0 * f, (r1 - r0) * f); // σ(gate), overwritten below
-            for (int i = r0 * f; i < r1 * f; i++) {
-                double a = t.gate.get(i), s = dUp.get(i), da = dAct.get(i);
-                dUp.set(i, da * a * s);
-                dGate.set(i, da * t.up.get(i) * s * (1 + a * (1 - s)));
-            }
-        });
-        Arr dXn2 = linearBackward(dGate, t.xn2, rows, d, f, p.get(GATE), g.get(GATE), g.bias(GATE));
-        dXn2.axpy(1, linearBackward(dUp, t.xn2, rows, d, f, p.get(UP), g.get(UP), g.bias(UP)));
-        Arr du = dOut.copy();
-        rmsNormBackward(dXn2, t.u, t.inv2, rows, d, p.get(NORM2), g.get(NORM2), du);
-        // Attention: u = x + W_o attn
-        Arr dAttn = linearBackward(du, t.attn, rows, qd, d, p.get(O), g.get(O), g.bias(O));
-        Arr dq = du.zeros(rows * qd), dk = du.zeros(rows * kvd), dv = du.zeros(rows * kvd);
+        boolean pre = c.layout().preNorm();
+        // FFN: b = u + W_down act(xn2); out = b (pre-norm) or n2(b)
+        Arr dB = dOut;
+        if (!pre) {
+            dB = dOut.zeros(rows * d);
+            normBackward(c, dOut, t.b, t.mean2, t.inv2, rows, p.get(POST_ATTENTION_NORM), g.get(POST_ATTENTION_NORM),
+                    g.get(POST_ATTENTION_NORM_BIAS), dB);
+        }
+        Arr dAct = linearBackward(dB, t.act, rows, f, d, p.get(DOWN), g.get(DOWN), g.get(DOWN_BIAS));
+        Arr dXn2;
+        if (t.gate == null) { // ReLU: the gradient passes where up > 0
+            Arr dUp = dAct.zeros(rows * f);
+            for (int i = 0; i < rows * f; i++) if (t.up.get(i) > 0) dUp.set(i, dAct.get(i));
+            dXn2 = linearBackward(dUp, t.xn2, rows, d, f, p.get(UP), g.get(UP), g.get(UP_BIAS));
+        } else {
+            Arr dGate = dAct.zeros(rows * f), dUp = dAct.zeros(rows * f);
+            Parallel.forRows(rows, 16, (r0, r1) -> {
+                dUp.sigmoidOf(t.gate, r0 * f, (r1 - r0) * f); // σ(gate), overwritten below
+                for (int i = r0 * f; i < r1 * f; i++) {
+                    double a = t.gate.get(i), s = dUp.get(i), da = dAct.get(i);
+                    dUp.set(i, da * a * s);
+                    dGate.set(i, da * t.up.get(i) * s * (1 + a * (1 - s)));
+                }
+            });
+            dXn2 = linearBackward(dGate, t.xn2, rows, d, f, p.get(GATE), g.get(GATE), g.get(GATE_BIAS));
+            dXn2.axpy(1, linearBackward(dUp, t.xn2, rows, d, f, p.get(UP), g.get(UP), g.get(UP_BIAS)));
+        }
+        Arr du = dB.copy();
+        if (pre) normBackward(c, dXn2, t.u, t.mean2, t.inv2, rows, p.get(POST_ATTENTION_NORM), g.get(POST_ATTENTION_NORM),
+                g.get(POST_ATTENTION_NORM_BIAS), du);
+        else du.axpy(1, dXn2);
+        // Attention: a = x + W_o attn; u = a (pre-norm) or n1(a)
+        Arr dA = du;
+        if (!pre) {
+            dA = du.zeros(rows * d);
+            normBackward(c, du, t.a, t.mean1, t.inv1, rows, p.get(INPUT_NORM), g.get(INPUT_NORM), g.get(INPUT_NORM_BIAS), dA);
+        }
+        Arr dAttn = linearBackward(dA, t.attn, rows, qd, d, p.get(O), g.get(O), g.get(O_BIAS));
+        Arr dq = dA.zeros(rows * qd), dk = dA.zeros(rows * kvd), dv = dA.zeros(rows * kvd);
         attentionBackward(c, window, t, dAttn, dq, dk, dv);
-        float[][] cs = rope.tables(T);
-        rotate(dq, rows, T, c.numHeads(), hd, cs, true);
-        rotate(dk, rows, T, c.numKvHeads(), hd, cs, true);
+        if (!c.layout().learnedPositions()) {
+            float[][] cs = rope.tables(T);
+            rotate(dq, rows, T, c.numHeads(), hd, rope.half(), cs, true);
+            rotate(dk, rows, T, c.numKvHeads(), hd, rope.half(), cs, true);
+        }
         if (c.qkNorm()) {
             Arr dqPre = dq.zeros(rows * qd), dkPre = dk.zeros(rows * kvd);
             rmsNormBackward(dq, t.qPre, t.invQ, rows * c.numHeads(), hd, p.get(Q_NORM), g.get(Q_NORM), dqPre);
@@ -103,12 +141,25 @@ public final class LayerBackprop {
             dq = dqPre;
             dk = dkPre;
         }
-        Arr dXn1 = linearBackward(dq, t.xn1, rows, d, qd, p.get(Q), g.get(Q), g.bias(Q));
-        dXn1.axpy(1, linearBackward(dk, t.xn1, rows, d, kvd, p.get(K), g.get(K), g.bias(K)));
-        dXn1.axpy(1, linearBackward(dv, t.xn1, rows, d, kvd, p.get(V), g.get(V), g.bias(V)));
-        Arr dx = du.copy();
-        rmsNormBackward(dXn1, t.x, t.inv1, rows, d, p.get(NORM1), g.get(NORM1), dx);
+        Arr dXn1 = linearBackward(dq, t.xn1, rows, d, qd, p.get(Q), g.get(Q), g.get(Q_BIAS));
+        dXn1.axpy(1, linearBackward(dk, t.xn1, rows, d, kvd, p.get(K), g.get(K), g.get(K_BIAS)));
+        dXn1.axpy(1, linearBackward(dv, t.xn1, rows, d, kvd, p.get(V), g.get(V), g.get(V_BIAS)));
+        Arr dx = dA.copy();
+        if (pre) normBackward(c, dXn1, t.x, t.mean1, t.inv1, rows, p.get(INPUT_NORM), g.get(INPUT_NORM), g.get(INPUT_NORM_BIAS), dx);
+        else dx.axpy(1, dXn1);
         return dx;
+    }
+
+    /** The layer's norm of d-wide rows: LayerNorm with bias (mean and 1/std saved) or RMSNorm (1/rms saved). */
+    private static Arr norm(ModelConfig c, Arr x, int rows, Arr w, Arr bias, Arr mean, Arr inv) {
+        int d = c.hiddenSize();
+        return c.layout().layerNorm() ? layerNorm(x, rows, d, w, bias, c.rmsNormEps(), mean, inv) : rmsNorm(x, rows, d, w, c.rmsNormEps(), inv);
+    }
+
+    /** Adds the input gradient of {@link #norm} to dx and the weight (and bias) gradients to dw (db). */
+    private static void normBackward(ModelConfig c, Arr dy, Arr x, Arr mean, Arr inv, int rows, Arr w, Arr dw, Arr db, Arr dx) {
+        if (c.layout().layerNorm()) layerNormBackward(dy, x, mean, inv, rows, c.hiddenSize(), w, dw, db, dx);
+        else rmsNormBackward(dy, x, inv, rows, c.hiddenSize(), w, dw, dx);
     }
 
     /** x W^T + b for x [rows x in], W [out x in]. */
@@ -168,9 +219,56 @@ public final class LayerBackprop {
             }
     }
 
-    /** Rotary embedding of every head of every row in place (rotate-half layout); inverse: its transpose (backward). */
-    private static void rotate(Arr x, int rows, int T, int heads, int hd, float[][] cs, boolean inverse) {
-        int half = hd / 2;
+    /** y = (x − mean) / std · w + b per row of n (biased variance, as torch.nn.LayerNorm); saves mean and 1 / std. */
+    static Arr layerNorm(Arr x, int rows, int n, Arr w, Arr b, double eps, Arr mean, Arr inv) {
+        Arr y = x.zeros(rows * n);
+        Parallel.forRows(rows, 64, (r0, r1) -> {
+            for (int r = r0; r < r1; r++) {
+                double sum = 0, ss = 0;
+                for (int i = 0; i < n; i++) sum += x.get(r * n + i);
+                double mu = sum / n;
+                for (int i = 0; i < n; i++) ss += (x.get(r * n + i) - mu) * (x.get(r * n + i) - mu);
+                double s = 1 / Math.sqrt(ss / n + eps);
+                mean.set(r, mu);
+                inv.set(r, s);
+                for (int i = 0; i < n; i++) y.set(r * n + i, (x.get(r * n + i) - mu) * s * w.get(i) + b.get(i));
+            }
+        });
+        return y;
+    }
+
+    /**
+     * Adds the input gradient of {@link #layerNorm} to dx, dx = s (g − mean(g) − x̂ mean(g x̂)) with g = dy w and
+     * x̂ = (x − mean) s; and, when dw is not null, dw += dy x̂ and db += dy.
+     */
+    static void layerNormBackward(Arr dy, Arr x, Arr mean, Arr inv, int rows, int n, Arr w, Arr dw, Arr db, Arr dx) {
+        Parallel.forRows(rows, 64, (r0, r1) -> {
+            for (int r = r0; r < r1; r++) {
+                double s = inv.get(r), mu = mean.get(r), m1 = 0, m2 = 0;
+                for (int i = 0; i < n; i++) {
+                    double gi = dy.get(r * n + i) * w.get(i);
+                    m1 += gi;
+                    m2 += gi * (x.get(r * n + i) - mu) * s;
+                }
+                m1 /= n;
+                m2 /= n;
+                for (int i = 0; i < n; i++)
+                    dx.add(r * n + i, s * (dy.get(r * n + i) * w.get(i) - m1 - (x.get(r * n + i) - mu) * s * m2));
+            }
+        });
+        if (dw != null) // rows in a fixed order: the sum must not depend on the thread split
+            for (int r = 0; r < rows; r++)
+                for (int i = 0; i < n; i++) {
+                    dw.add(i, dy.get(r * n + i) * (x.get(r * n + i) - mean.get(r)) * inv.get(r));
+                    db.add(i, dy.get(r * n + i));
+                }
+    }
+
+    /**
+     * Rotary embedding of every head of every row in place (rotate-half layout over the first 2·half dims of a head, as
+     * {@link Rope}); inverse: its transpose (backward).
+     */
+    private static void rotate(Arr x, int rows, int T, int heads, int hd, int half, float[][] cs, boolean inverse) {
         float[] cos = cs[0], sin = cs[1];
         double sign = inverse ? -1 : 1;
         Parallel.forRows(rows, 64, (r0, r1) -> {

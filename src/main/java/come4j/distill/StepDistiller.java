@@ -51,7 +51,7 @@ public final class StepDistiller implements ProgressiveMerger.Refine {
         log.accept(String.format("distilled layer %d (original %s): %s %.5g -> %.5g", position, originals, s.loss().id,
                 loss.getFirst(), loss.getLast()));
         record.add(t.json());
-        return t.params().store(c, store, dtype);
+        return t.params().store(store, dtype);
     }
 
     /** The loss curves of every distilled step, in merge order. */

@@ -58,7 +58,7 @@ public record Streamline(HierarchicalDistiller.Settings train) implements Compre
             }
             List<Map<String, TensorData>> layers = new ArrayList<>();
             for (int j = 0; j < tree.size(); j++)
-                layers.add(j == first ? t.params().store(c, store, ctx.checkpoint().dtype()) : ctx.tensors().get(tree.get(j).getFirst()));
+                layers.add(j == first ? t.params().store(store, ctx.checkpoint().dtype()) : ctx.tensors().get(tree.get(j).getFirst()));
             ObjectNode settings = JsonNodeFactory.instance.objectNode();
             settings.set("streamline_training", train.json().put("data", "calibration windows"));
             ObjectNode record = JsonNodeFactory.instance.objectNode();

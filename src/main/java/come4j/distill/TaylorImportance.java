@@ -25,7 +25,7 @@ public final class TaylorImportance {
     public static double[] of(come4j.calib.CalibrationContext ctx) {
         ctx.firstPass();
         try (ActivationCache acts = ctx.workingCache()) {
-            return scores(ctx.model(), Loss.Head.of(ctx.checkpoint()), ctx.set(), ctx.batch(), come4j.merge.LayerRemoval.SCORED_TENSORS, acts);
+            return scores(ctx.model(), Loss.Head.of(ctx.checkpoint()), ctx.set(), ctx.batch(), come4j.merge.LayerRemoval.scoredTensors(ctx.model().config()), acts);
         }
     }
 

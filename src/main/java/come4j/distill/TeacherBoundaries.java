@@ -35,7 +35,7 @@ public final class TeacherBoundaries implements AutoCloseable {
                 int b = Math.min(batch, n - w0);
                 int[] ids = new int[b * T];
                 for (int k = 0; k < b; k++) System.arraycopy(data.windows().get(w0 + k), 0, ids, k * T, T);
-                float[] h = teacher.embed(ids);
+                float[] h = teacher.embed(ids, b, 0);
                 for (int layer = 0; ; layer++) {
                     if (keep.test(layer)) for (int k = 0; k < b; k++) cache.put(layer, w0 + k, h, k * T * d);
                     if (layer == upTo) break;

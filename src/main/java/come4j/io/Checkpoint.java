@@ -1,6 +1,7 @@
 package come4j.io;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import come4j.model.LayerSchema;
 import come4j.model.ModelConfig;
 import java.io.IOException;
 import java.lang.foreign.Arena;
@@ -22,9 +23,8 @@ public final class Checkpoint implements AutoCloseable {
     public static final String SINGLE = "model.safetensors";
     /** A few MB even for models of thousands of tensors; anything far beyond is not an index. */
     private static final long MAX_INDEX_BYTES = 64L << 20;
-    private static final String LAYER_PREFIX = "model.layers.";
-    /** A layer tensor: canonical decimal index (no sign or leading zero), then the part's name. */
-    private static final Pattern LAYER = Pattern.compile("model\\.layers\\.(0|[1-9][0-9]*)\\..+");
+    /** After the layer prefix: a canonical decimal index (no sign or leading zero), then the tensor's name in the layer. */
+    private static final Pattern LAYER = Pattern.compile("(0|[1-9][0-9]*)\\.(.+)");
 
     private final Path dir;
     private final ModelConfig config;
@@ -76,20 +76,26 @@ public final class Checkpoint implements AutoCloseable {
     }
 
     /**
-     * Every "model.layers.N." tensor must name a layer of config.json, so that a stray tensor is refused when the
-     * checkpoint opens rather than dropped or misplaced when an output is written. Other names (non-layer tensors, or
-     * unknown parts of a layer such as an old rotary_emb.inv_freq buffer) are kept: the writers copy them unchanged.
+     * Every "model.layers.N." tensor (the family's layer prefix) must name a layer of config.json and a tensor its
+     * family's schema declares for this config, so that a stray tensor is refused when the checkpoint opens rather
+     * than dropped, misplaced or merged by a guessed rule when an output is written. Tensors outside the layers are
+     * kept: the writers copy them unchanged.
      */
     private void checkLayerNames() {
+        LayerSchema schema = config.schema();
+        String prefix = schema.family().layerPrefix();
         int layers = config.numLayers();
         for (String name : tensors.keySet()) {
-            if (!name.startsWith(LAYER_PREFIX)) continue;
-            Matcher m = LAYER.matcher(name);
+            if (!name.startsWith(prefix)) continue;
+            Matcher m = LAYER.matcher(name.substring(prefix.length()));
             if (!m.matches())
-                throw new BadInputException(dir, "tensor '" + name + "' has no layer index after '" + LAYER_PREFIX + "'");
+                throw new BadInputException(dir, "tensor '" + name + "' has no layer index after '" + prefix + "'");
             if (m.group(1).length() > 9 || Integer.parseInt(m.group(1)) >= layers)
                 throw new BadInputException(dir, "tensor '" + name + "' names layer " + m.group(1) + " but config.json has num_hidden_layers "
                         + layers + " (layers 0.." + (layers - 1) + ")");
+            if (!schema.stored(m.group(2)))
+                throw new BadInputException(dir, "tensor '" + name + "' is not part of a " + config.architecture()
+                        + " layer as config.json describes it (unknown name '" + m.group(2) + "')");
         }
     }
 

@@ -8,6 +8,7 @@ import come4j.io.Finite;
 import come4j.io.SafeTensorsWriter;
 import come4j.io.TensorData;
 import come4j.io.TensorSpec;
+import come4j.model.LayerSchema;
 import come4j.model.ModelConfig;
 import come4j.report.MergeReport;
 import come4j.report.ModelCard;
@@ -26,7 +27,7 @@ import java.util.regex.Pattern;
  * config.json updated, tokenizer and generation files copied. Unchanged tensors are copied byte for byte.
  */
 public final class CompressedCheckpoint {
-    private static final Pattern LAYER = Pattern.compile("model\\.layers\\.(\\d+)\\.(.+)");
+    private static final Pattern LAYER = Pattern.compile("(\\d+)\\.(.+)");
 
     private CompressedCheckpoint() {}
 
@@ -46,19 +47,24 @@ public final class CompressedCheckpoint {
                              AtomicOutput o) throws IOException {
         Map<Integer, Integer> finalOf = new LinkedHashMap<>(); // original layer -> final layer it opens
         for (int j = 0; j < tree.size(); j++) finalOf.put(tree.get(j).getFirst(), j);
+        LayerSchema schema = config.schema();
+        String prefix = schema.family().layerPrefix();
         Map<String, TensorData> plan = new LinkedHashMap<>(), merged = new LinkedHashMap<>();
         for (var e : input.tensors().entrySet()) {
-            Matcher m = LAYER.matcher(e.getKey());
-            if (!m.matches()) {
+            Matcher m = e.getKey().startsWith(prefix) ? LAYER.matcher(e.getKey().substring(prefix.length())) : null;
+            if (m == null || !m.matches()) {
                 plan.put(e.getKey(), e.getValue());
                 continue;
             }
             Integer j = finalOf.get(Integer.parseInt(m.group(1)));
             if (j == null) continue;
-            TensorData t = layers.get(j).get(m.group(2));
-            String name = "model.layers." + j + "." + m.group(2);
-            plan.put(name, t != null ? t : e.getValue());
-            if (t != null && t != e.getValue()) merged.put(name, t);
+            // What the method left unchanged (buffers always) is the original layer's that opens final layer j.
+            // A fused tensor (Phi-3's qkv_proj, gate_up_proj) is its parts stacked again.
+            TensorData t = schema.parts(m.group(2)).isEmpty() ? layers.get(j).getOrDefault(m.group(2), e.getValue())
+                    : schema.fuse(m.group(2), e.getValue(), layers.get(j));
+            String name = schema.prefix(j) + m.group(2);
+            plan.put(name, t);
+            if (t != e.getValue()) merged.put(name, t);
         }
         Finite.require(o.target(), merged, "merged"); // the input's own tensors were checked when it was loaded
         List<TensorSpec> specs = new ArrayList<>();

@@ -4,7 +4,8 @@ import come4j.io.DType;
 import come4j.io.ScratchTensors;
 import come4j.io.ScratchTensors.Values;
 import come4j.io.TensorData;
-import come4j.model.LayerWeights;
+import come4j.model.LayerSchema;
+import come4j.model.LayerTensor;
 import come4j.model.ModelConfig;
 import java.util.ArrayList;
 import java.util.List;
@@ -13,7 +14,8 @@ import java.util.Map;
 /**
  * CoMe's concatenation merge (method.md §8): the merged layer runs a's kept heads and channels beside b's, so no
  * projection weight is averaged. Kept units are in ascending order within each source, a's first. Norms are the plain
- * mean; o_proj/down_proj biases and Qwen3 q/k norms are ratio-weighted.
+ * mean; o_proj/down_proj biases and Qwen3 q/k norms are ratio-weighted. Each tensor's rule, axis and units are its
+ * family's ({@link come4j.model.Family}).
  */
 public final class ConcatMerge {
     private ConcatMerge() {}
@@ -30,21 +32,21 @@ public final class ConcatMerge {
         int[] qa = rowsOf(queryHeads(c, ga, officialGqaTiling), hd), qb = rowsOf(queryHeads(c, gb, officialGqaTiling), hd);
         int[] kva = rowsOf(ga, hd), kvb = rowsOf(gb, hd);
 
+        Map<LayerTensor.Unit, int[][]> units = Map.of(LayerTensor.Unit.QUERY_HEADS, new int[][] {qa, qb},
+                LayerTensor.Unit.KV_HEADS, new int[][] {kva, kvb}, LayerTensor.Unit.FFN_CHANNELS, new int[][] {ca, cb});
+        LayerSchema schema = c.schema();
         List<Values> out = new ArrayList<>();
-        for (String s : LayerWeights.suffixes(c)) {
-            long[] shape = LayerWeights.shape(c, s);
-            TensorData ta = a.get(s), tb = b.get(s);
-            float[] v = switch (s) {
-                case "self_attn.q_proj.weight", "self_attn.q_proj.bias" -> rows(ta, tb, qa, qb);
-                case "self_attn.k_proj.weight", "self_attn.v_proj.weight", "self_attn.k_proj.bias", "self_attn.v_proj.bias" ->
-                        rows(ta, tb, kva, kvb);
-                case "self_attn.o_proj.weight" -> columns(ta, tb, qa, qb);
-                case "mlp.gate_proj.weight", "mlp.up_proj.weight", "mlp.gate_proj.bias", "mlp.up_proj.bias" -> rows(ta, tb, ca, cb);
-                case "mlp.down_proj.weight" -> columns(ta, tb, ca, cb);
-                case "input_layernorm.weight", "post_attention_layernorm.weight" -> WeightSumMerge.weighted(ta, tb, 0.5, 0.5);
-                default -> WeightSumMerge.weighted(ta, tb, ra, rb); // o/down biases, q_norm/k_norm
+        for (LayerTensor t : schema.parameters()) {
+            TensorData ta = a.get(t.name()), tb = b.get(t.name());
+            float[] v = switch (t.merge()) {
+                case CONCAT -> {
+                    int[][] sel = units.get(t.unit());
+                    yield t.axis() == LayerTensor.Axis.OUTPUT ? rows(ta, tb, sel[0], sel[1]) : columns(ta, tb, sel[0], sel[1]);
+                }
+                case MEAN -> WeightSumMerge.weighted(ta, tb, 0.5, 0.5);
+                case RATIO -> WeightSumMerge.weighted(ta, tb, ra, rb);
             };
-            out.add(new Values(s, shape, v));
+            out.add(new Values(t.name(), schema.shape(t), v));
         }
         return new MergedLayer(store.store(out, dtype), ga, gb, ca, cb);
     }

@@ -10,6 +10,8 @@ import come4j.io.BadInputException;
 import come4j.io.DType;
 import come4j.io.ScratchTensors;
 import come4j.io.TensorData;
+import come4j.model.LayerSchema;
+import come4j.model.LayerTensor;
 import come4j.model.LayerWeights;
 import come4j.model.ModelConfig;
 import come4j.model.Transformer;
@@ -45,9 +47,6 @@ public final class Laco implements CompressionMethod {
     /** One walk at threshold t: the tries in order and the layer count it ended with. */
     public record Walk(double t, int c, List<Try> tries, int layers) {}
 
-    static final List<String> PROJECTIONS = List.of("self_attn.q_proj.weight", "self_attn.k_proj.weight",
-            "self_attn.v_proj.weight", "self_attn.o_proj.weight", "mlp.gate_proj.weight", "mlp.up_proj.weight",
-            "mlp.down_proj.weight");
     private static final int BISECTIONS = 30;
 
     private final Settings settings;
@@ -75,14 +74,17 @@ public final class Laco implements CompressionMethod {
     /** RDSC of layers[0] (θ_l) with layers[1..m]: the projections summed as above, the rest of θ_l kept. */
     static Map<String, TensorData> rdsc(ModelConfig c, List<Map<String, TensorData>> layers, ScratchTensors store, DType dtype) {
         Map<String, TensorData> base = layers.getFirst();
+        LayerSchema schema = c.schema();
         List<ScratchTensors.Values> out = new ArrayList<>();
-        for (String name : PROJECTIONS) {
+        for (LayerTensor t : schema.parameters()) {
+            if (t.kind() != LayerTensor.Kind.PROJECTION) continue; // norms and biases: layer l's are kept
+            String name = t.name();
             float[] l = base.get(name).toFloat(), sum = l.clone();
             for (Map<String, TensorData> next : layers.subList(1, layers.size())) {
                 float[] x = next.get(name).toFloat();
                 for (int i = 0; i < sum.length; i++) sum[i] += x[i] - l[i];
             }
-            out.add(new ScratchTensors.Values(name, LayerWeights.shape(c, name), sum));
+            out.add(new ScratchTensors.Values(name, schema.shape(t), sum));
         }
         Map<String, TensorData> merged = new java.util.LinkedHashMap<>(base);
         merged.putAll(store.store(out, dtype));

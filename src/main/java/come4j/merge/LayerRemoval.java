@@ -8,8 +8,11 @@ import come4j.calib.CalibrationPass.LayerStats;
 import come4j.io.BadInputException;
 import come4j.io.ScratchTensors;
 import come4j.io.TensorData;
+import come4j.model.LayerSchema;
+import come4j.model.LayerTensor;
 import come4j.model.LayerWeights;
 import come4j.model.ModelConfig;
+import come4j.model.Role;
 import come4j.model.Transformer;
 import come4j.report.Progress;
 import java.util.ArrayList;
@@ -32,10 +35,15 @@ public final class LayerRemoval {
     /** The removed original layers (ascending); each layer's score where the method ranks layers; SLEB's rounds. */
     public record Plan(int[] removed, double[] scores, List<double[]> rounds) {}
 
-    /** The tensors a layer's magnitude (and Taylor) score sums over: the projections and both norms. */
-    public static final List<String> SCORED_TENSORS = List.of("self_attn.q_proj.weight", "self_attn.k_proj.weight",
-            "self_attn.v_proj.weight", "self_attn.o_proj.weight", "mlp.gate_proj.weight", "mlp.up_proj.weight",
-            "mlp.down_proj.weight", "input_layernorm.weight", "post_attention_layernorm.weight");
+    /** The roles a layer's magnitude (and Taylor) score sums over, in this order: the projections and both layer norms. */
+    private static final List<Role> SCORED = List.of(Role.Q, Role.K, Role.V, Role.O, Role.GATE, Role.UP, Role.DOWN, Role.INPUT_NORM,
+            Role.POST_ATTENTION_NORM);
+
+    /** The names of the scored tensors in a layer of this config (the roles it has). */
+    public static List<String> scoredTensors(ModelConfig c) {
+        LayerSchema s = c.schema();
+        return SCORED.stream().map(s::find).filter(java.util.Objects::nonNull).map(LayerTensor::name).toList();
+    }
 
     private LayerRemoval() {}
 
@@ -83,7 +91,8 @@ public final class LayerRemoval {
                 yield new Plan(lowest(bi, remove, 0, L), bi, List.of());
             }
             case MAGNITUDE, MAGNITUDE_PLUS -> {
-                double[] score = ctx.tensors().stream().mapToDouble(LayerRemoval::magnitude).toArray();
+                List<String> scored = scoredTensors(ctx.model().config());
+                double[] score = ctx.tensors().stream().mapToDouble(t -> magnitude(t, scored)).toArray();
                 yield m == Method.MAGNITUDE ? new Plan(lowest(score, remove, 0, L), score, List.of())
                         : new Plan(lowest(score, remove, 4, L - 2), score, List.of());
             }
@@ -97,9 +106,9 @@ public final class LayerRemoval {
     }
 
     /** Σ |w| over the projections and both norms of a layer (p = 1, "sum" reductions). */
-    static double magnitude(Map<String, TensorData> layer) {
+    static double magnitude(Map<String, TensorData> layer, List<String> scored) {
         double s = 0;
-        for (String name : SCORED_TENSORS) for (float w : layer.get(name).toFloat()) s += Math.abs(w);
+        for (String name : scored) for (float w : layer.get(name).toFloat()) s += Math.abs(w);
         return s;
     }
 

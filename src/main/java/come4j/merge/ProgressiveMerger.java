@@ -253,7 +253,7 @@ public final class ProgressiveMerger {
 
     private static ConcatMerge.Scores scores(ModelConfig c, LayerWeights w, LayerStats st) {
         return new ConcatMerge.Scores(ChannelSensitivity.attention(c, w, st.attentionMeanAbs()),
-                ChannelSensitivity.ffn(w, st.ffnMeanAbs()));
+                ChannelSensitivity.ffn(c, w, st.ffnMeanAbs()));
     }
 
     static int argmin(double[] x) {

@@ -4,7 +4,8 @@ import come4j.io.DType;
 import come4j.io.ScratchTensors;
 import come4j.io.ScratchTensors.Values;
 import come4j.io.TensorData;
-import come4j.model.LayerWeights;
+import come4j.model.LayerSchema;
+import come4j.model.LayerTensor;
 import come4j.model.ModelConfig;
 import java.util.ArrayList;
 import java.util.List;
@@ -19,8 +20,10 @@ public final class WeightSumMerge {
 
     public static MergedLayer merge(ModelConfig c, Map<String, TensorData> a, Map<String, TensorData> b, double ra, double rb,
                                     ScratchTensors store, DType dtype) {
+        LayerSchema schema = c.schema();
         List<Values> out = new ArrayList<>();
-        for (String s : LayerWeights.suffixes(c)) out.add(new Values(s, LayerWeights.shape(c, s), weighted(a.get(s), b.get(s), ra, rb)));
+        for (LayerTensor t : schema.parameters())
+            out.add(new Values(t.name(), schema.shape(t), weighted(a.get(t.name()), b.get(t.name()), ra, rb)));
         return new MergedLayer(store.store(out, dtype), null, null, null, null);
     }
 

@@ -6,13 +6,15 @@ import come4j.tensor.Parallel;
 import come4j.tensor.VectorOps;
 
 /**
- * The whole pre-norm decoder layer of the LLaMA family in one place, batched over T tokens:
+ * The whole decoder layer in one place, batched over T tokens. Pre-norm (LLaMA family, OPT):
  * <pre>
  *   u = h + W_o · Attn(RoPE(W_q n1(h)), RoPE(W_k n1(h)), W_v n1(h))
  *   h' = u + W_down · (silu(W_gate n2(u)) ⊙ W_up n2(u))
  * </pre>
- * Architecture differences are data: optional biases (Qwen2, attention_bias), per-head q/k RMSNorm before RoPE
- * (Qwen3), sliding windows (Mistral, Qwen layer_types).
+ * Architecture differences are data: optional biases (Qwen2, attention_bias, OPT), per-head q/k RMSNorm before RoPE
+ * (Qwen3), sliding windows (Mistral, Qwen layer_types); from the config's layout: LayerNorm with bias instead of
+ * RMSNorm, learned positions instead of RoPE, and post-norm (OPT-350m: u = n1(h + attn(h)), h' = n2(u + ffn(u))). The
+ * FFN is ReLU(W_up x) (OPT's fc1) when the layer has no gate.
  */
 public final class DecoderLayer {
     private static final int QUERY_BLOCK = 64; // query rows per attention task: causal blocks skip future keys
@@ -33,8 +35,10 @@ public final class DecoderLayer {
             throw new IllegalArgumentException("a KV cache serves its own batch of sequences; without one, positions start at 0");
         int rows = batch * T;
 
+        boolean preNorm = c.layout().preNorm();
         float[] xn = new float[rows * d];
-        norm(h, rows, d, w.inputNorm(), c.rmsNormEps(), xn);
+        if (preNorm) norm(c, h, rows, w.inputNorm(), w.inputNormBias(), xn);
+        else System.arraycopy(h, 0, xn, 0, rows * d);
         float[] q = project(K, xn, rows, w.q(), w.qBias());
         float[] k = project(K, xn, rows, w.k(), w.kBias());
         float[] v = project(K, xn, rows, w.v(), w.vBias());
@@ -42,10 +46,11 @@ public final class DecoderLayer {
             norm(q, rows * c.numHeads(), hd, w.qNorm(), c.rmsNormEps(), q);
             norm(k, rows * c.numKvHeads(), hd, w.kNorm(), c.rmsNormEps(), k);
         }
-        Parallel.forRows(rows, 64, (r0, r1) -> {
-            rope.apply(q, r0, r1, T, c.numHeads(), qd, pos0);
-            rope.apply(k, r0, r1, T, c.numKvHeads(), kvd, pos0);
-        });
+        if (!c.layout().learnedPositions())
+            Parallel.forRows(rows, 64, (r0, r1) -> {
+                rope.apply(q, r0, r1, T, c.numHeads(), qd, pos0);
+                rope.apply(k, r0, r1, T, c.numKvHeads(), kvd, pos0);
+            });
         float[] keys = k, values = v;
         int kvRows = T; // key rows per sequence in keys/values
         if (cache != null) {
@@ -61,13 +66,25 @@ public final class DecoderLayer {
         attention(c, q, keys, values, batch, T, kvRows, pos0, c.slidingWindow()[layer], attn);
         hooks.attentionOutput(layer, attn, rows);
         add(h, project(K, attn, rows, w.o(), w.oBias()), rows, d);
+        if (!preNorm) norm(c, h, rows, w.inputNorm(), w.inputNormBias(), h);
 
-        norm(h, rows, d, w.postNorm(), c.rmsNormEps(), xn);
-        float[] gate = project(K, xn, rows, w.gate(), w.gateBias());
+        if (preNorm) norm(c, h, rows, w.postNorm(), w.postNormBias(), xn);
+        else System.arraycopy(h, 0, xn, 0, rows * d);
         float[] up = project(K, xn, rows, w.up(), w.upBias());
-        Parallel.forRows(rows, 16, (r0, r1) -> VectorOps.swiglu(gate, up, r0 * f, (r1 - r0) * f));
+        float[] gate = w.gate() == null ? up : project(K, xn, rows, w.gate(), w.gateBias());
+        if (w.gate() != null) Parallel.forRows(rows, 16, (r0, r1) -> VectorOps.swiglu(gate, up, r0 * f, (r1 - r0) * f));
+        else Parallel.forRows(rows, 16, (r0, r1) -> VectorOps.relu(gate, r0 * f, (r1 - r0) * f));
         hooks.ffnInner(layer, gate, rows);
         add(h, project(K, gate, rows, w.down(), w.downBias()), rows, d);
+        if (!preNorm) norm(c, h, rows, w.postNorm(), w.postNormBias(), h);
+    }
+
+    /** The layer's norm of d-wide rows: LayerNorm with its bias, or RMSNorm, as the layout says; out may be x. */
+    private static void norm(ModelConfig c, float[] x, int rows, float[] weight, float[] bias, float[] out) {
+        int d = c.hiddenSize();
+        if (c.layout().layerNorm())
+            Parallel.forRows(rows, 64, (r0, r1) -> VectorOps.layerNorm(x, r0 * d, r1 - r0, d, d, weight, bias, c.rmsNormEps(), out));
+        else norm(x, rows, d, weight, c.rmsNormEps(), out);
     }
 
     private static void norm(float[] x, int rows, int n, float[] weight, double eps, float[] out) {

@@ -1,58 +1,36 @@
 package come4j.model;
 
 import come4j.io.Checkpoint;
+import come4j.io.TensorData;
 import come4j.tensor.Matrix;
+import java.util.Collections;
+import java.util.EnumMap;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.function.UnaryOperator;
 
 /**
- * One decoder layer's parameters. Projections are {@link Matrix} views (mmap'd tensors of a checkpoint, or arrays of a
- * merged layer); norms and biases are small fp32 arrays. Optional parts are null when the architecture lacks them.
+ * One decoder layer's parameters by {@link Role}, as its family's {@link LayerSchema} lists them. Projections are
+ * {@link Matrix} views (mmap'd tensors of a checkpoint, or arrays of a merged layer); norms and biases are small fp32
+ * arrays. A role the architecture lacks reads as null.
  */
-public record LayerWeights(
-        Matrix q, Matrix k, Matrix v, Matrix o,
-        Matrix gate, Matrix up, Matrix down,
-        float[] inputNorm, float[] postNorm,
-        float[] qNorm, float[] kNorm,
-        float[] qBias, float[] kBias, float[] vBias, float[] oBias,
-        float[] gateBias, float[] upBias, float[] downBias) {
+public record LayerWeights(Map<Role, Matrix> matrices, Map<Role, float[]> vectors) {
 
-    public static String prefix(int layer) {
-        return "model.layers." + layer + ".";
+    public LayerWeights {
+        matrices = Collections.unmodifiableMap(new EnumMap<>(matrices));
+        vectors = Collections.unmodifiableMap(new EnumMap<>(vectors));
     }
 
-    /** The tensor names of one layer (without the "model.layers.N." prefix) that this architecture has. */
-    public static java.util.List<String> suffixes(ModelConfig c) {
-        java.util.List<String> names = new java.util.ArrayList<>(java.util.List.of(
-                "input_layernorm.weight", "self_attn.q_proj.weight", "self_attn.k_proj.weight", "self_attn.v_proj.weight",
-                "self_attn.o_proj.weight", "post_attention_layernorm.weight", "mlp.gate_proj.weight", "mlp.up_proj.weight",
-                "mlp.down_proj.weight"));
-        if (c.qkNorm()) names.addAll(java.util.List.of("self_attn.q_norm.weight", "self_attn.k_norm.weight"));
-        if (c.qkvBias()) names.addAll(java.util.List.of("self_attn.q_proj.bias", "self_attn.k_proj.bias", "self_attn.v_proj.bias"));
-        if (c.oBias()) names.add("self_attn.o_proj.bias");
-        if (c.mlpBias()) names.addAll(java.util.List.of("mlp.gate_proj.bias", "mlp.up_proj.bias", "mlp.down_proj.bias"));
-        return names;
-    }
-
-    /** The shape config.json implies for a layer tensor. */
-    public static long[] shape(ModelConfig c, String suffix) {
-        long d = c.hiddenSize(), f = c.intermediateSize(), qd = c.qDim(), kv = c.kvDim(), hd = c.headDim();
-        return switch (suffix) {
-            case "self_attn.q_proj.weight" -> new long[] {qd, d};
-            case "self_attn.k_proj.weight", "self_attn.v_proj.weight" -> new long[] {kv, d};
-            case "self_attn.o_proj.weight" -> new long[] {d, qd};
-            case "mlp.gate_proj.weight", "mlp.up_proj.weight" -> new long[] {f, d};
-            case "mlp.down_proj.weight" -> new long[] {d, f};
-            case "self_attn.q_norm.weight", "self_attn.k_norm.weight" -> new long[] {hd};
-            case "self_attn.q_proj.bias" -> new long[] {qd};
-            case "self_attn.k_proj.bias", "self_attn.v_proj.bias" -> new long[] {kv};
-            case "mlp.gate_proj.bias", "mlp.up_proj.bias" -> new long[] {f};
-            default -> new long[] {d}; // norms, o_proj and down_proj biases
-        };
-    }
-
-    /** Layer {@code i} of a checkpoint by suffix, shapes checked against the config. */
-    public static java.util.Map<String, come4j.io.TensorData> tensors(Checkpoint ckpt, int i) {
-        java.util.Map<String, come4j.io.TensorData> out = new java.util.LinkedHashMap<>();
-        for (String s : suffixes(ckpt.config())) out.put(s, ckpt.tensor(prefix(i) + s, shape(ckpt.config(), s)));
+    /**
+     * Layer {@code i} of a checkpoint by name (after the layer prefix), shapes checked against the config; the parts
+     * of a fused tensor (Phi-3) as row views under their own names.
+     */
+    public static Map<String, TensorData> tensors(Checkpoint ckpt, int i) {
+        LayerSchema s = ckpt.config().schema();
+        Map<String, TensorData> out = new LinkedHashMap<>();
+        for (LayerTensor t : s.parameters())
+            out.put(t.name(), t.fusedIn() == null ? ckpt.tensor(s.prefix(i) + t.name(), s.shape(t))
+                    : s.part(ckpt.tensor(s.prefix(i) + t.fusedIn(), s.fusedShape(t.fusedIn())), t));
         return out;
     }
 
@@ -60,29 +38,60 @@ public record LayerWeights(
         return of(ckpt.config(), tensors(ckpt, i));
     }
 
-    /** A layer's weights from its tensors by suffix (optional parts absent from the map are null). */
-    public static LayerWeights of(ModelConfig c, java.util.Map<String, come4j.io.TensorData> t) {
-        String a = "self_attn.", m = "mlp.";
-        return new LayerWeights(
-                Matrix.of(t.get(a + "q_proj.weight")), Matrix.of(t.get(a + "k_proj.weight")),
-                Matrix.of(t.get(a + "v_proj.weight")), Matrix.of(t.get(a + "o_proj.weight")),
-                Matrix.of(t.get(m + "gate_proj.weight")), Matrix.of(t.get(m + "up_proj.weight")),
-                Matrix.of(t.get(m + "down_proj.weight")),
-                vector(t, "input_layernorm.weight"), vector(t, "post_attention_layernorm.weight"),
-                vector(t, a + "q_norm.weight"), vector(t, a + "k_norm.weight"),
-                vector(t, a + "q_proj.bias"), vector(t, a + "k_proj.bias"), vector(t, a + "v_proj.bias"),
-                vector(t, a + "o_proj.bias"),
-                vector(t, m + "gate_proj.bias"), vector(t, m + "up_proj.bias"), vector(t, m + "down_proj.bias"));
+    /** A layer's weights from its tensors by name: every parameter of the schema must be there. */
+    public static LayerWeights of(ModelConfig c, Map<String, TensorData> t) {
+        Map<Role, Matrix> m = new EnumMap<>(Role.class);
+        Map<Role, float[]> v = new EnumMap<>(Role.class);
+        for (LayerTensor p : c.schema().parameters()) {
+            TensorData x = t.get(p.name());
+            if (x == null) throw new IllegalArgumentException("the layer has no tensor '" + p.name() + "'");
+            if (p.kind() == LayerTensor.Kind.PROJECTION) m.put(p.role(), Matrix.of(x));
+            else v.put(p.role(), x.toFloat());
+        }
+        return new LayerWeights(m, v);
     }
 
     /** The same layer with every projection mapped (e.g. to the kernels' resident form). */
-    public LayerWeights withMatrices(java.util.function.UnaryOperator<Matrix> f) {
-        return new LayerWeights(f.apply(q), f.apply(k), f.apply(v), f.apply(o), f.apply(gate), f.apply(up), f.apply(down),
-                inputNorm, postNorm, qNorm, kNorm, qBias, kBias, vBias, oBias, gateBias, upBias, downBias);
+    public LayerWeights withMatrices(UnaryOperator<Matrix> f) {
+        Map<Role, Matrix> m = new EnumMap<>(Role.class);
+        matrices.forEach((r, x) -> m.put(r, f.apply(x)));
+        return new LayerWeights(m, vectors);
     }
 
-    private static float[] vector(java.util.Map<String, come4j.io.TensorData> t, String name) {
-        come4j.io.TensorData x = t.get(name);
-        return x == null ? null : x.toFloat();
+    /** The same layer with one projection replaced. */
+    public LayerWeights with(Role role, Matrix x) {
+        Map<Role, Matrix> m = new EnumMap<>(matrices);
+        m.put(role, x);
+        return new LayerWeights(m, vectors);
     }
+
+    public Matrix matrix(Role r) {
+        return matrices.get(r);
+    }
+
+    public float[] vector(Role r) {
+        return vectors.get(r);
+    }
+
+    // The forward pass's view (DecoderLayer).
+    public Matrix q() { return matrices.get(Role.Q); }
+    public Matrix k() { return matrices.get(Role.K); }
+    public Matrix v() { return matrices.get(Role.V); }
+    public Matrix o() { return matrices.get(Role.O); }
+    public Matrix gate() { return matrices.get(Role.GATE); }
+    public Matrix up() { return matrices.get(Role.UP); }
+    public Matrix down() { return matrices.get(Role.DOWN); }
+    public float[] inputNorm() { return vectors.get(Role.INPUT_NORM); }
+    public float[] postNorm() { return vectors.get(Role.POST_ATTENTION_NORM); }
+    public float[] inputNormBias() { return vectors.get(Role.INPUT_NORM_BIAS); }
+    public float[] postNormBias() { return vectors.get(Role.POST_ATTENTION_NORM_BIAS); }
+    public float[] qNorm() { return vectors.get(Role.Q_NORM); }
+    public float[] kNorm() { return vectors.get(Role.K_NORM); }
+    public float[] qBias() { return vectors.get(Role.Q_BIAS); }
+    public float[] kBias() { return vectors.get(Role.K_BIAS); }
+    public float[] vBias() { return vectors.get(Role.V_BIAS); }
+    public float[] oBias() { return vectors.get(Role.O_BIAS); }
+    public float[] gateBias() { return vectors.get(Role.GATE_BIAS); }
+    public float[] upBias() { return vectors.get(Role.UP_BIAS); }
+    public float[] downBias() { return vectors.get(Role.DOWN_BIAS); }
 }

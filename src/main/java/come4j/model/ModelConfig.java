@@ -10,8 +10,8 @@ import java.util.List;
 
 /**
  * Everything the forward pass needs to know about an architecture, read from config.json. The supported families
- * differ only in these fields: biases (Qwen2, attention_bias), q/k norms (Qwen3), RoPE scaling (Llama-3.1), sliding
- * windows (Mistral, Qwen layer_types), tied embeddings.
+ * differ only in these fields: biases (Qwen2, attention_bias), q/k norms (Qwen3), RoPE scaling (Llama-3.1; Phi-3's
+ * LongRoPE and partial rotary), sliding windows (Mistral, Qwen layer_types, Phi-3), tied embeddings.
  */
 public record ModelConfig(
         String architecture,
@@ -32,16 +32,29 @@ public record ModelConfig(
         boolean qkNorm,
         boolean tieEmbeddings,
         int[] slidingWindow,
+        Layout layout,
         int bosTokenId,
         int eosTokenId,
         ObjectNode raw) {
+
+    /**
+     * How a family wires its layers and the ends of the model beyond what its tensors say: LayerNorm (with bias) or
+     * RMSNorm, norms before the sublayers (pre-norm) or after the residual adds (OPT's do_layer_norm_before false), RoPE
+     * or learned positions, and the width of the token embeddings (OPT's word_embed_proj_dim, projected to and from the
+     * hidden size). The FFN is SwiGLU when the schema has a gate projection, else ReLU (OPT).
+     */
+    public record Layout(boolean layerNorm, boolean preNorm, boolean learnedPositions, int embedDim) {}
 
     /** Far above any released model, low enough that no derived size overflows an int. */
     private static final int MAX_WIDTH = 1 << 20, MAX_HEADS = 1 << 12, MAX_LAYERS = 1 << 12, MAX_VOCAB = 1 << 24;
     private static final long MAX_FILE_BYTES = 16L << 20;
 
-    public static final List<String> SUPPORTED =
-            List.of("LlamaForCausalLM", "MistralForCausalLM", "Qwen2ForCausalLM", "Qwen3ForCausalLM");
+    public static final List<String> SUPPORTED = Family.supported();
+
+    /** The tensors of this model's decoder layers (its family's table under this config). */
+    public LayerSchema schema() {
+        return new LayerSchema(this, Family.of(architecture));
+    }
 
     public int nRep() {
         return numHeads / numKvHeads;
@@ -76,7 +89,7 @@ public record ModelConfig(
             r.put("max_window_layers", Math.min(r.get("max_window_layers").asInt(), source.length));
         return new ModelConfig(architecture, hiddenSize, intermediateSize, source.length, numHeads, numKvHeads, headDim,
                 vocabSize, rmsNormEps, maxPositions, ropeTheta, ropeScaling, qkvBias, oBias, mlpBias, qkNorm,
-                tieEmbeddings, window, bosTokenId, eosTokenId, r);
+                tieEmbeddings, window, layout, bosTokenId, eosTokenId, r);
     }
 
     public static ModelConfig load(Path file) {
@@ -91,6 +104,7 @@ public record ModelConfig(
         if (arch == null) throw new BadInputException(file, "missing field 'architectures' (supported: " + String.join(", ", SUPPORTED) + ")");
         if (!SUPPORTED.contains(arch))
             throw new BadInputException(file, "architecture " + arch + " is not supported (supported: " + String.join(", ", SUPPORTED) + ")");
+        if (Family.of(arch) == Family.OPT) return parseOpt(c, arch, f);
         String act = c.path("hidden_act").asText("silu");
         if (!act.equals("silu")) throw new BadInputException(file, "hidden_act '" + act + "' is not supported (only silu)");
 
@@ -112,21 +126,101 @@ public record ModelConfig(
         JsonNode rope = c.hasNonNull("rope_parameters") ? c.get("rope_parameters") : c.path("rope_scaling");
         double theta = f.positiveNumber(rope.hasNonNull("rope_theta") ? rope : c, "rope_theta", 10000.0);
         String ropeType = rope.path("rope_type").asText(rope.path("type").asText("default"));
+        boolean phi3 = arch.equals("Phi3ForCausalLM");
+        if (phi3 && (ropeType.equals("su") || ropeType.equals("yarn"))) ropeType = "longrope"; // as Phi3Config reads them
         RopeScaling scaling = switch (ropeType) {
             case "default" -> RopeScaling.NONE;
             case "linear" -> new RopeScaling("linear", f.positiveNumber(rope, "factor", null), 1, 1, 0);
             case "llama3" -> new RopeScaling("llama3", f.positiveNumber(rope, "factor", null), f.positiveNumber(rope, "low_freq_factor", null),
                     f.positiveNumber(rope, "high_freq_factor", null), f.positive(rope, "original_max_position_embeddings", Integer.MAX_VALUE));
-            default -> throw new BadInputException(file, "rope type '" + ropeType + "' is not supported (default, linear, llama3)");
+            case "longrope" -> {
+                if (!phi3) throw new BadInputException(file, "rope type 'longrope' is supported for Phi3ForCausalLM only");
+                yield longRope(c, rope, f, headDim);
+            }
+            default -> throw new BadInputException(file, "rope type '" + ropeType + "' is not supported (default, linear, llama3, longrope)");
         };
+        if (phi3) scaling = scaling.withRotaryFraction(rotaryFraction(c, rope, f, headDim));
 
         int[] window = slidingWindows(c, arch, layers, file);
         return new ModelConfig(arch, hidden, f.positive("intermediate_size", MAX_WIDTH), layers, heads, kvHeads, headDim,
                 f.positive("vocab_size", MAX_VOCAB), f.positiveNumber(c, "rms_norm_eps", 1e-6),
                 c.hasNonNull("max_position_embeddings") ? f.positive("max_position_embeddings", Integer.MAX_VALUE) : 2048, theta, scaling,
-                qwen2 || attnBias, !qwen2 && attnBias, c.path("mlp_bias").asBoolean(false), qwen3,
-                c.path("tie_word_embeddings").asBoolean(false), window,
+                !phi3 && (qwen2 || attnBias), !qwen2 && !phi3 && attnBias, !phi3 && c.path("mlp_bias").asBoolean(false), qwen3,
+                c.path("tie_word_embeddings").asBoolean(false), window, new Layout(false, true, false, hidden),
                 c.path("bos_token_id").asInt(-1), firstInt(c.path("eos_token_id")), c);
+    }
+
+    /**
+     * OPT's config.json as transformers' OPTConfig reads it: ffn_dim, word_embed_proj_dim (default hidden_size),
+     * do_layer_norm_before (default true), no RoPE and no GQA, LayerNorm eps 1e-5 (nn.LayerNorm's default; not in the
+     * file), tied embeddings by default. Variants the authors' OPT models do not use are refused.
+     */
+    private static ModelConfig parseOpt(ObjectNode c, String arch, Fields f) {
+        String act = c.path("activation_function").asText("relu");
+        if (!act.equals("relu")) throw new BadInputException(f.file(), "activation_function '" + act + "' is not supported (only relu)");
+        if (!c.path("enable_bias").asBoolean(true) || !c.path("layer_norm_elementwise_affine").asBoolean(true)
+                || c.path("_remove_final_layer_norm").asBoolean(false))
+            throw new BadInputException(f.file(), "OPT without biases, without LayerNorm weights or without its final layer norm is not supported");
+        int hidden = f.positive("hidden_size", MAX_WIDTH), heads = f.positive("num_attention_heads", MAX_HEADS);
+        if (hidden % heads != 0)
+            throw new BadInputException(f.file(), "hidden_size " + hidden + " is not a multiple of num_attention_heads " + heads);
+        int layers = f.positive("num_hidden_layers", MAX_LAYERS);
+        int embedDim = c.hasNonNull("word_embed_proj_dim") ? f.positive("word_embed_proj_dim", MAX_WIDTH) : hidden;
+        Layout layout = new Layout(true, c.path("do_layer_norm_before").asBoolean(true), true, embedDim);
+        return new ModelConfig(arch, hidden, f.positive("ffn_dim", MAX_WIDTH), layers, heads, heads, hidden / heads,
+                f.positive("vocab_size", MAX_VOCAB), 1e-5,
+                c.hasNonNull("max_position_embeddings") ? f.positive("max_position_embeddings", Integer.MAX_VALUE) : 2048, 10000.0,
+                RopeScaling.NONE, true, true, true, false, c.path("tie_word_embeddings").asBoolean(true), new int[layers], layout,
+                c.path("bos_token_id").asInt(-1), firstInt(c.path("eos_token_id")), c);
+    }
+
+    /**
+     * LongRoPE as transformers 5 reads it (modeling_rope_utils._compute_longrope_parameters): short_factor and
+     * long_factor, one per rotating pair; original_max_position_embeddings from the top level of config.json when
+     * present (Phi-3 keeps it there and transformers gives it priority), else from the rope parameters, else
+     * max_position_embeddings; attention_factor when given, else sqrt(1 + ln(s) / ln(original)) with s = factor or
+     * max_position_embeddings / original (1 when s <= 1).
+     */
+    private static RopeScaling longRope(ObjectNode c, JsonNode rope, Fields f, int headDim) {
+        int max = c.hasNonNull("max_position_embeddings") ? f.positive("max_position_embeddings", Integer.MAX_VALUE) : 2048;
+        int original = c.hasNonNull("original_max_position_embeddings") ? f.positive("original_max_position_embeddings", Integer.MAX_VALUE)
+                : rope.hasNonNull("original_max_position_embeddings") ? f.positive(rope, "original_max_position_embeddings", Integer.MAX_VALUE) : max;
+        int pairs = (int) (headDim * rotaryFraction(c, rope, f, headDim)) / 2;
+        double s = rope.hasNonNull("factor") ? f.positiveNumber(rope, "factor", null) : (double) max / original;
+        double attention = rope.hasNonNull("attention_factor") ? f.positiveNumber(rope, "attention_factor", null)
+                : s <= 1 ? 1 : Math.sqrt(1 + Math.log(s) / Math.log(original));
+        if (!Double.isFinite(attention)) // original_max_position_embeddings 1 with a longer context
+            throw new BadInputException(f.file(), "LongRoPE's attention factor is not finite with original_max_position_embeddings " + original);
+        return new RopeScaling("longrope", s, 1, 1, original, 1,
+                new RopeScaling.LongRope(factors(rope, "short_factor", pairs, f), factors(rope, "long_factor", pairs, f), attention));
+    }
+
+    /** A LongRoPE factor list: one positive number per rotating pair of a head. */
+    private static double[] factors(JsonNode rope, String name, int pairs, Fields f) {
+        JsonNode list = rope.get(name);
+        if (list == null || !list.isArray() || list.size() != pairs)
+            throw new BadInputException(f.file(), "rope field '" + name + "' must be a list of " + pairs + " numbers (one per rotating pair), not " + list);
+        double[] out = new double[pairs];
+        for (int i = 0; i < pairs; i++) {
+            JsonNode n = list.get(i);
+            if (!n.isNumber() || !(n.asDouble() > 0) || Double.isInfinite(n.asDouble()))
+                throw new BadInputException(f.file(), "rope field '" + name + "' must hold positive numbers, not " + n);
+            out[i] = n.asDouble();
+        }
+        return out;
+    }
+
+    /**
+     * Phi-3's partial_rotary_factor (rope parameters, else the top level as older files have it; default 1): the share of
+     * each head that rotates; int(head_dim * factor) must be even and at least 2.
+     */
+    private static double rotaryFraction(ObjectNode c, JsonNode rope, Fields f, int headDim) {
+        double fraction = f.positiveNumber(rope.hasNonNull("partial_rotary_factor") ? rope : c, "partial_rotary_factor", 1.0);
+        int dims = (int) (headDim * fraction);
+        if (fraction > 1 || dims < 2 || dims % 2 != 0)
+            throw new BadInputException(f.file(), "partial_rotary_factor " + fraction + " gives " + dims + " rotary dims of head_dim " + headDim
+                    + " (must be even, at least 2, at most head_dim)");
+        return fraction;
     }
 
     /** Per layer: 0 for full attention, else the sliding-window length (as transformers decides it). */
@@ -151,7 +245,7 @@ public record ModelConfig(
             // an int field: 21474836471 must not wrap to -9 (found by fuzzing)
             int from = c.hasNonNull("max_window_layers") ? Math.min(f.count("max_window_layers"), layers) : layers;
             for (int i = from; i < layers; i++) w[i] = size;
-        } else if (arch.equals("MistralForCausalLM")) {
+        } else if (arch.equals("MistralForCausalLM") || arch.equals("Phi3ForCausalLM")) {
             java.util.Arrays.fill(w, size); // Llama has no sliding window, whatever stray key its config carries
         }
         return w;

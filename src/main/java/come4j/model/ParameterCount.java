@@ -7,14 +7,13 @@ package come4j.model;
 public record ParameterCount(long perLayer, long total) {
 
     public static ParameterCount of(ModelConfig c) {
-        long d = c.hiddenSize(), f = c.intermediateSize(), qd = c.qDim(), kv = c.kvDim();
-        long layer = d * qd + 2 * d * kv + qd * d + 3 * d * f + 2 * d;
-        if (c.qkvBias()) layer += qd + 2 * kv;
-        if (c.oBias()) layer += d;
-        if (c.mlpBias()) layer += 2 * f + d;
-        if (c.qkNorm()) layer += 2L * c.headDim();
-        long embeddings = (long) c.vocabSize() * d * (c.tieEmbeddings() ? 1 : 2);
-        return new ParameterCount(layer, embeddings + d + layer * c.numLayers());
+        ModelConfig.Layout layout = c.layout();
+        long d = c.hiddenSize(), e = layout.embedDim(), layer = c.schema().parameterCount();
+        long ends = (long) c.vocabSize() * e * (c.tieEmbeddings() ? 1 : 2); // embeddings and LM head
+        if (layout.learnedPositions()) ends += (c.maxPositions() + (long) Transformer.POSITION_OFFSET) * d;
+        if (e != d) ends += 2 * d * e; // OPT's project_in and project_out
+        if (layout.preNorm()) ends += layout.layerNorm() ? 2 * d : d; // the final norm (weight, bias)
+        return new ParameterCount(layer, ends + layer * c.numLayers());
     }
 
     /** Number of layers removed to reach parameter sparsity s. */

@@ -9,44 +9,59 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * A causal LM of the LLaMA family: token embeddings, a list of decoder layers, final RMSNorm and LM head. Weights stay
- * where they are (mmap'd); nothing is copied into the heap but norms and biases.
+ * A causal LM: token embeddings (OPT: projected to the hidden size and added to learned positions), a list of decoder
+ * layers, the final norm and the LM head (OPT-350m: after a projection back to the embedding width). Weights stay
+ * where they are (mmap'd); nothing is copied into the heap but norms and biases. Tensor names are the family's
+ * ({@link Family.Ends}).
  */
 public final class Transformer {
+    /** OPT's learned positions: position p is row p + 2 (transformers' OPTLearnedPositionalEmbedding offset). */
+    public static final int POSITION_OFFSET = 2;
+
+    /** Everything outside the layers; null where the model has no such part. */
+    private record Ends(TensorData embeddings, TensorData positions, Matrix projectIn, float[] finalNorm, float[] finalNormBias,
+                        Matrix projectOut, Matrix lmHead) {}
+
     private final ModelConfig config;
-    private final TensorData embeddings;
-    private final float[] finalNorm;
-    private final Matrix lmHead;
+    private final Ends ends;
     private final List<LayerWeights> layers;
     private final Rope rope;
 
-    public Transformer(ModelConfig config, TensorData embeddings, float[] finalNorm, Matrix lmHead, List<LayerWeights> layers) {
+    private Transformer(ModelConfig config, Ends ends, List<LayerWeights> layers) {
         this.config = config;
-        this.embeddings = embeddings;
-        this.finalNorm = finalNorm;
-        this.lmHead = lmHead;
+        this.ends = ends;
         this.layers = List.copyOf(layers);
         this.rope = new Rope(config);
     }
 
     public static Transformer load(Checkpoint ckpt) {
         ModelConfig c = ckpt.config();
-        TensorData emb = ckpt.tensor("model.embed_tokens.weight", c.vocabSize(), c.hiddenSize());
+        ModelConfig.Layout layout = c.layout();
+        Family.Ends names = c.schema().family().ends();
+        int d = c.hiddenSize(), e = layout.embedDim();
+        TensorData emb = ckpt.tensor(names.embeddings(), c.vocabSize(), e);
         // Tied models may still store lm_head.weight; transformers then uses the embedding matrix.
-        TensorData head = c.tieEmbeddings() ? emb : ckpt.tensor("lm_head.weight", c.vocabSize(), c.hiddenSize());
+        TensorData head = c.tieEmbeddings() ? emb : ckpt.tensor(names.lmHead(), c.vocabSize(), e);
         // A model whose fp32 weights take under a quarter of the heap keeps them in the kernels' resident form:
         // converted and laid out once instead of on every product (short requests are dominated by that work).
         boolean resident = 4L * ParameterCount.of(c).total() <= Runtime.getRuntime().maxMemory() / 4;
         java.util.function.UnaryOperator<Matrix> form = resident ? Kernels.get()::prepare : m -> m;
         List<LayerWeights> layers = new ArrayList<>();
         for (int i = 0; i < c.numLayers(); i++) layers.add(LayerWeights.load(ckpt, i).withMatrices(form));
-        return new Transformer(c, emb, ckpt.tensor("model.norm.weight", c.hiddenSize()).toFloat(), form.apply(Matrix.of(head)), layers);
+        boolean projected = e != d, finalNorm = layout.preNorm(); // post-norm OPT has no final norm
+        return new Transformer(c, new Ends(emb,
+                layout.learnedPositions() ? ckpt.tensor(names.positions(), c.maxPositions() + POSITION_OFFSET, d) : null,
+                projected ? form.apply(Matrix.of(ckpt.tensor(names.projectIn(), d, e))) : null,
+                finalNorm ? ckpt.tensor(names.finalNorm(), d).toFloat() : null,
+                finalNorm && names.finalNormBias() != null ? ckpt.tensor(names.finalNormBias(), d).toFloat() : null,
+                projected ? form.apply(Matrix.of(ckpt.tensor(names.projectOut(), e, d))) : null,
+                form.apply(Matrix.of(head))), layers);
     }
 
     /** The same embeddings, final norm and head with other decoder layers (a config describing them). */
     public Transformer withLayers(ModelConfig c, List<LayerWeights> newLayers) {
         if (c.numLayers() != newLayers.size()) throw new IllegalArgumentException("config and layers disagree");
-        return new Transformer(c, embeddings, finalNorm, lmHead, newLayers);
+        return new Transformer(c, ends, newLayers);
     }
 
     public ModelConfig config() {
@@ -61,14 +76,34 @@ public final class Transformer {
         return layers.size();
     }
 
-    /** hs[0]: the embeddings of ids, [T x d]. */
+    /** hs[0]: the embeddings of ids, one sequence at positions 0 .. T-1, [T x d]. */
     public float[] embed(int[] ids) {
-        int d = config.hiddenSize();
-        float[] h = new float[ids.length * d];
+        return embed(ids, 1, 0);
+    }
+
+    /** hs[0] of a batch of sequences (ids concatenated), each at positions pos0 .. pos0 + T - 1: [batch * T x d]. */
+    public float[] embed(int[] ids, int batch, int pos0) {
+        int d = config.hiddenSize(), e = config.layout().embedDim(), T = ids.length / batch;
+        float[] x = new float[ids.length * e];
         for (int t = 0; t < ids.length; t++) {
             if (ids[t] < 0 || ids[t] >= config.vocabSize())
                 throw new IllegalArgumentException("token id " + ids[t] + " outside the vocabulary of " + config.vocabSize());
-            embeddings.toFloat((long) ids[t] * d, h, t * d, d);
+            ends.embeddings().toFloat((long) ids[t] * e, x, t * e, e);
+        }
+        float[] h = x;
+        if (ends.projectIn() != null) {
+            h = new float[ids.length * d];
+            Kernels.get().matmul(x, ids.length, ends.projectIn(), h);
+        }
+        if (ends.positions() != null) {
+            float[] row = new float[d];
+            for (int t = 0; t < ids.length; t++) {
+                int p = pos0 + t % T;
+                if (p >= config.maxPositions())
+                    throw new IllegalArgumentException("position " + p + " beyond max_position_embeddings " + config.maxPositions());
+                ends.positions().toFloat((long) (p + POSITION_OFFSET) * d, row, 0, d);
+                for (int i = 0; i < d; i++) h[t * d + i] += row[i];
+            }
         }
         return h;
     }
@@ -78,19 +113,28 @@ public final class Transformer {
         DecoderLayer.forward(config, layers.get(i), rope, h, batch, T, pos0, cache, hooks, i);
     }
 
-    /** The final RMSNorm of rows [row0, row0 + rows) of h, as a new array (hs[L] in the Hugging Face convention). */
+    /**
+     * The final norm (RMSNorm, or LayerNorm with bias) of rows [row0, row0 + rows) of h, as a new array: hs[L] in the
+     * Hugging Face convention (a post-norm OPT has no final norm: a copy).
+     */
     public float[] finalNorm(float[] h, int row0, int rows) {
         int d = config.hiddenSize();
-        float[] out = new float[rows * d];
-        float[] src = java.util.Arrays.copyOfRange(h, row0 * d, (row0 + rows) * d);
-        VectorOps.rmsNorm(src, 0, rows, d, d, finalNorm, config.rmsNormEps(), out);
+        float[] out = java.util.Arrays.copyOfRange(h, row0 * d, (row0 + rows) * d);
+        if (ends.finalNorm() == null) return out;
+        if (config.layout().layerNorm()) VectorOps.layerNorm(out, 0, rows, d, d, ends.finalNorm(), ends.finalNormBias(), config.rmsNormEps(), out);
+        else VectorOps.rmsNorm(out, 0, rows, d, d, ends.finalNorm(), config.rmsNormEps(), out);
         return out;
     }
 
-    /** LM head on final-normed rows: logits [rows x vocab]. */
+    /** LM head on final-normed rows (OPT-350m: projected out to the embedding width first): logits [rows x vocab]. */
     public float[] logits(float[] normed, int rows) {
+        float[] x = normed;
+        if (ends.projectOut() != null) {
+            x = new float[rows * config.layout().embedDim()];
+            Kernels.get().matmul(normed, rows, ends.projectOut(), x);
+        }
         float[] out = new float[rows * config.vocabSize()];
-        Kernels.get().matmul(normed, rows, lmHead, out);
+        Kernels.get().matmul(x, rows, ends.lmHead(), out);
         return out;
     }
 
@@ -105,7 +149,7 @@ public final class Transformer {
      */
     public float[] extend(int[] ids, int batch, KVCache cache) {
         int pos = cache.length(), T = ids.length / batch;
-        float[] h = embed(ids);
+        float[] h = embed(ids, batch, pos);
         for (int i = 0; i < layers.size(); i++) layer(i, h, batch, T, pos, cache, LayerHooks.NONE);
         cache.advance(T);
         return h;
@@ -114,7 +158,7 @@ public final class Transformer {
     /** Full forward pass of a batch of sequences of T tokens (ids concatenated): logits [batch * T x vocab]. */
     public float[] forward(int[] ids, int batch) {
         int T = ids.length / batch;
-        float[] h = embed(ids);
+        float[] h = embed(ids, batch, 0);
         for (int i = 0; i < layers.size(); i++) layer(i, h, batch, T, 0, null, LayerHooks.NONE);
         return logits(finalNorm(h, 0, ids.length), ids.length);
     }

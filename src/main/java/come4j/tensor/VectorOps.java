@@ -155,4 +155,26 @@ public final class VectorOps {
         for (int bound = S.loopBound(n); i < bound; i += L) FloatVector.fromArray(S, x, off + i).mul(v).intoArray(x, off + i);
         for (; i < n; i++) x[off + i] *= s;
     }
+
+    /**
+     * LayerNorm of rows of n floats (stride apart): out = (x − mean) / sqrt(var + eps) · w + b, the biased variance, as
+     * torch.nn.LayerNorm computes it; out may be x.
+     */
+    public static void layerNorm(float[] x, int off, int rows, int n, int stride, float[] w, float[] b, double eps, float[] out) {
+        for (int r = 0; r < rows; r++) {
+            int o = off + r * stride;
+            double sum = 0;
+            for (int i = 0; i < n; i++) sum += x[o + i];
+            float mean = (float) (sum / n);
+            double ss = 0;
+            for (int i = 0; i < n; i++) ss += (double) (x[o + i] - mean) * (x[o + i] - mean);
+            float inv = (float) (1.0 / Math.sqrt(ss / n + eps));
+            for (int i = 0; i < n; i++) out[o + i] = (x[o + i] - mean) * inv * w[i] + b[i];
+        }
+    }
+
+    /** x[i] = max(x[i], 0) in place, for i in [off, off+n). */
+    public static void relu(float[] x, int off, int n) {
+        for (int i = off; i < off + n; i++) x[i] = Math.max(x[i], 0f);
+    }
 }

@@ -116,6 +116,10 @@ class BadInputCatalogTest {
                 new Case("extra tensor of layer 99 in a 3-layer model", "", "tensor 'model.layers.99.mlp.up_proj.weight' names layer 99 but config.json has num_hidden_layers 3",
                         d -> addTensor(d, "model.layers.99.mlp.up_proj.weight")),
                 new Case("layer tensor without an index", "", "tensor 'model.layers.x.mlp.up_proj.weight' has no layer index", d -> addTensor(d, "model.layers.x.mlp.up_proj.weight")),
+                new Case("unknown tensor inside a layer", "", "tensor 'model.layers.1.mlp.extra_proj.weight' is not part of a LlamaForCausalLM layer as config.json describes it",
+                        d -> addTensor(d, "model.layers.1.mlp.extra_proj.weight")),
+                new Case("bias the config's layers do not have (no attention_bias)", "", "tensor 'model.layers.0.self_attn.q_proj.bias' is not part of a LlamaForCausalLM layer",
+                        d -> addTensor(d, "model.layers.0.self_attn.q_proj.bias")),
                 new Case("NaN in a weight", "", "input tensor 'model.layers.1.mlp.up_proj.weight' holds NaN at element 5", d -> poison(d, 0x7FC0)),
                 new Case("+Inf in a weight", "", "holds Infinity at element 5", d -> poison(d, 0x7F80)));
     }
@@ -309,8 +313,9 @@ class BadInputCatalogTest {
                 + "socket or device (/dev/zero) is refused before it is opened. Texts are read whole into memory and capped at 1 GiB per file "
                 + "(twice WikiText-103; a Java string holds under 2 GiB): split a larger corpus into several files. Bytes that are not UTF-8 "
                 + "are reported with their offset and line.\n"
-                + "- Every `model.layers.N.` tensor must name a layer of config.json (checked when the checkpoint opens). Other tensors, and "
-                + "unknown parts of an existing layer (an old `rotary_emb.inv_freq` buffer), are kept: outputs copy them unchanged.\n"
+                + "- Every `model.layers.N.` tensor must name a layer of config.json and a tensor its family's layer schema declares for that "
+                + "config (checked when the checkpoint opens; an old `rotary_emb.inv_freq` buffer is declared and copied unchanged). Tensors "
+                + "outside the layers are kept: outputs copy them unchanged.\n"
                 + "- NaN or ±Inf weights are refused by every command that computes with them: compress, eval, generate, logits, latency, bench, "
                 + "distill (teacher and student).\n"
                 + "- Task records must have the fields of their dataset with the dataset's types: answers as numbers where the dataset stores "

@@ -27,7 +27,7 @@ import org.junit.jupiter.params.provider.MethodSource;
  */
 class CompressTest {
     static Stream<String> fixtures() {
-        return Fixtures.names();
+        return Stream.concat(Fixtures.names(), Fixtures.phi3Names());
     }
 
     @ParameterizedTest
@@ -144,6 +144,33 @@ class CompressTest {
             org.junit.jupiter.api.Assertions.assertArrayEquals(expected, Transformer.load(o).forward(ids, 1));
             assertEquals(2, o.config().numLayers());
         }
+    }
+
+    /**
+     * Every method (and CoMe followed by distillation) runs on Phi-3, fused tensors and all: the output holds exactly the
+     * input's tensor names per layer (qkv_proj and gate_up_proj stacked again, no separate parts) and computes finite logits.
+     */
+    @ParameterizedTest
+    @MethodSource("phi3Methods")
+    void everyMethodRunsOnPhi3(String method, @TempDir Path tmp) throws Exception {
+        Path out = tmp.resolve("o"), model = Fixtures.deepened("phi3-f32", 8, tmp.resolve("m8"));
+        List<String> args = new ArrayList<>(List.of("compress", "--model", model.toString(), "--out", out.toString(), "--target-layers", "6",
+                "--method", method, "--calib", CliTest.PPL.toString(), "--calib-seq-len", "32", "--granularity", "2"));
+        if (method.endsWith(come4j.distill.Distilled.SUFFIX))
+            args.addAll(List.of("--distill-data", CliTest.PPL.toString(), "--distill-steps", "30", "--distill-lr", "3e-3"));
+        CliTest.Run r = CliTest.run(args.toArray(String[]::new));
+        assertEquals(0, r.code(), r.err());
+        for (JsonNode layer : new ObjectMapper().readTree(out.resolve("come-merge.json").toFile()).path("distill").path("layers"))
+            assertTrue(layer.path("loss_last").asDouble() < layer.path("loss_first").asDouble(), "distillation lowers the loss: " + layer);
+        try (Checkpoint in = Checkpoint.open(model); Checkpoint o = Checkpoint.open(out)) {
+            assertEquals(6, o.config().numLayers());
+            for (int i = 0; i < 6; i++) assertEquals(Fixtures.layerTensorNames(in, 0), Fixtures.layerTensorNames(o, i), method + " layer " + i);
+            for (float v : Transformer.load(o).forward(new int[] {1, 5, 17, 42}, 1)) assertTrue(Float.isFinite(v));
+        }
+    }
+
+    static Stream<String> phi3Methods() {
+        return Stream.concat(methods(), Stream.of("come" + come4j.distill.Distilled.SUFFIX));
     }
 
     static Stream<String> methods() {

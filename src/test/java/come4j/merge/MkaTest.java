@@ -8,7 +8,6 @@ import come4j.calib.CalibrationContext;
 import come4j.io.Checkpoint;
 import come4j.io.ScratchTensors;
 import come4j.io.TensorData;
-import come4j.model.LayerWeights;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -35,7 +34,7 @@ class MkaTest {
             Compression c = Mka.merge(ctx, S, 1, store, x -> {});
             assertEquals(List.of(List.of(0, 1, 2)), c.tree().entries());
             Map<String, TensorData> out = c.layers().getFirst();
-            for (String name : LayerWeights.suffixes(ckpt.config())) {
+            for (String name : Fixtures.layerTensorNames(ckpt, 0)) {
                 float[] t0 = ctx.tensors().get(0).get(name).toFloat(), t1 = ctx.tensors().get(1).get(name).toFloat(),
                         t2 = ctx.tensors().get(2).get(name).toFloat(), got = out.get(name).toFloat();
                 for (int i = 0; i < got.length; i++) {

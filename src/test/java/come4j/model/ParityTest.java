@@ -16,7 +16,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 /** Logits and perplexity against goldens that transformers produced (tools/make_fixtures.py). */
 class ParityTest {
     @ParameterizedTest
-    @MethodSource("come4j.Fixtures#names")
+    @MethodSource("come4j.Fixtures#forwardNames")
     void logitsMatchTransformers(String name) throws Exception {
         JsonNode g = Fixtures.golden(name);
         try (Checkpoint ckpt = Checkpoint.open(Fixtures.DIR.resolve(name))) {
@@ -38,7 +38,7 @@ class ParityTest {
     }
 
     @ParameterizedTest
-    @MethodSource("come4j.Fixtures#names")
+    @MethodSource("come4j.Fixtures#forwardNames")
     void perplexityMatchesTransformers(String name) throws Exception {
         JsonNode g = Fixtures.golden(name);
         try (Checkpoint ckpt = Checkpoint.open(Fixtures.DIR.resolve(name)); Tokenizer tok = Tokenizer.load(ckpt.tokenizerFile())) {
@@ -53,7 +53,7 @@ class ParityTest {
     }
 
     @ParameterizedTest
-    @MethodSource("come4j.Fixtures#names")
+    @MethodSource("come4j.Fixtures#forwardNames")
     void configReadAsTransformersAppliesIt(String name) {
         JsonNode s = Fixtures.golden(name).get("config_summary");
         ModelConfig c = ModelConfig.load(Fixtures.DIR.resolve(name).resolve("config.json"));
