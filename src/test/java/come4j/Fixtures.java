@@ -31,9 +31,9 @@ public final class Fixtures {
         return Stream.of("llama-mha", "llama3-gqa", "mistral", "qwen2", "qwen3").flatMap(a -> Stream.of(a + "-f32", a + "-bf16"));
     }
 
-    /** Every fixture the forward pass runs on: the five LLaMA-family architectures, then OPT (pre-norm) and OPT-350m (post-norm). */
+    /** Every fixture the forward pass runs on: the five LLaMA-family architectures, then OPT (pre-norm), OPT-350m (post-norm) and Gemma 3. */
     public static Stream<String> forwardNames() {
-        return Stream.concat(names(), Stream.of("opt", "opt350").flatMap(a -> Stream.of(a + "-f32", a + "-bf16")));
+        return Stream.concat(names(), Stream.of("opt", "opt350", "gemma3").flatMap(a -> Stream.of(a + "-f32", a + "-bf16")));
     }
 
     /** The names (after "...layers.N.") of layer i's tensors as the checkpoint file holds them: a reference independent of the schema. */

@@ -10,8 +10,17 @@ public final class Rope {
     private float[] cos = new float[0], sin = new float[0];
 
     public Rope(ModelConfig c) {
-        this.half = c.headDim() / 2;
-        double[] inv = c.ropeScaling().inverseFrequencies(c.headDim(), c.ropeTheta());
+        this(c.headDim(), c.ropeScaling().inverseFrequencies(c.headDim(), c.ropeTheta()));
+    }
+
+    /** The RoPE of Gemma 3's sliding-window layers (their own base and scaling), or null when all layers share one. */
+    public static Rope local(ModelConfig c) {
+        ModelConfig.Gemma g = c.layout().gemma();
+        return g == null ? null : new Rope(c.headDim(), g.localRopeScaling().inverseFrequencies(c.headDim(), g.localRopeTheta()));
+    }
+
+    private Rope(int headDim, double[] inv) {
+        this.half = headDim / 2;
         invFreq = new float[half];
         for (int i = 0; i < half; i++) invFreq[i] = (float) inv[i];
     }
