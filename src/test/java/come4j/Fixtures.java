@@ -79,6 +79,11 @@ public final class Fixtures {
                 w.finish();
             }
             ObjectNode config = in.config().raw().deepCopy().put("num_hidden_layers", layers);
+            JsonNode types = config.get("layer_types"); // per-layer settings repeat with the layers (Gemma 3, Qwen)
+            if (types != null && types.isArray()) {
+                var deep = config.putArray("layer_types");
+                for (int i = 0; i < layers; i++) deep.add(types.get(i % L));
+            }
             Files.writeString(dir.resolve("config.json"), config.toPrettyString());
         }
         Files.copy(src.resolve("tokenizer.json"), dir.resolve("tokenizer.json"));

@@ -27,7 +27,7 @@ import org.junit.jupiter.params.provider.MethodSource;
  */
 class CompressTest {
     static Stream<String> fixtures() {
-        return Fixtures.names();
+        return Stream.concat(Fixtures.names(), Stream.of("gemma3-f32", "gemma3-bf16"));
     }
 
     @ParameterizedTest
@@ -176,6 +176,34 @@ class CompressTest {
         assertTrue(Files.exists(out.resolve("report.html")));
         try (Checkpoint o = Checkpoint.open(out)) {
             assertEquals(6, o.config().numLayers());
+            for (float v : Transformer.load(o).forward(new int[] {1, 5, 17, 42}, 1)) assertTrue(Float.isFinite(v));
+        }
+    }
+
+    /**
+     * Every method on Gemma 3 (deepened to 8 layers: sliding, full, sliding, sliding, full, ...): it runs and each output
+     * layer keeps the attention type (window and RoPE) of the first original layer it stands for, or, for the methods
+     * that need gradients (training is LLaMA-only), it is refused with exit 2 and one line saying why.
+     */
+    @ParameterizedTest
+    @MethodSource("methods")
+    void everyMethodRunsOnGemma3OrRefuses(String method, @TempDir Path tmp) throws Exception {
+        Path out = tmp.resolve("o"), model = Fixtures.deepened("gemma3-f32", 8, tmp.resolve("m8"));
+        CliTest.Run r = CliTest.run("compress", "--model", model.toString(), "--out", out.toString(), "--target-layers", "6",
+                "--method", method, "--calib", CliTest.PPL.toString(), "--calib-seq-len", "32", "--granularity", "2");
+        if (java.util.Set.of("taylor", "taylor+", "streamline").contains(method)) {
+            assertEquals(2, r.code(), r.err());
+            assertEquals("come: training (distillation, taylor, streamline) supports the LLaMA family only, not Gemma3ForCausalLM yet",
+                    r.err().strip().lines().reduce((first, last) -> last).orElse("")); // after the calibration's progress lines
+            return;
+        }
+        assertEquals(0, r.code(), r.err());
+        JsonNode tree = new ObjectMapper().readTree(out.resolve("come-merge.json").toFile()).get("tree");
+        JsonNode types = new ObjectMapper().readTree(out.resolve("config.json").toFile()).get("layer_types");
+        assertEquals(6, types.size());
+        for (int j = 0; j < 6; j++)
+            assertEquals(tree.get(j).get(0).asInt() % 3 == 1 ? "full_attention" : "sliding_attention", types.get(j).asText(), method + " layer " + j);
+        try (Checkpoint o = Checkpoint.open(out)) {
             for (float v : Transformer.load(o).forward(new int[] {1, 5, 17, 42}, 1)) assertTrue(Float.isFinite(v));
         }
     }
