@@ -3,6 +3,7 @@ package come4j.distill;
 import static come4j.model.Role.*;
 
 import come4j.model.ModelConfig;
+import come4j.model.Role;
 import come4j.model.Rope;
 import come4j.tensor.Parallel;
 
@@ -20,6 +21,7 @@ public final class LayerBackprop {
     public static final class Tape {
         final int batch, T;
         final Arr x, inv1, xn1, qPre, invQ, kPre, invK, q, k, v, attn, lse, u, inv2, xn2, gate, up, act;
+        final Arr attnOut, inv3, ffnOut, inv4; // Gemma 3: the sublayer outputs before their output norms
         public final Arr out;
 
         private Tape(int batch, int T, Arr... a) {
@@ -27,7 +29,7 @@ public final class LayerBackprop {
             this.T = T;
             x = a[0]; inv1 = a[1]; xn1 = a[2]; qPre = a[3]; invQ = a[4]; kPre = a[5]; invK = a[6]; q = a[7]; k = a[8];
             v = a[9]; attn = a[10]; lse = a[11]; u = a[12]; inv2 = a[13]; xn2 = a[14]; gate = a[15]; up = a[16];
-            act = a[17]; out = a[18];
+            act = a[17]; out = a[18]; attnOut = a[19]; inv3 = a[20]; ffnOut = a[21]; inv4 = a[22];
         }
     }
 
@@ -36,7 +38,7 @@ public final class LayerBackprop {
         int rows = batch * T, d = c.hiddenSize(), f = c.intermediateSize(), qd = c.qDim(), kvd = c.kvDim();
         int hd = c.headDim(), heads = c.numHeads(), kvHeads = c.numKvHeads();
         double eps = c.rmsNormEps();
-        Arr inv1 = x.zeros(rows), xn1 = rmsNorm(x, rows, d, p.get(INPUT_NORM), eps, inv1);
+        Arr inv1 = x.zeros(rows), xn1 = rmsNorm(x, rows, d, scale(c, p.get(INPUT_NORM)), eps, inv1);
         Arr q = linear(xn1, rows, d, qd, p.get(Q), p.get(Q_BIAS));
         Arr k = linear(xn1, rows, d, kvd, p.get(K), p.get(K_BIAS));
         Arr v = linear(xn1, rows, d, kvd, p.get(V), p.get(V_BIAS));
@@ -46,27 +48,42 @@ public final class LayerBackprop {
             kPre = k;
             invQ = x.zeros(rows * heads);
             invK = x.zeros(rows * kvHeads);
-            q = rmsNorm(qPre, rows * heads, hd, p.get(Q_NORM), eps, invQ);
-            k = rmsNorm(kPre, rows * kvHeads, hd, p.get(K_NORM), eps, invK);
+            q = rmsNorm(qPre, rows * heads, hd, scale(c, p.get(Q_NORM)), eps, invQ);
+            k = rmsNorm(kPre, rows * kvHeads, hd, scale(c, p.get(K_NORM)), eps, invK);
         }
         float[][] cs = rope.tables(T);
         rotate(q, rows, T, heads, hd, cs, false);
         rotate(k, rows, T, kvHeads, hd, cs, false);
         Arr attn = x.zeros(rows * qd), lse = x.zeros(batch * heads * T);
         attention(c, window, q, k, v, batch, T, attn, lse);
-        Arr u = x.copy();
-        linearInto(attn, rows, qd, d, p.get(O), p.get(O_BIAS), u);
-        Arr inv2 = x.zeros(rows), xn2 = rmsNorm(u, rows, d, p.get(POST_ATTENTION_NORM), eps, inv2);
+        Arr u = x.copy(), attnOut = null, inv3 = null;
+        if (p.get(ATTENTION_OUTPUT_NORM) == null) linearInto(attn, rows, qd, d, p.get(O), p.get(O_BIAS), u);
+        else {
+            attnOut = linear(attn, rows, qd, d, p.get(O), p.get(O_BIAS));
+            inv3 = x.zeros(rows);
+            u.axpy(1, rmsNorm(attnOut, rows, d, scale(c, p.get(ATTENTION_OUTPUT_NORM)), eps, inv3));
+        }
+        Arr inv2 = x.zeros(rows), xn2 = rmsNorm(u, rows, d, scale(c, p.get(POST_ATTENTION_NORM)), eps, inv2);
         Arr gate = linear(xn2, rows, d, f, p.get(GATE), p.get(GATE_BIAS));
         Arr up = linear(xn2, rows, d, f, p.get(UP), p.get(UP_BIAS));
         Arr act = x.zeros(rows * f);
+        boolean gelu = c.layout().gemma() != null;
         Parallel.forRows(rows, 16, (r0, r1) -> {
-            act.sigmoidOf(gate, r0 * f, (r1 - r0) * f);
-            for (int i = r0 * f; i < r1 * f; i++) act.set(i, gate.get(i) * act.get(i) * up.get(i));
+            if (gelu) for (int i = r0 * f; i < r1 * f; i++) act.set(i, geluTanh(gate.get(i)) * up.get(i));
+            else {
+                act.sigmoidOf(gate, r0 * f, (r1 - r0) * f);
+                for (int i = r0 * f; i < r1 * f; i++) act.set(i, gate.get(i) * act.get(i) * up.get(i));
+            }
         });
-        Arr out = u.copy();
-        linearInto(act, rows, f, d, p.get(DOWN), p.get(DOWN_BIAS), out);
-        return new Tape(batch, T, x, inv1, xn1, qPre, invQ, kPre, invK, q, k, v, attn, lse, u, inv2, xn2, gate, up, act, out);
+        Arr out = u.copy(), ffnOut = null, inv4 = null;
+        if (p.get(FFN_OUTPUT_NORM) == null) linearInto(act, rows, f, d, p.get(DOWN), p.get(DOWN_BIAS), out);
+        else {
+            ffnOut = linear(act, rows, f, d, p.get(DOWN), p.get(DOWN_BIAS));
+            inv4 = x.zeros(rows);
+            out.axpy(1, rmsNorm(ffnOut, rows, d, scale(c, p.get(FFN_OUTPUT_NORM)), eps, inv4));
+        }
+        return new Tape(batch, T, x, inv1, xn1, qPre, invQ, kPre, invK, q, k, v, attn, lse, u, inv2, xn2, gate, up, act, out,
+                attnOut, inv3, ffnOut, inv4);
     }
 
     /** Backward pass: adds the parameters' gradients to g and returns the gradient of the input. */
@@ -74,10 +91,20 @@ public final class LayerBackprop {
         int batch = t.batch, T = t.T, rows = batch * T;
         int d = c.hiddenSize(), f = c.intermediateSize(), qd = c.qDim(), kvd = c.kvDim(), hd = c.headDim();
         double eps = c.rmsNormEps();
-        // FFN: out = u + W_down (silu(gate) * up)
-        Arr dAct = linearBackward(dOut, t.act, rows, f, d, p.get(DOWN), g.get(DOWN), g.get(DOWN_BIAS));
+        // FFN: out = u + W_down (silu(gate) * up); Gemma: out = u + n4(W_down (gelu(gate) * up))
+        Arr dFfn = outputNormBackward(c, dOut, t.ffnOut, t.inv4, rows, p, g, FFN_OUTPUT_NORM);
+        Arr dAct = linearBackward(dFfn, t.act, rows, f, d, p.get(DOWN), g.get(DOWN), g.get(DOWN_BIAS));
         Arr dGate = dAct.zeros(rows * f), dUp = dAct.zeros(rows * f);
+        boolean gelu = c.layout().gemma() != null;
         Parallel.forRows(rows, 16, (r0, r1) -> {
+            if (gelu) {
+                for (int i = r0 * f; i < r1 * f; i++) {
+                    double a = t.gate.get(i), da = dAct.get(i);
+                    dUp.set(i, da * geluTanh(a));
+                    dGate.set(i, da * t.up.get(i) * geluTanhDerivative(a));
+                }
+                return;
+            }
             dUp.sigmoidOf(t.gate, r0 * f, (r1 - r0) * f); // σ(gate), overwritten below
             for (int i = r0 * f; i < r1 * f; i++) {
                 double a = t.gate.get(i), s = dUp.get(i), da = dAct.get(i);
@@ -88,9 +115,10 @@ public final class LayerBackprop {
         Arr dXn2 = linearBackward(dGate, t.xn2, rows, d, f, p.get(GATE), g.get(GATE), g.get(GATE_BIAS));
         dXn2.axpy(1, linearBackward(dUp, t.xn2, rows, d, f, p.get(UP), g.get(UP), g.get(UP_BIAS)));
         Arr du = dOut.copy();
-        rmsNormBackward(dXn2, t.u, t.inv2, rows, d, p.get(POST_ATTENTION_NORM), g.get(POST_ATTENTION_NORM), du);
-        // Attention: u = x + W_o attn
-        Arr dAttn = linearBackward(du, t.attn, rows, qd, d, p.get(O), g.get(O), g.get(O_BIAS));
+        rmsNormBackward(dXn2, t.u, t.inv2, rows, d, scale(c, p.get(POST_ATTENTION_NORM)), g.get(POST_ATTENTION_NORM), du);
+        // Attention: u = x + W_o attn; Gemma: u = x + n3(W_o attn)
+        Arr dAttn = linearBackward(outputNormBackward(c, du, t.attnOut, t.inv3, rows, p, g, ATTENTION_OUTPUT_NORM), t.attn, rows, qd, d,
+                p.get(O), g.get(O), g.get(O_BIAS));
         Arr dq = du.zeros(rows * qd), dk = du.zeros(rows * kvd), dv = du.zeros(rows * kvd);
         attentionBackward(c, window, t, dAttn, dq, dk, dv);
         float[][] cs = rope.tables(T);
@@ -98,8 +126,8 @@ public final class LayerBackprop {
         rotate(dk, rows, T, c.numKvHeads(), hd, cs, true);
         if (c.qkNorm()) {
             Arr dqPre = dq.zeros(rows * qd), dkPre = dk.zeros(rows * kvd);
-            rmsNormBackward(dq, t.qPre, t.invQ, rows * c.numHeads(), hd, p.get(Q_NORM), g.get(Q_NORM), dqPre);
-            rmsNormBackward(dk, t.kPre, t.invK, rows * c.numKvHeads(), hd, p.get(K_NORM), g.get(K_NORM), dkPre);
+            rmsNormBackward(dq, t.qPre, t.invQ, rows * c.numHeads(), hd, scale(c, p.get(Q_NORM)), g.get(Q_NORM), dqPre);
+            rmsNormBackward(dk, t.kPre, t.invK, rows * c.numKvHeads(), hd, scale(c, p.get(K_NORM)), g.get(K_NORM), dkPre);
             dq = dqPre;
             dk = dkPre;
         }
@@ -107,8 +135,42 @@ public final class LayerBackprop {
         dXn1.axpy(1, linearBackward(dk, t.xn1, rows, d, kvd, p.get(K), g.get(K), g.get(K_BIAS)));
         dXn1.axpy(1, linearBackward(dv, t.xn1, rows, d, kvd, p.get(V), g.get(V), g.get(V_BIAS)));
         Arr dx = du.copy();
-        rmsNormBackward(dXn1, t.x, t.inv1, rows, d, p.get(INPUT_NORM), g.get(INPUT_NORM), dx);
+        rmsNormBackward(dXn1, t.x, t.inv1, rows, d, scale(c, p.get(INPUT_NORM)), g.get(INPUT_NORM), dx);
         return dx;
+    }
+
+    /**
+     * The gradient of a sublayer's output before its output norm (Gemma 3), adding the norm's weight gradient to g; dy
+     * itself where the layer has no such norm (out is null).
+     */
+    private static Arr outputNormBackward(ModelConfig c, Arr dy, Arr out, Arr inv, int rows, LayerParams p, LayerParams g, Role norm) {
+        if (out == null) return dy;
+        Arr dOut = dy.zeros(rows * c.hiddenSize());
+        rmsNormBackward(dy, out, inv, rows, c.hiddenSize(), scale(c, p.get(norm)), g.get(norm), dOut);
+        return dOut;
+    }
+
+    /**
+     * A norm's weight as the layer multiplies by it: w, or Gemma's 1 + w (same precision). Its gradient is w's, so the
+     * backward pass adds it to w's gradient unchanged.
+     */
+    private static Arr scale(ModelConfig c, Arr w) {
+        if (w == null || c.layout().gemma() == null) return w;
+        Arr s = w.zeros(w.length());
+        for (int i = 0; i < w.length(); i++) s.set(i, 1 + w.get(i));
+        return s;
+    }
+
+    private static final double GELU_C = Math.sqrt(2 / Math.PI);
+
+    /** PyTorch's gelu(x, approximate="tanh"): 0.5·x·(1 + tanh(sqrt(2/π)·(x + 0.044715·x³))). */
+    static double geluTanh(double x) {
+        return 0.5 * x * (1 + Math.tanh(GELU_C * (x + 0.044715 * x * x * x)));
+    }
+
+    static double geluTanhDerivative(double x) {
+        double th = Math.tanh(GELU_C * (x + 0.044715 * x * x * x));
+        return 0.5 * (1 + th) + 0.5 * x * (1 - th * th) * GELU_C * (1 + 3 * 0.044715 * x * x);
     }
 
     /** x W^T + b for x [rows x in], W [out x in]. */
@@ -204,7 +266,7 @@ public final class LayerBackprop {
                                       int hi, Arr p, Arr lse, int lseOff, boolean known) {
         int qd = c.qDim(), kvd = c.kvDim(), hd = c.headDim(), g = h / c.nRep(), n = hi - lo;
         Arr.matmul(rows, n, hd, q, (b * T + i0) * qd + h * hd, qd, 1, k, (b * T + lo) * kvd + g * hd, kvd, 1, p, 0, n, false, false);
-        double scale = 1 / Math.sqrt(hd);
+        double scale = c.attentionScale();
         for (int r = 0; r < rows; r++) {
             int i = i0 + r, first = firstKey(i, window) - lo, last = i - lo, o = r * n; // visible: [first, last]
             for (int j = first; j <= last; j++) p.set(o + j, p.get(o + j) * scale);
@@ -234,7 +296,7 @@ public final class LayerBackprop {
      */
     private static void attentionBackward(ModelConfig c, int window, Tape t, Arr dAttn, Arr dq, Arr dk, Arr dv) {
         int T = t.T, heads = c.numHeads(), kvHeads = c.numKvHeads(), qd = c.qDim(), kvd = c.kvDim(), hd = c.headDim();
-        double scale = 1 / Math.sqrt(hd);
+        double scale = c.attentionScale();
         Parallel.forEach(t.batch * kvHeads, task -> {
             int b = task / kvHeads, g = task % kvHeads;
             for (int h = g * c.nRep(); h < (g + 1) * c.nRep(); h++)

@@ -55,12 +55,12 @@ public final class LayerParams {
 
     /**
      * The schema of a model whose layers {@link LayerBackprop} can train: the LLaMA family's (pre-norm RMSNorm, RoPE,
-     * SwiGLU). Other families are refused (exit 2) until their training forward and backward exist.
+     * SwiGLU) and Gemma 3's. Other families are refused (exit 2) until their training forward and backward exist.
      */
     public static LayerSchema trainable(ModelConfig c) {
         LayerSchema schema = c.schema();
-        if (schema.family() != Family.LLAMA)
-            throw new BadInputException(null, "training (distillation, taylor, streamline) supports the LLaMA family only, not "
+        if (schema.family() != Family.LLAMA && schema.family() != Family.GEMMA3)
+            throw new BadInputException(null, "training (distillation, taylor, streamline) supports the LLaMA family and Gemma 3 only, not "
                     + c.architecture() + " yet");
         return schema;
     }

@@ -32,7 +32,8 @@ public enum Loss {
             var c = ckpt.config();
             var names = LayerParams.trainable(c).family().ends();
             var w = ckpt.tensor(c.tieEmbeddings() ? names.embeddings() : names.lmHead(), c.vocabSize(), c.hiddenSize());
-            return new Head(Arr.of(ckpt.tensor(names.finalNorm(), c.hiddenSize()).toFloat()), Arr.of(w.toFloat()), c.vocabSize(), c.rmsNormEps());
+            float[] norm = come4j.model.DecoderLayer.normScale(c, ckpt.tensor(names.finalNorm(), c.hiddenSize()).toFloat()); // Gemma: 1 + w
+            return new Head(Arr.of(norm), Arr.of(w.toFloat()), c.vocabSize(), c.rmsNormEps());
         }
 
         /** Logits of rows [r0, r0 + n) of h ([rows x d]); inv receives the norm's 1/rms per row, x the rows. */

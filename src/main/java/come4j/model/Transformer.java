@@ -25,14 +25,13 @@ public final class Transformer {
     private final ModelConfig config;
     private final Ends ends;
     private final List<LayerWeights> layers;
-    private final Rope rope, localRope; // localRope: Gemma 3's sliding-window layers (null: every layer uses rope)
+    private final Ropes ropes;
 
     private Transformer(ModelConfig config, Ends ends, List<LayerWeights> layers) {
         this.config = config;
         this.ends = ends;
         this.layers = List.copyOf(layers);
-        this.rope = new Rope(config);
-        this.localRope = Rope.local(config);
+        this.ropes = Ropes.of(config);
     }
 
     public static Transformer load(Checkpoint ckpt) {
@@ -115,8 +114,7 @@ public final class Transformer {
 
     /** Applies decoder layer i in place to h, a batch of sequences of T tokens ([batch * T x d]). */
     public void layer(int i, float[] h, int batch, int T, int pos0, KVCache cache, LayerHooks hooks) {
-        Rope r = localRope != null && config.slidingWindow()[i] > 0 ? localRope : rope;
-        DecoderLayer.forward(config, layers.get(i), r, h, batch, T, pos0, cache, hooks, i);
+        DecoderLayer.forward(config, layers.get(i), ropes.forWindow(config.slidingWindow()[i]), h, batch, T, pos0, cache, hooks, i);
     }
 
     /**
