@@ -45,7 +45,8 @@ final class InspectCommand implements Runnable {
         out.printf("layers         %d%n", c.numLayers());
         out.printf("hidden         %d   intermediate %d   vocab %d%n", c.hiddenSize(), c.intermediateSize(), c.vocabSize());
         out.printf("heads          %d query, %d key/value (n_rep %d), head_dim %d%n", c.numHeads(), c.numKvHeads(), c.nRep(), c.headDim());
-        out.printf("rope           theta %.0f, %s scaling; max positions %d%n", c.ropeTheta(), c.ropeScaling().type(), c.maxPositions());
+        if (c.layout().learnedPositions()) out.printf("positions      learned; max positions %d%n", c.maxPositions());
+        else out.printf("rope           theta %.0f, %s scaling; max positions %d%n", c.ropeTheta(), c.ropeScaling().type(), c.maxPositions());
         out.printf("features       qkv bias %s, q/k norm %s, tied embeddings %s, sliding window %s%n", yes(c.qkvBias()),
                 yes(c.qkNorm()), yes(c.tieEmbeddings()), windows(c.slidingWindow()));
         out.printf("dtype          %s%n", ckpt.dtype());

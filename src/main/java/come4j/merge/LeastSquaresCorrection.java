@@ -3,11 +3,13 @@ package come4j.merge;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import come4j.calib.CalibrationPass;
+import come4j.io.BadInputException;
 import come4j.io.DType;
 import come4j.io.ScratchTensors;
 import come4j.io.TensorData;
 import come4j.model.LayerHooks;
 import come4j.model.LayerWeights;
+import come4j.model.Role;
 import come4j.model.Transformer;
 import come4j.tensor.Matrix;
 import java.util.ArrayList;
@@ -64,13 +66,14 @@ public final class LeastSquaresCorrection {
         }
     }
 
+    /** The refitted projections, by role: o_proj and down_proj (OPT's out_proj and fc2). */
     private enum Projection {
-        O("self_attn.o_proj.weight"), DOWN("mlp.down_proj.weight");
+        O(Role.O), DOWN(Role.DOWN);
 
-        final String tensor;
+        final Role role;
 
-        Projection(String tensor) {
-            this.tensor = tensor;
+        Projection(Role role) {
+            this.role = role;
         }
     }
 
@@ -99,6 +102,12 @@ public final class LeastSquaresCorrection {
     public static Result correct(Transformer model, int a, int target, Map<String, TensorData> tensors, CalibrationPass student,
                                  CalibrationPass teacher, ScratchTensors store, DType dtype) {
         if (student.windowCount() < 2) throw new IllegalArgumentException("the least-squares correction needs at least two calibration windows");
+        if (!model.config().layout().preNorm()) // a post-norm block's output is not linear in o_proj and down_proj
+            throw new BadInputException(null, "the least-squares correction (come-ls, come-p-ls) needs a pre-norm model; "
+                    + model.config().architecture() + " with do_layer_norm_before false is post-norm");
+        if (model.config().schema().find(Role.ATTENTION_OUTPUT_NORM) != null) // Gemma 3: the same, by its output norms
+            throw new BadInputException(null, "the least-squares correction (come-ls, come-p-ls) needs layers whose output is linear in "
+                    + "o_proj and down_proj; " + model.config().architecture() + " norms both sublayer outputs before the residual adds");
         long t0 = System.nanoTime();
         LeastSquaresCorrection ls = new LeastSquaresCorrection(model, a, target, student, teacher);
         LayerWeights w = model.layers().get(a);
@@ -106,9 +115,10 @@ public final class LeastSquaresCorrection {
         List<Fit> fits = new ArrayList<>();
         List<ScratchTensors.Values> changed = new ArrayList<>();
         for (Projection p : Projection.values()) {
-            float[] refit = ls.refit(w, p, tensors.get(p.tensor), fits);
+            String name = model.config().schema().find(p.role).name();
+            float[] refit = ls.refit(w, p, tensors.get(name), fits);
             if (refit == null) continue;
-            changed.add(new ScratchTensors.Values(p.tensor, tensors.get(p.tensor).shape(), refit));
+            changed.add(new ScratchTensors.Values(name, tensors.get(name).shape(), refit));
             w = with(w, p, Matrix.of(refit, 0, ls.d, refit.length / ls.d, refit.length / ls.d, 1));
         }
         Map<String, TensorData> out = tensors;
@@ -200,6 +210,6 @@ public final class LeastSquaresCorrection {
     }
 
     private static LayerWeights with(LayerWeights w, Projection p, Matrix m) {
-        return w.with(p == Projection.O ? come4j.model.Role.O : come4j.model.Role.DOWN, m);
+        return w.with(p.role, m);
     }
 }

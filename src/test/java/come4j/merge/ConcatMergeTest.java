@@ -45,7 +45,7 @@ class ConcatMergeTest {
 
     /** With ratio (1, 0) the merged layer is layer a (all units, same order), except the averaged norms. */
     @ParameterizedTest
-    @ValueSource(strings = {"qwen2-f32", "qwen3-f32", "llama-mha-bf16", "gemma3-f32", "gemma3-bf16"})
+    @ValueSource(strings = {"qwen2-f32", "qwen3-f32", "llama-mha-bf16", "opt-f32", "opt350-bf16", "gemma3-f32", "gemma3-bf16"})
     void ratioOneZeroReproducesLayerA(String name) {
         try (Checkpoint ckpt = Checkpoint.open(Fixtures.DIR.resolve(name)); ScratchTensors store = new ScratchTensors()) {
             ModelConfig c = ckpt.config();
@@ -55,7 +55,7 @@ class ConcatMergeTest {
             assertEquals(0, m.channelsB().length);
             for (String s : Fixtures.layerTensorNames(ckpt, 0)) {
                 float[] got = m.tensors().get(s).toFloat(), fa = a.get(s).toFloat(), fb = b.get(s).toFloat();
-                if (s.endsWith("layernorm.weight"))
+                if (s.endsWith("layernorm.weight") || s.contains("layer_norm.")) // OPT's LayerNorms: weight and bias, plain mean
                     for (int i = 0; i < got.length; i++) assertEquals(round(ckpt.dtype(), (fa[i] + fb[i]) / 2), got[i], s);
                 else assertArrayEquals(fa, got, s); // biases and q/k norms: 1 * a + 0 * b
             }
