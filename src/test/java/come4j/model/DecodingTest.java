@@ -14,7 +14,7 @@ class DecodingTest {
     static final int[] IDS = {5, 17, 42, 99, 7, 250, 3, 64, 128, 11, 200, 33, 71, 150};
 
     @ParameterizedTest
-    @ValueSource(strings = {"mistral-f32", "qwen3-f32", "llama3-gqa-f32"})
+    @ValueSource(strings = {"mistral-f32", "qwen3-f32", "llama3-gqa-f32", "gemma3-f32"})
     void kvCacheStepsEqualTheFullForwardPass(String name) {
         try (Checkpoint ckpt = Checkpoint.open(Fixtures.DIR.resolve(name))) {
             Transformer m = Transformer.load(ckpt);
@@ -37,7 +37,7 @@ class DecodingTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"qwen2-f32", "llama-mha-bf16"})
+    @ValueSource(strings = {"qwen2-f32", "llama-mha-bf16", "gemma3-bf16"})
     void batchedWindowsEqualSingleWindows(String name) {
         try (Checkpoint ckpt = Checkpoint.open(Fixtures.DIR.resolve(name))) {
             Transformer m = Transformer.load(ckpt);
