@@ -12,7 +12,8 @@ import come4j.tensor.Parallel;
  * position 0: a forward pass that keeps what the backward pass needs, and the backward pass itself. Same math as the
  * inference path (which stays separate: it is fp32-only, cache-aware and keeps nothing), written once against
  * {@link Arr} so the finite-difference checks run it in fp64. Attention keeps only its output and each query's
- * log-sum-exp; the probabilities are recomputed in the backward pass.
+ * log-sum-exp; the probabilities are recomputed in the backward pass. The config's layout decides RMSNorm or LayerNorm
+ * with bias, RoPE or none (learned positions), pre- or post-norm; the FFN is SwiGLU when the layer has a gate, else ReLU.
  */
 public final class LayerBackprop {
     private LayerBackprop() {}
@@ -20,25 +21,31 @@ public final class LayerBackprop {
     /** The activations one forward pass saved; {@link #out} is the layer's output. */
     public static final class Tape {
         final int batch, T;
-        final Arr x, inv1, xn1, qPre, invQ, kPre, invK, q, k, v, attn, lse, u, inv2, xn2, gate, up, act;
+        final Arr x, mean1, inv1, xn1, qPre, invQ, kPre, invK, q, k, v, attn, lse, a, u, mean2, inv2, xn2, gate, up, act, b;
         final Arr attnOut, inv3, ffnOut, inv4; // Gemma 3: the sublayer outputs before their output norms
         public final Arr out;
 
-        private Tape(int batch, int T, Arr... a) {
+        private Tape(int batch, int T, Arr... t) {
             this.batch = batch;
             this.T = T;
-            x = a[0]; inv1 = a[1]; xn1 = a[2]; qPre = a[3]; invQ = a[4]; kPre = a[5]; invK = a[6]; q = a[7]; k = a[8];
-            v = a[9]; attn = a[10]; lse = a[11]; u = a[12]; inv2 = a[13]; xn2 = a[14]; gate = a[15]; up = a[16];
-            act = a[17]; out = a[18]; attnOut = a[19]; inv3 = a[20]; ffnOut = a[21]; inv4 = a[22];
+            x = t[0]; mean1 = t[1]; inv1 = t[2]; xn1 = t[3]; qPre = t[4]; invQ = t[5]; kPre = t[6]; invK = t[7]; q = t[8];
+            k = t[9]; v = t[10]; attn = t[11]; lse = t[12]; a = t[13]; u = t[14]; mean2 = t[15]; inv2 = t[16]; xn2 = t[17];
+            gate = t[18]; up = t[19]; act = t[20]; b = t[21]; out = t[22]; attnOut = t[23]; inv3 = t[24]; ffnOut = t[25]; inv4 = t[26];
         }
     }
 
-    /** Forward pass of x ([batch * T x d], not modified) through the layer with parameters p. */
+    /**
+     * Forward pass of x ([batch * T x d], not modified) through the layer with parameters p. Pre-norm: a = x + attn(n1(x)),
+     * u = a, b = u + ffn(n2(u)), out = b; post-norm (OPT-350m): u = n1(a) with a = x + attn(x), out = n2(b) with b = u + ffn(u).
+     * Gemma 3 (pre-norm) norms the sublayer outputs too: a = x + n3(attn(n1(x))), b = u + n4(ffn(n2(u))).
+     */
     public static Tape forward(ModelConfig c, Rope rope, int window, LayerParams p, Arr x, int batch, int T) {
         int rows = batch * T, d = c.hiddenSize(), f = c.intermediateSize(), qd = c.qDim(), kvd = c.kvDim();
         int hd = c.headDim(), heads = c.numHeads(), kvHeads = c.numKvHeads();
         double eps = c.rmsNormEps();
-        Arr inv1 = x.zeros(rows), xn1 = rmsNorm(x, rows, d, scale(c, p.get(INPUT_NORM)), eps, inv1);
+        boolean pre = c.layout().preNorm(), ln = c.layout().layerNorm();
+        Arr inv1 = x.zeros(rows), mean1 = ln ? x.zeros(rows) : null;
+        Arr xn1 = pre ? norm(c, x, rows, p.get(INPUT_NORM), p.get(INPUT_NORM_BIAS), mean1, inv1) : x;
         Arr q = linear(xn1, rows, d, qd, p.get(Q), p.get(Q_BIAS));
         Arr k = linear(xn1, rows, d, kvd, p.get(K), p.get(K_BIAS));
         Arr v = linear(xn1, rows, d, kvd, p.get(V), p.get(V_BIAS));
@@ -51,79 +58,111 @@ public final class LayerBackprop {
             q = rmsNorm(qPre, rows * heads, hd, scale(c, p.get(Q_NORM)), eps, invQ);
             k = rmsNorm(kPre, rows * kvHeads, hd, scale(c, p.get(K_NORM)), eps, invK);
         }
-        float[][] cs = rope.tables(T);
-        rotate(q, rows, T, heads, hd, cs, false);
-        rotate(k, rows, T, kvHeads, hd, cs, false);
+        if (!c.layout().learnedPositions()) {
+            float[][] cs = rope.tables(T);
+            rotate(q, rows, T, heads, hd, cs, false);
+            rotate(k, rows, T, kvHeads, hd, cs, false);
+        }
         Arr attn = x.zeros(rows * qd), lse = x.zeros(batch * heads * T);
         attention(c, window, q, k, v, batch, T, attn, lse);
-        Arr u = x.copy(), attnOut = null, inv3 = null;
-        if (p.get(ATTENTION_OUTPUT_NORM) == null) linearInto(attn, rows, qd, d, p.get(O), p.get(O_BIAS), u);
+        Arr a = x.copy(), attnOut = null, inv3 = null;
+        if (p.get(ATTENTION_OUTPUT_NORM) == null) linearInto(attn, rows, qd, d, p.get(O), p.get(O_BIAS), a);
         else {
             attnOut = linear(attn, rows, qd, d, p.get(O), p.get(O_BIAS));
             inv3 = x.zeros(rows);
-            u.axpy(1, rmsNorm(attnOut, rows, d, scale(c, p.get(ATTENTION_OUTPUT_NORM)), eps, inv3));
+            a.axpy(1, norm(c, attnOut, rows, p.get(ATTENTION_OUTPUT_NORM), null, null, inv3));
         }
-        Arr inv2 = x.zeros(rows), xn2 = rmsNorm(u, rows, d, scale(c, p.get(POST_ATTENTION_NORM)), eps, inv2);
-        Arr gate = linear(xn2, rows, d, f, p.get(GATE), p.get(GATE_BIAS));
+        Arr u = pre ? a : norm(c, a, rows, p.get(INPUT_NORM), p.get(INPUT_NORM_BIAS), mean1, inv1);
+        Arr inv2 = x.zeros(rows), mean2 = ln ? x.zeros(rows) : null;
+        Arr xn2 = pre ? norm(c, u, rows, p.get(POST_ATTENTION_NORM), p.get(POST_ATTENTION_NORM_BIAS), mean2, inv2) : u;
+        Arr gate = p.get(GATE) == null ? null : linear(xn2, rows, d, f, p.get(GATE), p.get(GATE_BIAS));
         Arr up = linear(xn2, rows, d, f, p.get(UP), p.get(UP_BIAS));
         Arr act = x.zeros(rows * f);
         boolean gelu = c.layout().gemma() != null;
         Parallel.forRows(rows, 16, (r0, r1) -> {
-            if (gelu) for (int i = r0 * f; i < r1 * f; i++) act.set(i, geluTanh(gate.get(i)) * up.get(i));
-            else {
-                act.sigmoidOf(gate, r0 * f, (r1 - r0) * f);
-                for (int i = r0 * f; i < r1 * f; i++) act.set(i, gate.get(i) * act.get(i) * up.get(i));
+            if (gate == null) {
+                for (int i = r0 * f; i < r1 * f; i++) act.set(i, Math.max(up.get(i), 0));
+                return;
             }
+            if (gelu) {
+                for (int i = r0 * f; i < r1 * f; i++) act.set(i, geluTanh(gate.get(i)) * up.get(i));
+                return;
+            }
+            act.sigmoidOf(gate, r0 * f, (r1 - r0) * f);
+            for (int i = r0 * f; i < r1 * f; i++) act.set(i, gate.get(i) * act.get(i) * up.get(i));
         });
-        Arr out = u.copy(), ffnOut = null, inv4 = null;
-        if (p.get(FFN_OUTPUT_NORM) == null) linearInto(act, rows, f, d, p.get(DOWN), p.get(DOWN_BIAS), out);
+        Arr b = u.copy(), ffnOut = null, inv4 = null;
+        if (p.get(FFN_OUTPUT_NORM) == null) linearInto(act, rows, f, d, p.get(DOWN), p.get(DOWN_BIAS), b);
         else {
             ffnOut = linear(act, rows, f, d, p.get(DOWN), p.get(DOWN_BIAS));
             inv4 = x.zeros(rows);
-            out.axpy(1, rmsNorm(ffnOut, rows, d, scale(c, p.get(FFN_OUTPUT_NORM)), eps, inv4));
+            b.axpy(1, norm(c, ffnOut, rows, p.get(FFN_OUTPUT_NORM), null, null, inv4));
         }
-        return new Tape(batch, T, x, inv1, xn1, qPre, invQ, kPre, invK, q, k, v, attn, lse, u, inv2, xn2, gate, up, act, out,
-                attnOut, inv3, ffnOut, inv4);
+        Arr out = pre ? b : norm(c, b, rows, p.get(POST_ATTENTION_NORM), p.get(POST_ATTENTION_NORM_BIAS), mean2, inv2);
+        return new Tape(batch, T, x, mean1, inv1, xn1, qPre, invQ, kPre, invK, q, k, v, attn, lse, a, u, mean2, inv2, xn2, gate, up,
+                act, b, out, attnOut, inv3, ffnOut, inv4);
     }
 
     /** Backward pass: adds the parameters' gradients to g and returns the gradient of the input. */
     public static Arr backward(ModelConfig c, Rope rope, int window, LayerParams p, Tape t, Arr dOut, LayerParams g) {
         int batch = t.batch, T = t.T, rows = batch * T;
         int d = c.hiddenSize(), f = c.intermediateSize(), qd = c.qDim(), kvd = c.kvDim(), hd = c.headDim();
-        double eps = c.rmsNormEps();
-        // FFN: out = u + W_down (silu(gate) * up); Gemma: out = u + n4(W_down (gelu(gate) * up))
-        Arr dFfn = outputNormBackward(c, dOut, t.ffnOut, t.inv4, rows, p, g, FFN_OUTPUT_NORM);
-        Arr dAct = linearBackward(dFfn, t.act, rows, f, d, p.get(DOWN), g.get(DOWN), g.get(DOWN_BIAS));
-        Arr dGate = dAct.zeros(rows * f), dUp = dAct.zeros(rows * f);
-        boolean gelu = c.layout().gemma() != null;
-        Parallel.forRows(rows, 16, (r0, r1) -> {
-            if (gelu) {
-                for (int i = r0 * f; i < r1 * f; i++) {
-                    double a = t.gate.get(i), da = dAct.get(i);
-                    dUp.set(i, da * geluTanh(a));
-                    dGate.set(i, da * t.up.get(i) * geluTanhDerivative(a));
+        boolean pre = c.layout().preNorm();
+        // FFN: b = u + W_down act(xn2); out = b (pre-norm) or n2(b)
+        Arr dB = dOut;
+        if (!pre) {
+            dB = dOut.zeros(rows * d);
+            normBackward(c, dOut, t.b, t.mean2, t.inv2, rows, p.get(POST_ATTENTION_NORM), g.get(POST_ATTENTION_NORM),
+                    g.get(POST_ATTENTION_NORM_BIAS), dB);
+        }
+        Arr dAct = linearBackward(outputNormBackward(c, dB, t.ffnOut, t.inv4, rows, p, g, FFN_OUTPUT_NORM), t.act, rows, f, d,
+                p.get(DOWN), g.get(DOWN), g.get(DOWN_BIAS));
+        Arr dXn2;
+        if (t.gate == null) { // ReLU: the gradient passes where up > 0
+            Arr dUp = dAct.zeros(rows * f);
+            for (int i = 0; i < rows * f; i++) if (t.up.get(i) > 0) dUp.set(i, dAct.get(i));
+            dXn2 = linearBackward(dUp, t.xn2, rows, d, f, p.get(UP), g.get(UP), g.get(UP_BIAS));
+        } else {
+            Arr dGate = dAct.zeros(rows * f), dUp = dAct.zeros(rows * f);
+            boolean gelu = c.layout().gemma() != null;
+            Parallel.forRows(rows, 16, (r0, r1) -> {
+                if (gelu) { // GeGLU: d/dg gelu_tanh(g) · up
+                    for (int i = r0 * f; i < r1 * f; i++) {
+                        double a = t.gate.get(i), da = dAct.get(i);
+                        dUp.set(i, da * geluTanh(a));
+                        dGate.set(i, da * t.up.get(i) * geluTanhDerivative(a));
+                    }
+                    return;
                 }
-                return;
-            }
-            dUp.sigmoidOf(t.gate, r0 * f, (r1 - r0) * f); // σ(gate), overwritten below
-            for (int i = r0 * f; i < r1 * f; i++) {
-                double a = t.gate.get(i), s = dUp.get(i), da = dAct.get(i);
-                dUp.set(i, da * a * s);
-                dGate.set(i, da * t.up.get(i) * s * (1 + a * (1 - s)));
-            }
-        });
-        Arr dXn2 = linearBackward(dGate, t.xn2, rows, d, f, p.get(GATE), g.get(GATE), g.get(GATE_BIAS));
-        dXn2.axpy(1, linearBackward(dUp, t.xn2, rows, d, f, p.get(UP), g.get(UP), g.get(UP_BIAS)));
-        Arr du = dOut.copy();
-        rmsNormBackward(dXn2, t.u, t.inv2, rows, d, scale(c, p.get(POST_ATTENTION_NORM)), g.get(POST_ATTENTION_NORM), du);
-        // Attention: u = x + W_o attn; Gemma: u = x + n3(W_o attn)
-        Arr dAttn = linearBackward(outputNormBackward(c, du, t.attnOut, t.inv3, rows, p, g, ATTENTION_OUTPUT_NORM), t.attn, rows, qd, d,
+                dUp.sigmoidOf(t.gate, r0 * f, (r1 - r0) * f); // σ(gate), overwritten below
+                for (int i = r0 * f; i < r1 * f; i++) {
+                    double a = t.gate.get(i), s = dUp.get(i), da = dAct.get(i);
+                    dUp.set(i, da * a * s);
+                    dGate.set(i, da * t.up.get(i) * s * (1 + a * (1 - s)));
+                }
+            });
+            dXn2 = linearBackward(dGate, t.xn2, rows, d, f, p.get(GATE), g.get(GATE), g.get(GATE_BIAS));
+            dXn2.axpy(1, linearBackward(dUp, t.xn2, rows, d, f, p.get(UP), g.get(UP), g.get(UP_BIAS)));
+        }
+        Arr du = dB.copy();
+        if (pre) normBackward(c, dXn2, t.u, t.mean2, t.inv2, rows, p.get(POST_ATTENTION_NORM), g.get(POST_ATTENTION_NORM),
+                g.get(POST_ATTENTION_NORM_BIAS), du);
+        else du.axpy(1, dXn2);
+        // Attention: a = x + W_o attn; u = a (pre-norm) or n1(a)
+        Arr dA = du;
+        if (!pre) {
+            dA = du.zeros(rows * d);
+            normBackward(c, du, t.a, t.mean1, t.inv1, rows, p.get(INPUT_NORM), g.get(INPUT_NORM), g.get(INPUT_NORM_BIAS), dA);
+        }
+        Arr dAttn = linearBackward(outputNormBackward(c, dA, t.attnOut, t.inv3, rows, p, g, ATTENTION_OUTPUT_NORM), t.attn, rows, qd, d,
                 p.get(O), g.get(O), g.get(O_BIAS));
-        Arr dq = du.zeros(rows * qd), dk = du.zeros(rows * kvd), dv = du.zeros(rows * kvd);
+        Arr dq = dA.zeros(rows * qd), dk = dA.zeros(rows * kvd), dv = dA.zeros(rows * kvd);
         attentionBackward(c, window, t, dAttn, dq, dk, dv);
-        float[][] cs = rope.tables(T);
-        rotate(dq, rows, T, c.numHeads(), hd, cs, true);
-        rotate(dk, rows, T, c.numKvHeads(), hd, cs, true);
+        if (!c.layout().learnedPositions()) {
+            float[][] cs = rope.tables(T);
+            rotate(dq, rows, T, c.numHeads(), hd, cs, true);
+            rotate(dk, rows, T, c.numKvHeads(), hd, cs, true);
+        }
         if (c.qkNorm()) {
             Arr dqPre = dq.zeros(rows * qd), dkPre = dk.zeros(rows * kvd);
             rmsNormBackward(dq, t.qPre, t.invQ, rows * c.numHeads(), hd, scale(c, p.get(Q_NORM)), g.get(Q_NORM), dqPre);
@@ -134,9 +173,25 @@ public final class LayerBackprop {
         Arr dXn1 = linearBackward(dq, t.xn1, rows, d, qd, p.get(Q), g.get(Q), g.get(Q_BIAS));
         dXn1.axpy(1, linearBackward(dk, t.xn1, rows, d, kvd, p.get(K), g.get(K), g.get(K_BIAS)));
         dXn1.axpy(1, linearBackward(dv, t.xn1, rows, d, kvd, p.get(V), g.get(V), g.get(V_BIAS)));
-        Arr dx = du.copy();
-        rmsNormBackward(dXn1, t.x, t.inv1, rows, d, scale(c, p.get(INPUT_NORM)), g.get(INPUT_NORM), dx);
+        Arr dx = dA.copy();
+        if (pre) normBackward(c, dXn1, t.x, t.mean1, t.inv1, rows, p.get(INPUT_NORM), g.get(INPUT_NORM), g.get(INPUT_NORM_BIAS), dx);
+        else dx.axpy(1, dXn1);
         return dx;
+    }
+
+    /**
+     * The layer's norm of d-wide rows: LayerNorm with bias (mean and 1/std saved) or RMSNorm (1/rms saved); Gemma's
+     * RMSNorm multiplies by 1 + w.
+     */
+    private static Arr norm(ModelConfig c, Arr x, int rows, Arr w, Arr bias, Arr mean, Arr inv) {
+        int d = c.hiddenSize();
+        return c.layout().layerNorm() ? layerNorm(x, rows, d, w, bias, c.rmsNormEps(), mean, inv) : rmsNorm(x, rows, d, scale(c, w), c.rmsNormEps(), inv);
+    }
+
+    /** Adds the input gradient of {@link #norm} to dx and the weight (and bias) gradients to dw (db). */
+    private static void normBackward(ModelConfig c, Arr dy, Arr x, Arr mean, Arr inv, int rows, Arr w, Arr dw, Arr db, Arr dx) {
+        if (c.layout().layerNorm()) layerNormBackward(dy, x, mean, inv, rows, c.hiddenSize(), w, dw, db, dx);
+        else rmsNormBackward(dy, x, inv, rows, c.hiddenSize(), scale(c, w), dw, dx);
     }
 
     /**
@@ -146,7 +201,7 @@ public final class LayerBackprop {
     private static Arr outputNormBackward(ModelConfig c, Arr dy, Arr out, Arr inv, int rows, LayerParams p, LayerParams g, Role norm) {
         if (out == null) return dy;
         Arr dOut = dy.zeros(rows * c.hiddenSize());
-        rmsNormBackward(dy, out, inv, rows, c.hiddenSize(), scale(c, p.get(norm)), g.get(norm), dOut);
+        normBackward(c, dy, out, null, inv, rows, p.get(norm), g.get(norm), null, dOut);
         return dOut;
     }
 
@@ -228,6 +283,51 @@ public final class LayerBackprop {
                 double s = inv.get(r);
                 for (int i = 0; i < n; i++) dw.add(i, dy.get(r * n + i) * x.get(r * n + i) * s);
             }
+    }
+
+    /** y = (x − mean) / std · w + b per row of n (biased variance, as torch.nn.LayerNorm); saves mean and 1 / std. */
+    static Arr layerNorm(Arr x, int rows, int n, Arr w, Arr b, double eps, Arr mean, Arr inv) {
+        Arr y = x.zeros(rows * n);
+        Parallel.forRows(rows, 64, (r0, r1) -> {
+            for (int r = r0; r < r1; r++) {
+                double sum = 0, ss = 0;
+                for (int i = 0; i < n; i++) sum += x.get(r * n + i);
+                double mu = sum / n;
+                for (int i = 0; i < n; i++) ss += (x.get(r * n + i) - mu) * (x.get(r * n + i) - mu);
+                double s = 1 / Math.sqrt(ss / n + eps);
+                mean.set(r, mu);
+                inv.set(r, s);
+                for (int i = 0; i < n; i++) y.set(r * n + i, (x.get(r * n + i) - mu) * s * w.get(i) + b.get(i));
+            }
+        });
+        return y;
+    }
+
+    /**
+     * Adds the input gradient of {@link #layerNorm} to dx, dx = s (g − mean(g) − x̂ mean(g x̂)) with g = dy w and
+     * x̂ = (x − mean) s; and, when dw is not null, dw += dy x̂ and db += dy.
+     */
+    static void layerNormBackward(Arr dy, Arr x, Arr mean, Arr inv, int rows, int n, Arr w, Arr dw, Arr db, Arr dx) {
+        Parallel.forRows(rows, 64, (r0, r1) -> {
+            for (int r = r0; r < r1; r++) {
+                double s = inv.get(r), mu = mean.get(r), m1 = 0, m2 = 0;
+                for (int i = 0; i < n; i++) {
+                    double gi = dy.get(r * n + i) * w.get(i);
+                    m1 += gi;
+                    m2 += gi * (x.get(r * n + i) - mu) * s;
+                }
+                m1 /= n;
+                m2 /= n;
+                for (int i = 0; i < n; i++)
+                    dx.add(r * n + i, s * (dy.get(r * n + i) * w.get(i) - m1 - (x.get(r * n + i) - mu) * s * m2));
+            }
+        });
+        if (dw != null) // rows in a fixed order: the sum must not depend on the thread split
+            for (int r = 0; r < rows; r++)
+                for (int i = 0; i < n; i++) {
+                    dw.add(i, dy.get(r * n + i) * (x.get(r * n + i) - mean.get(r)) * inv.get(r));
+                    db.add(i, dy.get(r * n + i));
+                }
     }
 
     /** Rotary embedding of every head of every row in place (rotate-half layout); inverse: its transpose (backward). */

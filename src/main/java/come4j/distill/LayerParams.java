@@ -1,10 +1,8 @@
 package come4j.distill;
 
-import come4j.io.BadInputException;
 import come4j.io.DType;
 import come4j.io.ScratchTensors;
 import come4j.io.TensorData;
-import come4j.model.Family;
 import come4j.model.LayerSchema;
 import come4j.model.LayerTensor;
 import come4j.model.LayerWeights;
@@ -33,7 +31,7 @@ public final class LayerParams {
 
     /** A layer's weights copied into arrays made by {@code alloc} (fp32 or fp64). */
     public static LayerParams of(ModelConfig c, LayerWeights w, IntFunction<Arr> alloc) {
-        LayerSchema schema = trainable(c);
+        LayerSchema schema = c.schema();
         Map<String, Arr> t = new LinkedHashMap<>();
         for (LayerTensor p : schema.parameters()) {
             Arr a = alloc.apply(Math.toIntExact(p.size(c)));
@@ -51,18 +49,6 @@ public final class LayerParams {
             t.put(p.name(), a);
         }
         return new LayerParams(schema, t);
-    }
-
-    /**
-     * The schema of a model whose layers {@link LayerBackprop} can train: the LLaMA family's (pre-norm RMSNorm, RoPE,
-     * SwiGLU) and Gemma 3's. Other families are refused (exit 2) until their training forward and backward exist.
-     */
-    public static LayerSchema trainable(ModelConfig c) {
-        LayerSchema schema = c.schema();
-        if (schema.family() != Family.LLAMA && schema.family() != Family.GEMMA3)
-            throw new BadInputException(null, "training (distillation, taylor, streamline) supports the LLaMA family and Gemma 3 only, not "
-                    + c.architecture() + " yet");
-        return schema;
     }
 
     /** Zeros of the same shapes and precision (gradients, moments). */

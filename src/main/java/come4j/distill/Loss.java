@@ -30,7 +30,11 @@ public enum Loss {
         /** A checkpoint's final norm and LM head (the embeddings when they are tied), as fp32. */
         public static Head of(come4j.io.Checkpoint ckpt) {
             var c = ckpt.config();
-            var names = LayerParams.trainable(c).family().ends();
+            var family = c.schema().family();
+            if (family != come4j.model.Family.LLAMA && family != come4j.model.Family.GEMMA3) // OPT's head: LayerNorm with bias, then project_out
+                throw new come4j.io.BadInputException(null, "the logit-lens loss and Taylor importance read the LM head through a "
+                        + "final RMSNorm (LLaMA family, Gemma 3); " + c.architecture() + " is not supported by them yet");
+            var names = c.schema().family().ends();
             var w = ckpt.tensor(c.tieEmbeddings() ? names.embeddings() : names.lmHead(), c.vocabSize(), c.hiddenSize());
             float[] norm = come4j.model.DecoderLayer.normScale(c, ckpt.tensor(names.finalNorm(), c.hiddenSize()).toFloat()); // Gemma: 1 + w
             return new Head(Arr.of(norm), Arr.of(w.toFloat()), c.vocabSize(), c.rmsNormEps());
