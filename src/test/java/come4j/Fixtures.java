@@ -31,9 +31,9 @@ public final class Fixtures {
         return Stream.of("llama-mha", "llama3-gqa", "mistral", "qwen2", "qwen3").flatMap(a -> Stream.of(a + "-f32", a + "-bf16"));
     }
 
-    /** Every fixture the forward pass runs on: the five LLaMA-family architectures, then OPT (pre-norm) and OPT-350m (post-norm). */
+    /** Every fixture the forward pass runs on: the five LLaMA-family architectures, then OPT (pre-norm), OPT-350m (post-norm) and Gemma 3. */
     public static Stream<String> forwardNames() {
-        return Stream.of(Stream.concat(names(), Stream.of("opt", "opt350").flatMap(a -> Stream.of(a + "-f32", a + "-bf16"))),
+        return Stream.of(Stream.concat(names(), Stream.of("opt", "opt350", "gemma3").flatMap(a -> Stream.of(a + "-f32", a + "-bf16"))),
                 phi3Names()).flatMap(s -> s);
     }
 
@@ -85,6 +85,11 @@ public final class Fixtures {
                 w.finish();
             }
             ObjectNode config = in.config().raw().deepCopy().put("num_hidden_layers", layers);
+            JsonNode types = config.get("layer_types"); // per-layer settings repeat with the layers (Gemma 3, Qwen)
+            if (types != null && types.isArray()) {
+                var deep = config.putArray("layer_types");
+                for (int i = 0; i < layers; i++) deep.add(types.get(i % L));
+            }
             Files.writeString(dir.resolve("config.json"), config.toPrettyString());
         }
         Files.copy(src.resolve("tokenizer.json"), dir.resolve("tokenizer.json"));

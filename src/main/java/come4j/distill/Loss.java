@@ -30,13 +30,15 @@ public enum Loss {
         /** A checkpoint's final norm and LM head (the embeddings when they are tied), as fp32. */
         public static Head of(come4j.io.Checkpoint ckpt) {
             var c = ckpt.config();
+            var family = c.schema().family();
             // OPT's head: LayerNorm with bias, then project_out; Phi-3's is the LLaMA family's (final RMSNorm, LM head)
-            if (c.schema().family() != come4j.model.Family.LLAMA && c.schema().family() != come4j.model.Family.PHI3)
-                throw new come4j.io.BadInputException(null, "the logit-lens loss and Taylor importance read the LM head through the "
-                        + "LLaMA family's final RMSNorm; " + c.architecture() + " is not supported by them yet");
+            if (family != come4j.model.Family.LLAMA && family != come4j.model.Family.GEMMA3 && family != come4j.model.Family.PHI3)
+                throw new come4j.io.BadInputException(null, "the logit-lens loss and Taylor importance read the LM head through a "
+                        + "final RMSNorm (LLaMA family, Gemma 3, Phi-3); " + c.architecture() + " is not supported by them yet");
             var names = c.schema().family().ends();
             var w = ckpt.tensor(c.tieEmbeddings() ? names.embeddings() : names.lmHead(), c.vocabSize(), c.hiddenSize());
-            return new Head(Arr.of(ckpt.tensor(names.finalNorm(), c.hiddenSize()).toFloat()), Arr.of(w.toFloat()), c.vocabSize(), c.rmsNormEps());
+            float[] norm = come4j.model.DecoderLayer.normScale(c, ckpt.tensor(names.finalNorm(), c.hiddenSize()).toFloat()); // Gemma: 1 + w
+            return new Head(Arr.of(norm), Arr.of(w.toFloat()), c.vocabSize(), c.rmsNormEps());
         }
 
         /** Logits of rows [r0, r0 + n) of h ([rows x d]); inv receives the norm's 1/rms per row, x the rows. */

@@ -1,6 +1,7 @@
 package come4j.model;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.MissingNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import come4j.io.BadInputException;
 import come4j.io.UntrustedJson;
@@ -43,7 +44,24 @@ public record ModelConfig(
      * or learned positions, and the width of the token embeddings (OPT's word_embed_proj_dim, projected to and from the
      * hidden size). The FFN is SwiGLU when the schema has a gate projection, else ReLU (OPT).
      */
-    public record Layout(boolean layerNorm, boolean preNorm, boolean learnedPositions, int embedDim) {}
+    public record Layout(boolean layerNorm, boolean preNorm, boolean learnedPositions, int embedDim, Gemma gemma) {
+        public Layout(boolean layerNorm, boolean preNorm, boolean learnedPositions, int embedDim) {
+            this(layerNorm, preNorm, learnedPositions, embedDim, null);
+        }
+    }
+
+    /**
+     * Gemma 3's differences (null for every other family): RMSNorms scale by (1 + w), the attention and FFN outputs are
+     * normed before the residual adds (the schema's output norms), GeGLU with gelu_pytorch_tanh, embeddings times
+     * sqrt(hidden_size), scores times query_pre_attn_scalar^-0.5 instead of head_dim^-0.5, and sliding-window layers
+     * rotate with their own RoPE base and scaling ({@code localRopeTheta}, {@code localRopeScaling}).
+     */
+    public record Gemma(double queryPreAttnScalar, double localRopeTheta, RopeScaling localRopeScaling) {}
+
+    /** The multiplier of attention scores: head_dim^-0.5, Gemma's query_pre_attn_scalar^-0.5. */
+    public double attentionScale() {
+        return 1.0 / Math.sqrt(layout.gemma() != null ? layout.gemma().queryPreAttnScalar() : headDim);
+    }
 
     /** Far above any released model, low enough that no derived size overflows an int. */
     private static final int MAX_WIDTH = 1 << 20, MAX_HEADS = 1 << 12, MAX_LAYERS = 1 << 12, MAX_VOCAB = 1 << 24;
@@ -79,7 +97,7 @@ public record ModelConfig(
         for (int j = 0; j < source.length; j++) window[j] = slidingWindow[source[j]];
         JsonNode types = raw.get("layer_types");
         boolean mixed = java.util.Arrays.stream(window).distinct().count() > 1;
-        if (types != null && types.isArray() || mixed) {
+        if (types != null && types.isArray() || mixed || r.has("sliding_window_pattern")) { // a pattern would renumber them
             var list = r.putArray("layer_types");
             for (int j = 0; j < source.length; j++)
                 list.add(types != null && types.isArray() ? types.get(source[j]).asText()
@@ -105,8 +123,12 @@ public record ModelConfig(
         if (!SUPPORTED.contains(arch))
             throw new BadInputException(file, "architecture " + arch + " is not supported (supported: " + String.join(", ", SUPPORTED) + ")");
         if (Family.of(arch) == Family.OPT) return parseOpt(c, arch, f);
-        String act = c.path("hidden_act").asText("silu");
-        if (!act.equals("silu")) throw new BadInputException(file, "hidden_act '" + act + "' is not supported (only silu)");
+        boolean gemma = Family.of(arch) == Family.GEMMA3;
+        if (gemma) refuseGemmaVariants(c, f);
+        // Gemma's config names its activation hidden_activation (hidden_act is a deprecated alias it still reads)
+        String act = gemma ? c.path("hidden_activation").asText(c.path("hidden_act").asText("gelu_pytorch_tanh")) : c.path("hidden_act").asText("silu");
+        String only = gemma ? "gelu_pytorch_tanh" : "silu";
+        if (!act.equals(only)) throw new BadInputException(file, (gemma ? "hidden_activation '" : "hidden_act '") + act + "' is not supported (only " + only + ")");
 
         int hidden = f.positive("hidden_size", MAX_WIDTH);
         int heads = f.positive("num_attention_heads", MAX_HEADS);
@@ -124,30 +146,53 @@ public record ModelConfig(
 
         // transformers 5 writes rope_parameters; older files have rope_theta and rope_scaling.
         JsonNode rope = c.hasNonNull("rope_parameters") ? c.get("rope_parameters") : c.path("rope_scaling");
-        double theta = f.positiveNumber(rope.hasNonNull("rope_theta") ? rope : c, "rope_theta", 10000.0);
-        String ropeType = rope.path("rope_type").asText(rope.path("type").asText("default"));
         boolean phi3 = arch.equals("Phi3ForCausalLM");
-        if (phi3 && (ropeType.equals("su") || ropeType.equals("yarn"))) ropeType = "longrope"; // as Phi3Config reads them
-        RopeScaling scaling = switch (ropeType) {
-            case "default" -> RopeScaling.NONE;
-            case "linear" -> new RopeScaling("linear", f.positiveNumber(rope, "factor", null), 1, 1, 0);
-            case "llama3" -> new RopeScaling("llama3", f.positiveNumber(rope, "factor", null), f.positiveNumber(rope, "low_freq_factor", null),
-                    f.positiveNumber(rope, "high_freq_factor", null), f.positive(rope, "original_max_position_embeddings", Integer.MAX_VALUE));
-            case "longrope" -> {
-                if (!phi3) throw new BadInputException(file, "rope type 'longrope' is supported for Phi3ForCausalLM only");
-                yield longRope(c, rope, f, headDim);
-            }
-            default -> throw new BadInputException(file, "rope type '" + ropeType + "' is not supported (default, linear, llama3, longrope)");
-        };
+        Layout layout = new Layout(false, true, false, hidden);
+        if (gemma) {
+            // transformers 5: rope_parameters keyed by layer type; Hub files: rope_theta and rope_scaling for the full
+            // layers, rope_local_base_freq for the sliding ones (Gemma3TextConfig's defaults: 1e6 and 1e4)
+            boolean byType = c.path("rope_parameters").has("full_attention");
+            JsonNode local = byType ? c.get("rope_parameters").path("sliding_attention") : MissingNode.getInstance();
+            if (byType) rope = c.get("rope_parameters").path("full_attention");
+            double localTheta = f.positiveNumber(byType ? local : c, byType ? "rope_theta" : "rope_local_base_freq", 10000.0);
+            layout = new Layout(false, true, false, hidden, new Gemma(f.positiveNumber(c, "query_pre_attn_scalar", 256.0),
+                    localTheta, ropeScaling(c, local, f, headDim, false)));
+        }
+        double theta = f.positiveNumber(rope.hasNonNull("rope_theta") ? rope : c, "rope_theta", gemma ? 1e6 : 10000.0);
+        RopeScaling scaling = ropeScaling(c, rope, f, headDim, phi3);
         if (phi3) scaling = scaling.withRotaryFraction(rotaryFraction(c, rope, f, headDim));
 
         int[] window = slidingWindows(c, arch, layers, file);
         return new ModelConfig(arch, hidden, f.positive("intermediate_size", MAX_WIDTH), layers, heads, kvHeads, headDim,
                 f.positive("vocab_size", MAX_VOCAB), f.positiveNumber(c, "rms_norm_eps", 1e-6),
                 c.hasNonNull("max_position_embeddings") ? f.positive("max_position_embeddings", Integer.MAX_VALUE) : 2048, theta, scaling,
-                !phi3 && (qwen2 || attnBias), !qwen2 && !phi3 && attnBias, !phi3 && c.path("mlp_bias").asBoolean(false), qwen3,
-                c.path("tie_word_embeddings").asBoolean(false), window, new Layout(false, true, false, hidden),
+                !phi3 && (qwen2 || attnBias), !qwen2 && !phi3 && attnBias, !phi3 && c.path("mlp_bias").asBoolean(false), qwen3 || gemma,
+                c.path("tie_word_embeddings").asBoolean(gemma), window, layout,
                 c.path("bos_token_id").asInt(-1), firstInt(c.path("eos_token_id")), c);
+    }
+
+    private static RopeScaling ropeScaling(ObjectNode c, JsonNode rope, Fields f, int headDim, boolean phi3) {
+        String ropeType = rope.path("rope_type").asText(rope.path("type").asText("default"));
+        if (phi3 && (ropeType.equals("su") || ropeType.equals("yarn"))) ropeType = "longrope"; // as Phi3Config reads them
+        return switch (ropeType) {
+            case "default" -> RopeScaling.NONE;
+            case "linear" -> new RopeScaling("linear", f.positiveNumber(rope, "factor", null), 1, 1, 0);
+            case "llama3" -> new RopeScaling("llama3", f.positiveNumber(rope, "factor", null), f.positiveNumber(rope, "low_freq_factor", null),
+                    f.positiveNumber(rope, "high_freq_factor", null), f.positive(rope, "original_max_position_embeddings", Integer.MAX_VALUE));
+            case "longrope" -> {
+                if (!phi3) throw new BadInputException(f.file(), "rope type 'longrope' is supported for Phi3ForCausalLM only");
+                yield longRope(c, rope, f, headDim);
+            }
+            default -> throw new BadInputException(f.file(), "rope type '" + ropeType + "' is not supported (default, linear, llama3, longrope)");
+        };
+    }
+
+    /** Gemma 3 options its released text models leave off; come4j computes none of them, so they are refused. */
+    private static void refuseGemmaVariants(ObjectNode c, Fields f) {
+        for (String cap : List.of("attn_logit_softcapping", "final_logit_softcapping"))
+            if (c.hasNonNull(cap)) throw new BadInputException(f.file(), "Gemma 3 with " + cap + " is not supported (Gemma 3 has none; it must be null)");
+        for (String flag : List.of("attention_bias", "use_bidirectional_attention"))
+            if (c.path(flag).asBoolean(false)) throw new BadInputException(f.file(), "Gemma 3 with " + flag + " true is not supported");
     }
 
     /**
@@ -228,7 +273,8 @@ public record ModelConfig(
         int[] w = new int[layers];
         JsonNode sw = c.get("sliding_window");
         Fields f = new Fields(c, file);
-        int size = sw != null && sw.isNumber() ? f.positive("sliding_window", Integer.MAX_VALUE) : 0;
+        boolean gemma = Family.of(arch) == Family.GEMMA3;
+        int size = sw != null && sw.isNumber() ? f.positive("sliding_window", Integer.MAX_VALUE) : gemma ? 4096 : 0;
         JsonNode types = c.get("layer_types");
         boolean qwen = arch.startsWith("Qwen");
         if (qwen && !c.path("use_sliding_window").asBoolean(false)) size = 0;
@@ -245,6 +291,10 @@ public record ModelConfig(
             // an int field: 21474836471 must not wrap to -9 (found by fuzzing)
             int from = c.hasNonNull("max_window_layers") ? Math.min(f.count("max_window_layers"), layers) : layers;
             for (int i = from; i < layers; i++) w[i] = size;
+        } else if (gemma) {
+            // Gemma3TextConfig without layer_types: every sliding_window_pattern-th layer is global (Hub files say 6)
+            int pattern = c.hasNonNull("sliding_window_pattern") ? f.positive("sliding_window_pattern", Integer.MAX_VALUE) : 6;
+            for (int i = 0; i < layers; i++) w[i] = (i + 1) % pattern != 0 ? size : 0;
         } else if (arch.equals("MistralForCausalLM") || arch.equals("Phi3ForCausalLM")) {
             java.util.Arrays.fill(w, size); // Llama has no sliding window, whatever stray key its config carries
         }

@@ -15,12 +15,22 @@ public final class Rope {
     private final Table shortTable, longTable;
 
     public Rope(ModelConfig c) {
-        this.headDim = c.headDim();
-        this.scaling = c.ropeScaling();
+        this(c.headDim(), c.ropeScaling(), c.ropeTheta());
+    }
+
+    /** The RoPE of Gemma 3's sliding-window layers (their own base and scaling), or null when all layers share one. */
+    public static Rope local(ModelConfig c) {
+        ModelConfig.Gemma g = c.layout().gemma();
+        return g == null ? null : new Rope(c.headDim(), g.localRopeScaling(), g.localRopeTheta());
+    }
+
+    private Rope(int headDim, RopeScaling scaling, double theta) {
+        this.headDim = headDim;
+        this.scaling = scaling;
         this.half = scaling.rotaryDims(headDim) / 2;
         float factor = (float) scaling.attentionFactor();
-        shortTable = new Table(scaling.inverseFrequencies(headDim, c.ropeTheta(), false), factor);
-        longTable = scaling.longRope() == null ? shortTable : new Table(scaling.inverseFrequencies(headDim, c.ropeTheta(), true), factor);
+        shortTable = new Table(scaling.inverseFrequencies(headDim, theta, false), factor);
+        longTable = scaling.longRope() == null ? shortTable : new Table(scaling.inverseFrequencies(headDim, theta, true), factor);
     }
 
     /** Pairs per head that rotate (rotaryDims / 2): the row length of the tables. */

@@ -27,7 +27,7 @@ import org.junit.jupiter.params.provider.MethodSource;
  */
 class CompressTest {
     static Stream<String> fixtures() {
-        return Stream.concat(Fixtures.names(), Fixtures.phi3Names());
+        return Stream.of(Fixtures.names(), Fixtures.phi3Names(), Stream.of("gemma3-f32", "gemma3-bf16")).flatMap(s -> s);
     }
 
     @ParameterizedTest
@@ -203,6 +203,35 @@ class CompressTest {
         assertTrue(Files.exists(out.resolve("report.html")));
         try (Checkpoint o = Checkpoint.open(out)) {
             assertEquals(6, o.config().numLayers());
+            for (float v : Transformer.load(o).forward(new int[] {1, 5, 17, 42}, 1)) assertTrue(Float.isFinite(v));
+        }
+    }
+
+    /**
+     * Every method on Gemma 3 (deepened to 8 layers: sliding, full, sliding, sliding, full, ...) runs, and each output
+     * layer keeps the attention type (window and RoPE) of the first original layer it stands for; CoMe-LS is refused
+     * (exit 2, one line: Gemma's output norms make the layer non-linear in o_proj and down_proj).
+     */
+    @ParameterizedTest
+    @MethodSource("methods")
+    void everyMethodRunsOnGemma3(String method, @TempDir Path tmp) throws Exception {
+        Path out = tmp.resolve("o"), model = Fixtures.deepened("gemma3-f32", 8, tmp.resolve("m8"));
+        CliTest.Run r = CliTest.run("compress", "--model", model.toString(), "--out", out.toString(), "--target-layers", "6",
+                "--method", method, "--calib", CliTest.PPL.toString(), "--calib-seq-len", "32", "--granularity", "2");
+        if (method.endsWith("-ls")) {
+            assertEquals(2, r.code(), r.err());
+            assertEquals("come: the least-squares correction (come-ls, come-p-ls) needs layers whose output is linear in o_proj and "
+                    + "down_proj; Gemma3ForCausalLM norms both sublayer outputs before the residual adds",
+                    r.err().strip().lines().reduce((first, last) -> last).orElse("")); // after the calibration's progress lines
+            return;
+        }
+        assertEquals(0, r.code(), r.err());
+        JsonNode tree = new ObjectMapper().readTree(out.resolve("come-merge.json").toFile()).get("tree");
+        JsonNode types = new ObjectMapper().readTree(out.resolve("config.json").toFile()).get("layer_types");
+        assertEquals(6, types.size());
+        for (int j = 0; j < 6; j++)
+            assertEquals(tree.get(j).get(0).asInt() % 3 == 1 ? "full_attention" : "sliding_attention", types.get(j).asText(), method + " layer " + j);
+        try (Checkpoint o = Checkpoint.open(out)) {
             for (float v : Transformer.load(o).forward(new int[] {1, 5, 17, 42}, 1)) assertTrue(Float.isFinite(v));
         }
     }

@@ -14,6 +14,7 @@ import come4j.model.LayerTensor;
 import come4j.model.LayerWeights;
 import come4j.model.ModelConfig;
 import come4j.model.Rope;
+import come4j.model.Ropes;
 import java.lang.foreign.Arena;
 import java.nio.file.Path;
 import java.util.List;
@@ -32,7 +33,7 @@ class DistillStepParityTest {
     @CsvSource({"llama3-gqa-f32,kl_hidden", "llama3-gqa-f32,mse", "llama3-gqa-f32,logit_lens_kl", "mistral-f32,kl_hidden",
             "mistral-f32,mse", "qwen2-f32,kl_hidden", "qwen2-f32,logit_lens_kl", "qwen3-f32,kl_hidden", "qwen3-f32,mse",
             "qwen3-f32,logit_lens_kl", "opt-f32,kl_hidden", "opt-f32,mse", "opt350-f32,kl_hidden", "phi3-f32,kl_hidden", "phi3-f32,mse",
-            "phi3-longrope-f32,kl_hidden"})
+            "phi3-longrope-f32,kl_hidden", "gemma3-f32,kl_hidden", "gemma3-f32,mse"})
     void oneStepMatchesTorch(String fixture, String lossId) throws Exception {
         JsonNode s = new ObjectMapper().readTree(DIR.resolve("settings.json").toFile());
         try (Checkpoint ckpt = Checkpoint.open(Fixtures.DIR.resolve(fixture)); Arena arena = Arena.ofConfined()) {
@@ -43,8 +44,8 @@ class DistillStepParityTest {
             Loss loss = Loss.of(lossId);
             Loss.Head head = lossId.equals("logit_lens_kl") ? Loss.Head.of(ckpt) : null;
             Arr x = Arr.of(ref.get("x").toFloat()), y = Arr.of(ref.get("y").toFloat());
-            Rope rope = new Rope(c);
             int window = c.slidingWindow()[0];
+            Rope rope = Ropes.of(c).forWindow(window);
             LayerBackprop.Tape tape = LayerBackprop.forward(c, rope, window, p, x, B, T);
             Arr dOut = Arr.f32(B * T * d);
             double value = loss.apply(tape.out, y, B * T, d, s.get("tau").asDouble(), head, dOut);

@@ -8,6 +8,7 @@ import come4j.model.LayerWeights;
 import come4j.model.ModelConfig;
 import come4j.model.Role;
 import come4j.model.Rope;
+import come4j.model.Ropes;
 import java.util.Random;
 import java.util.function.Supplier;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -40,7 +41,7 @@ class GradientCheckTest {
             LayerParams p = LayerParams.of(c, LayerWeights.load(ckpt, layer), Arr::f64);
             Random rnd = new Random(7);
             Arr x = random(rnd, BATCH * T * c.hiddenSize()), r = random(rnd, BATCH * T * c.hiddenSize());
-            return new Setup(c, new Rope(c), c.slidingWindow()[layer], p, x, r, T);
+            return new Setup(c, Ropes.of(c).forWindow(c.slidingWindow()[layer]), c.slidingWindow()[layer], p, x, r, T);
         }
     }
 
@@ -65,6 +66,16 @@ class GradientCheckTest {
     @CsvSource({"phi3-f32,11", "phi3-longrope-f32,11", "phi3-longrope-f32,20"})
     void phi3GradientsMatchFiniteDifferences(String fixture, int T) {
         checkLayer(setup(fixture, 0, T), 24);
+    }
+
+    /**
+     * Gemma 3: (1 + w) norms, output norms before the residual adds, GeGLU, query_pre_attn_scalar; layer 0 slides (window
+     * 8 < T, local RoPE base), layer 1 is global (linear-scaled RoPE).
+     */
+    @ParameterizedTest
+    @ValueSource(ints = {0, 1})
+    void gemma3LayerGradientsMatchFiniteDifferences(int layer) {
+        checkLayer(setup("gemma3-f32", layer, 11), 24);
     }
 
     /** Sequences longer than the attention's query block (64): blocks that see only part of the keys. */

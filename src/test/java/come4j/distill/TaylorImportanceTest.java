@@ -11,6 +11,7 @@ import come4j.model.Transformer;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -19,11 +20,22 @@ class TaylorImportanceTest {
     @ParameterizedTest
     @ValueSource(strings = {"llama3-gqa-f32", "qwen2-f32"})
     void scoresMatchTorch(String fixture) throws Exception {
+        check(fixture, "tensors");
+    }
+
+    /** Gemma 3 over all 13 tensors of its layer (the reference's own list: q/k norms and all four norms too). */
+    @Test
+    void gemma3ScoresMatchTorch() throws Exception {
+        check("gemma3-f32", "gemma3-f32");
+    }
+
+    /** {@code tensorsOf}: the entry of taylor.json whose "tensors" the scores sum over. */
+    private static void check(String fixture, String tensorsOf) throws Exception {
         JsonNode ref = new ObjectMapper().readTree(Path.of("src/test/resources/distill/taylor.json").toFile());
         List<int[]> windows = new ArrayList<>();
         ref.get(fixture).get("windows").forEach(w -> windows.add(Fixtures.ints(w)));
         List<String> tensors = new ArrayList<>();
-        ref.get("tensors").forEach(t -> tensors.add(t.asText()));
+        (tensorsOf.equals("tensors") ? ref.get("tensors") : ref.get(tensorsOf).get("tensors")).forEach(t -> tensors.add(t.asText()));
         try (Checkpoint ckpt = Checkpoint.open(Fixtures.DIR.resolve(fixture))) {
             CalibrationSet set = new CalibrationSet(windows, windows.size(), (long) windows.size() * windows.getFirst().length);
             double[] scores = TaylorImportance.scores(Transformer.load(ckpt), Loss.Head.of(ckpt), set, ref.get("batch").asInt(), tensors);

@@ -14,7 +14,7 @@ class DecodingTest {
     static final int[] IDS = {5, 17, 42, 99, 7, 250, 3, 64, 128, 11, 200, 33, 71, 150};
 
     @ParameterizedTest
-    @ValueSource(strings = {"mistral-f32", "qwen3-f32", "llama3-gqa-f32", "opt-f32", "opt350-f32"})
+    @ValueSource(strings = {"mistral-f32", "qwen3-f32", "llama3-gqa-f32", "opt-f32", "opt350-f32", "gemma3-f32"})
     void kvCacheStepsEqualTheFullForwardPass(String name) {
         try (Checkpoint ckpt = Checkpoint.open(Fixtures.DIR.resolve(name))) {
             Transformer m = Transformer.load(ckpt);
@@ -73,7 +73,7 @@ class DecodingTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"qwen2-f32", "llama-mha-bf16", "opt350-bf16"})
+    @ValueSource(strings = {"qwen2-f32", "llama-mha-bf16", "opt350-bf16", "gemma3-bf16"})
     void batchedWindowsEqualSingleWindows(String name) {
         try (Checkpoint ckpt = Checkpoint.open(Fixtures.DIR.resolve(name))) {
             Transformer m = Transformer.load(ckpt);
