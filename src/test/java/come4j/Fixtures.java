@@ -31,9 +31,15 @@ public final class Fixtures {
         return Stream.of("llama-mha", "llama3-gqa", "mistral", "qwen2", "qwen3").flatMap(a -> Stream.of(a + "-f32", a + "-bf16"));
     }
 
-    /** Every fixture the forward pass runs on: the five LLaMA-family architectures, then OPT (pre-norm) and OPT-350m (post-norm). */
+    /** Every fixture the forward pass runs on: the five LLaMA-family architectures, then OPT (pre-norm), OPT-350m (post-norm) and Gemma 3. */
     public static Stream<String> forwardNames() {
-        return Stream.concat(names(), Stream.of("opt", "opt350").flatMap(a -> Stream.of(a + "-f32", a + "-bf16")));
+        return Stream.of(Stream.concat(names(), Stream.of("opt", "opt350", "gemma3").flatMap(a -> Stream.of(a + "-f32", a + "-bf16"))),
+                phi3Names()).flatMap(s -> s);
+    }
+
+    /** Phi-3 (fused qkv_proj and gate_up_proj, sliding window) in fp32 and bf16, and Phi-3 with LongRoPE and partial rotary. */
+    public static Stream<String> phi3Names() {
+        return Stream.of("phi3-f32", "phi3-bf16", "phi3-longrope-f32");
     }
 
     /** The names (after "...layers.N.") of layer i's tensors as the checkpoint file holds them: a reference independent of the schema. */
@@ -79,6 +85,11 @@ public final class Fixtures {
                 w.finish();
             }
             ObjectNode config = in.config().raw().deepCopy().put("num_hidden_layers", layers);
+            JsonNode types = config.get("layer_types"); // per-layer settings repeat with the layers (Gemma 3, Qwen)
+            if (types != null && types.isArray()) {
+                var deep = config.putArray("layer_types");
+                for (int i = 0; i < layers; i++) deep.add(types.get(i % L));
+            }
             Files.writeString(dir.resolve("config.json"), config.toPrettyString());
         }
         Files.copy(src.resolve("tokenizer.json"), dir.resolve("tokenizer.json"));

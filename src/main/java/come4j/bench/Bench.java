@@ -240,6 +240,7 @@ public final class Bench {
             texts.addObject().put("label", t.label()).put("windows", t.windows().size()).put("seq_len", t.windows().getFirst().length)
                     .put("tokenize_seconds", t.tokenizeSeconds());
         eval.tasks().forEach(t -> b.withArray("tasks").add(t.task().key));
+        if (eval.latency() != null) b.set("latency", eval.latency().json());
         ObjectNode sh = b.putObject("shared");
         if (ctx != null && ctx.firstPassRan()) {
             int n = ctx.firstPassRequests();

@@ -47,6 +47,9 @@ final class InspectCommand implements Runnable {
         out.printf("heads          %d query, %d key/value (n_rep %d), head_dim %d%n", c.numHeads(), c.numKvHeads(), c.nRep(), c.headDim());
         if (c.layout().learnedPositions()) out.printf("positions      learned; max positions %d%n", c.maxPositions());
         else out.printf("rope           theta %.0f, %s scaling; max positions %d%n", c.ropeTheta(), c.ropeScaling().type(), c.maxPositions());
+        if (c.layout().gemma() != null) // Gemma 3's sliding layers rotate with their own base
+            out.printf("rope (local)   theta %.0f, %s scaling, on the sliding-window layers%n", c.layout().gemma().localRopeTheta(),
+                    c.layout().gemma().localRopeScaling().type());
         out.printf("features       qkv bias %s, q/k norm %s, tied embeddings %s, sliding window %s%n", yes(c.qkvBias()),
                 yes(c.qkNorm()), yes(c.tieEmbeddings()), windows(c.slidingWindow()));
         out.printf("dtype          %s%n", ckpt.dtype());

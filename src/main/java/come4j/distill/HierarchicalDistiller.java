@@ -2,7 +2,7 @@ package come4j.distill;
 
 import come4j.model.LayerWeights;
 import come4j.model.ModelConfig;
-import come4j.model.Rope;
+import come4j.model.Ropes;
 import come4j.report.Progress;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -49,7 +49,7 @@ public final class HierarchicalDistiller {
     }
 
     private final ModelConfig student;
-    private final Rope rope;
+    private final Ropes ropes;
     private final Loss.Head head;
     private final TeacherBoundaries teacher;
     private final TrainingWindows data;
@@ -62,7 +62,7 @@ public final class HierarchicalDistiller {
                                  Settings s, Path stateDir, java.util.function.Consumer<String> log) {
         this.log = log;
         this.student = student;
-        this.rope = new Rope(student);
+        this.ropes = Ropes.of(student);
         this.head = head;
         this.teacher = teacher;
         this.data = data;
@@ -126,11 +126,11 @@ public final class HierarchicalDistiller {
         for (int step = opt.step(); step < s.steps(); step++) {
             int[] windows = data.batch(step, s.batch());
             Arr x = Arr.of(teacher.get(b.first(), windows)), y = Arr.of(teacher.get(b.last() + 1, windows));
-            LayerBackprop.Tape tape = LayerBackprop.forward(student, rope, window, p, x, s.batch(), T);
+            LayerBackprop.Tape tape = LayerBackprop.forward(student, ropes.forWindow(window), window, p, x, s.batch(), T);
             Arr dOut = x.zeros(rows * d);
             double loss = s.loss().apply(tape.out, y, rows, d, s.tau(), head, dOut);
             LayerParams g = p.zeros();
-            LayerBackprop.backward(student, rope, window, p, tape, dOut, g);
+            LayerBackprop.backward(student, ropes.forWindow(window), window, p, tape, dOut, g);
             opt.update(p, g);
             losses.add(loss);
             if (file != null && (opt.step() % s.saveEvery() == 0 || opt.step() == s.steps()))

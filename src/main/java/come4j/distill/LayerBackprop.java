@@ -3,6 +3,7 @@ package come4j.distill;
 import static come4j.model.Role.*;
 
 import come4j.model.ModelConfig;
+import come4j.model.Role;
 import come4j.model.Rope;
 import come4j.tensor.Parallel;
 
@@ -21,6 +22,7 @@ public final class LayerBackprop {
     public static final class Tape {
         final int batch, T;
         final Arr x, mean1, inv1, xn1, qPre, invQ, kPre, invK, q, k, v, attn, lse, a, u, mean2, inv2, xn2, gate, up, act, b;
+        final Arr attnOut, inv3, ffnOut, inv4; // Gemma 3: the sublayer outputs before their output norms
         public final Arr out;
 
         private Tape(int batch, int T, Arr... t) {
@@ -28,13 +30,14 @@ public final class LayerBackprop {
             this.T = T;
             x = t[0]; mean1 = t[1]; inv1 = t[2]; xn1 = t[3]; qPre = t[4]; invQ = t[5]; kPre = t[6]; invK = t[7]; q = t[8];
             k = t[9]; v = t[10]; attn = t[11]; lse = t[12]; a = t[13]; u = t[14]; mean2 = t[15]; inv2 = t[16]; xn2 = t[17];
-            gate = t[18]; up = t[19]; act = t[20]; b = t[21]; out = t[22];
+            gate = t[18]; up = t[19]; act = t[20]; b = t[21]; out = t[22]; attnOut = t[23]; inv3 = t[24]; ffnOut = t[25]; inv4 = t[26];
         }
     }
 
     /**
      * Forward pass of x ([batch * T x d], not modified) through the layer with parameters p. Pre-norm: a = x + attn(n1(x)),
      * u = a, b = u + ffn(n2(u)), out = b; post-norm (OPT-350m): u = n1(a) with a = x + attn(x), out = n2(b) with b = u + ffn(u).
+     * Gemma 3 (pre-norm) norms the sublayer outputs too: a = x + n3(attn(n1(x))), b = u + n4(ffn(n2(u))).
      */
     public static Tape forward(ModelConfig c, Rope rope, int window, LayerParams p, Arr x, int batch, int T) {
         int rows = batch * T, d = c.hiddenSize(), f = c.intermediateSize(), qd = c.qDim(), kvd = c.kvDim();
@@ -52,37 +55,52 @@ public final class LayerBackprop {
             kPre = k;
             invQ = x.zeros(rows * heads);
             invK = x.zeros(rows * kvHeads);
-            q = rmsNorm(qPre, rows * heads, hd, p.get(Q_NORM), eps, invQ);
-            k = rmsNorm(kPre, rows * kvHeads, hd, p.get(K_NORM), eps, invK);
+            q = rmsNorm(qPre, rows * heads, hd, scale(c, p.get(Q_NORM)), eps, invQ);
+            k = rmsNorm(kPre, rows * kvHeads, hd, scale(c, p.get(K_NORM)), eps, invK);
         }
         if (!c.layout().learnedPositions()) {
             float[][] cs = rope.tables(T);
-            rotate(q, rows, T, heads, hd, cs, false);
-            rotate(k, rows, T, kvHeads, hd, cs, false);
+            rotate(q, rows, T, heads, hd, rope.half(), cs, false);
+            rotate(k, rows, T, kvHeads, hd, rope.half(), cs, false);
         }
         Arr attn = x.zeros(rows * qd), lse = x.zeros(batch * heads * T);
         attention(c, window, q, k, v, batch, T, attn, lse);
-        Arr a = x.copy();
-        linearInto(attn, rows, qd, d, p.get(O), p.get(O_BIAS), a);
+        Arr a = x.copy(), attnOut = null, inv3 = null;
+        if (p.get(ATTENTION_OUTPUT_NORM) == null) linearInto(attn, rows, qd, d, p.get(O), p.get(O_BIAS), a);
+        else {
+            attnOut = linear(attn, rows, qd, d, p.get(O), p.get(O_BIAS));
+            inv3 = x.zeros(rows);
+            a.axpy(1, norm(c, attnOut, rows, p.get(ATTENTION_OUTPUT_NORM), null, null, inv3));
+        }
         Arr u = pre ? a : norm(c, a, rows, p.get(INPUT_NORM), p.get(INPUT_NORM_BIAS), mean1, inv1);
         Arr inv2 = x.zeros(rows), mean2 = ln ? x.zeros(rows) : null;
         Arr xn2 = pre ? norm(c, u, rows, p.get(POST_ATTENTION_NORM), p.get(POST_ATTENTION_NORM_BIAS), mean2, inv2) : u;
         Arr gate = p.get(GATE) == null ? null : linear(xn2, rows, d, f, p.get(GATE), p.get(GATE_BIAS));
         Arr up = linear(xn2, rows, d, f, p.get(UP), p.get(UP_BIAS));
         Arr act = x.zeros(rows * f);
+        boolean gelu = c.layout().gemma() != null;
         Parallel.forRows(rows, 16, (r0, r1) -> {
             if (gate == null) {
                 for (int i = r0 * f; i < r1 * f; i++) act.set(i, Math.max(up.get(i), 0));
                 return;
             }
+            if (gelu) {
+                for (int i = r0 * f; i < r1 * f; i++) act.set(i, geluTanh(gate.get(i)) * up.get(i));
+                return;
+            }
             act.sigmoidOf(gate, r0 * f, (r1 - r0) * f);
             for (int i = r0 * f; i < r1 * f; i++) act.set(i, gate.get(i) * act.get(i) * up.get(i));
         });
-        Arr b = u.copy();
-        linearInto(act, rows, f, d, p.get(DOWN), p.get(DOWN_BIAS), b);
+        Arr b = u.copy(), ffnOut = null, inv4 = null;
+        if (p.get(FFN_OUTPUT_NORM) == null) linearInto(act, rows, f, d, p.get(DOWN), p.get(DOWN_BIAS), b);
+        else {
+            ffnOut = linear(act, rows, f, d, p.get(DOWN), p.get(DOWN_BIAS));
+            inv4 = x.zeros(rows);
+            b.axpy(1, norm(c, ffnOut, rows, p.get(FFN_OUTPUT_NORM), null, null, inv4));
+        }
         Arr out = pre ? b : norm(c, b, rows, p.get(POST_ATTENTION_NORM), p.get(POST_ATTENTION_NORM_BIAS), mean2, inv2);
         return new Tape(batch, T, x, mean1, inv1, xn1, qPre, invQ, kPre, invK, q, k, v, attn, lse, a, u, mean2, inv2, xn2, gate, up,
-                act, b, out);
+                act, b, out, attnOut, inv3, ffnOut, inv4);
     }
 
     /** Backward pass: adds the parameters' gradients to g and returns the gradient of the input. */
@@ -97,7 +115,8 @@ public final class LayerBackprop {
             normBackward(c, dOut, t.b, t.mean2, t.inv2, rows, p.get(POST_ATTENTION_NORM), g.get(POST_ATTENTION_NORM),
                     g.get(POST_ATTENTION_NORM_BIAS), dB);
         }
-        Arr dAct = linearBackward(dB, t.act, rows, f, d, p.get(DOWN), g.get(DOWN), g.get(DOWN_BIAS));
+        Arr dAct = linearBackward(outputNormBackward(c, dB, t.ffnOut, t.inv4, rows, p, g, FFN_OUTPUT_NORM), t.act, rows, f, d,
+                p.get(DOWN), g.get(DOWN), g.get(DOWN_BIAS));
         Arr dXn2;
         if (t.gate == null) { // ReLU: the gradient passes where up > 0
             Arr dUp = dAct.zeros(rows * f);
@@ -105,7 +124,16 @@ public final class LayerBackprop {
             dXn2 = linearBackward(dUp, t.xn2, rows, d, f, p.get(UP), g.get(UP), g.get(UP_BIAS));
         } else {
             Arr dGate = dAct.zeros(rows * f), dUp = dAct.zeros(rows * f);
+            boolean gelu = c.layout().gemma() != null;
             Parallel.forRows(rows, 16, (r0, r1) -> {
+                if (gelu) { // GeGLU: d/dg gelu_tanh(g) · up
+                    for (int i = r0 * f; i < r1 * f; i++) {
+                        double a = t.gate.get(i), da = dAct.get(i);
+                        dUp.set(i, da * geluTanh(a));
+                        dGate.set(i, da * t.up.get(i) * geluTanhDerivative(a));
+                    }
+                    return;
+                }
                 dUp.sigmoidOf(t.gate, r0 * f, (r1 - r0) * f); // σ(gate), overwritten below
                 for (int i = r0 * f; i < r1 * f; i++) {
                     double a = t.gate.get(i), s = dUp.get(i), da = dAct.get(i);
@@ -126,18 +154,19 @@ public final class LayerBackprop {
             dA = du.zeros(rows * d);
             normBackward(c, du, t.a, t.mean1, t.inv1, rows, p.get(INPUT_NORM), g.get(INPUT_NORM), g.get(INPUT_NORM_BIAS), dA);
         }
-        Arr dAttn = linearBackward(dA, t.attn, rows, qd, d, p.get(O), g.get(O), g.get(O_BIAS));
+        Arr dAttn = linearBackward(outputNormBackward(c, dA, t.attnOut, t.inv3, rows, p, g, ATTENTION_OUTPUT_NORM), t.attn, rows, qd, d,
+                p.get(O), g.get(O), g.get(O_BIAS));
         Arr dq = dA.zeros(rows * qd), dk = dA.zeros(rows * kvd), dv = dA.zeros(rows * kvd);
         attentionBackward(c, window, t, dAttn, dq, dk, dv);
         if (!c.layout().learnedPositions()) {
             float[][] cs = rope.tables(T);
-            rotate(dq, rows, T, c.numHeads(), hd, cs, true);
-            rotate(dk, rows, T, c.numKvHeads(), hd, cs, true);
+            rotate(dq, rows, T, c.numHeads(), hd, rope.half(), cs, true);
+            rotate(dk, rows, T, c.numKvHeads(), hd, rope.half(), cs, true);
         }
         if (c.qkNorm()) {
             Arr dqPre = dq.zeros(rows * qd), dkPre = dk.zeros(rows * kvd);
-            rmsNormBackward(dq, t.qPre, t.invQ, rows * c.numHeads(), hd, p.get(Q_NORM), g.get(Q_NORM), dqPre);
-            rmsNormBackward(dk, t.kPre, t.invK, rows * c.numKvHeads(), hd, p.get(K_NORM), g.get(K_NORM), dkPre);
+            rmsNormBackward(dq, t.qPre, t.invQ, rows * c.numHeads(), hd, scale(c, p.get(Q_NORM)), g.get(Q_NORM), dqPre);
+            rmsNormBackward(dk, t.kPre, t.invK, rows * c.numKvHeads(), hd, scale(c, p.get(K_NORM)), g.get(K_NORM), dkPre);
             dq = dqPre;
             dk = dkPre;
         }
@@ -150,16 +179,53 @@ public final class LayerBackprop {
         return dx;
     }
 
-    /** The layer's norm of d-wide rows: LayerNorm with bias (mean and 1/std saved) or RMSNorm (1/rms saved). */
+    /**
+     * The layer's norm of d-wide rows: LayerNorm with bias (mean and 1/std saved) or RMSNorm (1/rms saved); Gemma's
+     * RMSNorm multiplies by 1 + w.
+     */
     private static Arr norm(ModelConfig c, Arr x, int rows, Arr w, Arr bias, Arr mean, Arr inv) {
         int d = c.hiddenSize();
-        return c.layout().layerNorm() ? layerNorm(x, rows, d, w, bias, c.rmsNormEps(), mean, inv) : rmsNorm(x, rows, d, w, c.rmsNormEps(), inv);
+        return c.layout().layerNorm() ? layerNorm(x, rows, d, w, bias, c.rmsNormEps(), mean, inv) : rmsNorm(x, rows, d, scale(c, w), c.rmsNormEps(), inv);
     }
 
     /** Adds the input gradient of {@link #norm} to dx and the weight (and bias) gradients to dw (db). */
     private static void normBackward(ModelConfig c, Arr dy, Arr x, Arr mean, Arr inv, int rows, Arr w, Arr dw, Arr db, Arr dx) {
         if (c.layout().layerNorm()) layerNormBackward(dy, x, mean, inv, rows, c.hiddenSize(), w, dw, db, dx);
-        else rmsNormBackward(dy, x, inv, rows, c.hiddenSize(), w, dw, dx);
+        else rmsNormBackward(dy, x, inv, rows, c.hiddenSize(), scale(c, w), dw, dx);
+    }
+
+    /**
+     * The gradient of a sublayer's output before its output norm (Gemma 3), adding the norm's weight gradient to g; dy
+     * itself where the layer has no such norm (out is null).
+     */
+    private static Arr outputNormBackward(ModelConfig c, Arr dy, Arr out, Arr inv, int rows, LayerParams p, LayerParams g, Role norm) {
+        if (out == null) return dy;
+        Arr dOut = dy.zeros(rows * c.hiddenSize());
+        normBackward(c, dy, out, null, inv, rows, p.get(norm), g.get(norm), null, dOut);
+        return dOut;
+    }
+
+    /**
+     * A norm's weight as the layer multiplies by it: w, or Gemma's 1 + w (same precision). Its gradient is w's, so the
+     * backward pass adds it to w's gradient unchanged.
+     */
+    private static Arr scale(ModelConfig c, Arr w) {
+        if (w == null || c.layout().gemma() == null) return w;
+        Arr s = w.zeros(w.length());
+        for (int i = 0; i < w.length(); i++) s.set(i, 1 + w.get(i));
+        return s;
+    }
+
+    private static final double GELU_C = Math.sqrt(2 / Math.PI);
+
+    /** PyTorch's gelu(x, approximate="tanh"): 0.5·x·(1 + tanh(sqrt(2/π)·(x + 0.044715·x³))). */
+    static double geluTanh(double x) {
+        return 0.5 * x * (1 + Math.tanh(GELU_C * (x + 0.044715 * x * x * x)));
+    }
+
+    static double geluTanhDerivative(double x) {
+        double th = Math.tanh(GELU_C * (x + 0.044715 * x * x * x));
+        return 0.5 * (1 + th) + 0.5 * x * (1 - th * th) * GELU_C * (1 + 3 * 0.044715 * x * x);
     }
 
     /** x W^T + b for x [rows x in], W [out x in]. */
@@ -264,9 +330,11 @@ public final class LayerBackprop {
                 }
     }
 
-    /** Rotary embedding of every head of every row in place (rotate-half layout); inverse: its transpose (backward). */
-    private static void rotate(Arr x, int rows, int T, int heads, int hd, float[][] cs, boolean inverse) {
-        int half = hd / 2;
+    /**
+     * Rotary embedding of every head of every row in place (rotate-half layout over the first 2·half dims of a head, as
+     * {@link Rope}); inverse: its transpose (backward).
+     */
+    private static void rotate(Arr x, int rows, int T, int heads, int hd, int half, float[][] cs, boolean inverse) {
         float[] cos = cs[0], sin = cs[1];
         double sign = inverse ? -1 : 1;
         Parallel.forRows(rows, 64, (r0, r1) -> {
@@ -300,7 +368,7 @@ public final class LayerBackprop {
                                       int hi, Arr p, Arr lse, int lseOff, boolean known) {
         int qd = c.qDim(), kvd = c.kvDim(), hd = c.headDim(), g = h / c.nRep(), n = hi - lo;
         Arr.matmul(rows, n, hd, q, (b * T + i0) * qd + h * hd, qd, 1, k, (b * T + lo) * kvd + g * hd, kvd, 1, p, 0, n, false, false);
-        double scale = 1 / Math.sqrt(hd);
+        double scale = c.attentionScale();
         for (int r = 0; r < rows; r++) {
             int i = i0 + r, first = firstKey(i, window) - lo, last = i - lo, o = r * n; // visible: [first, last]
             for (int j = first; j <= last; j++) p.set(o + j, p.get(o + j) * scale);
@@ -330,7 +398,7 @@ public final class LayerBackprop {
      */
     private static void attentionBackward(ModelConfig c, int window, Tape t, Arr dAttn, Arr dq, Arr dk, Arr dv) {
         int T = t.T, heads = c.numHeads(), kvHeads = c.numKvHeads(), qd = c.qDim(), kvd = c.kvDim(), hd = c.headDim();
-        double scale = 1 / Math.sqrt(hd);
+        double scale = c.attentionScale();
         Parallel.forEach(t.batch * kvHeads, task -> {
             int b = task / kvHeads, g = task % kvHeads;
             for (int h = g * c.nRep(); h < (g + 1) * c.nRep(); h++)

@@ -44,7 +44,7 @@ public enum Loss {
             int d = c.hiddenSize(), e = layout.embedDim();
             var w = ckpt.tensor(c.tieEmbeddings() ? names.embeddings() : names.lmHead(), c.vocabSize(), e);
             boolean finalNorm = layout.preNorm(), bias = finalNorm && names.finalNormBias() != null;
-            return new Head(finalNorm ? Arr.of(ckpt.tensor(names.finalNorm(), d).toFloat()) : null,
+            return new Head(finalNorm ? Arr.of(come4j.model.DecoderLayer.normScale(c, ckpt.tensor(names.finalNorm(), d).toFloat())) : null, // Gemma: 1 + w
                     bias ? Arr.of(ckpt.tensor(names.finalNormBias(), d).toFloat()) : null,
                     e != d ? Arr.of(ckpt.tensor(names.projectOut(), e, d).toFloat()) : null, Arr.of(w.toFloat()), c.vocabSize(), c.rmsNormEps());
         }

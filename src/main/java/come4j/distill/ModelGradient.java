@@ -1,7 +1,7 @@
 package come4j.distill;
 
 import come4j.model.ModelConfig;
-import come4j.model.Rope;
+import come4j.model.Ropes;
 import java.util.List;
 import java.util.function.IntFunction;
 
@@ -34,7 +34,7 @@ public final class ModelGradient {
     public static double run(ModelConfig c, IntFunction<LayerParams> params, Loss.Head head, List<int[]> batches, int T,
                              Boundaries acts, Boundaries grads, Sink sink) {
         int L = c.numLayers(), d = c.hiddenSize();
-        Rope rope = new Rope(c);
+        Ropes ropes = Ropes.of(c);
         double loss = 0;
         for (int b = 0; b < batches.size(); b++) {
             Arr h = acts.get(L, b), dh = h.zeros(h.length());
@@ -46,8 +46,8 @@ public final class ModelGradient {
             int window = c.slidingWindow()[l];
             for (int b = 0; b < batches.size(); b++) {
                 int n = batches.get(b).length / T;
-                LayerBackprop.Tape tape = LayerBackprop.forward(c, rope, window, p, acts.get(l, b), n, T);
-                grads.put(l, b, LayerBackprop.backward(c, rope, window, p, tape, grads.get(l + 1, b), g));
+                LayerBackprop.Tape tape = LayerBackprop.forward(c, ropes.forWindow(window), window, p, acts.get(l, b), n, T);
+                grads.put(l, b, LayerBackprop.backward(c, ropes.forWindow(window), window, p, tape, grads.get(l + 1, b), g));
             }
             sink.layer(l, p, g);
         }

@@ -93,7 +93,7 @@ public final class Checkpoint implements AutoCloseable {
             if (m.group(1).length() > 9 || Integer.parseInt(m.group(1)) >= layers)
                 throw new BadInputException(dir, "tensor '" + name + "' names layer " + m.group(1) + " but config.json has num_hidden_layers "
                         + layers + " (layers 0.." + (layers - 1) + ")");
-            if (schema.find(m.group(2)) == null)
+            if (!schema.stored(m.group(2)))
                 throw new BadInputException(dir, "tensor '" + name + "' is not part of a " + config.architecture()
                         + " layer as config.json describes it (unknown name '" + m.group(2) + "')");
         }

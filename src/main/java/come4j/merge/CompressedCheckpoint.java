@@ -59,7 +59,9 @@ public final class CompressedCheckpoint {
             Integer j = finalOf.get(Integer.parseInt(m.group(1)));
             if (j == null) continue;
             // What the method left unchanged (buffers always) is the original layer's that opens final layer j.
-            TensorData t = layers.get(j).getOrDefault(m.group(2), e.getValue());
+            // A fused tensor (Phi-3's qkv_proj, gate_up_proj) is its parts stacked again.
+            TensorData t = schema.parts(m.group(2)).isEmpty() ? layers.get(j).getOrDefault(m.group(2), e.getValue())
+                    : schema.fuse(m.group(2), e.getValue(), layers.get(j));
             String name = schema.prefix(j) + m.group(2);
             plan.put(name, t);
             if (t != e.getValue()) merged.put(name, t);

@@ -105,6 +105,9 @@ public final class LeastSquaresCorrection {
         if (!model.config().layout().preNorm()) // a post-norm block's output is not linear in o_proj and down_proj
             throw new BadInputException(null, "the least-squares correction (come-ls, come-p-ls) needs a pre-norm model; "
                     + model.config().architecture() + " with do_layer_norm_before false is post-norm");
+        if (model.config().schema().find(Role.ATTENTION_OUTPUT_NORM) != null) // Gemma 3: the same, by its output norms
+            throw new BadInputException(null, "the least-squares correction (come-ls, come-p-ls) needs layers whose output is linear in "
+                    + "o_proj and down_proj; " + model.config().architecture() + " norms both sublayer outputs before the residual adds");
         long t0 = System.nanoTime();
         LeastSquaresCorrection ls = new LeastSquaresCorrection(model, a, target, student, teacher);
         LayerWeights w = model.layers().get(a);

@@ -14,7 +14,9 @@ import come4j.tensor.VectorOps;
  * Architecture differences are data: optional biases (Qwen2, attention_bias, OPT), per-head q/k RMSNorm before RoPE
  * (Qwen3), sliding windows (Mistral, Qwen layer_types); from the config's layout: LayerNorm with bias instead of
  * RMSNorm, learned positions instead of RoPE, and post-norm (OPT-350m: u = n1(h + attn(h)), h' = n2(u + ffn(u))). The
- * FFN is ReLU(W_up x) (OPT's fc1) when the layer has no gate.
+ * FFN is ReLU(W_up x) (OPT's fc1) when the layer has no gate. Gemma 3 (the layout's {@link ModelConfig.Gemma}): norms
+ * scale by (1 + w), the attention and FFN outputs pass their own norms before the residual adds, GeGLU (gelu tanh)
+ * instead of SwiGLU, scores scaled by query_pre_attn_scalar^-0.5.
  */
 public final class DecoderLayer {
     private static final int QUERY_BLOCK = 64; // query rows per attention task: causal blocks skip future keys
@@ -24,26 +26,27 @@ public final class DecoderLayer {
     /**
      * Applies layer {@code layer} in place to h, a batch of sequences of T tokens each ([batch * T x d]; positions
      * pos0 .. pos0+T-1). Projections run over all batch * T rows at once; attention stays within each sequence. With a
-     * cache (batch 1), keys and values are appended to it and attention sees every cached position.
+     * cache (of as many sequences), each sequence's keys and values are appended to its own and attention sees every
+     * cached position.
      */
     public static void forward(ModelConfig c, LayerWeights w, Rope rope, float[] h, int batch, int T, int pos0,
                                KVCache cache, LayerHooks hooks, int layer) {
         Kernels K = Kernels.get();
         int d = c.hiddenSize(), f = c.intermediateSize(), qd = c.qDim(), kvd = c.kvDim(), hd = c.headDim();
-        if (cache == null ? pos0 != 0 : batch != 1)
-            throw new IllegalArgumentException("a KV cache serves one sequence; without one, positions start at 0");
+        if (cache == null ? pos0 != 0 : batch != cache.batch)
+            throw new IllegalArgumentException("a KV cache serves its own batch of sequences; without one, positions start at 0");
         int rows = batch * T;
 
         boolean preNorm = c.layout().preNorm();
         float[] xn = new float[rows * d];
-        if (preNorm) norm(c, h, rows, w.inputNorm(), w.inputNormBias(), xn);
+        if (preNorm) norm(c, h, rows, normScale(c, w.inputNorm()), w.inputNormBias(), xn);
         else System.arraycopy(h, 0, xn, 0, rows * d);
         float[] q = project(K, xn, rows, w.q(), w.qBias());
         float[] k = project(K, xn, rows, w.k(), w.kBias());
         float[] v = project(K, xn, rows, w.v(), w.vBias());
         if (w.qNorm() != null) {
-            norm(q, rows * c.numHeads(), hd, w.qNorm(), c.rmsNormEps(), q);
-            norm(k, rows * c.numKvHeads(), hd, w.kNorm(), c.rmsNormEps(), k);
+            norm(q, rows * c.numHeads(), hd, normScale(c, w.qNorm()), c.rmsNormEps(), q);
+            norm(k, rows * c.numKvHeads(), hd, normScale(c, w.kNorm()), c.rmsNormEps(), k);
         }
         if (!c.layout().learnedPositions())
             Parallel.forRows(rows, 64, (r0, r1) -> {
@@ -51,26 +54,31 @@ public final class DecoderLayer {
                 rope.apply(k, r0, r1, T, c.numKvHeads(), kvd, pos0);
             });
         float[] keys = k, values = v;
+        int kvRows = T; // key rows per sequence in keys/values
         if (cache != null) {
-            System.arraycopy(k, 0, cache.keys[layer], pos0 * kvd, T * kvd);
-            System.arraycopy(v, 0, cache.values[layer], pos0 * kvd, T * kvd);
+            kvRows = cache.capacity;
+            for (int b = 0; b < batch; b++) {
+                System.arraycopy(k, b * T * kvd, cache.keys[layer], (b * kvRows + pos0) * kvd, T * kvd);
+                System.arraycopy(v, b * T * kvd, cache.values[layer], (b * kvRows + pos0) * kvd, T * kvd);
+            }
             keys = cache.keys[layer];
             values = cache.values[layer];
         }
         float[] attn = new float[rows * qd];
-        attention(c, q, keys, values, batch, T, pos0, c.slidingWindow()[layer], attn);
+        attention(c, q, keys, values, batch, T, kvRows, pos0, c.slidingWindow()[layer], attn);
         hooks.attentionOutput(layer, attn, rows);
-        add(h, project(K, attn, rows, w.o(), w.oBias()), rows, d);
+        addNormed(c, h, project(K, attn, rows, w.o(), w.oBias()), w.vector(Role.ATTENTION_OUTPUT_NORM), rows);
         if (!preNorm) norm(c, h, rows, w.inputNorm(), w.inputNormBias(), h);
 
-        if (preNorm) norm(c, h, rows, w.postNorm(), w.postNormBias(), xn);
+        if (preNorm) norm(c, h, rows, normScale(c, w.postNorm()), w.postNormBias(), xn);
         else System.arraycopy(h, 0, xn, 0, rows * d);
         float[] up = project(K, xn, rows, w.up(), w.upBias());
         float[] gate = w.gate() == null ? up : project(K, xn, rows, w.gate(), w.gateBias());
-        if (w.gate() != null) Parallel.forRows(rows, 16, (r0, r1) -> VectorOps.swiglu(gate, up, r0 * f, (r1 - r0) * f));
+        if (c.layout().gemma() != null) Parallel.forRows(rows, 16, (r0, r1) -> VectorOps.geglu(gate, up, r0 * f, (r1 - r0) * f));
+        else if (w.gate() != null) Parallel.forRows(rows, 16, (r0, r1) -> VectorOps.swiglu(gate, up, r0 * f, (r1 - r0) * f));
         else Parallel.forRows(rows, 16, (r0, r1) -> VectorOps.relu(gate, r0 * f, (r1 - r0) * f));
         hooks.ffnInner(layer, gate, rows);
-        add(h, project(K, gate, rows, w.down(), w.downBias()), rows, d);
+        addNormed(c, h, project(K, gate, rows, w.down(), w.downBias()), w.vector(Role.FFN_OUTPUT_NORM), rows);
         if (!preNorm) norm(c, h, rows, w.postNorm(), w.postNormBias(), h);
     }
 
@@ -86,8 +94,19 @@ public final class DecoderLayer {
         Parallel.forRows(rows, 64, (r0, r1) -> VectorOps.rmsNorm(x, r0 * n, r1 - r0, n, n, weight, eps, out));
     }
 
-    private static void add(float[] h, float[] x, int rows, int d) {
+    /** h += x, with x first normed by the sublayer's output norm where the layer has one (Gemma 3). */
+    private static void addNormed(ModelConfig c, float[] h, float[] x, float[] outputNorm, int rows) {
+        int d = c.hiddenSize();
+        if (outputNorm != null) norm(c, x, rows, normScale(c, outputNorm), null, x);
         Parallel.forRows(rows, 64, (r0, r1) -> VectorOps.addInPlace(h, x, r0 * d, (r1 - r0) * d));
+    }
+
+    /** A norm's weight as the forward pass multiplies by it: w, or Gemma's 1 + w (in fp32, as transformers adds it). */
+    public static float[] normScale(ModelConfig c, float[] w) {
+        if (w == null || c.layout().gemma() == null) return w;
+        float[] s = new float[w.length];
+        for (int i = 0; i < w.length; i++) s[i] = 1f + w[i];
+        return s;
     }
 
     private static float[] project(Kernels K, float[] x, int T, Matrix w, float[] bias) {
@@ -99,18 +118,19 @@ public final class DecoderLayer {
 
     /**
      * Causal (optionally sliding-window) softmax attention with GQA: query head h reads kv head h / nRep. Work is split
-     * into (head, block of queries) tasks; each computes scores only against the keys its queries may see.
+     * into (head, block of queries) tasks; each computes scores only against the keys its queries may see. Sequence b's
+     * keys and values are rows [b * kvRows, (b + 1) * kvRows), indexed by position.
      */
-    static void attention(ModelConfig c, float[] q, float[] keys, float[] values, int batch, int T, int pos0, int window,
+    static void attention(ModelConfig c, float[] q, float[] keys, float[] values, int batch, int T, int kvRows, int pos0, int window,
                           float[] out) {
         Kernels K = Kernels.get();
         int heads = c.numHeads(), hd = c.headDim(), qd = c.qDim(), kvd = c.kvDim(), nRep = c.nRep();
-        float scale = (float) (1.0 / Math.sqrt(hd));
+        float scale = (float) c.attentionScale();
         int blocks = (T + QUERY_BLOCK - 1) / QUERY_BLOCK;
         Parallel.forEach(batch * heads * blocks, task -> {
             int b = task / (heads * blocks), h = task / blocks % heads, g = h / nRep;
             int i0 = (task % blocks) * QUERY_BLOCK, rows = Math.min(T, i0 + QUERY_BLOCK) - i0;
-            int qOff = b * T * qd, kvOff = b * T * kvd; // sequence b's rows (keys of a cache start at 0)
+            int qOff = b * T * qd, kvOff = b * kvRows * kvd; // sequence b's rows
             int hi = pos0 + i0 + rows;
             int lo = window > 0 ? Math.max(0, pos0 + i0 - window + 1) : 0;
             int n = hi - lo;

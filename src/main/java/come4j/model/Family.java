@@ -97,7 +97,50 @@ public record Family(String name, List<String> architectures, Ends ends, String 
             tensor("final_layer_norm.weight",    Role.POST_ATTENTION_NORM,      NORM,       shape(HIDDEN),           Axis.NONE, Unit.NONE,     MEAN),
             tensor("final_layer_norm.bias",      Role.POST_ATTENTION_NORM_BIAS, BIAS,       shape(HIDDEN),           Axis.NONE, Unit.NONE,     MEAN)));
 
-    public static final List<Family> ALL = List.of(LLAMA, OPT);
+    /**
+     * Phi-3 (Phi-3/3.5-mini, Phi-4-mini): a LLaMA layer whose q, k, v are stored stacked in one qkv_proj and gate, up in
+     * one gate_up_proj. Declared as those parts (named as LLaMA's separate projections), so loading splits the fused
+     * tensors into row views, every method sees q, k, v, gate and up with LLaMA's rules, and the writer stacks the
+     * parts again (docs/architectures.md, Phi-3).
+     */
+    public static final Family PHI3 = new Family("Phi-3", List.of("Phi3ForCausalLM"),
+            new Ends("model.embed_tokens.weight", null, null, "model.norm.weight", null, null, "lm_head.weight"), "model.layers.", List.of(
+            //     name                             role                      kind        shape                 split axis, units     merge
+            tensor("input_layernorm.weight",          Role.INPUT_NORM,          NORM,       shape(HIDDEN),        Axis.NONE, Unit.NONE,    MEAN),
+            tensor("self_attn.q_proj.weight",         Role.Q,                   PROJECTION, shape(Dim.Q, HIDDEN), OUTPUT,    QUERY_HEADS,  CONCAT).in("self_attn.qkv_proj.weight"),
+            tensor("self_attn.k_proj.weight",         Role.K,                   PROJECTION, shape(KV, HIDDEN),    OUTPUT,    KV_HEADS,     CONCAT).in("self_attn.qkv_proj.weight"),
+            tensor("self_attn.v_proj.weight",         Role.V,                   PROJECTION, shape(KV, HIDDEN),    OUTPUT,    KV_HEADS,     CONCAT).in("self_attn.qkv_proj.weight"),
+            tensor("self_attn.o_proj.weight",         Role.O,                   PROJECTION, shape(HIDDEN, Dim.Q), INPUT,     QUERY_HEADS,  CONCAT),
+            tensor("post_attention_layernorm.weight", Role.POST_ATTENTION_NORM, NORM,       shape(HIDDEN),        Axis.NONE, Unit.NONE,    MEAN),
+            tensor("mlp.gate_proj.weight",            Role.GATE,                PROJECTION, shape(FFN, HIDDEN),   OUTPUT,    FFN_CHANNELS, CONCAT).in("mlp.gate_up_proj.weight"),
+            tensor("mlp.up_proj.weight",              Role.UP,                  PROJECTION, shape(FFN, HIDDEN),   OUTPUT,    FFN_CHANNELS, CONCAT).in("mlp.gate_up_proj.weight"),
+            tensor("mlp.down_proj.weight",            Role.DOWN,                PROJECTION, shape(HIDDEN, FFN),   INPUT,     FFN_CHANNELS, CONCAT)));
+
+    /**
+     * Gemma 3 text (Gemma3ForCausalLM): four RMSNorms per layer, scaling by (1 + w) — input and pre_feedforward before
+     * the sublayers (the LLaMA roles), post_attention and post_feedforward on the sublayer outputs before each residual
+     * add — per-head q/k norms, GeGLU. Note the names: Gemma's post_attention_layernorm is an output norm, its
+     * pre_feedforward_layernorm plays LLaMA's post_attention_layernorm. Merge rules (docs/architectures.md): as LLaMA's,
+     * the two output norms the plain mean like every layer norm, q/k norms ratio-weighted as Qwen3's.
+     */
+    public static final Family GEMMA3 = new Family("Gemma 3", List.of("Gemma3ForCausalLM"),
+            new Ends("model.embed_tokens.weight", null, null, "model.norm.weight", null, null, "lm_head.weight"), "model.layers.", List.of(
+            //     name                              role                        kind        shape                 axis       units          merge
+            tensor("input_layernorm.weight",           Role.INPUT_NORM,            NORM,       shape(HIDDEN),        Axis.NONE, Unit.NONE,     MEAN),
+            tensor("self_attn.q_proj.weight",          Role.Q,                     PROJECTION, shape(Dim.Q, HIDDEN), OUTPUT,    QUERY_HEADS,   CONCAT),
+            tensor("self_attn.k_proj.weight",          Role.K,                     PROJECTION, shape(KV, HIDDEN),    OUTPUT,    KV_HEADS,      CONCAT),
+            tensor("self_attn.v_proj.weight",          Role.V,                     PROJECTION, shape(KV, HIDDEN),    OUTPUT,    KV_HEADS,      CONCAT),
+            tensor("self_attn.q_norm.weight",          Role.Q_NORM,                NORM,       shape(HEAD),          Axis.NONE, Unit.NONE,     RATIO),
+            tensor("self_attn.k_norm.weight",          Role.K_NORM,                NORM,       shape(HEAD),          Axis.NONE, Unit.NONE,     RATIO),
+            tensor("self_attn.o_proj.weight",          Role.O,                     PROJECTION, shape(HIDDEN, Dim.Q), INPUT,     QUERY_HEADS,   CONCAT),
+            tensor("post_attention_layernorm.weight",  Role.ATTENTION_OUTPUT_NORM, NORM,       shape(HIDDEN),        Axis.NONE, Unit.NONE,     MEAN),
+            tensor("pre_feedforward_layernorm.weight", Role.POST_ATTENTION_NORM,   NORM,       shape(HIDDEN),        Axis.NONE, Unit.NONE,     MEAN),
+            tensor("mlp.gate_proj.weight",             Role.GATE,                  PROJECTION, shape(FFN, HIDDEN),   OUTPUT,    FFN_CHANNELS,  CONCAT),
+            tensor("mlp.up_proj.weight",               Role.UP,                    PROJECTION, shape(FFN, HIDDEN),   OUTPUT,    FFN_CHANNELS,  CONCAT),
+            tensor("mlp.down_proj.weight",             Role.DOWN,                  PROJECTION, shape(HIDDEN, FFN),   INPUT,     FFN_CHANNELS,  CONCAT),
+            tensor("post_feedforward_layernorm.weight", Role.FFN_OUTPUT_NORM,      NORM,       shape(HIDDEN),        Axis.NONE, Unit.NONE,     MEAN)));
+
+    public static final List<Family> ALL = List.of(LLAMA, OPT, GEMMA3, PHI3);
 
     /** The family of an architecture, or null when none supports it. */
     public static Family of(String architecture) {

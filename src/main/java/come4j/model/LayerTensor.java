@@ -7,9 +7,11 @@ import java.util.function.Predicate;
  * the layer prefix, its role in the forward pass, its kind, its shape in terms of the config, the axis and units
  * CoMe selects along, its merge rule, and when the config has it. Buffers (e.g. an old rotary_emb.inv_freq) are
  * recognised names that are no parameters: no role, no shape check, copied unchanged from the layer that opens a merge.
+ * A part of a fused checkpoint tensor ({@code fusedIn}, null for a tensor stored under its own name) is declared like
+ * the separate tensor it stands for.
  */
 public record LayerTensor(String name, Role role, Kind kind, Dim[] shape, Axis axis, Unit unit, Merge merge,
-                          Predicate<ModelConfig> when) {
+                          Predicate<ModelConfig> when, String fusedIn) {
 
     public enum Kind {
         /** A weight matrix [out x in]: trained with weight decay, collapsed by LaCo. */
@@ -57,17 +59,28 @@ public record LayerTensor(String name, Role role, Kind kind, Dim[] shape, Axis a
 
     /** A parameter present in every layer of the family. */
     public static LayerTensor tensor(String name, Role role, Kind kind, Dim[] shape, Axis axis, Unit unit, Merge merge) {
-        return new LayerTensor(name, role, kind, shape, axis, unit, merge, c -> true);
+        return new LayerTensor(name, role, kind, shape, axis, unit, merge, c -> true, null);
     }
 
     /** A recognised non-parameter tensor that checkpoints may carry. */
     public static LayerTensor buffer(String name) {
-        return new LayerTensor(name, null, Kind.BUFFER, null, Axis.NONE, Unit.NONE, null, c -> true);
+        return new LayerTensor(name, null, Kind.BUFFER, null, Axis.NONE, Unit.NONE, null, c -> true, null);
     }
 
     /** The same tensor, present only in configs that satisfy {@code condition}. */
     public LayerTensor when(Predicate<ModelConfig> condition) {
-        return new LayerTensor(name, role, kind, shape, axis, unit, merge, condition);
+        return new LayerTensor(name, role, kind, shape, axis, unit, merge, condition, fusedIn);
+    }
+
+    /**
+     * The same tensor stored as a row block of the checkpoint tensor {@code fused} (Phi-3's qkv_proj, gate_up_proj): the
+     * parts of one fused tensor are stacked in the family's order. Loading splits it into row views named as the part,
+     * so everything after loading sees the part; the writer stacks the parts again ({@link LayerSchema#fuse}).
+     */
+    public LayerTensor in(String fused) {
+        if (kind != Kind.PROJECTION && kind != Kind.BIAS)
+            throw new IllegalArgumentException(name + ": only projections and biases are stored fused");
+        return new LayerTensor(name, role, kind, shape, axis, unit, merge, when, fused);
     }
 
     public static Dim[] shape(Dim... dims) {

@@ -21,11 +21,16 @@ public record LayerWeights(Map<Role, Matrix> matrices, Map<Role, float[]> vector
         vectors = Collections.unmodifiableMap(new EnumMap<>(vectors));
     }
 
-    /** Layer {@code i} of a checkpoint by name (after the layer prefix), shapes checked against the config. */
+    /**
+     * Layer {@code i} of a checkpoint by name (after the layer prefix), shapes checked against the config; the parts
+     * of a fused tensor (Phi-3) as row views under their own names.
+     */
     public static Map<String, TensorData> tensors(Checkpoint ckpt, int i) {
         LayerSchema s = ckpt.config().schema();
         Map<String, TensorData> out = new LinkedHashMap<>();
-        for (LayerTensor t : s.parameters()) out.put(t.name(), ckpt.tensor(s.prefix(i) + t.name(), s.shape(t)));
+        for (LayerTensor t : s.parameters())
+            out.put(t.name(), t.fusedIn() == null ? ckpt.tensor(s.prefix(i) + t.name(), s.shape(t))
+                    : s.part(ckpt.tensor(s.prefix(i) + t.fusedIn(), s.fusedShape(t.fusedIn())), t));
         return out;
     }
 

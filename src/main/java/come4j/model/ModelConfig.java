@@ -1,6 +1,7 @@
 package come4j.model;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.MissingNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import come4j.io.BadInputException;
 import come4j.io.UntrustedJson;
@@ -10,8 +11,8 @@ import java.util.List;
 
 /**
  * Everything the forward pass needs to know about an architecture, read from config.json. The supported families
- * differ only in these fields: biases (Qwen2, attention_bias), q/k norms (Qwen3), RoPE scaling (Llama-3.1), sliding
- * windows (Mistral, Qwen layer_types), tied embeddings.
+ * differ only in these fields: biases (Qwen2, attention_bias), q/k norms (Qwen3), RoPE scaling (Llama-3.1; Phi-3's
+ * LongRoPE and partial rotary), sliding windows (Mistral, Qwen layer_types, Phi-3), tied embeddings.
  */
 public record ModelConfig(
         String architecture,
@@ -43,7 +44,24 @@ public record ModelConfig(
      * or learned positions, and the width of the token embeddings (OPT's word_embed_proj_dim, projected to and from the
      * hidden size). The FFN is SwiGLU when the schema has a gate projection, else ReLU (OPT).
      */
-    public record Layout(boolean layerNorm, boolean preNorm, boolean learnedPositions, int embedDim) {}
+    public record Layout(boolean layerNorm, boolean preNorm, boolean learnedPositions, int embedDim, Gemma gemma) {
+        public Layout(boolean layerNorm, boolean preNorm, boolean learnedPositions, int embedDim) {
+            this(layerNorm, preNorm, learnedPositions, embedDim, null);
+        }
+    }
+
+    /**
+     * Gemma 3's differences (null for every other family): RMSNorms scale by (1 + w), the attention and FFN outputs are
+     * normed before the residual adds (the schema's output norms), GeGLU with gelu_pytorch_tanh, embeddings times
+     * sqrt(hidden_size), scores times query_pre_attn_scalar^-0.5 instead of head_dim^-0.5, and sliding-window layers
+     * rotate with their own RoPE base and scaling ({@code localRopeTheta}, {@code localRopeScaling}).
+     */
+    public record Gemma(double queryPreAttnScalar, double localRopeTheta, RopeScaling localRopeScaling) {}
+
+    /** The multiplier of attention scores: head_dim^-0.5, Gemma's query_pre_attn_scalar^-0.5. */
+    public double attentionScale() {
+        return 1.0 / Math.sqrt(layout.gemma() != null ? layout.gemma().queryPreAttnScalar() : headDim);
+    }
 
     /** Far above any released model, low enough that no derived size overflows an int. */
     private static final int MAX_WIDTH = 1 << 20, MAX_HEADS = 1 << 12, MAX_LAYERS = 1 << 12, MAX_VOCAB = 1 << 24;
@@ -79,7 +97,7 @@ public record ModelConfig(
         for (int j = 0; j < source.length; j++) window[j] = slidingWindow[source[j]];
         JsonNode types = raw.get("layer_types");
         boolean mixed = java.util.Arrays.stream(window).distinct().count() > 1;
-        if (types != null && types.isArray() || mixed) {
+        if (types != null && types.isArray() || mixed || r.has("sliding_window_pattern")) { // a pattern would renumber them
             var list = r.putArray("layer_types");
             for (int j = 0; j < source.length; j++)
                 list.add(types != null && types.isArray() ? types.get(source[j]).asText()
@@ -105,8 +123,12 @@ public record ModelConfig(
         if (!SUPPORTED.contains(arch))
             throw new BadInputException(file, "architecture " + arch + " is not supported (supported: " + String.join(", ", SUPPORTED) + ")");
         if (Family.of(arch) == Family.OPT) return parseOpt(c, arch, f);
-        String act = c.path("hidden_act").asText("silu");
-        if (!act.equals("silu")) throw new BadInputException(file, "hidden_act '" + act + "' is not supported (only silu)");
+        boolean gemma = Family.of(arch) == Family.GEMMA3;
+        if (gemma) refuseGemmaVariants(c, f);
+        // Gemma's config names its activation hidden_activation (hidden_act is a deprecated alias it still reads)
+        String act = gemma ? c.path("hidden_activation").asText(c.path("hidden_act").asText("gelu_pytorch_tanh")) : c.path("hidden_act").asText("silu");
+        String only = gemma ? "gelu_pytorch_tanh" : "silu";
+        if (!act.equals(only)) throw new BadInputException(file, (gemma ? "hidden_activation '" : "hidden_act '") + act + "' is not supported (only " + only + ")");
 
         int hidden = f.positive("hidden_size", MAX_WIDTH);
         int heads = f.positive("num_attention_heads", MAX_HEADS);
@@ -124,23 +146,53 @@ public record ModelConfig(
 
         // transformers 5 writes rope_parameters; older files have rope_theta and rope_scaling.
         JsonNode rope = c.hasNonNull("rope_parameters") ? c.get("rope_parameters") : c.path("rope_scaling");
-        double theta = f.positiveNumber(rope.hasNonNull("rope_theta") ? rope : c, "rope_theta", 10000.0);
-        String ropeType = rope.path("rope_type").asText(rope.path("type").asText("default"));
-        RopeScaling scaling = switch (ropeType) {
-            case "default" -> RopeScaling.NONE;
-            case "linear" -> new RopeScaling("linear", f.positiveNumber(rope, "factor", null), 1, 1, 0);
-            case "llama3" -> new RopeScaling("llama3", f.positiveNumber(rope, "factor", null), f.positiveNumber(rope, "low_freq_factor", null),
-                    f.positiveNumber(rope, "high_freq_factor", null), f.positive(rope, "original_max_position_embeddings", Integer.MAX_VALUE));
-            default -> throw new BadInputException(file, "rope type '" + ropeType + "' is not supported (default, linear, llama3)");
-        };
+        boolean phi3 = arch.equals("Phi3ForCausalLM");
+        Layout layout = new Layout(false, true, false, hidden);
+        if (gemma) {
+            // transformers 5: rope_parameters keyed by layer type; Hub files: rope_theta and rope_scaling for the full
+            // layers, rope_local_base_freq for the sliding ones (Gemma3TextConfig's defaults: 1e6 and 1e4)
+            boolean byType = c.path("rope_parameters").has("full_attention");
+            JsonNode local = byType ? c.get("rope_parameters").path("sliding_attention") : MissingNode.getInstance();
+            if (byType) rope = c.get("rope_parameters").path("full_attention");
+            double localTheta = f.positiveNumber(byType ? local : c, byType ? "rope_theta" : "rope_local_base_freq", 10000.0);
+            layout = new Layout(false, true, false, hidden, new Gemma(f.positiveNumber(c, "query_pre_attn_scalar", 256.0),
+                    localTheta, ropeScaling(c, local, f, headDim, false)));
+        }
+        double theta = f.positiveNumber(rope.hasNonNull("rope_theta") ? rope : c, "rope_theta", gemma ? 1e6 : 10000.0);
+        RopeScaling scaling = ropeScaling(c, rope, f, headDim, phi3);
+        if (phi3) scaling = scaling.withRotaryFraction(rotaryFraction(c, rope, f, headDim));
 
         int[] window = slidingWindows(c, arch, layers, file);
         return new ModelConfig(arch, hidden, f.positive("intermediate_size", MAX_WIDTH), layers, heads, kvHeads, headDim,
                 f.positive("vocab_size", MAX_VOCAB), f.positiveNumber(c, "rms_norm_eps", 1e-6),
                 c.hasNonNull("max_position_embeddings") ? f.positive("max_position_embeddings", Integer.MAX_VALUE) : 2048, theta, scaling,
-                qwen2 || attnBias, !qwen2 && attnBias, c.path("mlp_bias").asBoolean(false), qwen3,
-                c.path("tie_word_embeddings").asBoolean(false), window, new Layout(false, true, false, hidden),
+                !phi3 && (qwen2 || attnBias), !qwen2 && !phi3 && attnBias, !phi3 && c.path("mlp_bias").asBoolean(false), qwen3 || gemma,
+                c.path("tie_word_embeddings").asBoolean(gemma), window, layout,
                 c.path("bos_token_id").asInt(-1), firstInt(c.path("eos_token_id")), c);
+    }
+
+    private static RopeScaling ropeScaling(ObjectNode c, JsonNode rope, Fields f, int headDim, boolean phi3) {
+        String ropeType = rope.path("rope_type").asText(rope.path("type").asText("default"));
+        if (phi3 && (ropeType.equals("su") || ropeType.equals("yarn"))) ropeType = "longrope"; // as Phi3Config reads them
+        return switch (ropeType) {
+            case "default" -> RopeScaling.NONE;
+            case "linear" -> new RopeScaling("linear", f.positiveNumber(rope, "factor", null), 1, 1, 0);
+            case "llama3" -> new RopeScaling("llama3", f.positiveNumber(rope, "factor", null), f.positiveNumber(rope, "low_freq_factor", null),
+                    f.positiveNumber(rope, "high_freq_factor", null), f.positive(rope, "original_max_position_embeddings", Integer.MAX_VALUE));
+            case "longrope" -> {
+                if (!phi3) throw new BadInputException(f.file(), "rope type 'longrope' is supported for Phi3ForCausalLM only");
+                yield longRope(c, rope, f, headDim);
+            }
+            default -> throw new BadInputException(f.file(), "rope type '" + ropeType + "' is not supported (default, linear, llama3, longrope)");
+        };
+    }
+
+    /** Gemma 3 options its released text models leave off; come4j computes none of them, so they are refused. */
+    private static void refuseGemmaVariants(ObjectNode c, Fields f) {
+        for (String cap : List.of("attn_logit_softcapping", "final_logit_softcapping"))
+            if (c.hasNonNull(cap)) throw new BadInputException(f.file(), "Gemma 3 with " + cap + " is not supported (Gemma 3 has none; it must be null)");
+        for (String flag : List.of("attention_bias", "use_bidirectional_attention"))
+            if (c.path(flag).asBoolean(false)) throw new BadInputException(f.file(), "Gemma 3 with " + flag + " true is not supported");
     }
 
     /**
@@ -167,12 +219,62 @@ public record ModelConfig(
                 c.path("bos_token_id").asInt(-1), firstInt(c.path("eos_token_id")), c);
     }
 
+    /**
+     * LongRoPE as transformers 5 reads it (modeling_rope_utils._compute_longrope_parameters): short_factor and
+     * long_factor, one per rotating pair; original_max_position_embeddings from the top level of config.json when
+     * present (Phi-3 keeps it there and transformers gives it priority), else from the rope parameters, else
+     * max_position_embeddings; attention_factor when given, else sqrt(1 + ln(s) / ln(original)) with s = factor or
+     * max_position_embeddings / original (1 when s <= 1).
+     */
+    private static RopeScaling longRope(ObjectNode c, JsonNode rope, Fields f, int headDim) {
+        int max = c.hasNonNull("max_position_embeddings") ? f.positive("max_position_embeddings", Integer.MAX_VALUE) : 2048;
+        int original = c.hasNonNull("original_max_position_embeddings") ? f.positive("original_max_position_embeddings", Integer.MAX_VALUE)
+                : rope.hasNonNull("original_max_position_embeddings") ? f.positive(rope, "original_max_position_embeddings", Integer.MAX_VALUE) : max;
+        int pairs = (int) (headDim * rotaryFraction(c, rope, f, headDim)) / 2;
+        double s = rope.hasNonNull("factor") ? f.positiveNumber(rope, "factor", null) : (double) max / original;
+        double attention = rope.hasNonNull("attention_factor") ? f.positiveNumber(rope, "attention_factor", null)
+                : s <= 1 ? 1 : Math.sqrt(1 + Math.log(s) / Math.log(original));
+        if (!Double.isFinite(attention)) // original_max_position_embeddings 1 with a longer context
+            throw new BadInputException(f.file(), "LongRoPE's attention factor is not finite with original_max_position_embeddings " + original);
+        return new RopeScaling("longrope", s, 1, 1, original, 1,
+                new RopeScaling.LongRope(factors(rope, "short_factor", pairs, f), factors(rope, "long_factor", pairs, f), attention));
+    }
+
+    /** A LongRoPE factor list: one positive number per rotating pair of a head. */
+    private static double[] factors(JsonNode rope, String name, int pairs, Fields f) {
+        JsonNode list = rope.get(name);
+        if (list == null || !list.isArray() || list.size() != pairs)
+            throw new BadInputException(f.file(), "rope field '" + name + "' must be a list of " + pairs + " numbers (one per rotating pair), not " + list);
+        double[] out = new double[pairs];
+        for (int i = 0; i < pairs; i++) {
+            JsonNode n = list.get(i);
+            if (!n.isNumber() || !(n.asDouble() > 0) || Double.isInfinite(n.asDouble()))
+                throw new BadInputException(f.file(), "rope field '" + name + "' must hold positive numbers, not " + n);
+            out[i] = n.asDouble();
+        }
+        return out;
+    }
+
+    /**
+     * Phi-3's partial_rotary_factor (rope parameters, else the top level as older files have it; default 1): the share of
+     * each head that rotates; int(head_dim * factor) must be even and at least 2.
+     */
+    private static double rotaryFraction(ObjectNode c, JsonNode rope, Fields f, int headDim) {
+        double fraction = f.positiveNumber(rope.hasNonNull("partial_rotary_factor") ? rope : c, "partial_rotary_factor", 1.0);
+        int dims = (int) (headDim * fraction);
+        if (fraction > 1 || dims < 2 || dims % 2 != 0)
+            throw new BadInputException(f.file(), "partial_rotary_factor " + fraction + " gives " + dims + " rotary dims of head_dim " + headDim
+                    + " (must be even, at least 2, at most head_dim)");
+        return fraction;
+    }
+
     /** Per layer: 0 for full attention, else the sliding-window length (as transformers decides it). */
     private static int[] slidingWindows(ObjectNode c, String arch, int layers, Path file) {
         int[] w = new int[layers];
         JsonNode sw = c.get("sliding_window");
         Fields f = new Fields(c, file);
-        int size = sw != null && sw.isNumber() ? f.positive("sliding_window", Integer.MAX_VALUE) : 0;
+        boolean gemma = Family.of(arch) == Family.GEMMA3;
+        int size = sw != null && sw.isNumber() ? f.positive("sliding_window", Integer.MAX_VALUE) : gemma ? 4096 : 0;
         JsonNode types = c.get("layer_types");
         boolean qwen = arch.startsWith("Qwen");
         if (qwen && !c.path("use_sliding_window").asBoolean(false)) size = 0;
@@ -189,7 +291,11 @@ public record ModelConfig(
             // an int field: 21474836471 must not wrap to -9 (found by fuzzing)
             int from = c.hasNonNull("max_window_layers") ? Math.min(f.count("max_window_layers"), layers) : layers;
             for (int i = from; i < layers; i++) w[i] = size;
-        } else if (arch.equals("MistralForCausalLM")) {
+        } else if (gemma) {
+            // Gemma3TextConfig without layer_types: every sliding_window_pattern-th layer is global (Hub files say 6)
+            int pattern = c.hasNonNull("sliding_window_pattern") ? f.positive("sliding_window_pattern", Integer.MAX_VALUE) : 6;
+            for (int i = 0; i < layers; i++) w[i] = (i + 1) % pattern != 0 ? size : 0;
+        } else if (arch.equals("MistralForCausalLM") || arch.equals("Phi3ForCausalLM")) {
             java.util.Arrays.fill(w, size); // Llama has no sliding window, whatever stray key its config carries
         }
         return w;

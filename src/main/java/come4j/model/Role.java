@@ -8,5 +8,7 @@ package come4j.model;
 public enum Role {
     Q, K, V, O, GATE, UP, DOWN,
     INPUT_NORM, POST_ATTENTION_NORM, Q_NORM, K_NORM, INPUT_NORM_BIAS, POST_ATTENTION_NORM_BIAS,
-    Q_BIAS, K_BIAS, V_BIAS, O_BIAS, GATE_BIAS, UP_BIAS, DOWN_BIAS
+    Q_BIAS, K_BIAS, V_BIAS, O_BIAS, GATE_BIAS, UP_BIAS, DOWN_BIAS,
+    /** Gemma 3's norms of the attention and FFN outputs, applied before each residual add. */
+    ATTENTION_OUTPUT_NORM, FFN_OUTPUT_NORM
 }

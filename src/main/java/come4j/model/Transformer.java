@@ -25,13 +25,13 @@ public final class Transformer {
     private final ModelConfig config;
     private final Ends ends;
     private final List<LayerWeights> layers;
-    private final Rope rope;
+    private final Ropes ropes;
 
     private Transformer(ModelConfig config, Ends ends, List<LayerWeights> layers) {
         this.config = config;
         this.ends = ends;
         this.layers = List.copyOf(layers);
-        this.rope = new Rope(config);
+        this.ropes = Ropes.of(config);
     }
 
     public static Transformer load(Checkpoint ckpt) {
@@ -90,6 +90,10 @@ public final class Transformer {
                 throw new IllegalArgumentException("token id " + ids[t] + " outside the vocabulary of " + config.vocabSize());
             ends.embeddings().toFloat((long) ids[t] * e, x, t * e, e);
         }
+        if (config.layout().gemma() != null) { // Gemma: embeddings × sqrt(hidden_size), the scale in fp32 as we compute
+            float scale = (float) Math.sqrt(d);
+            for (int i = 0; i < x.length; i++) x[i] *= scale;
+        }
         float[] h = x;
         if (ends.projectIn() != null) {
             h = new float[ids.length * d];
@@ -110,7 +114,7 @@ public final class Transformer {
 
     /** Applies decoder layer i in place to h, a batch of sequences of T tokens ([batch * T x d]). */
     public void layer(int i, float[] h, int batch, int T, int pos0, KVCache cache, LayerHooks hooks) {
-        DecoderLayer.forward(config, layers.get(i), rope, h, batch, T, pos0, cache, hooks, i);
+        DecoderLayer.forward(config, layers.get(i), ropes.forWindow(config.slidingWindow()[i]), h, batch, T, pos0, cache, hooks, i);
     }
 
     /**
@@ -122,7 +126,7 @@ public final class Transformer {
         float[] out = java.util.Arrays.copyOfRange(h, row0 * d, (row0 + rows) * d);
         if (ends.finalNorm() == null) return out;
         if (config.layout().layerNorm()) VectorOps.layerNorm(out, 0, rows, d, d, ends.finalNorm(), ends.finalNormBias(), config.rmsNormEps(), out);
-        else VectorOps.rmsNorm(out, 0, rows, d, d, ends.finalNorm(), config.rmsNormEps(), out);
+        else VectorOps.rmsNorm(out, 0, rows, d, d, DecoderLayer.normScale(config, ends.finalNorm()), config.rmsNormEps(), out);
         return out;
     }
 
@@ -140,10 +144,18 @@ public final class Transformer {
 
     /** Appends tokens to a cached sequence (positions from cache.length()); returns their hidden states [T x d]. */
     public float[] extend(int[] ids, KVCache cache) {
-        int pos = cache.length();
-        float[] h = embed(ids, 1, pos);
-        for (int i = 0; i < layers.size(); i++) layer(i, h, 1, ids.length, pos, cache, LayerHooks.NONE);
-        cache.advance(ids.length);
+        return extend(ids, 1, cache);
+    }
+
+    /**
+     * Appends T = ids.length / batch tokens to each of the cache's sequences (ids concatenated sequence by sequence;
+     * positions from cache.length()); returns their hidden states [batch * T x d].
+     */
+    public float[] extend(int[] ids, int batch, KVCache cache) {
+        int pos = cache.length(), T = ids.length / batch;
+        float[] h = embed(ids, batch, pos);
+        for (int i = 0; i < layers.size(); i++) layer(i, h, batch, T, pos, cache, LayerHooks.NONE);
+        cache.advance(T);
         return h;
     }
 

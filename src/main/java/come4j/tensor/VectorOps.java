@@ -87,6 +87,17 @@ public final class VectorOps {
         for (; i < end; i++) gate[i] = (float) (gate[i] / (1.0 + Math.exp(-gate[i]))) * up[i];
     }
 
+    /**
+     * gate[i] = gelu_tanh(gate[i]) * up[i] (GeGLU, Gemma) in place, for i in [off, off+n): PyTorch's tanh approximation
+     * 0.5·x·(1 + tanh(sqrt(2/π)·(x + 0.044715·x³))), in double, rounded once.
+     */
+    public static void geglu(float[] gate, float[] up, int off, int n) {
+        for (int i = off, end = off + n; i < end; i++) {
+            double x = gate[i];
+            gate[i] = (float) (0.5 * x * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (x + 0.044715 * x * x * x)))) * up[i];
+        }
+    }
+
     static float max(float[] x, int off, int n) {
         FloatVector m = FloatVector.broadcast(S, Float.NEGATIVE_INFINITY);
         int i = 0;

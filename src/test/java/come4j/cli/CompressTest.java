@@ -146,6 +146,33 @@ class CompressTest {
         }
     }
 
+    /**
+     * Every method (and CoMe followed by distillation) runs on Phi-3, fused tensors and all: the output holds exactly the
+     * input's tensor names per layer (qkv_proj and gate_up_proj stacked again, no separate parts) and computes finite logits.
+     */
+    @ParameterizedTest
+    @MethodSource("phi3Methods")
+    void everyMethodRunsOnPhi3(String method, @TempDir Path tmp) throws Exception {
+        Path out = tmp.resolve("o"), model = Fixtures.deepened("phi3-f32", 8, tmp.resolve("m8"));
+        List<String> args = new ArrayList<>(List.of("compress", "--model", model.toString(), "--out", out.toString(), "--target-layers", "6",
+                "--method", method, "--calib", CliTest.PPL.toString(), "--calib-seq-len", "32", "--granularity", "2"));
+        if (method.endsWith(come4j.distill.Distilled.SUFFIX))
+            args.addAll(List.of("--distill-data", CliTest.PPL.toString(), "--distill-steps", "30", "--distill-lr", "3e-3"));
+        CliTest.Run r = CliTest.run(args.toArray(String[]::new));
+        assertEquals(0, r.code(), r.err());
+        for (JsonNode layer : new ObjectMapper().readTree(out.resolve("come-merge.json").toFile()).path("distill").path("layers"))
+            assertTrue(layer.path("loss_last").asDouble() < layer.path("loss_first").asDouble(), "distillation lowers the loss: " + layer);
+        try (Checkpoint in = Checkpoint.open(model); Checkpoint o = Checkpoint.open(out)) {
+            assertEquals(6, o.config().numLayers());
+            for (int i = 0; i < 6; i++) assertEquals(Fixtures.layerTensorNames(in, 0), Fixtures.layerTensorNames(o, i), method + " layer " + i);
+            for (float v : Transformer.load(o).forward(new int[] {1, 5, 17, 42}, 1)) assertTrue(Float.isFinite(v));
+        }
+    }
+
+    static Stream<String> phi3Methods() {
+        return Stream.concat(methods(), Stream.of("come" + come4j.distill.Distilled.SUFFIX));
+    }
+
     static Stream<String> methods() {
         return come4j.bench.Methods.names().stream();
     }
@@ -176,6 +203,35 @@ class CompressTest {
         assertTrue(Files.exists(out.resolve("report.html")));
         try (Checkpoint o = Checkpoint.open(out)) {
             assertEquals(6, o.config().numLayers());
+            for (float v : Transformer.load(o).forward(new int[] {1, 5, 17, 42}, 1)) assertTrue(Float.isFinite(v));
+        }
+    }
+
+    /**
+     * Every method on Gemma 3 (deepened to 8 layers: sliding, full, sliding, sliding, full, ...) runs, and each output
+     * layer keeps the attention type (window and RoPE) of the first original layer it stands for; CoMe-LS is refused
+     * (exit 2, one line: Gemma's output norms make the layer non-linear in o_proj and down_proj).
+     */
+    @ParameterizedTest
+    @MethodSource("methods")
+    void everyMethodRunsOnGemma3(String method, @TempDir Path tmp) throws Exception {
+        Path out = tmp.resolve("o"), model = Fixtures.deepened("gemma3-f32", 8, tmp.resolve("m8"));
+        CliTest.Run r = CliTest.run("compress", "--model", model.toString(), "--out", out.toString(), "--target-layers", "6",
+                "--method", method, "--calib", CliTest.PPL.toString(), "--calib-seq-len", "32", "--granularity", "2");
+        if (method.endsWith("-ls")) {
+            assertEquals(2, r.code(), r.err());
+            assertEquals("come: the least-squares correction (come-ls, come-p-ls) needs layers whose output is linear in o_proj and "
+                    + "down_proj; Gemma3ForCausalLM norms both sublayer outputs before the residual adds",
+                    r.err().strip().lines().reduce((first, last) -> last).orElse("")); // after the calibration's progress lines
+            return;
+        }
+        assertEquals(0, r.code(), r.err());
+        JsonNode tree = new ObjectMapper().readTree(out.resolve("come-merge.json").toFile()).get("tree");
+        JsonNode types = new ObjectMapper().readTree(out.resolve("config.json").toFile()).get("layer_types");
+        assertEquals(6, types.size());
+        for (int j = 0; j < 6; j++)
+            assertEquals(tree.get(j).get(0).asInt() % 3 == 1 ? "full_attention" : "sliding_attention", types.get(j).asText(), method + " layer " + j);
+        try (Checkpoint o = Checkpoint.open(out)) {
             for (float v : Transformer.load(o).forward(new int[] {1, 5, 17, 42}, 1)) assertTrue(Float.isFinite(v));
         }
     }

@@ -8,9 +8,11 @@ import come4j.model.LayerWeights;
 import come4j.model.ModelConfig;
 import come4j.model.Role;
 import come4j.model.Rope;
+import come4j.model.Ropes;
 import java.util.Random;
 import java.util.function.Supplier;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -39,7 +41,7 @@ class GradientCheckTest {
             LayerParams p = LayerParams.of(c, LayerWeights.load(ckpt, layer), Arr::f64);
             Random rnd = new Random(7);
             Arr x = random(rnd, BATCH * T * c.hiddenSize()), r = random(rnd, BATCH * T * c.hiddenSize());
-            return new Setup(c, new Rope(c), c.slidingWindow()[layer], p, x, r, T);
+            return new Setup(c, Ropes.of(c).forWindow(c.slidingWindow()[layer]), c.slidingWindow()[layer], p, x, r, T);
         }
     }
 
@@ -54,6 +56,26 @@ class GradientCheckTest {
     void layerGradientsMatchFiniteDifferences(String fixture) {
         // T = 11 > Mistral's window of 8; qwen3's layer 1 is a sliding_attention layer
         checkLayer(setup(fixture, fixture.startsWith("qwen3") ? 1 : 0, 11), 24);
+    }
+
+    /**
+     * Phi-3: the parts of its fused qkv_proj and gate_up_proj, the window (T = 11 > 8); LongRoPE with partial rotary
+     * (12 of 16 dims) and its attention factor, with the short factors (T = 11 <= 16) and the long ones (T = 20 > 16).
+     */
+    @ParameterizedTest
+    @CsvSource({"phi3-f32,11", "phi3-longrope-f32,11", "phi3-longrope-f32,20"})
+    void phi3GradientsMatchFiniteDifferences(String fixture, int T) {
+        checkLayer(setup(fixture, 0, T), 24);
+    }
+
+    /**
+     * Gemma 3: (1 + w) norms, output norms before the residual adds, GeGLU, query_pre_attn_scalar; layer 0 slides (window
+     * 8 < T, local RoPE base), layer 1 is global (linear-scaled RoPE).
+     */
+    @ParameterizedTest
+    @ValueSource(ints = {0, 1})
+    void gemma3LayerGradientsMatchFiniteDifferences(int layer) {
+        checkLayer(setup("gemma3-f32", layer, 11), 24);
     }
 
     /** Sequences longer than the attention's query block (64): blocks that see only part of the keys. */

@@ -124,7 +124,7 @@ class BadInputTest {
         Path config = Files.writeString(tmp.resolve("config.json"),
                 Fixtures.LLAMA_CONFIG.replace("LlamaForCausalLM", "GPT2LMHeadModel"));
         assertBadInput(config, "architecture GPT2LMHeadModel is not supported (supported: LlamaForCausalLM, "
-                + "MistralForCausalLM, Qwen2ForCausalLM, Qwen3ForCausalLM, OPTForCausalLM)", () -> Checkpoint.open(tmp));
+                + "MistralForCausalLM, Qwen2ForCausalLM, Qwen3ForCausalLM, OPTForCausalLM, Gemma3ForCausalLM, Phi3ForCausalLM)", () -> Checkpoint.open(tmp));
     }
 
     /** Unknown non-layer tensors and a declared buffer of a layer are kept (the writers copy them); the layer index is checked. */

@@ -45,7 +45,7 @@ class ConcatMergeTest {
 
     /** With ratio (1, 0) the merged layer is layer a (all units, same order), except the averaged norms. */
     @ParameterizedTest
-    @ValueSource(strings = {"qwen2-f32", "qwen3-f32", "llama-mha-bf16", "opt-f32", "opt350-bf16"})
+    @ValueSource(strings = {"qwen2-f32", "qwen3-f32", "llama-mha-bf16", "opt-f32", "opt350-bf16", "gemma3-f32", "gemma3-bf16"})
     void ratioOneZeroReproducesLayerA(String name) {
         try (Checkpoint ckpt = Checkpoint.open(Fixtures.DIR.resolve(name)); ScratchTensors store = new ScratchTensors()) {
             ModelConfig c = ckpt.config();
