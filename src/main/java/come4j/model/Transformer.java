@@ -2,7 +2,8 @@ package come4j.model;
 
 import come4j.io.Checkpoint;
 import come4j.io.TensorData;
-import come4j.tensor.Kernels;
+import come4j.tensor.Backend;
+import come4j.tensor.Backends;
 import come4j.tensor.Matrix;
 import come4j.tensor.VectorOps;
 import java.util.ArrayList;
@@ -10,7 +11,8 @@ import java.util.List;
 
 /**
  * A causal LM of the LLaMA family: token embeddings, a list of decoder layers, final RMSNorm and LM head. Weights stay
- * where they are (mmap'd); nothing is copied into the heap but norms and biases.
+ * where they are (mmap'd); nothing is copied into the heap but norms and biases. Products run on the backend chosen
+ * for the run and the checkpoint's dtype ({@link Backends#forModel}).
  */
 public final class Transformer {
     private final ModelConfig config;
@@ -19,8 +21,11 @@ public final class Transformer {
     private final Matrix lmHead;
     private final List<LayerWeights> layers;
     private final Rope rope;
+    private final Backend backend;
 
-    public Transformer(ModelConfig config, TensorData embeddings, float[] finalNorm, Matrix lmHead, List<LayerWeights> layers) {
+    public Transformer(Backend backend, ModelConfig config, TensorData embeddings, float[] finalNorm, Matrix lmHead,
+                       List<LayerWeights> layers) {
+        this.backend = backend;
         this.config = config;
         this.embeddings = embeddings;
         this.finalNorm = finalNorm;
@@ -34,19 +39,25 @@ public final class Transformer {
         TensorData emb = ckpt.tensor("model.embed_tokens.weight", c.vocabSize(), c.hiddenSize());
         // Tied models may still store lm_head.weight; transformers then uses the embedding matrix.
         TensorData head = c.tieEmbeddings() ? emb : ckpt.tensor("lm_head.weight", c.vocabSize(), c.hiddenSize());
-        // A model whose fp32 weights take under a quarter of the heap keeps them in the kernels' resident form:
+        Backend backend = Backends.forModel(emb.dtype());
+        // A model whose fp32 weights take under a quarter of the heap keeps them in the backend's resident form:
         // converted and laid out once instead of on every product (short requests are dominated by that work).
         boolean resident = 4L * ParameterCount.of(c).total() <= Runtime.getRuntime().maxMemory() / 4;
-        java.util.function.UnaryOperator<Matrix> form = resident ? Kernels.get()::prepare : m -> m;
+        java.util.function.UnaryOperator<Matrix> form = resident ? backend::prepare : m -> m;
         List<LayerWeights> layers = new ArrayList<>();
         for (int i = 0; i < c.numLayers(); i++) layers.add(LayerWeights.load(ckpt, i).withMatrices(form));
-        return new Transformer(c, emb, ckpt.tensor("model.norm.weight", c.hiddenSize()).toFloat(), form.apply(Matrix.of(head)), layers);
+        return new Transformer(backend, c, emb, ckpt.tensor("model.norm.weight", c.hiddenSize()).toFloat(), form.apply(Matrix.of(head)), layers);
     }
 
     /** The same embeddings, final norm and head with other decoder layers (a config describing them). */
     public Transformer withLayers(ModelConfig c, List<LayerWeights> newLayers) {
         if (c.numLayers() != newLayers.size()) throw new IllegalArgumentException("config and layers disagree");
-        return new Transformer(c, embeddings, finalNorm, lmHead, newLayers);
+        return new Transformer(backend, c, embeddings, finalNorm, lmHead, newLayers);
+    }
+
+    /** The backend the products run on. */
+    public Backend backend() {
+        return backend;
     }
 
     public ModelConfig config() {
@@ -75,7 +86,7 @@ public final class Transformer {
 
     /** Applies decoder layer i in place to h, a batch of sequences of T tokens ([batch * T x d]). */
     public void layer(int i, float[] h, int batch, int T, int pos0, KVCache cache, LayerHooks hooks) {
-        DecoderLayer.forward(config, layers.get(i), rope, h, batch, T, pos0, cache, hooks, i);
+        DecoderLayer.forward(backend, config, layers.get(i), rope, h, batch, T, pos0, cache, hooks, i);
     }
 
     /** The final RMSNorm of rows [row0, row0 + rows) of h, as a new array (hs[L] in the Hugging Face convention). */
@@ -90,7 +101,7 @@ public final class Transformer {
     /** LM head on final-normed rows: logits [rows x vocab]. */
     public float[] logits(float[] normed, int rows) {
         float[] out = new float[rows * config.vocabSize()];
-        Kernels.get().matmul(normed, rows, lmHead, out);
+        backend.matmul(normed, rows, lmHead, out);
         return out;
     }
 
