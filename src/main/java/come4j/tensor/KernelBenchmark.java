@@ -90,11 +90,14 @@ public final class KernelBenchmark {
             Convert.fromFloat(row, 0, k, w, dtype, (long) r * k);
         }
         Matrix m = Matrix.of(new TensorData("w", dtype, new long[] {n, k}, w));
-        K.matmul(a, T, m, c); // warm-up (JIT)
-        K.matmul(a, T, m, c);
-        int reps = 3;
+        // warm-up (JIT, the native library's threads) for half a second, then as many products as fill a second
+        for (long t0 = System.nanoTime(); System.nanoTime() - t0 < 500_000_000L; ) K.matmul(a, T, m, c);
+        int reps = 0;
         long t0 = System.nanoTime();
-        for (int i = 0; i < reps; i++) K.matmul(a, T, m, c);
+        do {
+            K.matmul(a, T, m, c);
+            reps++;
+        } while (System.nanoTime() - t0 < 1_000_000_000L);
         double secs = (System.nanoTime() - t0) / 1e9 / reps;
         return 2.0 * T * n * k / secs / 1e9;
     }
