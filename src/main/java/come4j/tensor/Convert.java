@@ -83,6 +83,18 @@ public final class Convert {
         for (; i < n; i++) dst[dOff + i] = toBf16(x[off + i]);
     }
 
+    /** The same into native memory at byte offset {@code at} (native byte order, as a C library reads it). */
+    public static void toBf16(float[] x, int off, int n, MemorySegment dst, long at) {
+        int i = 0;
+        for (int bound = n - n % LANES; i < bound; i += LANES) {
+            IntVector bits = FloatVector.fromArray(FLOATS, x, off + i).reinterpretAsInts();
+            ((ShortVector) bits.add(bits.lanewise(VectorOperators.LSHR, 16).and(1).add(0x7FFF))
+                    .lanewise(VectorOperators.LSHR, 16).convertShape(VectorOperators.I2S, HALVES, 0))
+                    .intoMemorySegment(dst, at + 2L * i, ByteOrder.nativeOrder());
+        }
+        for (; i < n; i++) dst.set(ValueLayout.JAVA_SHORT_UNALIGNED, at + 2L * i, toBf16(x[off + i]));
+    }
+
     /** Writes {@code count} floats from {@code src[off..]} into {@code dst} at element {@code to} in {@code dtype}. */
     public static void fromFloat(float[] src, int off, int count, MemorySegment dst, DType dtype, long to) {
         switch (dtype) {

@@ -1,5 +1,6 @@
 package come4j.tensor;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -52,7 +53,8 @@ class BackendConformanceTest {
                 check(backend, a, 0, k, m, w, c, 0, n, stored + " " + m + "x" + n + "x" + k);
                 float[] p = new float[m * n];
                 backend.matmul(a, m, backend.prepare(w), p);
-                check(backend, a, 0, k, m, w, p, 0, n, "prepared " + stored + " " + m + "x" + n + "x" + k);
+                // the resident form changes no result: the same numbers reach the same product
+                assertArrayEquals(c, p, backend.describe() + " prepared " + stored + " " + m + "x" + n + "x" + k);
             }
     }
 
