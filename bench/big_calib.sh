@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # 7B at realistic calibration: the random LLaMA-2-7b-shaped bf16 checkpoint (tools/make_random_checkpoint.py, made
-# if DIR has no config.json and more than 40 GB are free), 16 windows x 2048 tokens of SOTU text, CoMe 32 -> 28
+# if DIR has no config.json and more than 40 GB are free), 16 windows x 2048 tokens of SOTU text (as many whole
+# addresses as windows, shuffled with the default seed, then cut to the windows), CoMe 32 -> 28
 # layers and CoMe-P for one step, on every backend x dtype, each with -Xmx4g. Per merge step (from come-merge.json):
 # seconds, layer-tokens/s (calibration tokens x layers the step ran, a..L-1; CoMe-P: x its candidate passes + 1) and
 # GFLOP/s (2 x parameters per layer + 2 x seq_len x hidden per token per layer: projections and causal attention; the
@@ -53,7 +54,7 @@ echo "model $dir ($layers layers), $windows x $seq_len calibration tokens, threa
 compress() { # method target backend dtype out
   COME_JAVA_OPTS="-Xmx4g" ./come compress --model "$dir" --out "$5" --method "$1" --target-layers "$2" \
     --backend "$3" --dtype "$4" --threads "$threads" --calib "$text" --calib-seq-len "$seq_len" \
-    --calib-tokens $((windows * seq_len)) --calib-samples 1000000 --calib-max-len 0 --overwrite >> "$log" 2>&1 &
+    --calib-tokens $((windows * seq_len)) --calib-samples "$windows" --calib-max-len 0 --overwrite >> "$log" 2>&1 &
   local pid=$! peak=0 a
   while kill -0 "$pid" 2> /dev/null; do
     a=$(awk '/^RssAnon:/ {print $2}' "/proc/$pid/status" 2> /dev/null || echo 0)
