@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
 """Generate the golden test fixtures under src/test/resources/fixtures/.
 
-Ten tiny random checkpoints (five LLaMA-family architectures x {f32, bf16}), each with a tokenizer trained on
-fixtures/ppl.txt and a golden.json holding reference logits, hidden states and perplexities computed with Hugging Face
-transformers. The Java tests compare come4j's forward pass, tokenizer and perplexity against these numbers.
+Tiny random checkpoints (five LLaMA-family architectures and OPT, Gemma 3, Phi-3, each in f32 and most in bf16), each
+with a tokenizer trained on fixtures/ppl.txt and a golden.json holding reference logits, hidden states and perplexities
+computed with Hugging Face transformers. The Java tests compare come4j's forward pass, tokenizer and perplexity against
+these numbers. fixtures/README.md describes every fixture and every golden field.
 
 Python environment (torch CPU + transformers; pip is configured for a local offline wheelhouse):
 
@@ -12,6 +13,7 @@ Python environment (torch CPU + transformers; pip is configured for a local offl
 Run from the repository root:
 
     .venv/bin/python tools/make_fixtures.py            # or: /work/pyenv/bin/python tools/make_fixtures.py
+    .venv/bin/python tools/make_fixtures.py --only opt opt350 gemma3 phi3 phi3-longrope    # the new families only
 
 Deterministic (fixed seeds, single-threaded torch) and re-runnable: every fixture folder is wiped and rewritten.
 """
@@ -29,8 +31,9 @@ import transformers
 import tokenizers
 from safetensors import safe_open
 from tokenizers import Tokenizer, models, normalizers, pre_tokenizers, decoders, processors, trainers, Regex
-from transformers import (AutoModelForCausalLM, AutoTokenizer, LlamaConfig, LlamaForCausalLM, MistralConfig,
-                          MistralForCausalLM, PreTrainedTokenizerFast, Qwen2Config, Qwen2ForCausalLM, Qwen3Config,
+from transformers import (AutoModelForCausalLM, AutoTokenizer, Gemma3ForCausalLM, Gemma3TextConfig, LlamaConfig,
+                          LlamaForCausalLM, MistralConfig, MistralForCausalLM, OPTConfig, OPTForCausalLM, Phi3Config,
+                          Phi3ForCausalLM, PreTrainedTokenizerFast, Qwen2Config, Qwen2ForCausalLM, Qwen3Config,
                           Qwen3ForCausalLM)
 
 transformers.utils.logging.set_verbosity_error()
@@ -47,6 +50,13 @@ MAX_POS = 128
 GOLDEN_LEN = 20
 PPL_SEQ_LEN = 32
 SLIDING = 8
+# Gemma 3: hidden 48 so that the embedding scale sqrt(48) = 6.928... is not a bfloat16 number (transformers rounds it
+# to the weight dtype: 6.9375 in the bf16 run); head_dim and query_pre_attn_scalar differ from 48/4 and from each other.
+GEMMA_HIDDEN = 48
+# Phi-3 LongRoPE: original_max_position_embeddings below GOLDEN_LEN and PPL_SEQ_LEN, so the golden and ppl runs use the
+# long factors; LONGROPE_PREFIX (<= 16) tokens use the short factors (golden field logits_fp32_prefix).
+LONGROPE_ORIGINAL_MAX = 16
+LONGROPE_PREFIX = 12
 
 # ---------------------------------------------------------------------------------------------------------------------
 # Shared text: public-domain US documents (Declaration of Independence, opening; Gettysburg Address, Bliss copy) and a
@@ -235,15 +245,65 @@ def build(name):
                           use_sliding_window=True, sliding_window=SLIDING, max_window_layers=1,
                           tie_word_embeddings=True, attention_bias=False)
         return Qwen3ForCausalLM, cfg, False, False, 505
+    # The new families use the LLaMA-style tokenizer (BOS <s> = 1); their real tokenizers are not the point here.
+    if name in ("opt", "opt350"):
+        # opt: pre-norm as opt-125m and 1.3b+; opt350: post-norm with word embeddings of width 32 projected to and
+        # from the hidden size 64 (project_in / project_out, as opt-350m: 512 vs 1024). Dropout 0 so that a layer in
+        # train mode (tools/distill_step_reference.py) is deterministic.
+        pre = name == "opt"
+        cfg = OPTConfig(vocab_size=VOCAB, hidden_size=HIDDEN, ffn_dim=INTERMEDIATE, num_hidden_layers=LAYERS,
+                        num_attention_heads=4, max_position_embeddings=MAX_POS, do_layer_norm_before=pre,
+                        word_embed_proj_dim=HIDDEN if pre else HIDDEN // 2, activation_function="relu",
+                        enable_bias=True, dropout=0.0, attention_dropout=0.0, layerdrop=0.0,
+                        tie_word_embeddings=True, bos_token_id=1, eos_token_id=2, pad_token_id=None)
+        return OPTForCausalLM, cfg, True, False, 606 if pre else 616
+    if name == "gemma3":
+        cfg = Gemma3TextConfig(vocab_size=VOCAB, hidden_size=GEMMA_HIDDEN, intermediate_size=INTERMEDIATE,
+                               num_hidden_layers=LAYERS, num_attention_heads=4, num_key_value_heads=2, head_dim=32,
+                               query_pre_attn_scalar=24, max_position_embeddings=MAX_POS, rms_norm_eps=1e-6,
+                               hidden_activation="gelu_pytorch_tanh", sliding_window=SLIDING,
+                               # layer_types wins; the legacy pattern (every 2nd layer global) is given too so that
+                               # the config.json field transformers writes for it agrees (Hub configs: pattern 6)
+                               layer_types=["sliding_attention", "full_attention", "sliding_attention"],
+                               sliding_window_pattern=2,
+                               # local θ = rope_local_base_freq, global θ with linear factor 8 as gemma-3-4b and up
+                               rope_parameters={"sliding_attention": {"rope_type": "default", "rope_theta": 10000.0},
+                                                "full_attention": {"rope_type": "linear", "factor": 8.0,
+                                                                   "rope_theta": 1000000.0}},
+                               tie_word_embeddings=True, bos_token_id=1, eos_token_id=2, pad_token_id=None)
+        return Gemma3ForCausalLM, cfg, True, False, 707
+    if name == "phi3":
+        # as Phi-3-mini-4k: MHA, untied, default RoPE, a sliding window (2047 there) on every layer
+        cfg = Phi3Config(**common_kwargs(True), num_key_value_heads=4, rms_norm_eps=1e-5,
+                         original_max_position_embeddings=MAX_POS,
+                         rope_parameters={"rope_type": "default", "rope_theta": 10000.0},
+                         sliding_window=SLIDING, tie_word_embeddings=False)
+        return Phi3ForCausalLM, cfg, True, False, 808
+    if name == "phi3-longrope":
+        # as Phi-3-*-128k / Phi-4-mini: LongRoPE, and (Phi-4-mini) GQA, tied embeddings, partial rotary 0.75:
+        # head_dim 16 -> 12 rotary dims -> 6 factors per list
+        cfg = Phi3Config(**common_kwargs(True), num_key_value_heads=2, rms_norm_eps=1e-5,
+                         original_max_position_embeddings=LONGROPE_ORIGINAL_MAX,
+                         rope_parameters={"rope_type": "longrope", "rope_theta": 10000.0, "partial_rotary_factor": 0.75,
+                                          "short_factor": [1.0, 1.05, 1.1, 1.2, 1.35, 1.5],
+                                          "long_factor": [1.0, 1.5, 3.0, 6.0, 12.0, 24.0]},
+                         sliding_window=None, tie_word_embeddings=True)
+        return Phi3ForCausalLM, cfg, True, False, 818
     raise ValueError(name)
+
+
+# Checkpoint dtypes written per fixture (default: both).
+DTYPES = {"phi3-longrope": ("f32",)}
 
 
 def randomize(model, seed):
     g = torch.Generator().manual_seed(seed)
+    # Gemma's RMSNorm scales by (1 + w): its weights are stored centred on 0
+    norm_centre = 0.0 if model.config.model_type == "gemma3_text" else 1.0
     with torch.no_grad():
         for pname, p in model.named_parameters():  # tied parameters appear once
-            if pname.endswith("norm.weight"):  # input/post_attention layernorm, final norm, q_norm, k_norm
-                p.copy_(1.0 + 0.1 * torch.randn(p.shape, generator=g))
+            if pname.endswith("norm.weight"):  # every RMSNorm / LayerNorm weight (OPT: *_layer_norm.weight)
+                p.copy_(norm_centre + 0.1 * torch.randn(p.shape, generator=g))
             elif pname.endswith(".bias"):
                 p.copy_(0.05 * torch.randn(p.shape, generator=g))
             else:
@@ -330,6 +390,8 @@ def make(name, tok_cache, ppl_path):
 
     results = {}
     for suffix, dtype in (("f32", torch.float32), ("bf16", torch.bfloat16)):
+        if suffix not in DTYPES.get(name, ("f32", "bf16")):
+            continue
         folder = os.path.join(OUT, f"{name}-{suffix}")
         shutil.rmtree(folder, ignore_errors=True)
         os.makedirs(folder)
@@ -382,6 +444,8 @@ def golden(folder, llama_style, dtype, ppl_path):
     head_dim = getattr(cfg, "head_dim", None) or cfg.hidden_size // cfg.num_attention_heads
 
     g = {
+        "transformers_version": transformers.__version__,
+        "torch_version": torch.__version__,
         "model_type": cfg.model_type,
         "dtype": "bfloat16" if dtype == torch.bfloat16 else "float32",
         "input_ids": ids,
@@ -389,6 +453,8 @@ def golden(folder, llama_style, dtype, ppl_path):
         "logits": f32list(logits_native),
         "logits_fp32": f32list(out32.logits[0]),
         "hidden_states_shape": [len(hs), len(ids), cfg.hidden_size],
+        # per entry; differs from hidden_size only for the last entry of OPT with project_out (opt350)
+        "hidden_states_widths": [h.shape[-1] for h in hs],
         "hidden_states": [f32list(h[0]) for h in hs],
         "ppl_seq_len": PPL_SEQ_LEN,
         "ppl": ppl32,
@@ -398,20 +464,81 @@ def golden(folder, llama_style, dtype, ppl_path):
         "config_summary": {
             "num_hidden_layers": cfg.num_hidden_layers,
             "num_attention_heads": cfg.num_attention_heads,
-            "num_key_value_heads": cfg.num_key_value_heads,
+            "num_key_value_heads": getattr(cfg, "num_key_value_heads", None) or cfg.num_attention_heads,
             "head_dim": head_dim,
             "hidden_size": cfg.hidden_size,
             "vocab_size": cfg.vocab_size,
             "tie_word_embeddings": bool(cfg.tie_word_embeddings),
-            "rope_parameters": dict(cfg.rope_parameters),
+            "rope_parameters": dict(getattr(cfg, "rope_parameters", None) or {}),
             "layer_types": list(getattr(cfg, "layer_types", None) or []),
             # measured from the eager attention probabilities on input_ids: null = full causal attention,
             # w = query i attends to keys max(0, i-w+1)..i
             "attention_window": windows,
         },
     }
+    g["config_summary"].update(family_summary(fp32, native, dtype))
+    if cfg.model_type == "phi3" and cfg.rope_parameters["rope_type"] == "longrope":
+        g.update(longrope_prefix(fp32, ids, out32.logits[0]))
     write_json(os.path.join(folder, "golden.json"), g)
     return g
+
+
+def family_summary(fp32, native, dtype):
+    """The settings of OPT, Gemma 3 and Phi-3 that a reimplementation must read, as transformers applied them."""
+    cfg = fp32.config
+    if cfg.model_type == "opt":
+        dec = fp32.model.decoder
+        return {"do_layer_norm_before": cfg.do_layer_norm_before, "word_embed_proj_dim": cfg.word_embed_proj_dim,
+                "ffn_dim": cfg.ffn_dim, "activation_function": cfg.activation_function, "enable_bias": cfg.enable_bias,
+                "position_offset": dec.embed_positions.offset,
+                "embed_positions_rows": dec.embed_positions.num_embeddings,
+                "project_in": dec.project_in is not None, "project_out": dec.project_out is not None,
+                "final_layer_norm": dec.final_layer_norm is not None}
+    if cfg.model_type == "gemma3_text":
+        return {"query_pre_attn_scalar": cfg.query_pre_attn_scalar,
+                "attention_scaling": cfg.query_pre_attn_scalar ** -0.5,
+                "final_logit_softcapping": cfg.final_logit_softcapping,
+                "attn_logit_softcapping": cfg.attn_logit_softcapping,
+                "hidden_activation": cfg.hidden_activation, "sliding_window": cfg.sliding_window,
+                "embed_scale_fp32": float(fp32.model.embed_tokens.embed_scale.to(torch.float32)),
+                # transformers multiplies by embed_scale cast to the weight dtype
+                "embed_scale_native": float(native.model.embed_tokens.embed_scale.to(dtype).to(torch.float32))}
+    if cfg.model_type == "phi3":
+        rp = cfg.rope_parameters
+        rot = fp32.model.rotary_emb
+        out = {"rotary_dims": int(cfg.hidden_size // cfg.num_attention_heads * rp.get("partial_rotary_factor", 1.0)),
+               "sliding_window": cfg.sliding_window, "attention_factor": float(rot.attention_scaling),
+               "original_max_position_embeddings": cfg.original_max_position_embeddings,
+               "max_position_embeddings": cfg.max_position_embeddings}
+        return out
+    return {}
+
+
+def longrope_prefix(fp32, ids, logits_full):
+    """LongRoPE picks its factors per forward call: long if max(position)+1 > original_max_position_embeddings, for
+    every position of the call. Logits of a prefix short enough for the short factors, and the factors each run used."""
+    rot = fp32.model.rotary_emb
+    rp = fp32.config.rope_parameters
+    dim = len(rp["short_factor"]) * 2
+    base = rp["rope_theta"] ** (torch.arange(0, dim, 2, dtype=torch.int64).float() / dim)
+
+    def used():
+        f = 1.0 / (rot.inv_freq * base)
+        for kind in ("short", "long"):
+            if torch.allclose(f, torch.tensor(rp[f"{kind}_factor"]), rtol=1e-6):
+                return kind
+        raise AssertionError(f"inv_freq matches neither factor list: {f}")
+
+    with torch.no_grad():
+        fp32(input_ids=torch.tensor([ids]))
+        full_kind = used()
+        prefix = fp32(input_ids=torch.tensor([ids[:LONGROPE_PREFIX]])).logits[0]
+        prefix_kind = used()
+    assert (full_kind, prefix_kind) == ("long", "short"), (full_kind, prefix_kind)
+    gap = float((prefix - logits_full[:LONGROPE_PREFIX]).abs().max())
+    assert gap > 1e-3, "prefix logits should differ from the full run's first rows (other factors)"
+    return {"rope_factors_used": full_kind, "prefix_len": LONGROPE_PREFIX, "prefix_rope_factors_used": prefix_kind,
+            "logits_fp32_prefix": f32list(prefix)}
 
 
 def main():
@@ -427,26 +554,34 @@ def main():
     print(f"ppl.txt: {len(PPL_TEXT)} characters, {len(PPL_TEXT.encode('utf-8'))} bytes")
 
     assert GOLDEN_SENTENCE in PPL_TEXT
-    names = args.only or ["llama-mha", "llama3-gqa", "mistral", "qwen2", "qwen3"]
+    names = args.only or ["llama-mha", "llama3-gqa", "mistral", "qwen2", "qwen3", "opt", "opt350", "gemma3", "phi3",
+                          "phi3-longrope"]
     tok_cache = {}
     for name in names:
         res = make(name, tok_cache, ppl_path)
-        g32, g16 = res["f32"], res["bf16"]
+        g32, g16 = res["f32"], res.get("bf16")
         cs = g32["config_summary"]
         print(f"\n== {name}: layers {cs['num_hidden_layers']}, heads {cs['num_attention_heads']}/"
               f"{cs['num_key_value_heads']}, head_dim {cs['head_dim']}, tied {cs['tie_word_embeddings']}")
         print(f"   rope_parameters {cs['rope_parameters']}")
         print(f"   layer_types {cs['layer_types']}  attention window per layer (measured) {cs['attention_window']}")
         print(f"   input_ids {g32['input_ids']}")
-        print(f"   ppl f32 {g32['ppl']:.6f} | bf16 ckpt: fp32 {g16['ppl']:.6f}, native bf16 {g16['ppl_native']:.6f}"
-              f" | {g32['ppl_windows']} windows of {PPL_SEQ_LEN}, {g32['ppl_tokens']} tokens")
+        bf16 = f"bf16 ckpt: fp32 {g16['ppl']:.6f}, native bf16 {g16['ppl_native']:.6f}" if g16 else "no bf16"
+        print(f"   ppl f32 {g32['ppl']:.6f} | {bf16} | {g32['ppl_windows']} windows of {PPL_SEQ_LEN}, "
+              f"{g32['ppl_tokens']} tokens")
+        extra = {k: v for k, v in cs.items() if k not in ("num_hidden_layers", "num_attention_heads",
+                                                          "num_key_value_heads", "head_dim", "hidden_size",
+                                                          "vocab_size", "tie_word_embeddings", "rope_parameters",
+                                                          "layer_types", "attention_window")}
+        if extra:
+            print(f"   {extra}")
         if name == "llama3-gqa":
             _, cfg, _, _, _ = build(name)
             wl, bands = llama3_bands(cfg)
             print(f"   llama3 rope: wavelengths {wl}")
             print(f"   llama3 rope: bands {bands}")
             assert {"untouched", "smoothed", "scaled"} <= set(bands)
-        for suffix in ("f32", "bf16"):
+        for suffix in res:
             folder = os.path.join(OUT, f"{name}-{suffix}")
             with safe_open(os.path.join(folder, "model.safetensors"), "pt") as st:
                 keys = list(st.keys())

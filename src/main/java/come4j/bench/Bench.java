@@ -232,7 +232,7 @@ public final class Bench {
 
     private ObjectNode write(List<String> methods, List<Double> sparsities, List<ObjectNode> cells, List<ObjectNode> failed) throws IOException {
         ObjectNode b = JSON.createObjectNode();
-        b.put("format", "come4j-bench/1").put("model", ckpt.dir().toString()).put("layers", ckpt.config().numLayers()).put("command", command);
+        b.put("format", "come4j-bench/1").put("model", ckpt.dir().toAbsolutePath().normalize().toString()).put("layers", ckpt.config().numLayers()).put("command", command);
         come4j.merge.MergeRecord.backend(b, come4j.tensor.Backends.forModel(ckpt.dtype()));
         methods.forEach(b.putArray("methods")::add);
         sparsities.forEach(b.putArray("sparsities")::add);
@@ -241,6 +241,7 @@ public final class Bench {
             texts.addObject().put("label", t.label()).put("windows", t.windows().size()).put("seq_len", t.windows().getFirst().length)
                     .put("tokenize_seconds", t.tokenizeSeconds());
         eval.tasks().forEach(t -> b.withArray("tasks").add(t.task().key));
+        if (eval.latency() != null) b.set("latency", eval.latency().json());
         ObjectNode sh = b.putObject("shared");
         if (ctx != null && ctx.firstPassRan()) {
             int n = ctx.firstPassRequests();

@@ -2,6 +2,7 @@ package come4j.bench;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import come4j.eval.Item;
+import come4j.eval.Latency;
 import come4j.eval.LogLikelihood;
 import come4j.eval.Perplexity;
 import come4j.eval.Task;
@@ -9,11 +10,13 @@ import come4j.eval.TaskResult;
 import come4j.io.Tokenizer;
 import come4j.model.Transformer;
 import come4j.report.TaskReport;
+import come4j.tensor.Parallel;
 import java.util.List;
 
 /**
  * How every cell of a bench is evaluated, prepared once: each perplexity text tokenized and cut into windows (the
- * pruning-paper protocol of `come eval --ppl`), each task's items read (as `come eval --tasks`).
+ * pruning-paper protocol of `come eval --ppl`), each task's items read (as `come eval --tasks`), and optionally the
+ * latency protocol (`come latency`'s, shortened) each cell is timed by.
  */
 public final class Evaluation {
     /** A perplexity text by its label in the tables, with the time its tokenization took (once per run). */
@@ -27,13 +30,16 @@ public final class Evaluation {
     private final List<TaskItems> tasks;
     private final Tokenizer tok;
     private final boolean bos;
+    private final Latency.Protocol latency;
 
-    public Evaluation(List<Text> texts, int batch, List<TaskItems> tasks, Tokenizer tok, boolean bos) {
+    /** {@code latency}: the protocol each cell is timed by, or null for none. */
+    public Evaluation(List<Text> texts, int batch, List<TaskItems> tasks, Tokenizer tok, boolean bos, Latency.Protocol latency) {
         this.texts = texts;
         this.batch = batch;
         this.tasks = tasks;
         this.tok = tok;
         this.bos = bos;
+        this.latency = latency;
     }
 
     public List<Text> texts() {
@@ -44,10 +50,20 @@ public final class Evaluation {
         return tasks;
     }
 
+    /** The latency protocol of this run, or null. */
+    public Latency.Protocol latency() {
+        return latency;
+    }
+
     /** Whether a cell's results lack an evaluation of this run. */
     boolean lacksAny(ObjectNode results) {
         return texts.stream().anyMatch(t -> !results.path("ppl").has(t.label()))
-                || tasks.stream().anyMatch(t -> !results.path("tasks").has(t.task().key));
+                || tasks.stream().anyMatch(t -> !results.path("tasks").has(t.task().key)) || lacksLatency(results);
+    }
+
+    /** A cell is timed again when this run's latency protocol differs from the one it was timed with. */
+    private boolean lacksLatency(ObjectNode results) {
+        return latency != null && !latency.json().equals(results.path("latency").path("protocol"));
     }
 
     /** Adds to a cell's results the perplexities and task scores it lacks; returns how many were run. */
@@ -58,6 +74,14 @@ public final class Evaluation {
             if (ppl.has(t.label())) continue;
             Perplexity.Result r = Perplexity.evaluate(model, t.windows(), batch);
             ppl.putObject(t.label()).put("ppl", r.ppl()).put("tokens", r.tokens()).put("windows", r.windows()).put("seconds", r.seconds());
+            n++;
+        }
+        if (lacksLatency(results)) {
+            ObjectNode l = results.putObject("latency");
+            l.set("protocol", latency.json());
+            l.put("threads", Parallel.threads());
+            for (Latency.Timing t : Latency.prompt(List.of(model), latency)) l.set("prompt", t.json());
+            for (Latency.Timing t : Latency.generation(List.of(model), latency)) l.set("generation", t.json());
             n++;
         }
         if (tasks.isEmpty()) return n;

@@ -2,6 +2,7 @@ package come4j.cli;
 
 import come4j.bench.Bench;
 import come4j.bench.Evaluation;
+import come4j.eval.Latency;
 import come4j.eval.Item;
 import come4j.eval.Task;
 import come4j.io.BadInputException;
@@ -70,6 +71,10 @@ final class BenchCommand implements Runnable {
     @Option(names = "--json", description = "Print bench.json's object (with \"out\", the bench folder) instead of the table: model, methods, sparsities, ppl, tasks, shared (cells_compressed, cells_reused, ...), cells (method, sparsity, layers, achieved_sparsity, the evaluations, compress_seconds, eval_seconds), failed.")
     boolean json;
 
+    @Option(names = "--latency-iterations", paramLabel = "N", defaultValue = "0",
+            description = "Also time every cell as `come latency` does, shortened: prompt processing (1 x 2048 tokens) with N iterations, generation (64 x (64 + 128) tokens) with ceil(N / 5), one warm-up each (sizes capped by max_position_embeddings as there); tokens/s and the speed-up over the dense model join the table. Default ${DEFAULT-VALUE}: no timing.")
+    int latencyIterations;
+
     @Option(names = "--lm-eval-bos", description = "Encode task requests with the tokenizer's special tokens (as `come eval --lm-eval-bos`).")
     boolean bos;
 
@@ -89,6 +94,7 @@ final class BenchCommand implements Runnable {
     public void run() {
         if (!tasks.isEmpty() && dataDir == null) throw new BadInputException(null, "--tasks needs --data-dir (task data are local files)");
         for (double s : sparsities) if (!(s > 0 && s < 1)) throw new BadInputException(null, "--sparsity values must be in (0, 1), not " + s);
+        if (latencyIterations < 0) throw new BadInputException(null, "--latency-iterations must be 0 or more, not " + latencyIterations);
         Methods.Options options = methodOptions.options();
         Consumer<String> log = common::log;
         List<Path> inputs = new ArrayList<>(List.of(model.dir));
@@ -113,7 +119,7 @@ final class BenchCommand implements Runnable {
                 items.add(new Evaluation.TaskItems(t, Task.first(all, limit)));
             }
             List<Path> files = new ArrayList<>();
-            Bench bench = new Bench(ckpt, out, new Evaluation(texts, EvalCommand.batch(L, null), items, tok, bos),
+            Bench bench = new Bench(ckpt, out, new Evaluation(texts, EvalCommand.batch(L, null), items, tok, bos, latency(ckpt.config())),
                     () -> {
                         files.addAll(calibration.files());
                         return calibration.build(ckpt, tok, files);
@@ -134,8 +140,22 @@ final class BenchCommand implements Runnable {
         }
     }
 
+    /**
+     * The shortened `come latency` protocol of --latency-iterations (the authors' 50 : 10 ratio of prompt to
+     * generation iterations), or null for none.
+     */
+    private Latency.Protocol latency(come4j.model.ModelConfig c) {
+        if (latencyIterations == 0) return null;
+        Latency.Protocol a = Latency.Protocol.authors(c);
+        Latency.Protocol p = new Latency.Protocol(a.promptTokens(), latencyIterations, a.genBatch(), a.genPrompt(), a.genNewTokens(),
+                (latencyIterations + 4) / 5, a.warmup(), a.seed());
+        String problem = p.problem(c);
+        if (problem != null) throw new BadInputException(null, "--latency-iterations: " + problem);
+        return p;
+    }
+
     /** Options a rerun may change without invalidating the cells computed so far (they add cells or evaluations, or move them). */
-    private static final Set<String> NOT_KEYED = Set.of("--methods", "--sparsity", "--ppl", "--tasks", "--debug", "--out");
+    private static final Set<String> NOT_KEYED = Set.of("--methods", "--sparsity", "--ppl", "--tasks", "--debug", "--out", "--latency-iterations");
 
     /**
      * What the cells depend on ({@link Bench#run}): fixed, the version, every other option, the model's files

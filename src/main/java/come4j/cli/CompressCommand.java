@@ -102,6 +102,7 @@ final class CompressCommand implements Runnable {
         long start = System.nanoTime();
         Consumer<String> log = common::log;
         try (Checkpoint ckpt = Checkpoint.open(model.dir); Tokenizer tok = Tokenizer.load(ckpt)) {
+            targetLayers(ckpt, target.sparsity, target.layers); // a target with nothing to do is refused before asking for --calib
             List<Path> files = m.calibrated() ? calibration.files() : List.of();
             List<Path> inputs = new java.util.ArrayList<>(files);
             inputs.add(model.dir);

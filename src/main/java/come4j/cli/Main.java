@@ -16,7 +16,7 @@ import picocli.CommandLine.Model.OptionSpec;
 
 @Command(name = "come", mixinStandardHelpOptions = true, versionProvider = Version.class,
         description = {"Compress LLaMA-family language models by merging their layers (CoMe), in pure Java.", ""},
-        subcommands = {DemoCommand.class, CompressCommand.class, BenchCommand.class, InspectCommand.class, EvalCommand.class, GenerateCommand.class,
+        subcommands = {DemoCommand.class, CompressCommand.class, BenchCommand.class, InspectCommand.class, EvalCommand.class, GenerateCommand.class, LatencyCommand.class,
                 LogitsCommand.class, DistillCommand.class, CompletionCommand.class,
                 CommandLine.HelpCommand.class},
         footerHeading = "%nExamples:%n",

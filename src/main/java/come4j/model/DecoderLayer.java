@@ -20,14 +20,14 @@ public final class DecoderLayer {
     /**
      * Applies layer {@code layer} in place to h, a batch of sequences of T tokens each ([batch * T x d]; positions
      * pos0 .. pos0+T-1). Projections run over all batch * T rows at once; attention stays within each sequence. With a
-     * cache (batch 1), keys and values are appended to it and attention sees every cached position. Products and
-     * attention run on the backend K.
+     * cache (of as many sequences), each sequence's keys and values are appended to its own and attention sees every
+     * cached position. Products and attention run on the backend K.
      */
     public static void forward(Backend K, ModelConfig c, LayerWeights w, Rope rope, float[] h, int batch, int T, int pos0,
                                KVCache cache, LayerHooks hooks, int layer) {
         int d = c.hiddenSize(), f = c.intermediateSize(), qd = c.qDim(), kvd = c.kvDim(), hd = c.headDim();
-        if (cache == null ? pos0 != 0 : batch != 1)
-            throw new IllegalArgumentException("a KV cache serves one sequence; without one, positions start at 0");
+        if (cache == null ? pos0 != 0 : batch != cache.batch)
+            throw new IllegalArgumentException("a KV cache serves its own batch of sequences; without one, positions start at 0");
         int rows = batch * T;
 
         float[] xn = new float[rows * d];
@@ -44,14 +44,18 @@ public final class DecoderLayer {
             rope.apply(k, r0, r1, T, c.numKvHeads(), kvd, pos0);
         });
         float[] keys = k, values = v;
+        int kvRows = T; // key rows per sequence in keys/values
         if (cache != null) {
-            System.arraycopy(k, 0, cache.keys[layer], pos0 * kvd, T * kvd);
-            System.arraycopy(v, 0, cache.values[layer], pos0 * kvd, T * kvd);
+            kvRows = cache.capacity;
+            for (int b = 0; b < batch; b++) {
+                System.arraycopy(k, b * T * kvd, cache.keys[layer], (b * kvRows + pos0) * kvd, T * kvd);
+                System.arraycopy(v, b * T * kvd, cache.values[layer], (b * kvRows + pos0) * kvd, T * kvd);
+            }
             keys = cache.keys[layer];
             values = cache.values[layer];
         }
         float[] attn = new float[rows * qd];
-        K.attention(q, keys, values, batch, T, pos0, c.numHeads(), c.numKvHeads(), hd, c.slidingWindow()[layer], attn);
+        K.attention(q, keys, values, batch, T, kvRows, pos0, c.numHeads(), c.numKvHeads(), hd, c.slidingWindow()[layer], attn);
         hooks.attentionOutput(layer, attn, rows);
         add(h, project(K, attn, rows, w.o(), w.oBias()), rows, d);
 

@@ -1,18 +1,28 @@
 package come4j.model;
 
-/** Keys and values (after RoPE) of every layer for up to {@code capacity} positions, for incremental decoding. */
+/**
+ * Keys and values (after RoPE) of every layer for a batch of sequences of up to {@code capacity} positions each, for
+ * incremental decoding. The sequences advance together (batched generation), so one length serves them all; sequence
+ * b's keys of a layer occupy rows [b * capacity, (b + 1) * capacity).
+ */
 public final class KVCache {
     final float[][] keys, values;
-    final int capacity;
+    final int batch, capacity;
     private int length;
 
+    /** A cache for one sequence. */
     public KVCache(ModelConfig c, int capacity) {
-        this.capacity = capacity;
-        keys = new float[c.numLayers()][capacity * c.kvDim()];
-        values = new float[c.numLayers()][capacity * c.kvDim()];
+        this(c, 1, capacity);
     }
 
-    /** Number of positions cached (the position of the next token). */
+    public KVCache(ModelConfig c, int batch, int capacity) {
+        this.batch = batch;
+        this.capacity = capacity;
+        keys = new float[c.numLayers()][batch * capacity * c.kvDim()];
+        values = new float[c.numLayers()][batch * capacity * c.kvDim()];
+    }
+
+    /** Number of positions cached in each sequence (the position of the next token). */
     public int length() {
         return length;
     }

@@ -107,10 +107,18 @@ public final class Transformer {
 
     /** Appends tokens to a cached sequence (positions from cache.length()); returns their hidden states [T x d]. */
     public float[] extend(int[] ids, KVCache cache) {
-        int pos = cache.length();
+        return extend(ids, 1, cache);
+    }
+
+    /**
+     * Appends T = ids.length / batch tokens to each of the cache's sequences (ids concatenated sequence by sequence;
+     * positions from cache.length()); returns their hidden states [batch * T x d].
+     */
+    public float[] extend(int[] ids, int batch, KVCache cache) {
+        int pos = cache.length(), T = ids.length / batch;
         float[] h = embed(ids);
-        for (int i = 0; i < layers.size(); i++) layer(i, h, 1, ids.length, pos, cache, LayerHooks.NONE);
-        cache.advance(ids.length);
+        for (int i = 0; i < layers.size(); i++) layer(i, h, batch, T, pos, cache, LayerHooks.NONE);
+        cache.advance(T);
         return h;
     }
 

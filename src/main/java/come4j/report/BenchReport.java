@@ -141,6 +141,8 @@ public final class BenchReport {
         List<String> head = new ArrayList<>(List.of("method", "sparsity", "layers", "parameter sparsity"));
         for (JsonNode t : b.path("ppl")) head.add("PPL " + t.path("label").asText());
         for (JsonNode t : b.path("tasks")) head.add(t.asText() + " acc" + items(b, t.asText()));
+        boolean timed = b.has("latency");
+        if (timed) head.addAll(List.of("prompt tok/s", "generation tok/s"));
         head.addAll(List.of("compress s", "eval s"));
         rows.add(head.toArray(String[]::new));
         for (JsonNode c : b.path("cells")) {
@@ -148,6 +150,8 @@ public final class BenchReport {
                     c.path("layers").asText(), f("%.1f%%", 100 * c.path("achieved_sparsity").asDouble())));
             for (JsonNode t : b.path("ppl")) r.add(number(c.path("ppl").path(t.path("label").asText()).path("ppl"), "%.3f"));
             for (JsonNode t : b.path("tasks")) r.add(percent(c.path("tasks").path(t.asText()), "acc"));
+            if (timed)
+                for (String phase : List.of("prompt", "generation")) r.add(speed(c, cell(b, "base", 0), phase));
             r.add(f("%.1f", c.path("compress_seconds").asDouble()));
             r.add(f("%.1f", c.path("eval_seconds").asDouble()));
             rows.add(r.toArray(String[]::new));
@@ -155,8 +159,26 @@ public final class BenchReport {
         for (JsonNode c : b.path("failed"))
             rows.add(failedRow(head.size(), c));
         out.add(new Table("All cells", "Wall times per cell on this machine: compress excludes the shared first calibration pass "
-                + "(reported above), eval covers every perplexity text and task.", rows));
+                + "(reported above), eval covers every perplexity text and task" + (timed ? " and the timing" : "") + "."
+                + (timed ? latencyNote(b.path("latency")) : ""), rows));
         return out;
+    }
+
+    /** What the tok/s columns measured (the protocol of `come latency`, shortened). */
+    private static String latencyNote(JsonNode p) {
+        return f(" Tokens/s as `come latency` times them: prompt processing of 1 x %d tokens (mean of %d iterations), generation of "
+                + "%d x (%d + %d) tokens (mean of %d), after %d warm-up; in brackets the speed-up over the dense model. Each cell "
+                + "is timed when it is evaluated, one after another, so the ratios hold only on an otherwise idle machine.",
+                p.path("prompt_tokens").asInt(), p.path("iterations").asInt(), p.path("gen_batch").asInt(), p.path("gen_prompt").asInt(),
+                p.path("gen_new_tokens").asInt(), p.path("gen_iterations").asInt(), p.path("warmup").asInt());
+    }
+
+    /** A cell's tokens/s in one latency phase, with its speed-up over the dense model's (mean time over mean time). */
+    private static String speed(JsonNode c, JsonNode base, String phase) {
+        JsonNode t = c.path("latency").path(phase), d = base == null ? null : base.path("latency").path(phase);
+        if (!t.path("tokens_per_second").isNumber()) return "\u2013";
+        String s = f("%.1f", t.path("tokens_per_second").asDouble());
+        return d != null && d.path("ms_mean").isNumber() ? s + f(" (%.3fx)", d.path("ms_mean").asDouble() / t.path("ms_mean").asDouble()) : s;
     }
 
     private static String[] failedRow(int width, JsonNode c) {

@@ -3,22 +3,23 @@ package come4j.tensor;
 /**
  * Causal softmax attention on a backend's serial products, split into (window, head, block of queries) tasks; each
  * computes scores only against the keys its queries may see (causal blocks skip future keys, sliding windows old
- * ones). Query head h reads kv head h / (heads / kvHeads).
+ * ones). Query head h reads kv head h / (heads / kvHeads); sequence b's keys and values are rows
+ * [b * kvRows, (b + 1) * kvRows), indexed by position.
  */
 final class Attention {
     private static final int QUERY_BLOCK = 64; // query rows per task
 
     private Attention() {}
 
-    static void causal(Backend K, float[] q, float[] keys, float[] values, int batch, int T, int pos0, int heads,
-                       int kvHeads, int hd, int window, float[] out) {
+    static void causal(Backend K, float[] q, float[] keys, float[] values, int batch, int T, int kvRows, int pos0,
+                       int heads, int kvHeads, int hd, int window, float[] out) {
         int qd = heads * hd, kvd = kvHeads * hd, nRep = heads / kvHeads;
         float scale = (float) (1.0 / Math.sqrt(hd));
         int blocks = (T + QUERY_BLOCK - 1) / QUERY_BLOCK;
         Parallel.forEach(batch * heads * blocks, task -> {
             int b = task / (heads * blocks), h = task / blocks % heads, g = h / nRep;
             int i0 = (task % blocks) * QUERY_BLOCK, rows = Math.min(T, i0 + QUERY_BLOCK) - i0;
-            int qOff = b * T * qd, kvOff = b * T * kvd; // sequence b's rows (keys of a cache start at 0)
+            int qOff = b * T * qd, kvOff = b * kvRows * kvd; // sequence b's rows
             int hi = pos0 + i0 + rows;
             int lo = window > 0 ? Math.max(0, pos0 + i0 - window + 1) : 0;
             int n = hi - lo;

@@ -33,13 +33,14 @@ public interface Backend {
 
     /**
      * Causal (optionally sliding-window) softmax attention with GQA over a batch of windows of T tokens: q is
-     * [batch * T x heads * hd], keys and values [batch * T x kvHeads * hd] (or a KV cache of one sequence, positions
-     * from 0), queries at positions pos0 .. pos0 + T - 1; out gets [batch * T x heads * hd]. Scores and softmax are
-     * fp32 whatever {@link #compute()} is.
+     * [batch * T x heads * hd]; sequence b's keys and values are rows [b * kvRows, (b + 1) * kvRows) of
+     * [. x kvHeads * hd] arrays, indexed by position (kvRows = T without a cache, its capacity with one); queries are
+     * at positions pos0 .. pos0 + T - 1; out gets [batch * T x heads * hd]. Scores and softmax are fp32 whatever
+     * {@link #compute()} is.
      */
-    default void attention(float[] q, float[] keys, float[] values, int batch, int T, int pos0, int heads, int kvHeads,
-                           int hd, int window, float[] out) {
-        Attention.causal(fp32(), q, keys, values, batch, T, pos0, heads, kvHeads, hd, window, out);
+    default void attention(float[] q, float[] keys, float[] values, int batch, int T, int kvRows, int pos0, int heads,
+                           int kvHeads, int hd, int window, float[] out) {
+        Attention.causal(fp32(), q, keys, values, batch, T, kvRows, pos0, heads, kvHeads, hd, window, out);
     }
 
     /** One line for logs and records: name and compute dtype. */

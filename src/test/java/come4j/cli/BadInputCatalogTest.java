@@ -153,6 +153,8 @@ class BadInputCatalogTest {
                 // numeric options
                 new Other("generate --max-new-tokens -1", "", "--max-new-tokens must be 0 or more, not -1",
                         (t, m) -> args("generate", "--model", m, "--prompt", "We hold", "--max-new-tokens", "-1")),
+                new Other("latency generation beyond max positions", "", "generation of 64 + 100 tokens exceeds max_position_embeddings 128",
+                        (t, m) -> args("latency", "--model", m, "--gen-prompt", "64", "--gen-new-tokens", "100")),
                 new Other("generate --max-new-tokens beyond the context", "", "exceeds max_position_embeddings 128 (at most",
                         (t, m) -> args("generate", "--model", m, "--prompt", "We hold", "--max-new-tokens", "2000000000")),
                 new Other("logits --ids beyond the vocabulary", "", "--ids: token id 384 is outside the vocabulary (0..383)",
@@ -218,6 +220,8 @@ class BadInputCatalogTest {
                 new Other("eval on NaN weights (printed perplexity NaN)", "", "input tensor 'model.layers.1.mlp.up_proj.weight' holds NaN",
                         (t, m) -> args("eval", "--model", poison(m, 0x7FC0), "--ppl", ppl, "--seq-len", "32")),
                 new Other("generate on NaN weights", "", "holds NaN", (t, m) -> args("generate", "--model", poison(m, 0x7FC0), "--prompt", "We hold")),
+                new Other("latency on NaN weights", "", "holds NaN", (t, m) -> args("latency", "--model", poison(m, 0x7FC0), "--iterations", "1",
+                        "--gen-iterations", "0")),
                 new Other("logits on -Inf weights", "", "holds -Infinity", (t, m) -> args("logits", "--model", poison(m, 0xFF80), "--ids", "1,2")),
                 new Other("bench on NaN weights", "", "holds NaN", (t, m) -> args("bench", "--model", poison(m, 0x7FC0), "--out", t.resolve("bench"),
                         "--sparsity", "0.3", "--methods", "come", "--ppl", ppl, "--ppl-seq-len", "32")),
@@ -307,7 +311,7 @@ class BadInputCatalogTest {
                 + "are reported with their offset and line.\n"
                 + "- Every `model.layers.N.` tensor must name a layer of config.json (checked when the checkpoint opens). Other tensors, and "
                 + "unknown parts of an existing layer (an old `rotary_emb.inv_freq` buffer), are kept: outputs copy them unchanged.\n"
-                + "- NaN or ±Inf weights are refused by every command that computes with them: compress, eval, generate, logits, bench, "
+                + "- NaN or ±Inf weights are refused by every command that computes with them: compress, eval, generate, logits, latency, bench, "
                 + "distill (teacher and student).\n"
                 + "- Task records must have the fields of their dataset with the dataset's types: answers as numbers where the dataset stores "
                 + "numbers (MMLU's \"B\" is refused, not read as A), letters only where it stores labels (ARC, OpenBookQA), within the choices, "

@@ -92,6 +92,53 @@ class BenchTest {
         assertEquals(sha(single.resolve("model.safetensors")), sha(cell.resolve("model/model.safetensors")));
     }
 
+    /**
+     * --latency-iterations times every cell (protocol capped by the fixture's 128 positions) and tables tokens/s with
+     * the speed-up over the dense model; a rerun without it keeps the timings, one with another count re-times the
+     * cells without compressing them again.
+     */
+    @Test
+    void latencyColumnTimesEveryCellAndIsAddedWithoutRecompressing(@TempDir Path tmp) throws Exception {
+        Path out = tmp.resolve("bench");
+        List<String> a = new ArrayList<>(List.of("bench", "--out", out.toString(), "--sparsity", "0.5", "--methods", "shortgpt",
+                "--ppl-seq-len", "32", "--threads", "2", "--ppl", CliTest.PPL.toString()));
+        a.addAll(List.of(COMMON));
+        List<String> timed = new ArrayList<>(a);
+        timed.addAll(List.of("--latency-iterations", "1"));
+        CliTest.Run r = CliTest.run(timed.toArray(String[]::new));
+        assertEquals(0, r.code(), r.err());
+        JsonNode b = json(out.resolve("bench.json")), p = b.get("latency");
+        assertEquals(128, p.get("prompt_tokens").asInt());
+        assertEquals(1, p.get("gen_iterations").asInt());
+        assertEquals(42, p.get("gen_prompt").asInt()); // 128 / 3
+        assertEquals(87, p.get("gen_new_tokens").asInt()); // 42 + 87 - 1 = 128 positions
+        JsonNode base = b.get("cells").get(0).get("latency"), cell = b.get("cells").get(1).get("latency");
+        for (JsonNode l : new JsonNode[] {base, cell}) {
+            assertEquals(p, l.get("protocol"));
+            assertEquals(1, l.get("prompt").get("ms").size());
+            assertEquals(128, l.get("prompt").get("tokens").asInt());
+            assertEquals(64 * 87, l.get("generation").get("tokens").asInt());
+        }
+        String md = Files.readString(out.resolve("bench.md"));
+        assertTrue(md.contains("| prompt tok/s | generation tok/s |"), md);
+        String speedup = String.format(" (%.3fx)", base.get("generation").get("ms_mean").asDouble() / cell.get("generation").get("ms_mean").asDouble());
+        assertTrue(md.contains(String.format("%.1f", cell.get("generation").get("tokens_per_second").asDouble()) + speedup), md);
+
+        CliTest.Run plain = CliTest.run(a.toArray(String[]::new)); // timings kept, nothing re-timed
+        assertEquals(0, plain.code(), plain.err());
+        JsonNode again = json(out.resolve("bench.json"));
+        assertEquals(0, again.get("shared").get("evaluations").asInt());
+        assertEquals(cell, again.get("cells").get(1).get("latency"));
+
+        timed.set(timed.size() - 1, "2");
+        CliTest.Run more = CliTest.run(timed.toArray(String[]::new));
+        assertEquals(0, more.code(), more.err());
+        JsonNode shared = json(out.resolve("bench.json")).get("shared");
+        assertEquals(0, shared.get("cells_compressed").asInt());
+        assertEquals(2, shared.get("evaluations").asInt()); // base and the cell, re-timed
+        assertEquals(2, json(out.resolve("cells/shortgpt_0.5/results.json")).get("latency").get("prompt").get("iterations").asInt());
+    }
+
     /** Modification times of every cell's checkpoint and results. */
     static Map<Path, FileTime> times(Path out) throws Exception {
         Map<Path, FileTime> t = new LinkedHashMap<>();

@@ -42,10 +42,10 @@ class CliTest {
         }
     }
 
-    static final String[] COMMANDS = {"demo", "compress", "bench", "inspect", "eval", "generate", "logits", "distill", "completion"};
+    static final String[] COMMANDS = {"demo", "compress", "bench", "inspect", "eval", "generate", "latency", "logits", "distill", "completion"};
 
     @ParameterizedTest
-    @ValueSource(strings = {"", "demo", "compress", "bench", "inspect", "eval", "generate", "logits", "distill", "completion"})
+    @ValueSource(strings = {"", "demo", "compress", "bench", "inspect", "eval", "generate", "latency", "logits", "distill", "completion"})
     void everyCommandExplainsItselfWithExamples(String command) {
         Run r = command.isEmpty() ? run("--help") : run(command, "--help");
         assertEquals(0, r.code());

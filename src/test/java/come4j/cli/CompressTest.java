@@ -103,6 +103,8 @@ class CompressTest {
                     "--calib", CliTest.PPL.toString()), "--sparsity must be in (0, 1), not");
         CliTest.assertBadInput(CliTest.run("compress", "--model", CliTest.FIXTURE.toString(), "--out", out.toString(), "--target-layers", "2"),
                 "--calib FILE is needed");
+        CliTest.assertBadInput(CliTest.run("compress", "--model", CliTest.FIXTURE.toString(), "--out", out.toString(), "--target-layers", "3"),
+                "nothing to do"); // the target is checked before --calib is asked for
         CliTest.assertBadInput(CliTest.run("compress", "--model", CliTest.FIXTURE.toString(), "--out", out.toString(), "--sparsity", "1.5",
                 "--calib", CliTest.PPL.toString()), "--sparsity");
         CliTest.assertBadInput(CliTest.run("compress", "--model", CliTest.FIXTURE.toString(), "--out", out.toString(), "--target-layers", "2",

@@ -36,6 +36,42 @@ class DecodingTest {
         }
     }
 
+    /**
+     * A batch of sequences decoded together through one cache (a prefill, then one token per sequence per step, as
+     * `come latency` generates) gives each sequence the logits it gets decoded alone, and those of the uncached pass.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"mistral-f32", "qwen3-f32", "llama3-gqa-f32"})
+    void batchedKvCacheEqualsEachSequenceAloneAndTheFullPass(String name) {
+        try (Checkpoint ckpt = Checkpoint.open(Fixtures.DIR.resolve(name))) {
+            Transformer m = Transformer.load(ckpt);
+            int V = m.config().vocabSize(), batch = 3, prefix = 4, steps = 6, len = prefix + steps;
+            int[][] seqs = new int[batch][len];
+            for (int b = 0; b < batch; b++)
+                for (int t = 0; t < len; t++) seqs[b][t] = IDS[(t + 5 * b) % IDS.length]; // different sequences
+            KVCache together = new KVCache(m.config(), batch, len);
+            KVCache[] alone = new KVCache[batch];
+            for (int b = 0; b < batch; b++) alone[b] = new KVCache(m.config(), len);
+            for (int start = 0; start < len; ) {
+                int T = start == 0 ? prefix : 1;
+                int[] ids = new int[batch * T];
+                for (int b = 0; b < batch; b++) System.arraycopy(seqs[b], start, ids, b * T, T);
+                float[] h = m.extend(ids, batch, together);
+                float[] logits = m.logits(m.finalNorm(h, 0, batch * T), batch * T);
+                for (int b = 0; b < batch; b++) {
+                    float[] hb = m.extend(Arrays.copyOfRange(seqs[b], start, start + T), alone[b]);
+                    float[] single = m.logits(m.finalNorm(hb, 0, T), T);
+                    float[] full = m.forward(Arrays.copyOf(seqs[b], start + T), 1);
+                    float[] mine = Arrays.copyOfRange(logits, b * T * V, (b + 1) * T * V);
+                    assertArrayEquals(single, mine, 1e-5f, name + " sequence " + b + " at " + start);
+                    assertArrayEquals(Arrays.copyOfRange(full, start * V, (start + T) * V), mine, 1e-5f,
+                            name + " sequence " + b + " at " + start + " against the uncached pass");
+                }
+                start += T;
+            }
+        }
+    }
+
     @ParameterizedTest
     @ValueSource(strings = {"qwen2-f32", "llama-mha-bf16"})
     void batchedWindowsEqualSingleWindows(String name) {

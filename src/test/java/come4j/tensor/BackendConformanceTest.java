@@ -83,16 +83,17 @@ class BackendConformanceTest {
     @ParameterizedTest
     @MethodSource("backends")
     void attentionMatchesFp64(Backend backend) {
-        // (batch, T, pos0, heads, kvHeads, hd, window): MHA, GQA, a sliding window, cached positions, T over a block
-        int[][] cases = {{2, 70, 0, 4, 4, 16, 0}, {1, 130, 0, 8, 2, 8, 0}, {2, 90, 0, 4, 2, 16, 17}, {1, 5, 40, 4, 2, 16, 0},
-                {1, 7, 30, 2, 1, 8, 12}};
+        // (batch, T, pos0, heads, kvHeads, hd, window, spare cache rows): MHA, GQA, a sliding window, cached positions
+        // (one sequence, and a batch of them in a cache with room to spare), T over a query block
+        int[][] cases = {{2, 70, 0, 4, 4, 16, 0, 0}, {1, 130, 0, 8, 2, 8, 0, 0}, {2, 90, 0, 4, 2, 16, 17, 0},
+                {1, 5, 40, 4, 2, 16, 0, 0}, {1, 7, 30, 2, 1, 8, 12, 0}, {3, 4, 20, 4, 2, 8, 0, 9}};
         for (int[] t : cases) {
             int batch = t[0], T = t[1], pos0 = t[2], heads = t[3], kvHeads = t[4], hd = t[5], window = t[6];
-            int keysLen = pos0 + T, qd = heads * hd, kvd = kvHeads * hd;
+            int keysLen = pos0 + T + t[7], qd = heads * hd, kvd = kvHeads * hd;
             Random rnd = new Random(T * 13L + heads);
             float[] q = random(rnd, batch * T * qd), kk = random(rnd, batch * keysLen * kvd), v = random(rnd, batch * keysLen * kvd);
             float[] out = new float[batch * T * qd];
-            backend.attention(q, kk, v, batch, T, pos0, heads, kvHeads, hd, window, out);
+            backend.attention(q, kk, v, batch, T, keysLen, pos0, heads, kvHeads, hd, window, out);
             double worst = 0;
             for (int b = 0; b < batch; b++)
                 for (int i = 0; i < T; i++)
