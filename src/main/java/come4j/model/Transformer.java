@@ -39,7 +39,7 @@ public final class Transformer {
         TensorData emb = ckpt.tensor("model.embed_tokens.weight", c.vocabSize(), c.hiddenSize());
         // Tied models may still store lm_head.weight; transformers then uses the embedding matrix.
         TensorData head = c.tieEmbeddings() ? emb : ckpt.tensor("lm_head.weight", c.vocabSize(), c.hiddenSize());
-        Backend backend = Backends.forModel(emb.dtype());
+        Backend backend = Backends.forModel(ckpt.dtype());
         // A model whose fp32 weights take under a quarter of the heap keeps them in the backend's resident form:
         // converted and laid out once instead of on every product (short requests are dominated by that work).
         boolean resident = 4L * ParameterCount.of(c).total() <= Runtime.getRuntime().maxMemory() / 4;
