@@ -180,8 +180,7 @@ public final class OneDnnBackend implements Backend {
             String os = System.getProperty("os.name"), arch = System.getProperty("os.arch");
             if (!os.equals("Linux") || !arch.equals("amd64"))
                 throw new IOException("come4j ships oneDNN for Linux x86-64 only, not " + os + " " + arch);
-            Path dir = Path.of(System.getProperty("java.io.tmpdir"), "come4j-onednn-3.8.1-" + System.getProperty("user.name"));
-            Files.createDirectories(dir);
+            Path dir = cacheDir();
             // OpenMP's threads sleep between products instead of spinning, so they leave the cores to the Java workers
             // (attention, row ops) that run between them; a value the user set is kept
             MethodHandle setenv = Linker.nativeLinker().downcallHandle(Linker.nativeLinker().defaultLookup().find("setenv").orElseThrow(),
@@ -294,6 +293,21 @@ public final class OneDnnBackend implements Backend {
             }
             if (failure != null) throw failure;
             return loaded;
+        }
+
+        /**
+         * Where the libraries are extracted once per machine: the user's cache ($XDG_CACHE_HOME or ~/.cache), not the
+         * temp folder, which holds a run's scratch and is left empty after it; the temp folder when the cache is not
+         * writable.
+         */
+        private static Path cacheDir() throws IOException {
+            String xdg = System.getenv("XDG_CACHE_HOME");
+            Path cache = xdg != null && !xdg.isBlank() ? Path.of(xdg) : Path.of(System.getProperty("user.home"), ".cache");
+            try {
+                return Files.createDirectories(cache.resolve("come4j").resolve("onednn-3.8.1"));
+            } catch (IOException e) {
+                return Files.createDirectories(Path.of(System.getProperty("java.io.tmpdir"), "come4j-onednn-3.8.1-" + System.getProperty("user.name")));
+            }
         }
 
         /** A library from the class path into dir (once: a file of the right size is reused; written atomically). */
