@@ -4,7 +4,11 @@
 # throughputs (tokens/s, forward passes + loss only, loading excluded) and the ratio come4j / transformers.
 #
 # Usage: bench/ppl.sh [--bf16] [--threads T] [--seq-len N] [--text FILE] [--ref-dtype native|fp32] [--skip-come]
+#                     [--dtype auto|float32|bfloat16] [--backend auto|vector|onednn]
 #   --bf16        use ../shared/models/sotu-llama-12l-bf16 instead of the fp32 ../shared/models/sotu-llama-12l
+#   --dtype       come4j's --dtype (default auto: the checkpoint's, as transformers' native run; bf16 products on a
+#                 bf16 checkpoint); --ref-dtype fp32 pairs with --dtype float32
+#   --backend     come4j's --backend (default auto)
 #   --model DIR   any other checkpoint folder
 #   --threads T   threads for both (default: nproc)
 #   --ref-dtype   dtype transformers computes in: native (the checkpoint's, default) or fp32 (weights upcast)
@@ -21,6 +25,8 @@ text="../shared/data/sotu/test.txt"
 seq_len=256
 threads="$(nproc)"
 ref_dtype=native
+come_dtype=auto
+backend=auto
 skip_come=0
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -31,8 +37,10 @@ while [ $# -gt 0 ]; do
     --seq-len) seq_len="$2"; shift ;;
     --threads) threads="$2"; shift ;;
     --ref-dtype) ref_dtype="$2"; shift ;;
+    --dtype) come_dtype="$2"; shift ;;
+    --backend) backend="$2"; shift ;;
     --skip-come) skip_come=1 ;;
-    -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,20p' "$0"; exit 0 ;;
     *) echo "ppl.sh: unknown option $1" >&2; exit 2 ;;
   esac
   shift
@@ -58,14 +66,15 @@ stamp="$(date +%Y%m%d-%H%M%S)"
 come_json="bench/out/ppl-$stamp-come4j.json"
 ref_json="bench/out/ppl-$stamp-transformers.json"
 
-echo "model $model, text $text, seq-len $seq_len, threads $threads, transformers dtype $ref_dtype" >&2
+echo "model $model, text $text, seq-len $seq_len, threads $threads, transformers dtype $ref_dtype, come4j --dtype $come_dtype --backend $backend" >&2
 
 # Last line of stdout that looks like a JSON object (tolerates log lines before it).
 last_json() { grep -E '^[[:space:]]*\{' | tail -n 1; }
 
 if [ "$skip_come" = 0 ]; then
   echo "== come4j" >&2
-  ./come eval --model "$model" --ppl "$text" --seq-len "$seq_len" --json --threads "$threads" | last_json > "$come_json"
+  ./come eval --model "$model" --ppl "$text" --seq-len "$seq_len" --json --threads "$threads" \
+    --dtype "$come_dtype" --backend "$backend" | last_json > "$come_json"
 fi
 echo "== transformers" >&2
 "$py" tools/ppl_reference.py --model "$model" --text "$text" --seq-len "$seq_len" --threads "$threads" \

@@ -233,6 +233,7 @@ public final class Bench {
     private ObjectNode write(List<String> methods, List<Double> sparsities, List<ObjectNode> cells, List<ObjectNode> failed) throws IOException {
         ObjectNode b = JSON.createObjectNode();
         b.put("format", "come4j-bench/1").put("model", ckpt.dir().toAbsolutePath().normalize().toString()).put("layers", ckpt.config().numLayers()).put("command", command);
+        come4j.merge.MergeRecord.backend(b, come4j.tensor.Backends.forModel(ckpt.dtype()));
         methods.forEach(b.putArray("methods")::add);
         sparsities.forEach(b.putArray("sparsities")::add);
         ArrayNode texts = b.putArray("ppl");

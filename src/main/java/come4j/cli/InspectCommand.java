@@ -20,7 +20,7 @@ final class InspectCommand implements Runnable {
     @Mixin
     ModelOption model;
 
-    @Option(names = "--json", description = "Print one JSON object instead: model, architecture, layers, hidden, intermediate, vocab, heads, kv_heads, head_dim, rope_theta, rope_scaling, max_positions, qkv_bias, qk_norm, tied_embeddings, sliding_window_layers, dtype, parameters, parameters_per_layer, sparsity (per 10/20/30%%: remove, layers, achieved).")
+    @Option(names = "--json", description = "Print one JSON object instead: model, architecture, layers, hidden, intermediate, vocab, heads, kv_heads, head_dim, rope_theta, rope_scaling, max_positions, qkv_bias, qk_norm, tied_embeddings, sliding_window_layers, dtype, backend (name, compute_dtype: what products would run on), parameters, parameters_per_layer, sparsity (per 10/20/30%%: remove, layers, achieved).")
     boolean json;
 
     @Mixin
@@ -53,6 +53,7 @@ final class InspectCommand implements Runnable {
         out.printf("features       qkv bias %s, q/k norm %s, tied embeddings %s, sliding window %s%n", yes(c.qkvBias()),
                 yes(c.qkNorm()), yes(c.tieEmbeddings()), windows(c.slidingWindow()));
         out.printf("dtype          %s%n", ckpt.dtype());
+        out.printf("backend        %s%n", come4j.tensor.Backends.forModel(ckpt.dtype()).describe());
         out.printf("parameters     %,d total, %,d per decoder layer%n", p.total(), p.perLayer());
         for (var r : json(ckpt).get("sparsity")) {
             int k = r.get("remove").asInt();
@@ -72,6 +73,8 @@ final class InspectCommand implements Runnable {
                 .put("qkv_bias", c.qkvBias()).put("qk_norm", c.qkNorm()).put("tied_embeddings", c.tieEmbeddings())
                 .put("sliding_window_layers", java.util.Arrays.stream(c.slidingWindow()).filter(x -> x > 0).count())
                 .put("dtype", ckpt.dtype().toString()).put("parameters", p.total()).put("parameters_per_layer", p.perLayer());
+        var backend = come4j.tensor.Backends.forModel(ckpt.dtype());
+        o.putObject("backend").put("name", backend.name()).put("compute_dtype", backend.compute().torchName());
         var rows = o.putArray("sparsity");
         for (double s : SPARSITIES) {
             int k = p.layersToRemove(s);

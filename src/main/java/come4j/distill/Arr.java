@@ -1,8 +1,8 @@
 package come4j.distill;
 
-import come4j.tensor.Kernels;
 import come4j.tensor.Matrix;
 import come4j.tensor.Parallel;
+import come4j.tensor.VectorBackend;
 
 /**
  * A flat array of fp32 or fp64 numbers. The training code (forward with saved activations, backward, losses, AdamW)
@@ -86,7 +86,7 @@ public abstract sealed class Arr permits Arr.F32, Arr.F64 {
                     : Matrix.of(F32.contiguous(fb.a, bOff, n, k, bRs, bCs), 0, n, k, k, 1);
             if (parallel && ao == 0 && lda == k && cOff == 0 && ldc == n) { // the kernel's own split: B packed once per block
                 float[] out = accumulate ? new float[m * n] : fc.a;
-                Kernels.get().matmul(av, m, bm, out);
+                VectorBackend.FP32.matmul(av, m, bm, out);
                 if (accumulate) come4j.tensor.VectorOps.addInPlace(fc.a, out, 0, m * n);
                 return;
             }
@@ -106,7 +106,10 @@ public abstract sealed class Arr permits Arr.F32, Arr.F64 {
         }
     }
 
-    /** fp32 storage; products on the {@link Kernels}. */
+    /**
+     * fp32 storage; products on the Vector API backend in fp32 whatever the run's backend: each element is summed in
+     * one order for any thread count, which keeps a resumed distillation byte-identical.
+     */
     public static final class F32 extends Arr {
         final float[] a;
 
@@ -148,11 +151,11 @@ public abstract sealed class Arr permits Arr.F32, Arr.F64 {
         private static void matmulRows(float[] a, int aOff, int lda, int m, Matrix b, float[] c, int cOff, int ldc, int n,
                                        boolean accumulate) {
             if (!accumulate) {
-                Kernels.get().matmul(a, aOff, lda, m, b, c, cOff, ldc);
+                VectorBackend.FP32.matmul(a, aOff, lda, m, b, c, cOff, ldc);
                 return;
             }
             float[] t = new float[m * n];
-            Kernels.get().matmul(a, aOff, lda, m, b, t, 0, n);
+            VectorBackend.FP32.matmul(a, aOff, lda, m, b, t, 0, n);
             for (int i = 0; i < m; i++)
                 for (int j = 0; j < n; j++) c[cOff + i * ldc + j] += t[i * n + j];
         }

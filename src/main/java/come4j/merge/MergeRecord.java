@@ -35,6 +35,7 @@ public final class MergeRecord {
                                      come4j.model.ModelConfig out, MergeTree tree) {
         ObjectNode root = JSON.createObjectNode();
         root.put("format", FORMAT).put("method", method).put("command", command);
+        backend(root, come4j.tensor.Backends.forModel(input.dtype()));
         ParameterCount p0 = ParameterCount.of(input.config()), p1 = ParameterCount.of(out);
         ObjectNode in = root.putObject("input");
         in.put("dir", input.dir().toAbsolutePath().normalize().toString()).put("architecture", input.config().architecture())
@@ -48,6 +49,11 @@ public final class MergeRecord {
         ArrayNode t = root.putArray("tree");
         tree.entries().forEach(e -> ints(t.addArray(), e.stream().mapToInt(Integer::intValue).toArray()));
         return root;
+    }
+
+    /** What the products ran on: {"name", "compute_dtype"} (statistics and merges are fp32 whatever it is). */
+    public static void backend(ObjectNode root, come4j.tensor.Backend b) {
+        root.putObject("backend").put("name", b.name()).put("compute_dtype", b.compute().torchName());
     }
 
     /** A removal baseline's fields: which original layers went, and the scores or rounds that chose them. */

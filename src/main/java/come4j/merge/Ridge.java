@@ -1,6 +1,7 @@
 package come4j.merge;
 
-import come4j.tensor.Kernels;
+import come4j.tensor.Backend;
+import come4j.tensor.Backends;
 import come4j.tensor.Matrix;
 import come4j.tensor.Parallel;
 
@@ -23,7 +24,7 @@ public final class Ridge {
         float[] xt = new float[K * n];
         for (int t = 0; t < n; t++) for (int k = 0; k < K; k++) xt[k * n + t] = x[t * K + k];
         float[] g = new float[K * K], c = new float[K * m];
-        Kernels kern = Kernels.get();
+        Backend kern = Backends.fp32(); // statistics are fp32 whatever the model computes in
         kern.matmul(xt, K, Matrix.of(xt, 0, K, n, n, 1), g);
         kern.matmul(xt, K, Matrix.of(e, 0, m, n, 1, m), c);
         for (int i = 0; i < g.length; i++) G[i] += g[i];

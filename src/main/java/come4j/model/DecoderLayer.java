@@ -1,6 +1,6 @@
 package come4j.model;
 
-import come4j.tensor.Kernels;
+import come4j.tensor.Backend;
 import come4j.tensor.Matrix;
 import come4j.tensor.Parallel;
 import come4j.tensor.VectorOps;
@@ -19,19 +19,16 @@ import come4j.tensor.VectorOps;
  * instead of SwiGLU, scores scaled by query_pre_attn_scalar^-0.5.
  */
 public final class DecoderLayer {
-    private static final int QUERY_BLOCK = 64; // query rows per attention task: causal blocks skip future keys
-
     private DecoderLayer() {}
 
     /**
      * Applies layer {@code layer} in place to h, a batch of sequences of T tokens each ([batch * T x d]; positions
      * pos0 .. pos0+T-1). Projections run over all batch * T rows at once; attention stays within each sequence. With a
      * cache (of as many sequences), each sequence's keys and values are appended to its own and attention sees every
-     * cached position.
+     * cached position. Products and attention run on the backend K.
      */
-    public static void forward(ModelConfig c, LayerWeights w, Rope rope, float[] h, int batch, int T, int pos0,
+    public static void forward(Backend K, ModelConfig c, LayerWeights w, Rope rope, float[] h, int batch, int T, int pos0,
                                KVCache cache, LayerHooks hooks, int layer) {
-        Kernels K = Kernels.get();
         int d = c.hiddenSize(), f = c.intermediateSize(), qd = c.qDim(), kvd = c.kvDim(), hd = c.headDim();
         if (cache == null ? pos0 != 0 : batch != cache.batch)
             throw new IllegalArgumentException("a KV cache serves its own batch of sequences; without one, positions start at 0");
@@ -65,7 +62,7 @@ public final class DecoderLayer {
             values = cache.values[layer];
         }
         float[] attn = new float[rows * qd];
-        attention(c, q, keys, values, batch, T, kvRows, pos0, c.slidingWindow()[layer], attn);
+        K.attention(q, keys, values, batch, T, kvRows, pos0, c.numHeads(), c.numKvHeads(), hd, (float) c.attentionScale(), c.slidingWindow()[layer], attn);
         hooks.attentionOutput(layer, attn, rows);
         addNormed(c, h, project(K, attn, rows, w.o(), w.oBias()), w.vector(Role.ATTENTION_OUTPUT_NORM), rows);
         if (!preNorm) norm(c, h, rows, w.inputNorm(), w.inputNormBias(), h);
@@ -109,42 +106,10 @@ public final class DecoderLayer {
         return s;
     }
 
-    private static float[] project(Kernels K, float[] x, int T, Matrix w, float[] bias) {
+    private static float[] project(Backend K, float[] x, int T, Matrix w, float[] bias) {
         float[] y = new float[T * w.rows()];
         K.matmul(x, T, w, y);
         if (bias != null) VectorOps.addBias(y, T, bias);
         return y;
-    }
-
-    /**
-     * Causal (optionally sliding-window) softmax attention with GQA: query head h reads kv head h / nRep. Work is split
-     * into (head, block of queries) tasks; each computes scores only against the keys its queries may see. Sequence b's
-     * keys and values are rows [b * kvRows, (b + 1) * kvRows), indexed by position.
-     */
-    static void attention(ModelConfig c, float[] q, float[] keys, float[] values, int batch, int T, int kvRows, int pos0, int window,
-                          float[] out) {
-        Kernels K = Kernels.get();
-        int heads = c.numHeads(), hd = c.headDim(), qd = c.qDim(), kvd = c.kvDim(), nRep = c.nRep();
-        float scale = (float) c.attentionScale();
-        int blocks = (T + QUERY_BLOCK - 1) / QUERY_BLOCK;
-        Parallel.forEach(batch * heads * blocks, task -> {
-            int b = task / (heads * blocks), h = task / blocks % heads, g = h / nRep;
-            int i0 = (task % blocks) * QUERY_BLOCK, rows = Math.min(T, i0 + QUERY_BLOCK) - i0;
-            int qOff = b * T * qd, kvOff = b * kvRows * kvd; // sequence b's rows
-            int hi = pos0 + i0 + rows;
-            int lo = window > 0 ? Math.max(0, pos0 + i0 - window + 1) : 0;
-            int n = hi - lo;
-            float[] s = new float[rows * n];
-            K.matmul(q, qOff + i0 * qd + h * hd, qd, rows, Matrix.of(keys, kvOff + lo * kvd + g * hd, n, hd, kvd, 1), s, 0, n);
-            for (int r = 0; r < rows; r++) {
-                int pos = pos0 + i0 + r, o = r * n;
-                int first = window > 0 ? Math.max(lo, pos - window + 1) - lo : 0, last = pos - lo; // inclusive
-                java.util.Arrays.fill(s, o, o + first, 0f);
-                java.util.Arrays.fill(s, o + last + 1, o + n, 0f);
-                VectorOps.scale(s, o + first, last - first + 1, scale);
-                VectorOps.softmax(s, o + first, last - first + 1);
-            }
-            K.matmul(s, 0, n, rows, Matrix.of(values, kvOff + lo * kvd + g * hd, hd, n, 1, kvd), out, qOff + i0 * qd + h * hd, qd);
-        });
     }
 }

@@ -2,7 +2,8 @@ package come4j.model;
 
 import come4j.io.Checkpoint;
 import come4j.io.TensorData;
-import come4j.tensor.Kernels;
+import come4j.tensor.Backend;
+import come4j.tensor.Backends;
 import come4j.tensor.Matrix;
 import come4j.tensor.VectorOps;
 import java.util.ArrayList;
@@ -12,7 +13,8 @@ import java.util.List;
  * A causal LM: token embeddings (OPT: projected to the hidden size and added to learned positions), a list of decoder
  * layers, the final norm and the LM head (OPT-350m: after a projection back to the embedding width). Weights stay
  * where they are (mmap'd); nothing is copied into the heap but norms and biases. Tensor names are the family's
- * ({@link Family.Ends}).
+ * ({@link Family.Ends}). Products run on the backend chosen for the run and the checkpoint's dtype
+ * ({@link Backends#forModel}).
  */
 public final class Transformer {
     /** OPT's learned positions: position p is row p + 2 (transformers' OPTLearnedPositionalEmbedding offset). */
@@ -26,8 +28,10 @@ public final class Transformer {
     private final Ends ends;
     private final List<LayerWeights> layers;
     private final Ropes ropes;
+    private final Backend backend;
 
-    private Transformer(ModelConfig config, Ends ends, List<LayerWeights> layers) {
+    private Transformer(Backend backend, ModelConfig config, Ends ends, List<LayerWeights> layers) {
+        this.backend = backend;
         this.config = config;
         this.ends = ends;
         this.layers = List.copyOf(layers);
@@ -42,14 +46,15 @@ public final class Transformer {
         TensorData emb = ckpt.tensor(names.embeddings(), c.vocabSize(), e);
         // Tied models may still store lm_head.weight; transformers then uses the embedding matrix.
         TensorData head = c.tieEmbeddings() ? emb : ckpt.tensor(names.lmHead(), c.vocabSize(), e);
-        // A model whose fp32 weights take under a quarter of the heap keeps them in the kernels' resident form:
+        Backend backend = Backends.forModel(ckpt.dtype());
+        // A model whose fp32 weights take under a quarter of the heap keeps them in the backend's resident form:
         // converted and laid out once instead of on every product (short requests are dominated by that work).
         boolean resident = 4L * ParameterCount.of(c).total() <= Runtime.getRuntime().maxMemory() / 4;
-        java.util.function.UnaryOperator<Matrix> form = resident ? Kernels.get()::prepare : m -> m;
+        java.util.function.UnaryOperator<Matrix> form = resident ? backend::prepare : m -> m;
         List<LayerWeights> layers = new ArrayList<>();
         for (int i = 0; i < c.numLayers(); i++) layers.add(LayerWeights.load(ckpt, i).withMatrices(form));
         boolean projected = e != d, finalNorm = layout.preNorm(); // post-norm OPT has no final norm
-        return new Transformer(c, new Ends(emb,
+        return new Transformer(backend, c, new Ends(emb,
                 layout.learnedPositions() ? ckpt.tensor(names.positions(), c.maxPositions() + POSITION_OFFSET, d) : null,
                 projected ? form.apply(Matrix.of(ckpt.tensor(names.projectIn(), d, e))) : null,
                 finalNorm ? ckpt.tensor(names.finalNorm(), d).toFloat() : null,
@@ -61,7 +66,12 @@ public final class Transformer {
     /** The same embeddings, final norm and head with other decoder layers (a config describing them). */
     public Transformer withLayers(ModelConfig c, List<LayerWeights> newLayers) {
         if (c.numLayers() != newLayers.size()) throw new IllegalArgumentException("config and layers disagree");
-        return new Transformer(c, ends, newLayers);
+        return new Transformer(backend, c, ends, newLayers);
+    }
+
+    /** The backend the products run on. */
+    public Backend backend() {
+        return backend;
     }
 
     public ModelConfig config() {
@@ -97,7 +107,7 @@ public final class Transformer {
         float[] h = x;
         if (ends.projectIn() != null) {
             h = new float[ids.length * d];
-            Kernels.get().matmul(x, ids.length, ends.projectIn(), h);
+            backend.matmul(x, ids.length, ends.projectIn(), h);
         }
         if (ends.positions() != null) {
             float[] row = new float[d];
@@ -114,7 +124,7 @@ public final class Transformer {
 
     /** Applies decoder layer i in place to h, a batch of sequences of T tokens ([batch * T x d]). */
     public void layer(int i, float[] h, int batch, int T, int pos0, KVCache cache, LayerHooks hooks) {
-        DecoderLayer.forward(config, layers.get(i), ropes.forWindow(config.slidingWindow()[i]), h, batch, T, pos0, cache, hooks, i);
+        DecoderLayer.forward(backend, config, layers.get(i), ropes.forWindow(config.slidingWindow()[i]), h, batch, T, pos0, cache, hooks, i);
     }
 
     /**
@@ -135,10 +145,10 @@ public final class Transformer {
         float[] x = normed;
         if (ends.projectOut() != null) {
             x = new float[rows * config.layout().embedDim()];
-            Kernels.get().matmul(normed, rows, ends.projectOut(), x);
+            backend.matmul(normed, rows, ends.projectOut(), x);
         }
         float[] out = new float[rows * config.vocabSize()];
-        Kernels.get().matmul(x, rows, ends.lmHead(), out);
+        backend.matmul(x, rows, ends.lmHead(), out);
         return out;
     }
 

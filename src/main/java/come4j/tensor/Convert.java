@@ -51,6 +51,50 @@ public final class Convert {
         return (short) ((bits + rounding) >>> 16);
     }
 
+    /** x[off .. off + n) rounded to bf16 in place (round to nearest even, as {@link #toBf16(float)}). */
+    public static void roundToBf16(float[] x, int off, int n) {
+        int i = 0;
+        for (int bound = n - n % LANES; i < bound; i += LANES) {
+            IntVector bits = FloatVector.fromArray(FLOATS, x, off + i).reinterpretAsInts();
+            bits.add(bits.lanewise(VectorOperators.LSHR, 16).and(1).add(0x7FFF)).and(0xFFFF0000)
+                    .reinterpretAsFloats().intoArray(x, off + i);
+        }
+        for (; i < n; i++) x[off + i] = Float.intBitsToFloat(toBf16(x[off + i]) << 16);
+    }
+
+    /** Rows [m x k] of a (row stride lda from aOff) as a new contiguous array rounded to bf16. */
+    public static float[] roundedToBf16(float[] a, int aOff, int lda, int m, int k) {
+        float[] r = new float[m * k];
+        for (int i = 0; i < m; i++) System.arraycopy(a, aOff + i * lda, r, i * k, k);
+        if ((long) m * k > 1 << 16) Parallel.forRows(m, 16, (r0, r1) -> roundToBf16(r, r0 * k, (r1 - r0) * k));
+        else roundToBf16(r, 0, m * k);
+        return r;
+    }
+
+    /** x[off .. off + n) as bf16 bits into dst[dOff..] (round to nearest even; the inputs are finite). */
+    public static void toBf16(float[] x, int off, int n, short[] dst, int dOff) {
+        int i = 0;
+        for (int bound = n - n % LANES; i < bound; i += LANES) {
+            IntVector bits = FloatVector.fromArray(FLOATS, x, off + i).reinterpretAsInts();
+            ((ShortVector) bits.add(bits.lanewise(VectorOperators.LSHR, 16).and(1).add(0x7FFF))
+                    .lanewise(VectorOperators.LSHR, 16).convertShape(VectorOperators.I2S, HALVES, 0))
+                    .intoArray(dst, dOff + i);
+        }
+        for (; i < n; i++) dst[dOff + i] = toBf16(x[off + i]);
+    }
+
+    /** The same into native memory at byte offset {@code at} (native byte order, as a C library reads it). */
+    public static void toBf16(float[] x, int off, int n, MemorySegment dst, long at) {
+        int i = 0;
+        for (int bound = n - n % LANES; i < bound; i += LANES) {
+            IntVector bits = FloatVector.fromArray(FLOATS, x, off + i).reinterpretAsInts();
+            ((ShortVector) bits.add(bits.lanewise(VectorOperators.LSHR, 16).and(1).add(0x7FFF))
+                    .lanewise(VectorOperators.LSHR, 16).convertShape(VectorOperators.I2S, HALVES, 0))
+                    .intoMemorySegment(dst, at + 2L * i, ByteOrder.nativeOrder());
+        }
+        for (; i < n; i++) dst.set(ValueLayout.JAVA_SHORT_UNALIGNED, at + 2L * i, toBf16(x[off + i]));
+    }
+
     /** Writes {@code count} floats from {@code src[off..]} into {@code dst} at element {@code to} in {@code dtype}. */
     public static void fromFloat(float[] src, int off, int count, MemorySegment dst, DType dtype, long to) {
         switch (dtype) {

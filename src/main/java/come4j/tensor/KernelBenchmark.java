@@ -9,18 +9,21 @@ import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * GEMM throughput against the machine's fp32 FMA peak, both measured here with the same Vector API (bench/gemm.sh).
- * Usage: KernelBenchmark [T] [shapes as NxK ...] [--dtype F32|BF16]
+ * GEMM throughput of every backend that loads, against the machine's fp32 FMA peak measured here with the Vector API
+ * (bench/gemm.sh). bf16 products are compared with the bf16 dot-product peak, twice the fp32 FMA peak: AVX512-BF16's
+ * VDPBF16PS does two bf16 products per fp32 lane at the FMA's throughput (one instruction per port per cycle).
+ * Usage: KernelBenchmark [T] [shapes as NxK ...] [--dtype F32|BF16 (stored weights)] [--compute F32|BF16]
  */
 public final class KernelBenchmark {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
 
     public static void main(String[] args) {
         int T = 2048;
-        DType dtype = DType.F32;
+        DType dtype = DType.F32, compute = DType.F32;
         java.util.List<int[]> shapes = new java.util.ArrayList<>();
         for (int i = 0; i < args.length; i++) {
             if (args[i].equals("--dtype")) dtype = DType.valueOf(args[++i]);
+            else if (args[i].equals("--compute")) compute = DType.valueOf(args[++i]);
             else if (args[i].contains("x")) {
                 String[] p = args[i].split("x");
                 shapes.add(new int[] {Integer.parseInt(p[0]), Integer.parseInt(p[1])});
@@ -35,10 +38,14 @@ public final class KernelBenchmark {
         double peak1 = peak(1), peakAll = peak(threads);
         System.out.printf("vector species %s; threads %d%n", S, threads);
         System.out.printf("fp32 FMA peak: %.1f GFLOP/s on one thread, %.1f GFLOP/s on %d threads%n", peak1, peakAll, threads);
-        for (int[] s : shapes) {
-            double g = gemm(T, s[0], s[1], dtype);
-            System.out.printf("GEMM T=%d x (%d x %d)^T, %s weights: %.1f GFLOP/s = %.0f%% of peak%n", T, s[0], s[1], dtype, g, 100 * g / peakAll);
-        }
+        double peak = compute == DType.BF16 ? 2 * peakAll : peakAll;
+        if (compute == DType.BF16) System.out.printf("bf16 dot-product peak (2 x fp32 FMA peak): %.1f GFLOP/s%n", peak);
+        for (Backend K : Backends.available(compute))
+            for (int[] s : shapes) {
+                double g = gemm(K, T, s[0], s[1], dtype);
+                System.out.printf("%s: GEMM T=%d x (%d x %d)^T, %s weights, %s products: %.1f GFLOP/s = %.0f%% of the %s peak%n",
+                        K.name(), T, s[0], s[1], dtype, compute, g, 100 * g / peak, compute);
+            }
     }
 
     /** Independent FMA chains on registers only: the most the Vector API gets from these cores. */
@@ -72,7 +79,7 @@ public final class KernelBenchmark {
         sink = c0.add(c1).add(c2).add(c3).add(c4).add(c5).add(c6).add(c7).add(c8).add(c9).add(c10).add(c11).lane(0);
     }
 
-    static double gemm(int T, int n, int k, DType dtype) {
+    static double gemm(Backend K, int T, int n, int k, DType dtype) {
         Random rnd = new Random(1);
         float[] a = new float[T * k], c = new float[T * n];
         for (int i = 0; i < a.length; i++) a[i] = rnd.nextFloat() - 0.5f;
@@ -83,12 +90,14 @@ public final class KernelBenchmark {
             Convert.fromFloat(row, 0, k, w, dtype, (long) r * k);
         }
         Matrix m = Matrix.of(new TensorData("w", dtype, new long[] {n, k}, w));
-        Kernels K = Kernels.get();
-        K.matmul(a, T, m, c); // warm-up (JIT)
-        K.matmul(a, T, m, c);
-        int reps = 3;
+        // warm-up (JIT, the native library's threads) for half a second, then as many products as fill a second
+        for (long t0 = System.nanoTime(); System.nanoTime() - t0 < 500_000_000L; ) K.matmul(a, T, m, c);
+        int reps = 0;
         long t0 = System.nanoTime();
-        for (int i = 0; i < reps; i++) K.matmul(a, T, m, c);
+        do {
+            K.matmul(a, T, m, c);
+            reps++;
+        } while (System.nanoTime() - t0 < 1_000_000_000L);
         double secs = (System.nanoTime() - t0) / 1e9 / reps;
         return 2.0 * T * n * k / secs / 1e9;
     }

@@ -47,7 +47,7 @@ public final class VectorOps {
     public static void rmsNorm(float[] x, int off, int rows, int n, int stride, float[] w, double eps, float[] out) {
         for (int r = 0; r < rows; r++) {
             int o = off + r * stride;
-            float ss = VectorKernels.dot(x, o, x, o, n);
+            float ss = VectorBackend.dot(x, o, x, o, n);
             float inv = (float) (1.0 / Math.sqrt(ss / n + eps));
             int i = 0;
             FloatVector s = FloatVector.broadcast(S, inv);

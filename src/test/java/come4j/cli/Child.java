@@ -38,6 +38,8 @@ final class Child {
         List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-Xmx512m", "--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED", "-Dai.djl.offline=true"));
         cmd.addAll(jvmOptions);
+        for (String p : List.of("come4j.backend", "come4j.dtype")) // the suite's backend (./test -Dcome4j.backend=onednn)
+            if (System.getProperty(p) != null) cmd.add("-D" + p + "=" + System.getProperty(p));
         cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), Main.class.getName()));
         cmd.addAll(List.of(args));
         if (fileSizeLimitKb > 0) {

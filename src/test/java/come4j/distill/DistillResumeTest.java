@@ -37,7 +37,9 @@ class DistillResumeTest {
         List<String> args = distill(teacher, student, out);
         for (int atLeast : new int[] {10, 600}) { // kill once early, once well into training
             List<String> cmd = new ArrayList<>(List.of(ProcessHandle.current().info().command().orElseThrow(),
-                    "--add-modules", "jdk.incubator.vector", "-cp", System.getProperty("java.class.path"), Main.class.getName()));
+                    "--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED",
+                    "-Dcome4j.backend=" + System.getProperty("come4j.backend", "auto"), // the suite's backend, as in this JVM
+                    "-cp", System.getProperty("java.class.path"), Main.class.getName()));
             cmd.addAll(args);
             Process child = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(tmp.resolve("child.log").toFile()).start();
             while (child.isAlive() && savedStep(runDir) < atLeast) Thread.sleep(2);

@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import come4j.Fixtures;
 import come4j.io.Checkpoint;
-import come4j.tensor.Kernels;
+import come4j.tensor.Backends;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -64,8 +64,8 @@ class LayerStreamTest {
             });
             LayerWeights w = m.layers().get(1);
             float[] o = new float[2 * T * d], down = new float[2 * T * d];
-            Kernels.get().matmul(attn.get(0), 2 * T, w.o(), o);
-            Kernels.get().matmul(ffn.get(0), 2 * T, w.down(), down);
+            Backends.fp32().matmul(attn.get(0), 2 * T, w.o(), o);
+            Backends.fp32().matmul(ffn.get(0), 2 * T, w.down(), down);
             for (int win = 0; win < 2; win++)
                 for (int i = 0; i < T * d; i++) {
                     float rebuilt = before[win][i] + o[win * T * d + i] + down[win * T * d + i];

@@ -1,16 +1,19 @@
 package come4j.tensor;
 
+import come4j.io.DType;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * Blocked fp32 GEMM on the Vector API. B (a weight, n x k) is packed per k-block into panels of NR columns,
+ * The always-available backend: a blocked fp32 GEMM on the Vector API. B (a weight, n x k) is packed per k-block into panels of NR columns,
  * converting bf16/fp16 to fp32 as it is packed; a 4 x NR register tile of accumulators is updated by broadcasting one
  * element of A against NR/lanes vectors of the panel (outer-product form: no horizontal reductions). The work is
- * split into (row block x column block) tasks across the shared worker pool.
+ * split into (row block x column block) tasks across the shared worker pool. With bf16 compute the operands are
+ * rounded to bf16 first (A as it is copied, B as it is packed): the products of bf16 values are exact in fp32, so this
+ * computes what a bf16 matmul with fp32 accumulation does, without bf16 arithmetic units.
  */
-final class VectorKernels implements Kernels {
-    static final VectorKernels INSTANCE = new VectorKernels();
+public final class VectorBackend implements Backend {
+    public static final VectorBackend FP32 = new VectorBackend(DType.F32), BF16 = new VectorBackend(DType.BF16);
 
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
     private static final int L = S.length();
@@ -22,6 +25,27 @@ final class VectorKernels implements Kernels {
 
     private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
 
+    private final DType compute;
+
+    private VectorBackend(DType compute) {
+        this.compute = compute;
+    }
+
+    @Override
+    public String name() {
+        return "vector";
+    }
+
+    @Override
+    public DType compute() {
+        return compute;
+    }
+
+    @Override
+    public Backend fp32() {
+        return FP32;
+    }
+
     private static final class Scratch {
         float[] packed = new float[NC * KC];
         final float[] row = new float[KC];
@@ -32,9 +56,16 @@ final class VectorKernels implements Kernels {
     @Override
     public void matmul(float[] a, int m, Matrix b, float[] c) {
         int n = b.rows(), k = b.cols();
+        if (compute == DType.BF16) {
+            a = Convert.roundedToBf16(a, 0, k, m, k);
+            b = asBf16(b);
+        }
+        float[] pre = resident(b);
+        float[] ar = a;
+        Matrix br = b;
         if (m <= 2) { // matrix-vector: dot products straight off B's rows
             int blocks = (n + 63) / 64;
-            Parallel.forEach(blocks, t -> gemv(a, m, b, c, t * 64, Math.min(n, t * 64 + 64)));
+            Parallel.forEach(blocks, t -> gemv(ar, m, br, c, t * 64, Math.min(n, t * 64 + 64)));
             return;
         }
         // Column tasks pack B once for all their rows; rows are split only when columns alone leave cores idle.
@@ -46,14 +77,41 @@ final class VectorKernels implements Kernels {
         int mTasks = (m + mc - 1) / mc;
         Parallel.forEach(mTasks * nBlocks, t -> {
             int mb = t % mTasks, nb = t / mTasks;
-            gemm(a, 0, k, b, c, 0, n, mb * mc, Math.min(m, mb * mc + mc), nb * nc, Math.min(n, nb * nc + nc));
+            gemm(ar, 0, k, br, pre, c, 0, n, mb * mc, Math.min(m, mb * mc + mc), nb * nc, Math.min(n, nb * nc + nc));
         });
     }
 
     @Override
     public void matmul(float[] a, int aOff, int lda, int m, Matrix b, float[] c, int cOff, int ldc) {
         int n = b.rows();
-        for (int n0 = 0; n0 < n; n0 += NC) gemm(a, aOff, lda, b, c, cOff, ldc, 0, m, n0, Math.min(n, n0 + NC));
+        if (compute == DType.BF16) {
+            a = Convert.roundedToBf16(a, aOff, lda, m, b.cols());
+            aOff = 0;
+            lda = b.cols();
+            b = asBf16(b);
+        }
+        float[] pre = resident(b);
+        for (int n0 = 0; n0 < n; n0 += NC) gemm(a, aOff, lda, b, pre, c, cOff, ldc, 0, m, n0, Math.min(n, n0 + NC));
+    }
+
+    /** The panels of a weight this backend prepared, else null. */
+    private float[] resident(Matrix b) {
+        return b.storage() instanceof Matrix.Resident r && r.owner() == this ? (float[]) r.form() : null;
+    }
+
+    /** b with its rows rounded to bf16 (a no-op for bf16 storage; the storage, so resident panels, stays b's). */
+    private Matrix asBf16(Matrix b) {
+        if (b.dtype() == DType.BF16) return b;
+        return new Matrix() {
+            public int rows() { return b.rows(); }
+            public int cols() { return b.cols(); }
+            public void row(int r, int c0, float[] dst, int off, int n) {
+                b.row(r, c0, dst, off, n);
+                Convert.roundToBf16(dst, off, n);
+            }
+            public DType dtype() { return DType.BF16; }
+            public Storage storage() { return b.storage(); }
+        };
     }
 
     private static int roundUp(int x, int multiple) {
@@ -61,16 +119,15 @@ final class VectorKernels implements Kernels {
     }
 
     /** C[m0..m1) x [n0..n1) = A · B^T, columns n1 - n0 <= NC (n0 a multiple of NR). */
-    private static void gemm(float[] a, int aOff, int lda, Matrix b, float[] c, int cOff, int ldc,
+    private static void gemm(float[] a, int aOff, int lda, Matrix b, float[] pre, float[] c, int cOff, int ldc,
                              int m0, int m1, int n0, int n1) {
         Scratch s = SCRATCH.get();
         int k = b.cols();
         int panels = (n1 - n0 + NR - 1) / NR;
-        PackedMatrix pre = b instanceof PackedMatrix pm ? pm : null;
         for (int k0 = 0; k0 < k; k0 += KC) {
             int kc = Math.min(KC, k - k0);
             if (pre == null) pack(b, n0, n1, k0, kc, s);
-            float[] bp = pre == null ? s.packed : pre.panels;
+            float[] bp = pre == null ? s.packed : pre;
             boolean first = k0 == 0;
             for (int i0 = m0; i0 < m1; i0 += MC)
                 for (int p = 0; p < panels; p++) {
@@ -102,32 +159,21 @@ final class VectorKernels implements Kernels {
         }
     }
 
-    /** A weight converted to fp32 once and laid out as panels of NR rows over all of K: no packing per product. */
-    static final class PackedMatrix implements Matrix {
-        final Matrix source;
-        final float[] panels; // [panel][k][NR], rows beyond the matrix zero
-
-        PackedMatrix(Matrix source) {
-            this.source = source;
-            int n = source.rows(), k = source.cols(), count = (n + NR - 1) / NR;
-            panels = new float[count * NR * k];
-            Parallel.forEach(count, p -> {
-                float[] row = new float[k];
-                for (int q = 0; q < NR && p * NR + q < n; q++) {
-                    source.row(p * NR + q, 0, row, 0, k);
-                    for (int kk = 0; kk < k; kk++) panels[(p * k + kk) * NR + q] = row[kk];
-                }
-            });
-        }
-
-        public int rows() { return source.rows(); }
-        public int cols() { return source.cols(); }
-        public void row(int r, int c0, float[] dst, int off, int n) { source.row(r, c0, dst, off, n); }
-    }
-
+    /** The weight converted once (to fp32, bf16-rounded with bf16 compute) as panels of NR rows over all of K. */
     @Override
     public Matrix prepare(Matrix w) {
-        return w instanceof PackedMatrix ? w : new PackedMatrix(w);
+        if (resident(w) != null) return w;
+        Matrix source = compute == DType.BF16 ? asBf16(w) : w;
+        int n = w.rows(), k = w.cols(), count = (n + NR - 1) / NR;
+        float[] panels = new float[count * NR * k]; // [panel][k][NR], rows beyond the matrix zero
+        Parallel.forEach(count, p -> {
+            float[] row = new float[k];
+            for (int q = 0; q < NR && p * NR + q < n; q++) {
+                source.row(p * NR + q, 0, row, 0, k);
+                for (int kk = 0; kk < k; kk++) panels[(p * k + kk) * NR + q] = row[kk];
+            }
+        });
+        return Matrix.resident(w, this, panels);
     }
 
     /** packed[p][kk][q] = B[n0 + p*NR + q][k0 + kk], zero beyond n1. */

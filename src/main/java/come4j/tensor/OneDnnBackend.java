@@ -1,0 +1,330 @@
+package come4j.tensor;
+
+import come4j.io.DType;
+import java.io.IOException;
+import java.io.InputStream;
+import java.lang.foreign.Arena;
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.Linker;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.SymbolLookup;
+import java.lang.invoke.MethodHandle;
+import java.net.URL;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+
+import static java.lang.foreign.ValueLayout.ADDRESS;
+import static java.lang.foreign.ValueLayout.JAVA_BYTE;
+import static java.lang.foreign.ValueLayout.JAVA_FLOAT;
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
+
+/**
+ * Products of many rows on oneDNN (the library inside org.bytedeco:dnnl's Linux x86-64 jar, called through the JDK's
+ * foreign function interface: no JNI wrapper, no install step). bf16 compute runs oneDNN's matmul primitive with bf16
+ * operands and fp32 accumulation (AMX tiles or AVX512-BF16, whichever the CPU has; measured 2-3x its
+ * {@code dnnl_gemm_bf16bf16f32} at 7B shapes, docs/results.md): A is rounded into native memory, mmap'd bf16 weights
+ * are read where they are, C is copied back. fp32 compute runs {@code dnnl_sgemm} on the arrays in place (critical
+ * downcalls). What oneDNN does not win stays on the Vector API: products of few rows (generation, short requests)
+ * and the per-thread products of attention and of work already split across threads.
+ */
+public final class OneDnnBackend implements Backend {
+    /** Fewer rows than this go to the Vector API: a native call and A's conversion do not pay off there. */
+    static final int MIN_ROWS = 16;
+
+    private final DType compute;
+    private final Library lib;
+    private final VectorBackend vector;
+    private static OneDnnBackend bf16, f32;
+
+    private OneDnnBackend(DType compute, Library lib) {
+        this.compute = compute;
+        this.lib = lib;
+        this.vector = compute == DType.BF16 ? VectorBackend.BF16 : VectorBackend.FP32;
+    }
+
+    /** The backend with this compute dtype; throws with the reason when the library does not load here. */
+    static synchronized OneDnnBackend load(DType compute) {
+        Library lib = Library.get();
+        if (compute == DType.BF16) return bf16 == null ? bf16 = new OneDnnBackend(compute, lib) : bf16;
+        return f32 == null ? f32 = new OneDnnBackend(DType.F32, lib) : f32;
+    }
+
+    @Override
+    public String name() {
+        return "onednn";
+    }
+
+    @Override
+    public DType compute() {
+        return compute;
+    }
+
+    @Override
+    public Backend fp32() {
+        return load(DType.F32);
+    }
+
+    @Override
+    public void matmul(float[] a, int m, Matrix b, float[] c) {
+        if (m < MIN_ROWS) {
+            vector.matmul(a, m, b, c);
+            return;
+        }
+        int n = b.rows(), k = b.cols();
+        try {
+            lib.setThreads.invokeExact(Parallel.threads());
+            if (compute == DType.BF16) {
+                try (Arena call = Arena.ofShared()) {
+                    MemorySegment as = call.allocate(2L * m * k, 64), cs = call.allocate(4L * m * n, 64);
+                    Parallel.forRows(m, 16, (r0, r1) -> Convert.toBf16(a, r0 * k, (r1 - r0) * k, as, 2L * r0 * k));
+                    lib.matmulBf16(m, n, k, as, bf16Weight(b, call), cs);
+                    MemorySegment.copy(cs, JAVA_FLOAT, 0, c, 0, m * n);
+                }
+                return;
+            }
+            Operand w = operand(b);
+            int status = (int) lib.sgemm.invokeExact((byte) 'N', w.trans, (long) m, (long) n, (long) k, 1f,
+                    MemorySegment.ofArray(a), (long) k, w.data, w.ld, 0f, MemorySegment.ofArray(c), (long) n);
+            if (status != 0) throw new IllegalStateException("oneDNN sgemm failed with status " + status);
+        } catch (RuntimeException | Error e) {
+            throw e;
+        } catch (Throwable t) {
+            throw new IllegalStateException(t);
+        }
+    }
+
+    /** b (n x k) as row-major bf16 in native memory: mapped, resident, or converted into {@code call}. */
+    private MemorySegment bf16Weight(Matrix b, Arena call) {
+        if (b.storage() instanceof Matrix.Resident r && r.owner() == this) return (MemorySegment) r.form();
+        if (b.dtype() == DType.BF16 && b.storage() instanceof Matrix.Mapped m) return m.data();
+        return bf16(b, call);
+    }
+
+    /** Per-thread products (attention blocks, rows already split): the Vector API, with the same rounding. */
+    @Override
+    public void matmul(float[] a, int aOff, int lda, int m, Matrix b, float[] c, int cOff, int ldc) {
+        vector.matmul(a, aOff, lda, m, b, c, cOff, ldc);
+    }
+
+    /** A weight of the compute dtype in native memory is used where it is; anything else is converted once. */
+    @Override
+    public Matrix prepare(Matrix w) {
+        if (w.storage() instanceof Matrix.Resident r && r.owner() == this) return w;
+        if (w.storage() instanceof Matrix.Mapped && w.dtype() == compute) return w;
+        return Matrix.resident(w, this, converted(w));
+    }
+
+    /** B (n x k) as sgemm reads it: op(B) = B^T ('T', ld = k) for row-major storage, B ('N') for column-major. */
+    private record Operand(MemorySegment data, byte trans, long ld) {}
+
+    private Operand operand(Matrix b) {
+        int k = b.cols();
+        if (b.storage() instanceof Matrix.Resident r && r.owner() == this) return new Operand(MemorySegment.ofArray((float[]) r.form()), (byte) 'T', k);
+        if (b.dtype() == DType.F32 && b.storage() instanceof Matrix.Mapped m) return new Operand(m.data(), (byte) 'T', k);
+        if (b.storage() instanceof Matrix.Strided s && (s.colStride() == 1 || s.rowStride() == 1)) {
+            MemorySegment data = MemorySegment.ofArray(s.data()).asSlice(4L * s.offset());
+            return s.colStride() == 1 ? new Operand(data, (byte) 'T', s.rowStride()) : new Operand(data, (byte) 'N', s.colStride());
+        }
+        return new Operand(MemorySegment.ofArray(fp32(b)), (byte) 'T', k);
+    }
+
+    /** The resident form: bf16 in native memory (freed with the matrix) or an fp32 array. */
+    private Object converted(Matrix b) {
+        return compute == DType.BF16 ? bf16(b, Arena.ofAuto()) : fp32(b);
+    }
+
+    private static float[] fp32(Matrix b) {
+        int n = b.rows(), k = b.cols();
+        float[] f = new float[n * k];
+        Parallel.forRows(n, 16, (r0, r1) -> {
+            for (int r = r0; r < r1; r++) b.row(r, 0, f, r * k, k);
+        });
+        return f;
+    }
+
+    private static MemorySegment bf16(Matrix b, Arena arena) {
+        int n = b.rows(), k = b.cols();
+        MemorySegment s = arena.allocate(2L * n * k, 64);
+        Parallel.forRows(n, 16, (r0, r1) -> {
+            float[] row = new float[k];
+            for (int r = r0; r < r1; r++) {
+                b.row(r, 0, row, 0, k);
+                Convert.toBf16(row, 0, k, s, 2L * r * k);
+            }
+        });
+        return s;
+    }
+
+    /** The native library, loaded once per process; the reason it did not load, when it did not. */
+    private static final class Library {
+        private static final String DNNL = "org/bytedeco/dnnl/linux-x86_64/", OPENCL = "org/bytedeco/opencl/linux-x86_64/";
+        private static Library loaded;
+        private static RuntimeException failure;
+
+        private static final int CPU = 1, BF16 = 2, F32 = 3, IN_ORDER = 1, ARG_SRC = 1, ARG_DST = 17, ARG_WEIGHTS = 33;
+
+        final MethodHandle sgemm, setThreads;
+        private final MethodHandle streamCreate, mdCreate, pdCreate, primitiveCreate, memoryCreate, memoryDestroy, execute, streamWait;
+        private final MemorySegment engine;
+        /** One in-order stream per calling thread (a stream is not for concurrent use). */
+        private final ThreadLocal<MemorySegment> streams;
+        /** Matmul primitives by shape (m, n, k), created once: creating one costs far more than running a small one. */
+        private final java.util.concurrent.ConcurrentHashMap<java.util.List<Integer>, MemorySegment[]> primitives =
+                new java.util.concurrent.ConcurrentHashMap<>();
+
+        private Library() throws IOException {
+            if ("off".equals(System.getProperty("come4j.onednn")))
+                throw new IOException("turned off by -Dcome4j.onednn=off");
+            String os = System.getProperty("os.name"), arch = System.getProperty("os.arch");
+            if (!os.equals("Linux") || !arch.equals("amd64"))
+                throw new IOException("come4j ships oneDNN for Linux x86-64 only, not " + os + " " + arch);
+            Path dir = cacheDir();
+            // OpenMP's threads sleep between products instead of spinning, so they leave the cores to the Java workers
+            // (attention, row ops) that run between them; a value the user set is kept
+            MethodHandle setenv = Linker.nativeLinker().downcallHandle(Linker.nativeLinker().defaultLookup().find("setenv").orElseThrow(),
+                    FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, JAVA_INT));
+            try (Arena arena = Arena.ofConfined()) {
+                int ignored = (int) setenv.invokeExact(arena.allocateFrom("OMP_WAIT_POLICY"), arena.allocateFrom("PASSIVE"), 0);
+            } catch (Throwable t) {
+                throw new IOException("setenv failed: " + t);
+            }
+            // libdnnl links libOpenCL (its GPU engine; never used here) and libgomp: loaded first, they satisfy it
+            for (String lib : new String[] {OPENCL + "libOpenCL.so.1", DNNL + "libgomp.so.1", DNNL + "libdnnl.so.3"})
+                System.load(extract(lib, dir).toString());
+            SymbolLookup symbols = SymbolLookup.loaderLookup();
+            Linker linker = Linker.nativeLinker();
+            Linker.Option inPlace = Linker.Option.critical(true); // heap arrays passed without a copy
+            FunctionDescriptor gemm = FunctionDescriptor.of(JAVA_INT, JAVA_BYTE, JAVA_BYTE, JAVA_LONG, JAVA_LONG, JAVA_LONG,
+                    JAVA_FLOAT, ADDRESS, JAVA_LONG, ADDRESS, JAVA_LONG, JAVA_FLOAT, ADDRESS, JAVA_LONG);
+            sgemm = linker.downcallHandle(symbols.find("dnnl_sgemm").orElseThrow(), gemm, inPlace);
+            setThreads = linker.downcallHandle(symbols.find("omp_set_num_threads").orElseThrow(), FunctionDescriptor.ofVoid(JAVA_INT));
+            java.util.function.BiFunction<String, FunctionDescriptor, MethodHandle> fn =
+                    (name, d) -> linker.downcallHandle(symbols.find(name).orElseThrow(), d);
+            MethodHandle engineCreate = fn.apply("dnnl_engine_create", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, JAVA_LONG));
+            streamCreate = fn.apply("dnnl_stream_create", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, JAVA_INT));
+            mdCreate = fn.apply("dnnl_memory_desc_create_with_strides", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, ADDRESS, JAVA_INT, ADDRESS));
+            pdCreate = fn.apply("dnnl_matmul_primitive_desc_create", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, ADDRESS, ADDRESS, ADDRESS, ADDRESS, ADDRESS));
+            primitiveCreate = fn.apply("dnnl_primitive_create", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS));
+            memoryCreate = fn.apply("dnnl_memory_create", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, ADDRESS, ADDRESS));
+            memoryDestroy = fn.apply("dnnl_memory_destroy", FunctionDescriptor.of(JAVA_INT, ADDRESS));
+            execute = fn.apply("dnnl_primitive_execute", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, JAVA_INT, ADDRESS));
+            streamWait = fn.apply("dnnl_stream_wait", FunctionDescriptor.of(JAVA_INT, ADDRESS));
+            try (Arena arena = Arena.ofConfined()) {
+                MemorySegment out = arena.allocate(ADDRESS);
+                check((int) engineCreate.invokeExact(out, CPU, 0L), "engine");
+                engine = out.get(ADDRESS, 0);
+            } catch (Throwable t) {
+                throw new IOException("no oneDNN CPU engine: " + t.getMessage());
+            }
+            streams = ThreadLocal.withInitial(() -> {
+                try (Arena arena = Arena.ofConfined()) {
+                    MemorySegment out = arena.allocate(ADDRESS);
+                    check((int) streamCreate.invokeExact(out, engine, IN_ORDER), "stream");
+                    return out.get(ADDRESS, 0);
+                } catch (Throwable t) {
+                    throw new IllegalStateException(t);
+                }
+            });
+        }
+
+        /** c[m x n] (fp32) = a[m x k] (bf16) · w^T, w n x k (bf16), all row-major in native memory. */
+        void matmulBf16(int m, int n, int k, MemorySegment a, MemorySegment w, MemorySegment c) throws Throwable {
+            MemorySegment[] p = primitives.computeIfAbsent(java.util.List.of(m, n, k), key -> create(m, n, k));
+            MemorySegment stream = streams.get();
+            try (Arena arena = Arena.ofConfined()) {
+                MemorySegment args = arena.allocate(48, 8);
+                int[] kinds = {ARG_SRC, ARG_WEIGHTS, ARG_DST};
+                MemorySegment[] data = {a, w, c}, mems = new MemorySegment[3];
+                MemorySegment out = arena.allocate(ADDRESS);
+                try {
+                    for (int i = 0; i < 3; i++) {
+                        check((int) memoryCreate.invokeExact(out, p[i + 1], engine, data[i]), "memory");
+                        mems[i] = out.get(ADDRESS, 0);
+                        args.set(JAVA_INT, 16L * i, kinds[i]);
+                        args.set(ADDRESS, 16L * i + 8, mems[i]);
+                    }
+                    check((int) execute.invokeExact(p[0], stream, 3, args), "matmul");
+                    check((int) streamWait.invokeExact(stream), "stream wait");
+                } finally {
+                    for (MemorySegment mem : mems) if (mem != null) check((int) memoryDestroy.invokeExact(mem), "memory destroy");
+                }
+            }
+        }
+
+        /** {primitive, src, weights, dst descriptors}: A ab, W^T as ba (W row-major n x k), C ab. */
+        private MemorySegment[] create(int m, int n, int k) {
+            try (Arena arena = Arena.ofConfined()) {
+                MemorySegment src = desc(arena, m, k, k, 1, BF16), wei = desc(arena, k, n, 1, k, BF16), dst = desc(arena, m, n, n, 1, F32);
+                MemorySegment out = arena.allocate(ADDRESS);
+                check((int) pdCreate.invokeExact(out, engine, src, wei, MemorySegment.NULL, dst, MemorySegment.NULL), "matmul descriptor");
+                MemorySegment pd = out.get(ADDRESS, 0);
+                check((int) primitiveCreate.invokeExact(out, pd), "matmul primitive");
+                return new MemorySegment[] {out.get(ADDRESS, 0), src, wei, dst};
+            } catch (RuntimeException e) {
+                throw e;
+            } catch (Throwable t) {
+                throw new IllegalStateException(t);
+            }
+        }
+
+        private MemorySegment desc(Arena arena, long rows, long cols, long rowStride, long colStride, int type) throws Throwable {
+            MemorySegment out = arena.allocate(ADDRESS), dims = arena.allocate(JAVA_LONG, 12), strides = arena.allocate(JAVA_LONG, 12);
+            dims.setAtIndex(JAVA_LONG, 0, rows);
+            dims.setAtIndex(JAVA_LONG, 1, cols);
+            strides.setAtIndex(JAVA_LONG, 0, rowStride);
+            strides.setAtIndex(JAVA_LONG, 1, colStride);
+            check((int) mdCreate.invokeExact(out, 2, dims, type, strides), "memory descriptor");
+            return out.get(ADDRESS, 0);
+        }
+
+        private static void check(int status, String what) {
+            if (status != 0) throw new IllegalStateException("oneDNN " + what + " failed with status " + status);
+        }
+
+        static synchronized Library get() {
+            if (loaded == null && failure == null) {
+                try {
+                    loaded = new Library();
+                } catch (IOException | UnsatisfiedLinkError | RuntimeException e) {
+                    failure = new IllegalStateException(e.getMessage() == null ? e.toString() : e.getMessage(), e);
+                }
+            }
+            if (failure != null) throw failure;
+            return loaded;
+        }
+
+        /**
+         * Where the libraries are extracted once per machine: the user's cache ($XDG_CACHE_HOME or ~/.cache), not the
+         * temp folder, which holds a run's scratch and is left empty after it; the temp folder when the cache is not
+         * writable.
+         */
+        private static Path cacheDir() throws IOException {
+            String xdg = System.getenv("XDG_CACHE_HOME");
+            Path cache = xdg != null && !xdg.isBlank() ? Path.of(xdg) : Path.of(System.getProperty("user.home"), ".cache");
+            try {
+                return Files.createDirectories(cache.resolve("come4j").resolve("onednn-3.8.1"));
+            } catch (IOException e) {
+                return Files.createDirectories(Path.of(System.getProperty("java.io.tmpdir"), "come4j-onednn-3.8.1-" + System.getProperty("user.name")));
+            }
+        }
+
+        /** A library from the class path into dir (once: a file of the right size is reused; written atomically). */
+        private static Path extract(String resource, Path dir) throws IOException {
+            URL url = OneDnnBackend.class.getClassLoader().getResource(resource);
+            if (url == null) throw new IOException(resource.substring(resource.lastIndexOf('/') + 1) + " is not on the class path");
+            Path target = dir.resolve(resource.substring(resource.lastIndexOf('/') + 1));
+            long size = url.openConnection().getContentLengthLong();
+            if (Files.exists(target) && Files.size(target) == size) return target;
+            Path tmp = Files.createTempFile(dir, target.getFileName().toString(), ".part");
+            try (InputStream in = url.openStream()) {
+                Files.copy(in, tmp, StandardCopyOption.REPLACE_EXISTING);
+                Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            } finally {
+                Files.deleteIfExists(tmp);
+            }
+            return target;
+        }
+    }
+}

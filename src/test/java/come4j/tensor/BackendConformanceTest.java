@@ -1,0 +1,172 @@
+package come4j.tensor;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import come4j.io.DType;
+import come4j.io.TensorData;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import org.junit.jupiter.api.Named;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * Every backend that loads here (the registry {@link Backends#available}: a new backend is one class and one line
+ * there), in both compute dtypes, against fp64 references on the same inputs. Tolerances per op:
+ * <ul>
+ *   <li>products: the operands rounded to the compute dtype, multiplied exactly and summed in fp64; a backend's
+ *   fp32 accumulation may differ by at most k · 2⁻²⁴ · Σ|aᵢbᵢ| (the worst-case bound of any summation order of k
+ *   terms), while a bf16 product whose operands were not rounded would miss by about 2⁻⁹ of |c|;</li>
+ *   <li>attention: 1e-5 of the largest |value| (fp32 scores, softmax and products of at most a few hundred terms).</li>
+ * </ul>
+ */
+class BackendConformanceTest {
+    static List<Arguments> backends() {
+        List<Arguments> all = new ArrayList<>();
+        for (DType compute : new DType[] {DType.F32, DType.BF16})
+            for (Backend b : Backends.available(compute)) all.add(Arguments.of(Named.of(b.describe(), b)));
+        return all;
+    }
+
+    /** Shapes that hit every edge of the blocking, on both sides of the native backends' row threshold. */
+    private static final int[][] SHAPES = {{1, 1, 1}, {2, 17, 31}, {3, 65, 300}, {5, 64, 256}, {16, 33, 70},
+            {67, 130, 257}, {128, 64, 64}, {257, 200, 513}, {9, 1, 7}};
+
+    @ParameterizedTest
+    @MethodSource("backends")
+    void productsMatchFp64(Backend backend) {
+        for (int[] s : SHAPES)
+            for (DType stored : DType.values()) {
+                int m = s[0], n = s[1], k = s[2];
+                Random rnd = new Random(m * 31L + n * 7L + k);
+                float[] a = random(rnd, m * k);
+                Matrix w = stored(random(rnd, n * k), n, k, stored);
+                float[] c = new float[m * n];
+                backend.matmul(a, m, w, c);
+                check(backend, a, 0, k, m, w, c, 0, n, stored + " " + m + "x" + n + "x" + k);
+                float[] p = new float[m * n];
+                backend.matmul(a, m, backend.prepare(w), p);
+                // the resident form changes no result: the same numbers reach the same product
+                assertArrayEquals(c, p, backend.describe() + " prepared " + stored + " " + m + "x" + n + "x" + k);
+            }
+    }
+
+    /** The per-thread product with offsets and strides; B a transposed view (as attention reads V) or row-major. */
+    @ParameterizedTest
+    @MethodSource("backends")
+    void stridedProductsMatchFp64(Backend backend) {
+        for (int[] s : new int[][] {{5, 33, 40}, {64, 32, 128}, {3, 130, 7}, {40, 20, 300}})
+            for (boolean columnMajor : new boolean[] {true, false}) {
+                int m = s[0], n = s[1], k = s[2], lda = k + 5, ldc = n + 3;
+                Random rnd = new Random(m + n + k);
+                float[] a = random(rnd, 2 + m * lda), w = random(rnd, k * n + 3);
+                Matrix b = columnMajor ? Matrix.of(w, 3, n, k, 1, n) : Matrix.of(w, 3, n, k, k, 1);
+                float[] c = new float[2 + m * ldc];
+                backend.matmul(a, 2, lda, m, b, c, 2, ldc);
+                check(backend, a, 2, lda, m, b, c, 2, ldc, "strided " + m + "x" + n + "x" + k);
+                if (m >= 16) { // the all-threads product on a strided B (distillation, least squares)
+                    float[] dense = new float[m * k], out = new float[m * n];
+                    for (int i = 0; i < m; i++) System.arraycopy(a, 2 + i * lda, dense, i * k, k);
+                    backend.matmul(dense, m, b, out);
+                    check(backend, dense, 0, k, m, b, out, 0, n, "strided all-threads " + m + "x" + n + "x" + k);
+                }
+            }
+    }
+
+    @ParameterizedTest
+    @MethodSource("backends")
+    void attentionMatchesFp64(Backend backend) {
+        // (batch, T, pos0, heads, kvHeads, hd, window, spare cache rows): MHA, GQA, a sliding window, cached positions
+        // (one sequence, and a batch of them in a cache with room to spare), T over a query block
+        int[][] cases = {{2, 70, 0, 4, 4, 16, 0, 0}, {1, 130, 0, 8, 2, 8, 0, 0}, {2, 90, 0, 4, 2, 16, 17, 0},
+                {1, 5, 40, 4, 2, 16, 0, 0}, {1, 7, 30, 2, 1, 8, 12, 0}, {3, 4, 20, 4, 2, 8, 0, 9}};
+        for (int[] t : cases) {
+            int batch = t[0], T = t[1], pos0 = t[2], heads = t[3], kvHeads = t[4], hd = t[5], window = t[6];
+            int keysLen = pos0 + T + t[7], qd = heads * hd, kvd = kvHeads * hd;
+            Random rnd = new Random(T * 13L + heads);
+            float[] q = random(rnd, batch * T * qd), kk = random(rnd, batch * keysLen * kvd), v = random(rnd, batch * keysLen * kvd);
+            float[] out = new float[batch * T * qd];
+            float scale = t[7] > 0 ? 0.3f : (float) (1 / Math.sqrt(hd)); // any scale (Gemma 3's is not 1/sqrt(hd))
+            backend.attention(q, kk, v, batch, T, keysLen, pos0, heads, kvHeads, hd, scale, window, out);
+            double worst = 0;
+            for (int b = 0; b < batch; b++)
+                for (int i = 0; i < T; i++)
+                    for (int h = 0; h < heads; h++) {
+                        int g = h / (heads / kvHeads), pos = pos0 + i, first = window > 0 ? Math.max(0, pos - window + 1) : 0;
+                        double[] sc = new double[pos + 1];
+                        double max = Double.NEGATIVE_INFINITY, sum = 0;
+                        for (int j = first; j <= pos; j++) {
+                            double d = 0;
+                            for (int e = 0; e < hd; e++)
+                                d += (double) q[(b * T + i) * qd + h * hd + e] * kk[(b * keysLen + j) * kvd + g * hd + e];
+                            sc[j] = d * scale;
+                            max = Math.max(max, sc[j]);
+                        }
+                        for (int j = first; j <= pos; j++) sum += sc[j] = Math.exp(sc[j] - max);
+                        for (int e = 0; e < hd; e++) {
+                            double o = 0;
+                            for (int j = first; j <= pos; j++) o += sc[j] / sum * v[(b * keysLen + j) * kvd + g * hd + e];
+                            worst = Math.max(worst, Math.abs(o - out[(b * T + i) * qd + h * hd + e]));
+                        }
+                    }
+            assertTrue(worst < 1e-5, backend.describe() + " attention " + java.util.Arrays.toString(t) + ": max error " + worst);
+        }
+    }
+
+    @Test
+    void theVectorBackendIsAlwaysThere() {
+        assertEquals("vector", Backends.available(DType.F32).get(0).name());
+        assertEquals(DType.BF16, Backends.available(DType.BF16).get(0).compute());
+    }
+
+    /** With -Dcome4j.backend=onednn the suite must have run it: a machine where it does not load fails here. */
+    @Test
+    void theRequestedBackendLoaded() {
+        String wanted = System.getProperty("come4j.backend", "auto");
+        if (wanted.equals("auto")) return;
+        assertTrue(Backends.available(DType.BF16).stream().anyMatch(b -> b.name().equals(wanted)), wanted + " did not load");
+    }
+
+    private static void check(Backend backend, float[] a, int aOff, int lda, int m, Matrix b, float[] c, int cOff, int ldc, String what) {
+        int n = b.rows(), k = b.cols();
+        boolean bf16 = backend.compute() == DType.BF16;
+        float[] bt = new float[n * k], ar = new float[k];
+        for (int j = 0; j < n; j++) b.row(j, 0, bt, j * k, k);
+        if (bf16) Convert.roundToBf16(bt, 0, n * k);
+        double worst = 0;
+        for (int i = 0; i < m; i++) {
+            System.arraycopy(a, aOff + i * lda, ar, 0, k);
+            if (bf16) Convert.roundToBf16(ar, 0, k);
+            for (int j = 0; j < n; j++) {
+                double s = 0, mag = 0;
+                for (int p = 0; p < k; p++) {
+                    double x = (double) ar[p] * bt[j * k + p];
+                    s += x;
+                    mag += Math.abs(x);
+                }
+                double err = Math.abs(c[cOff + i * ldc + j] - s), tol = k * 0x1p-24 * mag + 1e-30;
+                worst = Math.max(worst, err / tol);
+            }
+        }
+        assertTrue(worst <= 1, backend.describe() + " " + what + ": error " + worst + " x the fp32 summation bound");
+    }
+
+    private static Matrix stored(float[] w, int n, int k, DType dtype) {
+        MemorySegment seg = Arena.ofAuto().allocate((long) n * k * dtype.bytes);
+        Convert.fromFloat(w, 0, w.length, seg, dtype, 0);
+        return Matrix.of(new TensorData("w", dtype, new long[] {n, k}, seg));
+    }
+
+    private static float[] random(Random rnd, int n) {
+        float[] x = new float[n];
+        for (int i = 0; i < n; i++) x[i] = rnd.nextFloat() * 2 - 1;
+        return x;
+    }
+}
