@@ -153,7 +153,8 @@ public final class DistillJob {
         if (a == null) return line + String.format("; lr %.3g", s.adam().lr());
         return line + String.format("; lr chosen per layer among %s by the held-out loss after %d steps each, on %d held-out windows; then the"
                 + " held-out loss every %d steps, stopping after %d without a new best, keeping the best weights",
-                a.rates(), a.searchSteps(s.steps()), windows.heldOut(), a.evalEvery(s.steps()), a.patience());
+                String.join(", ", a.rates().stream().map(r -> String.format("%.3g", r)).toList()), a.searchSteps(s.steps()),
+                windows.heldOut(), a.evalEvery(s.steps()), a.patience());
     }
 
     /** The frozen final norm and LM head, for the logit-lens loss only. */
