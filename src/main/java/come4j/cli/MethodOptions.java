@@ -30,7 +30,7 @@ final class MethodOptions {
     @Option(names = "--distill-steps", paramLabel = "N", description = "Distillation steps per merged layer, 8 windows of 256 tokens each (default: 2 training tokens per parameter of a layer).")
     Integer distillSteps;
 
-    @Option(names = "--distill-loss", paramLabel = "LOSS", defaultValue = "kl_hidden", description = "Distillation loss: kl_hidden, mse or logit_lens_kl (default ${DEFAULT-VALUE}).")
+    @Option(names = "--distill-loss", paramLabel = "LOSS", defaultValue = "mse", description = "Distillation loss: kl_hidden, mse or logit_lens_kl (default ${DEFAULT-VALUE}, as `come distill`).")
     String distillLoss;
 
     @Option(names = "--distill-lr", paramLabel = "X", description = "Peak learning rate of the distillation, fixed (default: searched per layer on held-out windows, with early stopping, as `come distill`; other settings as its defaults).")
