@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # Issue-5 acceptance table on the demo model: perplexity (sotu test, moby test; seq-len 256) before compression, after
 # CoMe at 30 %, and after hierarchical distillation with each loss (schedule sp) and with schedule mp, training on
-# sotu train.txt only. Usage: bench/distill_table.sh [STEPS] [LR]   (default 500 steps x 8 x 256 tokens per layer, lr 3e-4;
-# outputs in bench/out/distill/)
+# sotu train.txt only. Usage: bench/distill_table.sh [STEPS] [LR]   (default: come distill's automatic schedule, issue 17:
+# a budget sized to the layer, lr searched per layer on held-out training windows, early stopping; the issue-5 table was
+# `bench/distill_table.sh 500 1e-3`; outputs in bench/out/distill/)
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$here"
-steps="${1:-500}"; lr="${2:-3e-4}"
+schedule=(); [ -n "${1:-}" ] && schedule+=(--steps "$1"); [ -n "${2:-}" ] && schedule+=(--lr "$2")
+mp_schedule=(); [ -n "${1:-}" ] && mp_schedule+=(--distill-steps "$1"); [ -n "${2:-}" ] && mp_schedule+=(--distill-lr "$2")
 model=../shared/models/sotu-llama-12l
 train=../shared/data/sotu/train.txt
 sotu=../shared/data/sotu/test.txt
@@ -24,17 +26,18 @@ printf 'CoMe 30 %% (8 layers)\t-\t-\t%s\t%s\n' "$(ppl "$out/come30" $sotu)" "$(p
 for loss in kl_hidden mse logit_lens_kl; do
   dir="$out/sp-$loss"
   timed ./come distill --teacher "$model" --student "$out/come30" --data "$train" --out "$dir" --loss "$loss" \
-    --steps "$steps" --lr "$lr" --overwrite > "$dir.log" 2>&1
+    "${schedule[@]}" --overwrite > "$dir.log" 2>&1
   curve=$(python3 -c '
 import json,sys
 j=json.load(open(sys.argv[1]+"/come-distill.json"))
-print(", ".join("%d: %.4g -> %.4g" % (l["layer"], l["loss_first"], l["loss_last"]) for l in j["layers"]))' "$dir")
+print(", ".join("%d: %.4g -> %.4g" % (l["layer"], l["loss_first"], l["loss_last"])
+                + (" (lr %g, best step %d of %d)" % (l["lr"], l["best_step"], l["steps_run"]) if "lr" in l else "") for l in j["layers"]))' "$dir")
   printf 'CoMe 30 %% + distill sp, %s\t%s\t%s\t%s\t%s\t%s\n' "$loss" "$(cat $out/last.secs)" "$curve" "$(ppl "$dir" $sotu)" "$(ppl "$dir" $moby)" >> "$rows"
   echo "done sp $loss" >&2
 done
 dir="$out/mp-kl_hidden"
 timed ./come compress --model "$model" --out "$dir" --sparsity 0.3 --calib models/sotu-llama-12l-bf16/calib.txt --distill-each --distill-data "$train" \
-  --distill-steps "$steps" --distill-lr "$lr" --overwrite > "$dir.log" 2>&1
+  "${mp_schedule[@]}" --overwrite > "$dir.log" 2>&1
 printf 'CoMe 30 %% with distill mp, kl_hidden\t%s\t-\t%s\t%s\n' "$(cat $out/last.secs)" "$(ppl "$dir" $sotu)" "$(ppl "$dir" $moby)" >> "$rows"
 echo "| run | wall s | loss per layer (first -> last tenth) | PPL sotu | PPL moby |"
 echo "|---|---|---|---|---|"

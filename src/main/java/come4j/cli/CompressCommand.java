@@ -187,9 +187,9 @@ final class CompressCommand implements Runnable {
         final StepDistiller refine;
 
         MpDistillation(Checkpoint ckpt, Transformer base, Tokenizer tok, ScratchTensors store, Consumer<String> log) {
-            settings = methodOptions.distillSettings();
             int T = Math.min(256, base.config().maxPositions());
-            windows = TrainingWindows.build(methodOptions.distillData, tok, T, settings.steps() * settings.batch(), 0);
+            settings = methodOptions.distillSettings().sized(base.config(), T);
+            windows = TrainingWindows.build(methodOptions.distillData, tok, T, settings.steps() * settings.batch(), 0, DistillJob.heldOut(settings));
             teacher = TeacherBoundaries.compute(base, windows, base.numLayers(), k -> true, settings.batch());
             refine = new StepDistiller(teacher, windows, settings, settings.loss() == Loss.LOGIT_LENS_KL ? Loss.Head.of(ckpt) : null,
                     store, ckpt.dtype(), log);

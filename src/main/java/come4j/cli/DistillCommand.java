@@ -21,7 +21,7 @@ import picocli.CommandLine.Option;
                 "      --out out/sotu-come30",
                 "  come distill --teacher " + Examples.MODEL + " --student out/sotu-come30 \\",
                 "      --data " + Examples.CALIB + " \\",
-                "      --steps 100 --out out/sotu-come30-distilled"})
+                "      --out out/sotu-come30-distilled"})
 final class DistillCommand implements Runnable {
     @Option(names = "--teacher", required = true, paramLabel = "DIR|ORG/NAME", converter = ModelOption.ModelPath.class, description = "The original (uncompressed) checkpoint: a folder or a cached Hub id, as --model elsewhere.")
     Path teacher;
@@ -35,14 +35,14 @@ final class DistillCommand implements Runnable {
     @Option(names = "--out", required = true, paramLabel = "DIR", description = "Output folder (must not exist unless --overwrite).")
     Path out;
 
-    @Option(names = "--loss", defaultValue = "kl_hidden", paramLabel = "LOSS", description = "kl_hidden (KL over the hidden dimension), mse, or logit_lens_kl (KL over the vocabulary through the frozen final norm and LM head). Default ${DEFAULT-VALUE}.")
+    @Option(names = "--loss", defaultValue = "mse", paramLabel = "LOSS", description = "kl_hidden (KL over the hidden dimension), mse, or logit_lens_kl (KL over the vocabulary through the frozen final norm and LM head). Default ${DEFAULT-VALUE}: the best on held-out text of another domain (docs/results.md).")
     String loss;
 
     @Option(names = "--tau", paramLabel = "X", defaultValue = "1", description = "Softmax temperature of the KL losses (default ${DEFAULT-VALUE}).")
     double tau;
 
     static final class Length {
-        @Option(names = "--steps", paramLabel = "N", description = "Optimizer steps per merged layer.")
+        @Option(names = "--steps", paramLabel = "N", description = "Optimizer steps per merged layer (default: 2 training tokens per parameter of a layer; with the automatic schedule the most it trains).")
         Integer steps;
 
         @Option(names = "--tokens", paramLabel = "N", description = "Training tokens per merged layer (steps = N / (batch x train-seq-len), rounded up).")
@@ -52,8 +52,8 @@ final class DistillCommand implements Runnable {
     @ArgGroup
     Length length;
 
-    @Option(names = "--lr", paramLabel = "X", defaultValue = "1e-4", description = "Peak learning rate (default ${DEFAULT-VALUE}).")
-    double lr;
+    @Option(names = "--lr", paramLabel = "X", description = "Peak learning rate, the same for every step to the last. Default: automatic, per merged layer: 64 training windows are held out, the rate of 3e-4, 1e-3, 3e-3 with the lowest held-out loss after a tenth of the steps is chosen, and training stops once the held-out loss (measured every twentieth of the steps) has not improved 3 times, keeping the best weights.")
+    Double lr;
 
     @Option(names = "--warmup", paramLabel = "N", description = "Warm-up steps (default: 5%% of the steps).")
     Integer warmup;
@@ -94,22 +94,24 @@ final class DistillCommand implements Runnable {
     @Override
     public void run() {
         Loss l = Loss.of(loss);
-        int maxPos;
+        come4j.model.ModelConfig config;
         try (var ckpt = come4j.io.Checkpoint.open(student)) {
-            maxPos = ckpt.config().maxPositions();
+            config = ckpt.config();
         }
+        int maxPos = config.maxPositions();
         int T = seqLen != null ? seqLen : Math.min(256, maxPos);
         if (T < 2 || T > maxPos) throw new BadInputException(null, "--train-seq-len must be in 2.." + maxPos);
         if (batch < 1 || saveEvery < 1 || parallelLayers < 1) throw new BadInputException(null, "--batch, --save-every and --parallel-layers must be >= 1");
-        if (!(lr > 0) || !(tau > 0) || clip <= 0 || weightDecay < 0 || minLrRatio < 0 || minLrRatio > 1)
+        if (lr != null && !(lr > 0) || !(tau > 0) || clip <= 0 || weightDecay < 0 || minLrRatio < 0 || minLrRatio > 1)
             throw new BadInputException(null, "--lr, --tau and --clip must be > 0, --weight-decay >= 0, --min-lr-ratio in [0, 1]");
-        int steps = length == null ? 200 : length.steps != null ? length.steps
+        int steps = length == null ? HierarchicalDistiller.budgetSteps(config, batch, T) : length.steps != null ? length.steps
                 : (int) Math.ceil((double) length.tokens / ((long) batch * T));
         if (steps < 1) throw new BadInputException(null, "--steps / --tokens must give at least one step");
         int warm = warmup != null ? warmup : Math.max(1, steps / 20);
         if (warm < 0 || warm > steps) throw new BadInputException(null, "--warmup must be in 0.." + steps);
-        var adam = new AdamW.Settings(lr, 0.9, 0.999, 1e-8, weightDecay, clip, warm, steps, minLrRatio);
-        var settings = new HierarchicalDistiller.Settings(l, tau, steps, batch, adam, saveEvery, parallelLayers);
+        var adam = new AdamW.Settings(lr == null ? Double.NaN : lr, 0.9, 0.999, 1e-8, weightDecay, clip, warm, steps, minLrRatio);
+        var settings = new HierarchicalDistiller.Settings(l, tau, steps, batch, adam, saveEvery, parallelLayers,
+                lr == null ? HierarchicalDistiller.Auto.DEFAULT : null);
         long start = System.nanoTime();
         var record = DistillJob.run(new DistillJob.Options(teacher, student, data, out, settings, T, seed, overwrite,
                 RecordedCommand.of(spec)), common::log);
@@ -117,7 +119,8 @@ final class DistillCommand implements Runnable {
         for (var layer : record.path("layers"))
             System.out.printf("layer %d (originals %d-%d): %s %.5g -> %.5g%n", layer.path("layer").asInt(), layer.path("block").get(0).asInt(),
                     layer.path("block").get(1).asInt(), loss, layer.path("loss_first").asDouble(), layer.path("loss_last").asDouble());
-        long tokens = (long) record.path("layers").size() * steps * batch * T;
+        long tokens = 0;
+        for (var layer : record.path("layers")) tokens += (long) (layer.path("loss").size() + (lr == null ? settings.auto().rates().size() * settings.auto().searchSteps(steps) : 0)) * batch * T;
         System.out.printf("wrote %s in %.1f s (%.0f training tokens/s)%n", out, secs, tokens / secs);
     }
 }

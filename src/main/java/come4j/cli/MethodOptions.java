@@ -27,14 +27,14 @@ final class MethodOptions {
     @Option(names = "--distill-data", paramLabel = "FILE", description = "Training text of the distillation (METHOD+distill, --distill-each); repeatable.")
     java.util.List<java.nio.file.Path> distillData = new java.util.ArrayList<>();
 
-    @Option(names = "--distill-steps", defaultValue = "200", paramLabel = "N", description = "Distillation steps per merged layer, 8 windows of 256 tokens each (default ${DEFAULT-VALUE}).")
-    int distillSteps;
+    @Option(names = "--distill-steps", paramLabel = "N", description = "Distillation steps per merged layer, 8 windows of 256 tokens each (default: 2 training tokens per parameter of a layer).")
+    Integer distillSteps;
 
-    @Option(names = "--distill-loss", paramLabel = "LOSS", defaultValue = "kl_hidden", description = "Distillation loss: kl_hidden, mse or logit_lens_kl (default ${DEFAULT-VALUE}).")
+    @Option(names = "--distill-loss", paramLabel = "LOSS", defaultValue = "mse", description = "Distillation loss: kl_hidden, mse or logit_lens_kl (default ${DEFAULT-VALUE}, as `come distill`).")
     String distillLoss;
 
-    @Option(names = "--distill-lr", paramLabel = "X", defaultValue = "1e-4", description = "Peak learning rate of the distillation (default ${DEFAULT-VALUE}; other settings as `come distill`'s defaults).")
-    double distillLr;
+    @Option(names = "--distill-lr", paramLabel = "X", description = "Peak learning rate of the distillation, fixed (default: searched per layer on held-out windows, with early stopping, as `come distill`; other settings as its defaults).")
+    Double distillLr;
 
     Methods.Options options() {
         if (granularity < 1) throw new come4j.io.BadInputException(null, "--granularity must be >= 1");
@@ -44,7 +44,10 @@ final class MethodOptions {
     /** The distillation settings of METHOD+distill and --distill-each (batch 8; warm-up, decay and clipping as come distill's defaults). */
     HierarchicalDistiller.Settings distillSettings() {
         Loss loss = Loss.of(distillLoss);
-        if (distillSteps < 1 || !(distillLr > 0)) throw new come4j.io.BadInputException(null, "--distill-steps must be >= 1 and --distill-lr > 0");
-        return new HierarchicalDistiller.Settings(loss, 1, distillSteps, 8, AdamW.Settings.defaults(distillLr, distillSteps), distillSteps, 1);
+        if (distillSteps != null && distillSteps < 1 || distillLr != null && !(distillLr > 0))
+            throw new come4j.io.BadInputException(null, "--distill-steps must be >= 1 and --distill-lr > 0");
+        int steps = distillSteps == null ? 0 : distillSteps; // 0: sized to the model's layer when it is known
+        return new HierarchicalDistiller.Settings(loss, 1, steps, 8, AdamW.Settings.defaults(distillLr == null ? Double.NaN : distillLr, steps),
+                Math.max(1, steps), 1, distillLr == null ? HierarchicalDistiller.Auto.DEFAULT : null);
     }
 }

@@ -13,6 +13,11 @@ public final class AdamW {
             return new Settings(lr, 0.9, 0.999, 1e-8, 0.01, 1.0, Math.max(1, steps / 20), steps, 0.1);
         }
 
+        /** The same optimizer with another peak rate and schedule length. */
+        public Settings with(double lr, int steps, int warmup) {
+            return new Settings(lr, beta1, beta2, eps, weightDecay, clip, warmup, steps, minLrRatio);
+        }
+
         /** The learning rate of step s (1-based). */
         public double lrAt(int s) {
             if (s <= warmup) return lr * s / warmup;

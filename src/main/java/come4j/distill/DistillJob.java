@@ -79,10 +79,10 @@ public final class DistillJob {
                 }
                 run.discarded().ifPresent(why -> log.accept("starting afresh: the interrupted run's state no longer matches (" + why + " changed)"));
                 try (AtomicOutput output = AtomicOutput.create(run, o.out(), o.overwrite())) {
-                    TrainingWindows windows = TrainingWindows.build(o.data(), tok, o.seqLen(), s.steps() * s.batch(), o.seed());
-                    settings.put("windows", windows.windows().size()).put("windows_available", windows.available());
-                    log.accept(String.format("distilling %d merged layers, %d steps x %d windows x %d tokens each (%s loss); %d distinct windows",
-                            blocks.size(), s.steps(), s.batch(), o.seqLen(), s.loss().id, windows.windows().size()));
+                    TrainingWindows windows = TrainingWindows.build(o.data(), tok, o.seqLen(), s.steps() * s.batch(), o.seed(), heldOut(s));
+                    settings.put("windows", windows.training()).put("windows_available", windows.available());
+                    if (s.auto() != null) settings.put("held_out_windows", windows.heldOut());
+                    log.accept(plan(blocks.size(), s, o.seqLen(), windows, sc));
                     List<HierarchicalDistiller.Trained> trained = HierarchicalDistiller.distil(Transformer.load(teacherCkpt), sc, blocks,
                             blocks.stream().map(b -> LayerWeights.load(studentCkpt, b.layer())).toList(), windows, s,
                             head(teacherCkpt, s.loss()), run.dir(), log);
@@ -135,6 +135,26 @@ public final class DistillJob {
         if (tc.hiddenSize() != sc.hiddenSize() || tc.vocabSize() != sc.vocabSize() || tc.intermediateSize() != sc.intermediateSize()
                 || tc.numHeads() != sc.numHeads() || tc.numKvHeads() != sc.numKvHeads() || !tc.architecture().equals(sc.architecture()))
             throw new BadInputException(o.student(), "is not a compressed version of the teacher (architecture or dimensions differ)");
+    }
+
+    /** The held-out windows the settings ask for (0: a fixed schedule). */
+    public static int heldOut(HierarchicalDistiller.Settings s) {
+        return s.auto() == null ? 0 : s.auto().heldOut();
+    }
+
+    /** The plan line, before the teacher's pass: the budget per layer and, automatic, how the rate is chosen and when training stops. */
+    public static String plan(int layers, HierarchicalDistiller.Settings s, int seqLen, TrainingWindows windows, ModelConfig c) {
+        String line = String.format("distilling %d merged layers, %s loss: up to %d steps x %d windows x %d tokens = %,d tokens per layer (%s); %d distinct training windows",
+                layers, s.loss().id, s.steps(), s.batch(), seqLen, (long) s.steps() * s.batch() * seqLen,
+                s.steps() == HierarchicalDistiller.budgetSteps(c, s.batch(), seqLen)
+                        ? String.format("%.0f per parameter of a layer, %,d", HierarchicalDistiller.TOKENS_PER_PARAMETER, HierarchicalDistiller.layerParameters(c))
+                        : "as asked", windows.training());
+        var a = s.auto();
+        if (a == null) return line + String.format("; lr %.3g", s.adam().lr());
+        return line + String.format("; lr chosen per layer among %s by the held-out loss after %d steps each, on %d held-out windows; then the"
+                + " held-out loss every %d steps, stopping after %d without a new best, keeping the best weights",
+                String.join(", ", a.rates().stream().map(r -> String.format("%.3g", r)).toList()), a.searchSteps(s.steps()),
+                windows.heldOut(), a.evalEvery(s.steps()), a.patience());
     }
 
     /** The frozen final norm and LM head, for the logit-lens loss only. */

@@ -46,15 +46,19 @@ public record Distilled(CompressionMethod inner, List<Path> data, HierarchicalDi
         }
         if (blocks.isEmpty()) return c; // nothing merged (a removal method): nothing to distil
         int T = Math.min(SEQ_LEN, ctx.model().config().maxPositions());
+        HierarchicalDistiller.Settings train = this.train.sized(c.config(), T);
         TrainingWindows windows;
         try (Tokenizer tok = Tokenizer.load(ctx.checkpoint().tokenizerFile())) {
-            windows = TrainingWindows.build(data, tok, T, train.steps() * train.batch(), SEED);
+            windows = TrainingWindows.build(data, tok, T, train.steps() * train.batch(), SEED, DistillJob.heldOut(train));
         }
+        log.accept(DistillJob.plan(blocks.size(), train, T, windows, c.config()));
         List<Map<String, TensorData>> layers = new ArrayList<>(c.layers());
         ObjectNode record = c.record().deepCopy(), distill = record.putObject("distill");
         ObjectNode settings = distill.putObject("settings").put("schedule", "sp");
         settings.setAll(train.json());
         settings.setAll(DistillJob.dataJson(data, T, SEED, train));
+        settings.put("windows", windows.training()).put("windows_available", windows.available());
+        if (train.auto() != null) settings.put("held_out_windows", windows.heldOut());
         var trainedJson = distill.putArray("layers");
         Loss.Head head = train.loss() == Loss.LOGIT_LENS_KL ? Loss.Head.of(ctx.checkpoint()) : null;
         for (var t : HierarchicalDistiller.distil(ctx.model(), c.config(), blocks,

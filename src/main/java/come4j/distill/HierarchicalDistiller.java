@@ -18,33 +18,121 @@ import java.util.concurrent.Future;
  * or several at once). Training state is saved every few steps; a rerun continues from it bit for bit.
  */
 public final class HierarchicalDistiller {
-    /** What to train with. saveEvery: steps between saved states; parallelLayers: layers trained at once. */
-    public record Settings(Loss loss, double tau, int steps, int batch, AdamW.Settings adam, int saveEvery, int parallelLayers) {
+    /**
+     * What to train with. saveEvery: steps between saved states; parallelLayers: layers trained at once. auto: the
+     * learning rate searched per layer and early stopping on held-out windows (null: adam's fixed rate for every step).
+     * steps 0: the budget that scales with the layer's size ({@link #sized}).
+     */
+    public record Settings(Loss loss, double tau, int steps, int batch, AdamW.Settings adam, int saveEvery, int parallelLayers, Auto auto) {
+        public Settings(Loss loss, double tau, int steps, int batch, AdamW.Settings adam, int saveEvery, int parallelLayers) {
+            this(loss, tau, steps, batch, adam, saveEvery, parallelLayers, null);
+        }
+
+        /** The settings with steps 0 replaced by {@link #budgetSteps} of a layer of c (warm-up 5 % of them). */
+        public Settings sized(ModelConfig c, int seqLen) {
+            if (steps > 0) return this;
+            int n = budgetSteps(c, batch, seqLen);
+            return new Settings(loss, tau, n, batch, adam.with(adam.lr(), n, Math.max(1, n / 20)), saveEvery, parallelLayers, auto);
+        }
+
         /** The settings that decide the result (not saveEvery and parallelLayers, which do not change it). */
         public com.fasterxml.jackson.databind.node.ObjectNode json() {
             var n = com.fasterxml.jackson.databind.node.JsonNodeFactory.instance.objectNode();
-            n.put("loss", loss.id).put("tau", tau).put("steps", steps).put("batch", batch).put("lr", adam.lr())
-                    .put("warmup", adam.warmup()).put("min_lr_ratio", adam.minLrRatio()).put("weight_decay", adam.weightDecay())
+            n.put("loss", loss.id).put("tau", tau).put("steps", steps).put("batch", batch);
+            if (auto == null) n.put("lr", adam.lr());
+            else {
+                n.put("lr", "auto");
+                auto.rates().forEach(n.putArray("lr_candidates")::add);
+                n.put("search_steps", auto.searchSteps(steps)).put("held_out_windows", auto.heldOut())
+                        .put("eval_every", auto.evalEvery(steps)).put("patience", auto.patience());
+            }
+            n.put("warmup", adam.warmup()).put("min_lr_ratio", adam.minLrRatio()).put("weight_decay", adam.weightDecay())
                     .put("clip", adam.clip()).put("beta1", adam.beta1()).put("beta2", adam.beta2()).put("eps", adam.eps());
             return n;
         }
     }
 
+    /**
+     * The automatic schedule (issue 17): {@code heldOut} windows of the training text are kept out of training. Each
+     * rate of {@code rates} trains the layer from its start for a tenth of the steps (its own warm-up and cosine); the
+     * rate with the lowest held-out loss then trains the full budget, the held-out loss measured every twentieth of the
+     * steps, and training stops after {@code patience} measurements without a new best. The best-measured weights are
+     * kept.
+     */
+    public record Auto(List<Double> rates, int heldOut, int patience) {
+        /** Around the 1e-3 that a hand sweep found best (docs/results.md, issue 5), a factor √10 either side. */
+        public static final Auto DEFAULT = new Auto(List.of(3e-4, 1e-3, 3e-3), 64, 3);
+
+        public int searchSteps(int steps) {
+            return Math.max(1, steps / 10);
+        }
+
+        public int evalEvery(int steps) {
+            return Math.max(1, steps / 20);
+        }
+
+        /** Whether training stops after these held-out measurements: the best is {@code patience} or more behind. */
+        public boolean stopped(List<Double> heldOut) {
+            return !heldOut.isEmpty() && heldOut.size() - 1 - best(heldOut) >= patience;
+        }
+
+        /** The index of the lowest loss (the first of equals). */
+        public static int best(List<Double> losses) {
+            int b = 0;
+            for (int i = 1; i < losses.size(); i++) if (losses.get(i) < losses.get(b)) b = i;
+            return b;
+        }
+    }
+
+    /** Training tokens per parameter of the layer in the default budget: 2 (the demo model's layer: ~710 steps of 8 x 256). */
+    public static final double TOKENS_PER_PARAMETER = 2;
+
+    /** The default steps: {@link #TOKENS_PER_PARAMETER} tokens per parameter of one layer of c, in batches of batch x seqLen. */
+    public static int budgetSteps(ModelConfig c, int batch, int seqLen) {
+        return (int) Math.ceil(TOKENS_PER_PARAMETER * layerParameters(c) / ((double) batch * seqLen));
+    }
+
+    /** The trained parameters of one decoder layer of c: projections and the two norms (biases, q/k norms aside). */
+    public static long layerParameters(ModelConfig c) {
+        long d = c.hiddenSize();
+        return d * (2L * c.qDim() + 2L * c.kvDim()) + 3L * d * c.intermediateSize() + 2 * d;
+    }
+
     /** Student layer {@code layer} stands for original layers first … last. */
     public record Block(int layer, int first, int last) {}
 
-    /** A trained layer, and the loss of each of its steps. */
-    public record Trained(Block block, LayerParams params, List<Double> losses) {
-        /** {"layer", "block": [first, last], "loss_first", "loss_last" (mean of the last tenth), "loss": [per step]}. */
+    /**
+     * A trained layer, and the loss of each of its steps. Under the automatic schedule also: the held-out loss each
+     * searched rate reached ({@code searched}, in the order of the rates), the rate chosen, and the held-out loss of
+     * every measurement (step 0, every {@code evalEvery} steps, the last step); the weights are those of the best
+     * measurement. Empty lists and the fixed rate otherwise.
+     */
+    public record Trained(Block block, LayerParams params, List<Double> losses, List<Double> searched, double lr,
+                          List<Double> heldOut, int evalEvery) {
+        /** {"layer", "block": [first, last], "loss_first", "loss_last" (mean of the last tenth), "loss": [per step]}, and the schedule's record. */
         public com.fasterxml.jackson.databind.node.ObjectNode json() {
             var l = com.fasterxml.jackson.databind.node.JsonNodeFactory.instance.objectNode().put("layer", block.layer());
             l.putArray("block").add(block.first()).add(block.last());
             int tail = Math.max(1, losses.size() / 10);
             l.put("loss_first", losses.getFirst())
                     .put("loss_last", losses.subList(losses.size() - tail, losses.size()).stream().mapToDouble(Double::doubleValue).average().orElseThrow());
+            if (!heldOut.isEmpty()) {
+                l.put("lr", lr);
+                var search = l.putArray("lr_search");
+                searched.forEach(search::add);
+                l.put("steps_run", losses.size()).put("best_step", evalStep(Auto.best(heldOut)))
+                        .put("held_out_best", heldOut.get(Auto.best(heldOut)));
+                var h = l.putArray("held_out");
+                for (int i = 0; i < heldOut.size(); i++) h.addArray().add(evalStep(i)).add(heldOut.get(i));
+            }
             var arr = l.putArray("loss");
             losses.forEach(arr::add);
             return l;
+        }
+
+        /** The step of the i-th held-out measurement. */
+        private int evalStep(int i) {
+            return Math.min(i * evalEvery, losses.size());
         }
     }
 
@@ -85,9 +173,14 @@ public final class HierarchicalDistiller {
         }
     }
 
+    /** The most optimizer steps one layer takes: the budget, and the rate search's runs under the automatic schedule. */
+    public static int stepsPerLayer(Settings s) {
+        return s.steps() + (s.auto() == null ? 0 : s.auto().rates().size() * s.auto().searchSteps(s.steps()));
+    }
+
     /** Trains every block, starting from the student's layers {@code init} (one per block). */
     public List<Trained> trainAll(List<Block> blocks, List<LayerWeights> init) {
-        long tokens = (long) blocks.size() * s.steps() * s.batch() * data.seqLen();
+        long tokens = (long) blocks.size() * stepsPerLayer(s) * s.batch() * data.seqLen();
         try (Progress bar = Progress.start("distill", tokens, "tok");
              ExecutorService pool = Executors.newFixedThreadPool(Math.max(1, Math.min(s.parallelLayers(), blocks.size())))) {
             List<Future<Trained>> jobs = new ArrayList<>();
@@ -108,35 +201,93 @@ public final class HierarchicalDistiller {
         }
     }
 
-    /** Trains one block's layer from w for the configured steps (or what remains of them after a saved state). */
+    /**
+     * Trains one block's layer from w for the configured steps (or what remains of them after a saved state); under
+     * the automatic schedule, after searching its rate (unless a saved state holds the search).
+     */
     public Trained train(Block b, LayerWeights w, Progress bar) {
-        LayerParams p = LayerParams.of(student, w, Arr::f32);
+        LayerParams init = LayerParams.of(student, w, Arr::f32);
         Path file = stateDir == null ? null : stateDir.resolve("layer-" + b.layer() + ".state");
-        TrainingState saved = file == null ? null : TrainingState.load(file, p);
-        List<Double> losses = new ArrayList<>();
-        AdamW opt = new AdamW(s.adam(), p);
+        TrainingState saved = file == null ? null : TrainingState.load(file, init);
+        Auto auto = s.auto();
+        int E = auto == null ? 0 : auto.evalEvery(s.steps()), rows = s.batch() * data.seqLen();
+        TrainingState st;
         if (saved != null) {
             log.accept("layer " + b.layer() + ": resuming at step " + saved.step() + " of " + s.steps());
-            p = saved.params();
-            losses.addAll(saved.losses());
-            opt = new AdamW(s.adam(), saved.m(), saved.v(), saved.step());
+            st = saved;
+        } else {
+            List<Double> searched = auto == null ? List.of() : search(b, init, auto, bar);
+            st = new TrainingState(0, List.of(), searched, List.of(), init, init.zeros(), init.zeros(), null);
         }
-        int T = data.seqLen(), d = student.hiddenSize(), rows = s.batch() * T, window = student.slidingWindow()[b.layer()];
+        double lr = auto == null ? s.adam().lr() : auto.rates().get(Auto.best(st.searched()));
+        LayerParams p = st.params(), best = st.best();
+        List<Double> losses = new ArrayList<>(st.losses()), heldOut = new ArrayList<>(st.heldOut());
+        AdamW opt = new AdamW(auto == null ? s.adam() : s.adam().with(lr, s.steps(), s.adam().warmup()), st.m(), st.v(), st.step());
+        if (auto != null && heldOut.isEmpty()) {
+            heldOut.add(heldOutLoss(b, p));
+            best = p.copy();
+            if (file != null) new TrainingState(0, losses, st.searched(), heldOut, p, opt.m(), opt.v(), best).save(file); // the search is not redone
+        }
         bar.step((long) opt.step() * rows);
-        for (int step = opt.step(); step < s.steps(); step++) {
-            int[] windows = data.batch(step, s.batch());
-            Arr x = Arr.of(teacher.get(b.first(), windows)), y = Arr.of(teacher.get(b.last() + 1, windows));
-            LayerBackprop.Tape tape = LayerBackprop.forward(student, ropes.forWindow(window), window, p, x, s.batch(), T);
-            Arr dOut = x.zeros(rows * d);
-            double loss = s.loss().apply(tape.out, y, rows, d, s.tau(), head, dOut);
-            LayerParams g = p.zeros();
-            LayerBackprop.backward(student, ropes.forWindow(window), window, p, tape, dOut, g);
-            opt.update(p, g);
-            losses.add(loss);
-            if (file != null && (opt.step() % s.saveEvery() == 0 || opt.step() == s.steps()))
-                new TrainingState(opt.step(), losses, p, opt.m(), opt.v()).save(file);
-            bar.step(rows, String.format("layer %d loss %.4g", b.layer(), loss));
+        while (opt.step() < s.steps() && !(auto != null && auto.stopped(heldOut))) {
+            losses.add(step(b, p, opt, opt.step()));
+            if (auto != null && (opt.step() % E == 0 || opt.step() == s.steps())) {
+                double h = heldOutLoss(b, p);
+                if (h < heldOut.get(Auto.best(heldOut))) best = p.copy();
+                heldOut.add(h);
+            }
+            if (file != null && (opt.step() % s.saveEvery() == 0 || opt.step() == s.steps() || auto != null && auto.stopped(heldOut)))
+                new TrainingState(opt.step(), losses, st.searched(), heldOut, p, opt.m(), opt.v(), best).save(file);
+            bar.step(rows, String.format("layer %d loss %.4g", b.layer(), losses.getLast()));
         }
-        return new Trained(b, p, List.copyOf(losses));
+        if (auto != null)
+            log.accept(String.format("layer %d: lr %.3g, %s held-out %.5g at step %d of %d run", b.layer(), lr, s.loss().id,
+                    heldOut.get(Auto.best(heldOut)), Math.min(Auto.best(heldOut) * E, losses.size()), losses.size()));
+        return new Trained(b, auto == null ? p : best, List.copyOf(losses), st.searched(), lr, List.copyOf(heldOut), E);
+    }
+
+    /** The held-out loss each candidate rate reaches after a short run of its own from init. */
+    private List<Double> search(Block b, LayerParams init, Auto auto, Progress bar) {
+        int n = auto.searchSteps(s.steps()), rows = s.batch() * data.seqLen();
+        List<Double> out = new ArrayList<>();
+        for (double rate : auto.rates()) {
+            LayerParams p = init.copy();
+            AdamW opt = new AdamW(s.adam().with(rate, n, Math.max(1, n / 20)), p);
+            for (int k = 0; k < n; k++) {
+                double loss = step(b, p, opt, k);
+                bar.step(rows, String.format("layer %d lr %.0e loss %.4g", b.layer(), rate, loss));
+            }
+            out.add(heldOutLoss(b, p));
+        }
+        log.accept(String.format("layer %d: held-out %s after %d steps at lr %s: %s", b.layer(), s.loss().id, n, auto.rates(), out));
+        return List.copyOf(out);
+    }
+
+    /** One optimizer step on batch {@code batch}; returns its loss. */
+    private double step(Block b, LayerParams p, AdamW opt, int batch) {
+        int T = data.seqLen(), d = student.hiddenSize(), rows = s.batch() * T, window = student.slidingWindow()[b.layer()];
+        int[] windows = data.batch(batch, s.batch());
+        Arr x = Arr.of(teacher.get(b.first(), windows)), y = Arr.of(teacher.get(b.last() + 1, windows));
+        LayerBackprop.Tape tape = LayerBackprop.forward(student, ropes.forWindow(window), window, p, x, s.batch(), T);
+        Arr dOut = x.zeros(rows * d);
+        double loss = s.loss().apply(tape.out, y, rows, d, s.tau(), head, dOut);
+        LayerParams g = p.zeros();
+        LayerBackprop.backward(student, ropes.forWindow(window), window, p, tape, dOut, g);
+        opt.update(p, g);
+        return loss;
+    }
+
+    /** The loss on the held-out windows (mean over windows), in batches of the training batch size. */
+    double heldOutLoss(Block b, LayerParams p) {
+        int[] ids = data.heldOutIds();
+        int T = data.seqLen(), d = student.hiddenSize(), window = student.slidingWindow()[b.layer()];
+        double sum = 0;
+        for (int i = 0; i < ids.length; i += s.batch()) {
+            int[] w = java.util.Arrays.copyOfRange(ids, i, Math.min(ids.length, i + s.batch()));
+            Arr x = Arr.of(teacher.get(b.first(), w)), y = Arr.of(teacher.get(b.last() + 1, w));
+            Arr out = LayerBackprop.forward(student, ropes.forWindow(window), window, p, x, w.length, T).out;
+            sum += w.length * s.loss().apply(out, y, w.length * T, d, s.tau(), head, x.zeros(w.length * T * d));
+        }
+        return sum / ids.length;
     }
 }

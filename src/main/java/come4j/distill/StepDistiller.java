@@ -44,7 +44,7 @@ public final class StepDistiller implements ProgressiveMerger.Refine {
         var block = new HierarchicalDistiller.Block(position, originals.getFirst(), originals.getLast());
         var distiller = new HierarchicalDistiller(c, head, teacher, data, s, null, log);
         HierarchicalDistiller.Trained t;
-        try (Progress bar = Progress.start("distill", (long) s.steps() * s.batch() * data.seqLen(), "tok")) {
+        try (Progress bar = Progress.start("distill", (long) HierarchicalDistiller.stepsPerLayer(s) * s.batch() * data.seqLen(), "tok")) {
             t = distiller.train(block, LayerWeights.of(c, tensors), bar);
         }
         List<Double> loss = t.losses();

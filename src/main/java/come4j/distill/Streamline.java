@@ -49,7 +49,7 @@ public record Streamline(HierarchicalDistiller.Settings train) implements Compre
             MergeTree tree = new MergeTree(L);
             for (int k = 1; k < n; k++) tree.merge(first);
             ModelConfig c = c0.withLayers(tree.firstOriginals());
-            TrainingWindows windows = new TrainingWindows(ctx.set().windows(), 0, ctx.set().windows().size());
+            TrainingWindows windows = new TrainingWindows(ctx.set().windows(), 0, ctx.set().windows().size(), 0);
             var block = new HierarchicalDistiller.Block(first, first, first + n - 1);
             var distiller = new HierarchicalDistiller(c, null, TeacherBoundaries.of(cache, windows.seqLen(), d), windows, train, null, log);
             HierarchicalDistiller.Trained t;

@@ -23,6 +23,8 @@ public final class DistillReport {
             "layers_trained", "layers trained", "loss", "loss", "tau", "temperature \u03c4", "steps", "steps per layer",
             "batch", "windows per step", "seq_len", "window length (tokens)", "tokens_per_layer", "training tokens per layer",
             "windows", "distinct windows", "windows_available", "windows available", "seed", "seed", "lr", "peak learning rate",
+            "lr_candidates", "learning rates searched", "search_steps", "steps per searched rate", "held_out_windows", "held-out windows",
+            "eval_every", "steps between held-out measurements", "patience", "measurements without a new best before stopping",
             "warmup", "warm-up steps", "min_lr_ratio", "final / peak learning rate", "weight_decay", "weight decay", "clip",
             "gradient clipping", "beta1", "AdamW \u03b21", "beta2", "AdamW \u03b22", "eps", "AdamW \u03b5");
 
@@ -47,13 +49,36 @@ public final class DistillReport {
                     .append(Html.num(first)).append("</td><td class=\"n\">").append(Html.num(last)).append("</td><td class=\"n\">")
                     .append(first > 0 ? f("%+.2f%%", 100 * (last / first - 1)) : "\u2013").append("</td></tr>\n");
         }
-        b.append("</table>\n<p class=\"note\">Each merged layer is trained, teacher-forced, to map the teacher's hidden state ")
+        b.append("</table>\n");
+        search(b, d);
+        b.append("<p class=\"note\">Each merged layer is trained, teacher-forced, to map the teacher's hidden state ")
                 .append("entering its block of original layers to the state leaving it. Each point is the mean loss of the steps up to it.</p>\n");
         String loss = d.path("settings").path("loss").asText();
         for (JsonNode layer : d.path("layers"))
             b.append("<h3>layer ").append(layer.path("layer").asInt()).append(" (original layers ").append(block(layer)).append(")</h3>\n")
                     .append(curve(layer.path("loss"), loss + " loss")).append('\n');
         return b.toString();
+    }
+
+    /**
+     * The automatic schedule's record (issue 17), when there is one: per layer the held-out loss each searched rate
+     * reached, the rate chosen, and where the held-out loss was best and training stopped.
+     */
+    private static void search(StringBuilder b, JsonNode d) {
+        JsonNode rates = d.path("settings").path("lr_candidates");
+        if (rates.isEmpty()) return;
+        b.append("<h3>Learning rate and stopping point (held-out windows)</h3>\n<table><tr><th>layer</th>");
+        for (JsonNode r : rates) b.append("<th>held-out loss at lr ").append(Html.num(r.asDouble())).append("</th>");
+        b.append("<th>lr chosen</th><th>best held-out loss</th><th>at step</th><th>steps run</th></tr>\n");
+        for (JsonNode l : d.path("layers")) {
+            b.append("<tr><td>").append(l.path("layer").asInt()).append("</td>");
+            for (JsonNode h : l.path("lr_search")) b.append("<td class=\"n\">").append(Html.num(h.asDouble())).append("</td>");
+            b.append("<td class=\"n\">").append(Html.num(l.path("lr").asDouble())).append("</td><td class=\"n\">")
+                    .append(Html.num(l.path("held_out_best").asDouble())).append("</td><td class=\"n\">").append(l.path("best_step").asInt())
+                    .append("</td><td class=\"n\">").append(l.path("steps_run").asInt()).append("</td></tr>\n");
+        }
+        b.append("</table>\n<p class=\"note\">Each rate trains the layer from its start for the search's steps; the rate with the lowest ")
+                .append("held-out loss then trains up to the budget, and the weights of its best held-out measurement are kept.</p>\n");
     }
 
     /** One row per setting: plain values as they are, the training files one per row with their hash. */
@@ -69,7 +94,8 @@ public final class DistillReport {
                 for (JsonNode file : v)
                     row(b, "training text", Html.escape(file.path("file").asText()) + " <code>sha256 " + Html.escape(file.path("sha256").asText()) + "</code>");
             } else {
-                row(b, LABELS.getOrDefault(k, k), Html.escape(v.isFloatingPointNumber() ? Html.num(v.asDouble())
+                row(b, LABELS.getOrDefault(k, k), Html.escape(v.isArray() ? String.join(", ", v.valueStream().map(x -> Html.num(x.asDouble())).toList())
+                        : v.isFloatingPointNumber() ? Html.num(v.asDouble())
                         : v.isIntegralNumber() ? f("%,d", v.asLong()) : v.isValueNode() ? v.asText() : v.toString()));
             }
         }

@@ -157,15 +157,22 @@ public final class ModelCard {
     private static void distillation(StringBuilder s, JsonNode d) {
         JsonNode st = d.path("settings");
         s.append("## Distillation\n\n");
-        s.append(f("Schedule %s, %s loss, %d steps of %d windows \u00d7 %d tokens per merged layer (%,d tokens), peak learning rate %s.",
-                st.path("schedule").asText(), st.path("loss").asText(), st.path("steps").asInt(), st.path("batch").asInt(),
-                st.path("seq_len").asInt(), st.path("tokens_per_layer").asLong(), Html.num(st.path("lr").asDouble())));
+        boolean auto = st.path("lr").isTextual(); // "auto": searched per layer, early stopping on held-out windows (issue 17)
+        s.append(f("Schedule %s, %s loss, %s%d steps of %d windows \u00d7 %d tokens per merged layer (%,d tokens), peak learning rate %s.",
+                st.path("schedule").asText(), st.path("loss").asText(), auto ? "up to " : "", st.path("steps").asInt(), st.path("batch").asInt(),
+                st.path("seq_len").asInt(), st.path("tokens_per_layer").asLong(),
+                auto ? "chosen per layer on held-out windows (below), with early stopping" : Html.num(st.path("lr").asDouble())));
         for (JsonNode file : st.path("data")) s.append(" Training text: `").append(file.path("file").asText()).append("`.");
         if (d.has("command")) s.append("\n\n```sh\n").append(d.path("command").asText()).append("\n```");
-        s.append("\n\n| layer | original layers | loss at the first step | loss over the last 10% of steps |\n|---|---|---|---|\n");
-        for (JsonNode l : d.path("layers"))
+        s.append("\n\n| layer | original layers | loss at the first step | loss over the last 10% of steps |")
+                .append(auto ? " learning rate | best held-out step / steps run |\n|---|---|---|---|---|---|\n" : "\n|---|---|---|---|\n");
+        for (JsonNode l : d.path("layers")) {
             s.append("| ").append(l.path("layer").asInt()).append(" | ").append(l.path("block").path(0).asInt()).append('\u2013').append(l.path("block").path(1).asInt())
-                    .append(" | ").append(Html.num(l.path("loss_first").asDouble())).append(" | ").append(Html.num(l.path("loss_last").asDouble())).append(" |\n");
+                    .append(" | ").append(Html.num(l.path("loss_first").asDouble())).append(" | ").append(Html.num(l.path("loss_last").asDouble())).append(" |");
+            if (auto) s.append(' ').append(Html.num(l.path("lr").asDouble())).append(" | ").append(l.path("best_step").asInt()).append(" / ")
+                    .append(l.path("steps_run").asInt()).append(" |");
+            s.append('\n');
+        }
         s.append('\n');
     }
 

@@ -20,7 +20,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * `come distill` killed (SIGKILL) at several points of its training and rerun gives the same checkpoint, byte for
- * byte, as a run that was never interrupted; a killed run leaves no output folder.
+ * byte, as a run that was never interrupted; a killed run leaves no output folder. Both with a fixed learning rate and
+ * with the automatic schedule (rate search, held-out measurements, early stopping and the best weights kept).
  */
 class DistillResumeTest {
     private static final int STEPS = 1500;
@@ -28,21 +29,44 @@ class DistillResumeTest {
 
     @Test
     void killedAndResumedEqualsUninterrupted(@TempDir Path tmp) throws Exception {
+        killAndResume(tmp, List.of("--lr", "1e-4"), new int[] {10, 600}, 600);
+    }
+
+    /**
+     * The automatic schedule: killed once during the rate search (before any state is saved, so the search is redone)
+     * and once mid-training. With 1500 steps the search runs 150 steps per rate and the held-out loss is measured every
+     * 75 steps; on this fixture training stops early (asserted), after the second kill.
+     */
+    @Test
+    void killedAndResumedEqualsUninterruptedWithTheAutomaticSchedule(@TempDir Path tmp) throws Exception {
+        killAndResume(tmp, List.of(), new int[] {-1, 300}, 300);
+        var layer = new ObjectMapper().readTree(tmp.resolve("resumed/come-distill.json").toFile()).get("layers").get(0);
+        assertEquals(3, layer.get("lr_search").size());
+        assertTrue(layer.get("steps_run").asInt() < STEPS, "stopped early at " + layer.get("steps_run"));
+    }
+
+    /** kills: the saved step the child is killed at (or after; -1: while it searches, before any state is saved). */
+    private static void killAndResume(Path tmp, List<String> extra, int[] kills, int resumedAtLeast) throws Exception {
         Path teacher = Fixtures.DIR.resolve("llama3-gqa-f32"), student = tmp.resolve("student");
         assertEquals(0, Main.execute(new String[] {"compress", "--model", teacher.toString(), "--out", student.toString(),
                 "--target-layers", "2", "--calib", Fixtures.PPL_TEXT.toString(), "--calib-seq-len", "32"}, new PrintStream(new ByteArrayOutputStream())));
-        assertEquals(0, run(distill(teacher, student, tmp.resolve("straight"))));
+        assertEquals(0, run(distill(teacher, student, tmp.resolve("straight"), extra)));
 
         Path out = tmp.resolve("resumed"), runDir = tmp.resolve(".resumed.run");
-        List<String> args = distill(teacher, student, out);
-        for (int atLeast : new int[] {10, 600}) { // kill once early, once well into training
+        List<String> args = distill(teacher, student, out, extra);
+        for (int atLeast : kills) { // kill once early, once well into training
             List<String> cmd = new ArrayList<>(List.of(ProcessHandle.current().info().command().orElseThrow(),
                     "--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED",
                     "-Dcome4j.backend=" + System.getProperty("come4j.backend", "auto"), // the suite's backend, as in this JVM
                     "-cp", System.getProperty("java.class.path"), Main.class.getName()));
             cmd.addAll(args);
             Process child = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(tmp.resolve("child.log").toFile()).start();
-            while (child.isAlive() && savedStep(runDir) < atLeast) Thread.sleep(2);
+            if (atLeast < 0) // while searching: the teacher's pass is done and no state is saved yet
+                while (child.isAlive() && !(Files.readString(tmp.resolve("child.log")).contains("distilling") && Files.isDirectory(runDir)
+                        && !Files.exists(runDir.resolve(MERGED_LAYER)))) Thread.sleep(2);
+            else while (child.isAlive() && savedStep(runDir) < atLeast) Thread.sleep(2);
+            if (atLeast < 0) Thread.sleep(300);
+            assertTrue(atLeast >= 0 || !Files.exists(runDir.resolve(MERGED_LAYER)), "killed during the search");
             assertTrue(child.isAlive(), "the child finished before it could be killed: " + Files.readString(tmp.resolve("child.log")));
             child.destroyForcibly().waitFor(); // SIGKILL
             assertFalse(Files.exists(out), "a killed run leaves no output");
@@ -50,7 +74,8 @@ class DistillResumeTest {
         int before = savedStep(runDir);
         ByteArrayOutputStream err = new ByteArrayOutputStream();
         assertEquals(0, Main.execute(args.toArray(String[]::new), new PrintStream(err)));
-        assertTrue(before >= 600 && before < STEPS, "resumed from step " + before);
+        assertTrue(before >= resumedAtLeast && before < STEPS, "resumed from step " + before);
+        assertTrue(err.toString().contains("resuming at step " + before), err.toString());
         assertArrayEquals(Files.readAllBytes(tmp.resolve("straight/model.safetensors")), Files.readAllBytes(out.resolve("model.safetensors")));
         var mapper = new ObjectMapper();
         assertEquals(mapper.readTree(tmp.resolve("straight/come-distill.json").toFile()).get("layers"),
@@ -58,9 +83,12 @@ class DistillResumeTest {
         assertFalse(Files.exists(runDir), "the run folder is removed once the output is complete");
     }
 
-    private static List<String> distill(Path teacher, Path student, Path out) {
-        return List.of("distill", "--teacher", teacher.toString(), "--student", student.toString(), "--data", Fixtures.PPL_TEXT.toString(),
-                "--out", out.toString(), "--steps", Integer.toString(STEPS), "--batch", "2", "--train-seq-len", "16", "--save-every", "5", "--threads", "1");
+    private static List<String> distill(Path teacher, Path student, Path out, List<String> extra) {
+        List<String> args = new ArrayList<>(List.of("distill", "--teacher", teacher.toString(), "--student", student.toString(), "--data",
+                Fixtures.PPL_TEXT.toString(), "--out", out.toString(), "--steps", Integer.toString(STEPS), "--batch", "2", "--train-seq-len", "16",
+                "--save-every", "5", "--threads", "1"));
+        args.addAll(extra);
+        return args;
     }
 
     private static int run(List<String> args) {

@@ -85,6 +85,26 @@ class ReportChartsTest {
     }
 
     @Test
+    void distillReportStatesTheAutomaticSchedulesSearchAndStoppingPoint() {
+        ObjectNode d = MergeReportTest.JSON.createObjectNode();
+        d.put("format", "come4j-distill/1").put("command", "come distill --teacher /t --student /s --data /d.txt --out /o");
+        ObjectNode st = d.putObject("settings").put("schedule", "sp").put("loss", "mse").put("steps", 40).put("lr", "auto");
+        st.putArray("lr_candidates").add(3e-4).add(1e-3).add(3e-3);
+        st.put("search_steps", 4).put("held_out_windows", 64).put("eval_every", 2).put("patience", 3);
+        ObjectNode l = d.putArray("layers").addObject().put("layer", 3);
+        l.putArray("block").add(4).add(5);
+        l.put("loss_first", 0.5).put("loss_last", 0.1).put("lr", 1e-3).put("steps_run", 30).put("best_step", 24).put("held_out_best", 0.125);
+        l.putArray("lr_search").add(0.25).add(0.2).add(0.75);
+        for (int i = 0; i < 30; i++) l.withArray("loss").add(0.5 / (1 + i));
+        String html = MergeReport.html((ObjectNode) MergeReportTest.record(), d);
+        assertTrue(html.contains("<tr><th>peak learning rate</th><td>auto</td></tr>")
+                && html.contains("<tr><th>learning rates searched</th><td>3e-4, 0.001, 0.003</td></tr>"), html);
+        assertTrue(html.contains("<th>held-out loss at lr 3e-4</th><th>held-out loss at lr 0.001</th><th>held-out loss at lr 0.003</th>")
+                && html.contains("<tr><td>3</td><td class=\"n\">0.25</td><td class=\"n\">0.2</td><td class=\"n\">0.75</td><td class=\"n\">0.001</td>"
+                + "<td class=\"n\">0.125</td><td class=\"n\">24</td><td class=\"n\">30</td></tr>"), html);
+    }
+
+    @Test
     void benchReportHasAChartPerTextAndPerTaskMetricWithErrorBars() {
         ObjectNode b = BenchReportTest.bench();
         b.putArray("tasks").add("arc_easy");
