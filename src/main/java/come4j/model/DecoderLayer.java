@@ -34,6 +34,7 @@ public final class DecoderLayer {
 
         float[] xn = new float[rows * d];
         norm(h, rows, d, w.inputNorm(), c.rmsNormEps(), xn);
+        hooks.attentionInput(layer, xn, rows);
         float[] q = project(K, xn, rows, w.q(), w.qBias());
         float[] k = project(K, xn, rows, w.k(), w.kBias());
         float[] v = project(K, xn, rows, w.v(), w.vBias());
@@ -58,6 +59,7 @@ public final class DecoderLayer {
         add(h, project(K, attn, rows, w.o(), w.oBias()), rows, d);
 
         norm(h, rows, d, w.postNorm(), c.rmsNormEps(), xn);
+        hooks.ffnInput(layer, xn, rows);
         float[] gate = project(K, xn, rows, w.gate(), w.gateBias());
         float[] up = project(K, xn, rows, w.up(), w.upBias());
         Parallel.forRows(rows, 16, (r0, r1) -> VectorOps.swiglu(gate, up, r0 * f, (r1 - r0) * f));
