@@ -34,9 +34,10 @@ import java.util.Map;
  * If the corrected layer's error on all windows (as stored, in the checkpoint's dtype) exceeds the merge's, the
  * correction is dropped, so the calibration error never increases.
  *
- * <p>Memory: per projection one K × K Gram XᵀX and one K × K Cholesky factor in fp64, plus XᵀE (K × d): for a 7B
- * down_proj K = 11008, 2 × 0.97 GB + 0.36 GB. The Grams are accumulated in fp64 from fp32 products of one block of at
- * most {@link #BLOCK_ROWS} tokens (the kernels' GEMM), so no more than one block of activations is ever held.
+ * <p>Memory: per projection the K × K Gram XᵀX and its one factorisation Qᵀ (K × K), shared by every α
+ * ({@link Ridge#factor}), plus XᵀE, QᵀXᵀE, the tridiagonal solve and Δ (K × d each), all fp64 ({@link Ridge#peakBytes}):
+ * for a 7B down_proj (K = 11008, d = 4096) 2 × 0.97 GB + 4 × 0.36 GB. The Grams are accumulated in fp64 from fp32
+ * products of one block of at most {@link #BLOCK_ROWS} tokens (the kernels' GEMM), so no more than one block of activations is ever held.
  */
 public final class LeastSquaresCorrection {
     /** Ridge strengths relative to trace(G)/K, tried on the held-out windows. */
@@ -143,7 +144,7 @@ public final class LeastSquaresCorrection {
      * they would read from the original boundary {@code teacherIn} (layer n as it is, run there): a ridge map S with
      * X_s (I + S) ≈ X_t on the normed inputs, one for q/k/v, then one for gate/up (with the refitted attention), and
      * W ← W (I + Sᵀ). Each map is kept only if layer n's held-out error against the original boundary
-     * {@code teacherOut} drops, the whole only if its error on all windows does not rise. Memory: two d × d Grams.
+     * {@code teacherOut} drops, the whole only if its error on all windows does not rise. Memory: d × d statistics.
      */
     public static Result correctInputs(Transformer model, int n, int teacherIn, int teacherOut, Map<String, TensorData> tensors,
                                        CalibrationPass student, CalibrationPass teacher, ScratchTensors store, DType dtype) {
@@ -179,12 +180,13 @@ public final class LeastSquaresCorrection {
                                              Map<String, TensorData> tensors, List<Fit> fits) {
         int train = windows - held;
         double[] G = new double[d * d], M = new double[d * d];
-        gramBytes = Math.max(gramBytes, 3L * d * d * Double.BYTES);
+        gramBytes = Math.max(gramBytes, Ridge.peakBytes(d, d));
         accumulateInputs(original, w, g, teacherIn, 0, train, G, M);
         double heldBefore = error(w, train, windows), best = heldBefore, alpha = Double.NaN;
         double scale = Ridge.meanDiagonal(G, d);
+        Ridge.Factored f = Ridge.factor(G, M, d, d);
         for (double x : GRID) {
-            double e = error(withInputs(w, g, mapped(g, tensors, Ridge.solve(G, M, d, d, x * scale)), d), train, windows);
+            double e = error(withInputs(w, g, mapped(g, tensors, f.solve(x * scale)), d), train, windows);
             if (e < best) {
                 best = e;
                 alpha = x;
@@ -255,13 +257,14 @@ public final class LeastSquaresCorrection {
     private float[] refit(LayerWeights w, Projection p, TensorData current, List<Fit> fits) {
         int K = current.cols(), train = windows - held;
         double[] G = new double[K * K], B = new double[K * d];
-        gramBytes = Math.max(gramBytes, (2L * K * K + (long) K * d) * Double.BYTES);
+        gramBytes = Math.max(gramBytes, Ridge.peakBytes(K, d));
         accumulate(w, p, 0, train, G, B);
         float[] w0 = current.toFloat();
         double heldBefore = error(w, train, windows), best = heldBefore, alpha = Double.NaN;
         double scale = Ridge.meanDiagonal(G, K);
+        Ridge.Factored f = Ridge.factor(G, B, K, d); // one factorisation for the whole grid
         for (double x : GRID) {
-            float[] cand = update(w0, Ridge.solve(G, B, K, d, x * scale), K);
+            float[] cand = update(w0, f.solve(x * scale), K);
             double e = error(with(w, p, Matrix.of(cand, 0, d, K, K, 1)), train, windows);
             if (e < best) {
                 best = e;

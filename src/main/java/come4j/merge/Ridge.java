@@ -164,6 +164,11 @@ public final class Ridge {
         e[0] = 0;
     }
 
+    /** Peak fp64 bytes of one projection's statistics and solve: G and Qᵀ (K × K), and B, C, Y and Δ (K × m). */
+    public static long peakBytes(int K, int m) {
+        return (2L * K * K + 4L * K * m) * Double.BYTES;
+    }
+
     /** The trace of a K × K matrix over K: the scale the ridge grid is relative to. */
     public static double meanDiagonal(double[] G, int K) {
         double t = 0;
