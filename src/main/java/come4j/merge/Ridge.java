@@ -10,6 +10,9 @@ import come4j.tensor.Parallel;
  * λ grows, so a large λ leaves the projection as it was.
  */
 public final class Ridge {
+    /** Columns of the right-hand sides per parallel block. */
+    private static final int RHS_CHUNK = 64;
+
     private Ridge() {}
 
     /**
@@ -41,15 +44,7 @@ public final class Ridge {
     public static Factored factor(double[] G, double[] B, int K, int m) {
         double[] v = G.clone(), diag = new double[K], off = new double[K];
         tridiagonalise(v, K, diag, off);
-        double[] C = new double[K * m];
-        Parallel.forRows(K, 16, (j0, j1) -> { // C = QᵀB: row j of C is Σ_k Q[k][j] B[k][·], Q[k][j] = v[j*K + k]
-            for (int j = j0; j < j1; j++)
-                for (int k = 0; k < K; k++) {
-                    double q = v[j * K + k];
-                    if (q != 0) for (int c = 0; c < m; c++) C[j * m + c] += q * B[k * m + c];
-                }
-        });
-        return new Factored(v, diag, off, C, K, m);
+        return new Factored(v, diag, off, product(v, false, B, K, m), K, m);
     }
 
     /** G = Q T Qᵀ held as Qᵀ (row j of {@code qt} is column j of Q), T's diagonal and sub-diagonal, and C = QᵀB. */
@@ -68,16 +63,29 @@ public final class Ridge {
                 for (int i = 0; i < K; i++) for (int c = c0; c < c1; c++) y[i * m + c] /= p[i];
                 for (int i = K - 2; i >= 0; i--) for (int c = c0; c < c1; c++) y[i * m + c] -= l[i + 1] * y[(i + 1) * m + c];
             });
-            double[] delta = new double[K * m];
-            Parallel.forRows(K, 16, (k0, k1) -> { // Δ = Q Y: Δ[k] = Σ_j Q[k][j] Y[j]
-                for (int j = 0; j < K; j++)
-                    for (int k = k0; k < k1; k++) {
-                        double q = qt[j * K + k];
-                        if (q != 0) for (int c = 0; c < m; c++) delta[k * m + c] += q * y[j * m + c];
-                    }
-            });
-            return delta;
+            return product(qt, true, y, K, m); // Δ = Q Y
         }
+    }
+
+    /**
+     * V X (or Vᵀ X) for V = {@code v} K × K and X K × m, row-major, in fp64: column blocks of X in parallel, so that a
+     * block of X and of the result stays in cache while V streams; sums run over ascending k.
+     */
+    private static double[] product(double[] v, boolean transposed, double[] x, int K, int m) {
+        double[] out = new double[K * m];
+        Parallel.forRows((m + RHS_CHUNK - 1) / RHS_CHUNK, 1, (b0, b1) -> {
+            for (int blk = b0; blk < b1; blk++) {
+                int c0 = blk * RHS_CHUNK, c1 = Math.min(m, c0 + RHS_CHUNK);
+                for (int j = 0; j < K; j++)
+                    for (int k = 0; k < K; k++) {
+                        double a = v[j * K + k];
+                        if (a == 0) continue;
+                        int src = (transposed ? j : k) * m, dst = (transposed ? k : j) * m;
+                        for (int c = c0; c < c1; c++) out[dst + c] += a * x[src + c];
+                    }
+            }
+        });
+        return out;
     }
 
     /**
