@@ -4,7 +4,7 @@ import java.util.SplittableRandom;
 
 /**
  * The least-squares correction's cost at a given projection shape (bench/ls_cost.sh): the fp64 Gram accumulation of
- * one block of T tokens (random activations), one factorisation and one ridge strength's solve. Usage: CorrectionBenchmark [T] [d] [K ...].
+ * one block of T tokens (random activations) and one ridge solve. Usage: CorrectionBenchmark [T] [d] [K ...].
  */
 public final class CorrectionBenchmark {
     private CorrectionBenchmark() {}
@@ -21,22 +21,13 @@ public final class CorrectionBenchmark {
             long t0 = System.nanoTime();
             Ridge.accumulate(x, e, T, d, G, B);
             double acc = (System.nanoTime() - t0) / 1e9;
-            System.out.printf("K=%d d=%d: Gram + XᵀE of one block of %d tokens: %.2f s%n", K, d, T, acc);
+            System.out.printf("K=%d d=%d: Gram + XᵀE of one block of %d tokens: %.2f s; fp64 Gram %.2f GB, factor %.2f GB, XᵀE %.2f GB%n",
+                    K, d, T, acc, K * (double) K * 8 / 1e9, K * (double) K * 8 / 1e9, K * (double) d * 8 / 1e9);
             x = null;
             e = null;
             t0 = System.nanoTime();
-            Ridge.Factored f = Ridge.factor(G, B, K, d);
-            double factor = (System.nanoTime() - t0) / 1e9;
-            System.out.printf("K=%d d=%d: one factorisation (tridiagonalisation + QᵀB): %.1f s%n", K, d, factor);
-            t0 = System.nanoTime();
-            f.solve(1e-2 * Ridge.meanDiagonal(G, K));
-            double solve = (System.nanoTime() - t0) / 1e9;
-            System.out.printf("K=%d d=%d: one ridge strength (tridiagonal solve + product with Q): %.1f s%n", K, d, solve);
-            // LeastSquaresCorrection: a factorisation and the grid's solves on the fitting windows, then one of each on all
-            System.out.printf("K=%d d=%d: per projection and merge: 2 factorisations + %d solves = %.0f s; fp64 peak %.2f GB "
-                            + "(Gram and Qᵀ %.2f GB each, XᵀE, C, Y and Δ %.2f GB each)%n", K, d, LeastSquaresCorrection.GRID.length + 1,
-                    2 * factor + (LeastSquaresCorrection.GRID.length + 1) * solve, Ridge.peakBytes(K, d) / 1e9,
-                    K * (double) K * 8 / 1e9, K * (double) d * 8 / 1e9);
+            Ridge.solve(G, B, K, d, 1e-2 * Ridge.meanDiagonal(G, K));
+            System.out.printf("K=%d d=%d: one ridge solve (Cholesky + %d right-hand sides): %.1f s%n", K, d, d, (System.nanoTime() - t0) / 1e9);
         }
     }
 }

@@ -34,9 +34,8 @@ import java.util.Map;
  * If the corrected layer's error on all windows (as stored, in the checkpoint's dtype) exceeds the merge's, the
  * correction is dropped, so the calibration error never increases.
  *
- * <p>Memory: per projection the K × K Gram XᵀX and its one factorisation Qᵀ (K × K), shared by every α
- * ({@link Ridge#factor}), plus XᵀE, QᵀXᵀE, the tridiagonal solve and Δ (K × d each), all fp64 ({@link Ridge#peakBytes}):
- * for a 7B down_proj (K = 11008, d = 4096) 2 × 0.97 GB + 4 × 0.36 GB. The Grams are accumulated in fp64 from fp32
+ * <p>Memory: per projection the K × K Gram XᵀX and its Cholesky factor, plus XᵀE and Δ (K × d each), all fp64
+ * ({@link Ridge#peakBytes}): for a 7B down_proj (K = 11008, d = 4096) 2 × 0.97 GB + 2 × 0.36 GB. The Grams are accumulated in fp64 from fp32
  * products of one block of at most {@link #BLOCK_ROWS} tokens (the kernels' GEMM), so no more than one block of activations is ever held.
  */
 public final class LeastSquaresCorrection {
@@ -184,9 +183,8 @@ public final class LeastSquaresCorrection {
         accumulateInputs(original, w, g, teacherIn, 0, train, G, M);
         double heldBefore = error(w, train, windows), best = heldBefore, alpha = Double.NaN;
         double scale = Ridge.meanDiagonal(G, d);
-        Ridge.Factored f = Ridge.factor(G, M, d, d);
         for (double x : GRID) {
-            double e = error(withInputs(w, g, mapped(g, tensors, f.solve(x * scale)), d), train, windows);
+            double e = error(withInputs(w, g, mapped(g, tensors, Ridge.solve(G, M, d, d, x * scale)), d), train, windows);
             if (e < best) {
                 best = e;
                 alpha = x;
@@ -262,9 +260,8 @@ public final class LeastSquaresCorrection {
         float[] w0 = current.toFloat();
         double heldBefore = error(w, train, windows), best = heldBefore, alpha = Double.NaN;
         double scale = Ridge.meanDiagonal(G, K);
-        Ridge.Factored f = Ridge.factor(G, B, K, d); // one factorisation for the whole grid
         for (double x : GRID) {
-            float[] cand = update(w0, f.solve(x * scale), K);
+            float[] cand = update(w0, Ridge.solve(G, B, K, d, x * scale), K);
             double e = error(with(w, p, Matrix.of(cand, 0, d, K, K, 1)), train, windows);
             if (e < best) {
                 best = e;

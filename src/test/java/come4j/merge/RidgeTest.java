@@ -53,43 +53,6 @@ class RidgeTest {
             }
     }
 
-    /** The shared factorisation: Q orthogonal, Q T Qᵀ = G, and every λ's solve equal to elimination on its own system. */
-    @Test
-    void oneFactorisationServesEveryRidge() {
-        SplittableRandom rnd = new SplittableRandom(7);
-        int n = 40, K = 23, m = 4;
-        double[] X = new double[n * K], G = new double[K * K], B = new double[K * m];
-        for (int i = 0; i < X.length; i++) X[i] = rnd.nextDouble(-1, 1);
-        for (int t = 0; t < n; t++) for (int i = 0; i < K; i++) for (int j = 0; j < K; j++) G[i * K + j] += X[t * K + i] * X[t * K + j];
-        for (int i = 0; i < B.length; i++) B[i] = rnd.nextDouble(-1, 1);
-        Ridge.Factored f = Ridge.factor(G, B, K, m);
-        double[] q = f.qt();
-        for (int i = 0; i < K; i++)
-            for (int j = 0; j < K; j++) {
-                double dot = 0, t = 0; // (Q Qᵀ)[i][j] over rows of Qᵀ, and (Q T Qᵀ)[i][j]
-                for (int k = 0; k < K; k++) {
-                    dot += q[k * K + i] * q[k * K + j];
-                    double tq = f.diag()[k] * q[k * K + j] + (k > 0 ? f.off()[k] * q[(k - 1) * K + j] : 0)
-                            + (k + 1 < K ? f.off()[k + 1] * q[(k + 1) * K + j] : 0);
-                    t += q[k * K + i] * tq;
-                }
-                assertEquals(i == j ? 1 : 0, dot, 1e-12);
-                assertEquals(G[i * K + j], t, 1e-11);
-            }
-        for (double lambda : new double[] {1e-3, 0.1, 10}) {
-            double[] x = f.solve(lambda);
-            for (int c = 0; c < m; c++) {
-                double[][] aug = new double[K][K + 1];
-                for (int i = 0; i < K; i++) {
-                    for (int j = 0; j < K; j++) aug[i][j] = G[i * K + j] + (i == j ? lambda : 0);
-                    aug[i][K] = B[i * m + c];
-                }
-                double[] expected = gauss(aug);
-                for (int i = 0; i < K; i++) assertEquals(expected[i], x[i * m + c], 1e-9 * (1 + Math.abs(expected[i])), "λ " + lambda);
-            }
-        }
-    }
-
     @Test
     void refusesASingularSystem() {
         assertThrows(ArithmeticException.class, () -> Ridge.solve(new double[] {1, 1, 1, 1}, new double[] {1, 1}, 2, 1, 0));
