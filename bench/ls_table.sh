@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Issue-16 comparison on the demo model: CoMe, CoMe-LS, its variants (come-ls-var, come-ls-pair, come-ls-next) and the
-# strongest training-free baselines of the issue-6 table (ShortGPT, Taylor, Magnitude, SLEB) at 10/20/30 %, perplexity on held-out SOTU and Moby-Dick (seq-len 256), calibrated
-# as the earlier tables (the demo model's calibration text), through `come bench` (resumable: rerun to continue).
+# strongest training-free baselines of the issue-6 table (ShortGPT, Taylor, Magnitude, SLEB) at 10/20/30 %, perplexity
+# on held-out SOTU and Moby-Dick (seq-len 256), calibrated as the earlier tables (the demo model's calibration text),
+# through `come bench` (resumable: rerun to continue).
 # Usage: bench/ls_table.sh [MODEL_DIR] [THREADS]   (default ../shared/models/sotu-llama-12l, 2 threads; bench/out/issue16)
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
