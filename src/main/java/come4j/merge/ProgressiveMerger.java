@@ -31,10 +31,24 @@ import java.util.function.Consumer;
 public final class ProgressiveMerger {
     public enum Method { COME, COME_P, WEIGHTSUM }
 
-    /** {@code lsCorrect}: each merged layer gets the least-squares correction ({@link LeastSquaresCorrection}). */
-    public record Settings(Method method, int targetLayers, boolean officialGqaTiling, int granularity, boolean lsCorrect) {
+    /**
+     * Issue 16's switches (docs/results.md): {@code correct}: each merged layer gets the least-squares correction
+     * ({@link LeastSquaresCorrection}); {@code rmsIntensity}: channel sensitivity from sqrt(E[x²]) instead of mean |x|;
+     * {@code pairCandidates}: the pair is the one, among this many smallest-SBI pairs, whose merged and corrected model
+     * has the lowest calibration NLL (1: SBI alone); {@code nextInputs}: the following layer's input projections are
+     * refitted too ({@link LeastSquaresCorrection#correctInputs}).
+     */
+    public record Ls(boolean correct, boolean rmsIntensity, int pairCandidates, boolean nextInputs) {
+        public static final Ls OFF = new Ls(false, false, 1, false), ON = new Ls(true, false, 1, false);
+    }
+
+    public record Settings(Method method, int targetLayers, boolean officialGqaTiling, int granularity, Ls ls) {
+        public Settings(Method method, int targetLayers, boolean officialGqaTiling, int granularity, boolean lsCorrect) {
+            this(method, targetLayers, officialGqaTiling, granularity, lsCorrect ? Ls.ON : Ls.OFF);
+        }
+
         public Settings(Method method, int targetLayers, boolean officialGqaTiling, int granularity) {
-            this(method, targetLayers, officialGqaTiling, granularity, false);
+            this(method, targetLayers, officialGqaTiling, granularity, Ls.OFF);
         }
     }
 
@@ -80,34 +94,40 @@ public final class ProgressiveMerger {
     private ProgressiveMerger() {}
 
     /** CoMe, CoMe-P or WeightSum as a {@link CompressionMethod}, each merged layer refined before the next step. */
-    public record Progressive(String name, Method method, boolean officialGqaTiling, int granularity, boolean lsCorrect,
+    public record Progressive(String name, Method method, boolean officialGqaTiling, int granularity, Ls ls,
                               Refine refine, StepStore saved) implements CompressionMethod {
-        public Progressive(String name, Method method, boolean officialGqaTiling, int granularity, boolean lsCorrect) {
-            this(name, method, officialGqaTiling, granularity, lsCorrect, Refine.NONE, StepStore.NONE);
+        public Progressive(String name, Method method, boolean officialGqaTiling, int granularity, Ls ls) {
+            this(name, method, officialGqaTiling, granularity, ls, Refine.NONE, StepStore.NONE);
         }
 
         public Progressive(String name, Method method, boolean officialGqaTiling, int granularity) {
-            this(name, method, officialGqaTiling, granularity, false);
+            this(name, method, officialGqaTiling, granularity, Ls.OFF);
         }
 
         /** The same method with each merged layer refined (schedule mp). */
         public Progressive refined(Refine r) {
-            return new Progressive(name, method, officialGqaTiling, granularity, lsCorrect, r, saved);
+            return new Progressive(name, method, officialGqaTiling, granularity, ls, r, saved);
         }
 
-        /** The same method saving each step to, and resuming from, {@code store}. */
+        /**
+         * The same method saving each step to, and resuming from, {@code store}; not with the next-layer correction,
+         * whose second changed layer a step does not record (such a run restarts).
+         */
         public Progressive saving(StepStore store) {
-            return new Progressive(name, method, officialGqaTiling, granularity, lsCorrect, refine, store);
+            return ls.nextInputs() ? this : new Progressive(name, method, officialGqaTiling, granularity, ls, refine, store);
         }
 
         @Override
         public Compression run(CalibrationContext ctx, int targetLayers, ScratchTensors store, Consumer<String> log) {
-            Result r = ProgressiveMerger.run(ctx, new Settings(method, targetLayers, officialGqaTiling, granularity, lsCorrect), refine, saved, store, log);
+            Result r = ProgressiveMerger.run(ctx, new Settings(method, targetLayers, officialGqaTiling, granularity, ls), refine, saved, store, log);
             ObjectNode settings = JsonNodeFactory.instance.objectNode().put("official_gqa_tiling", officialGqaTiling)
                     .put("granularity", granularity).put("sbi_tokens", method == Method.COME_P ? "all" : "last")
                     .put("remerge_fallback", "argmin_all");
-            if (lsCorrect) {
-                var grid = settings.putObject("ls_correction").put("held_out", "last 1/8 of the windows").putArray("alpha_grid");
+            if (ls.correct()) {
+                ObjectNode o = settings.putObject("ls_correction").put("held_out", "last 1/8 of the windows")
+                        .put("channel_intensity", ls.rmsIntensity() ? "rms" : "mean_abs").put("pair_candidates", ls.pairCandidates())
+                        .put("next_layer_inputs", ls.nextInputs());
+                var grid = o.putArray("alpha_grid");
                 for (double x : LeastSquaresCorrection.GRID) grid.add(x);
             }
             return new Compression(r.config(), r.tree(), r.layers(), settings, MergeRecord.steps(r));
@@ -126,7 +146,7 @@ public final class ProgressiveMerger {
                              Consumer<String> log) {
         CalibrationContext.FirstPass first = ctx.firstPass();
         // the correction's targets: a view of the original boundaries that nothing writes
-        try (ActivationCache cache = ctx.workingCache(); ActivationCache original = s.lsCorrect() ? ctx.workingCache() : null) {
+        try (ActivationCache cache = ctx.workingCache(); ActivationCache original = s.ls().correct() ? ctx.workingCache() : null) {
             CalibrationPass teacher = original == null ? null : ctx.pass(original);
             return run(ctx.model(), ctx.tensors(), first, ctx.pass(cache), teacher, s, refine, saved, store, ctx.checkpoint().dtype(), log);
         }
@@ -173,40 +193,40 @@ public final class ProgressiveMerger {
             }
             int a = argmin(sbi);
             double[] bi = stats.stream().mapToDouble(LayerStats::bi).toArray();
-            ConcatMerge.Scores sa = scores(model.config(), weights.get(a), stats.get(a));
-            ConcatMerge.Scores sb = scores(model.config(), weights.get(a + 1), stats.get(a + 1));
-            // from the sums (the means' ratio up to rounding), so that every merge stays bit-identical to format 1's
-            double biA = stats.get(a).biSum(), biB = stats.get(a + 1).biSum();
-            double ra = biA / (biA + biB), rb = biB / (biA + biB);
-            List<double[]> candidates = new ArrayList<>();
-            if (s.method() == Method.COME_P) {
-                ra = search(base, model, tree, tensors, weights, a, sa, sb, pass, s, dtype, candidates);
-                rb = 1 - ra;
+            ObjectNode pairs = null;
+            if (s.ls().correct() && s.ls().pairCandidates() > 1) { // issue 16: the pair by its corrected calibration NLL
+                pairs = JsonNodeFactory.instance.objectNode();
+                var list = pairs.putArray("pair_candidates");
+                double bestNll = Double.POSITIVE_INFINITY;
+                for (int p : smallest(sbi, s.ls().pairCandidates())) {
+                    try (ScratchTensors tmp = new ScratchTensors()) {
+                        Candidate m = mergeAt(p, base, tree, tensors, weights, stats, pass, teacher, s, tmp, dtype, new ArrayList<>(), x -> {});
+                        double n = pass.nllFrom(base.withLayers(m.config(), m.weights()), p);
+                        list.addObject().put("a", p).put("sbi", sbi[p]).put("nll", n);
+                        if (n < bestNll) {
+                            bestNll = n;
+                            a = p;
+                        }
+                    }
+                }
             }
-            MergedLayer merged = s.method() == Method.WEIGHTSUM
-                    ? WeightSumMerge.merge(c0, tensors.get(a), tensors.get(a + 1), ra, rb, store, dtype)
-                    : ConcatMerge.merge(c0, tensors.get(a), tensors.get(a + 1), sa, sb, ra, rb, s.officialGqaTiling(), store, dtype);
+            List<double[]> candidates = new ArrayList<>();
+            Candidate m = mergeAt(a, base, tree, tensors, weights, stats, pass, teacher, s, store, dtype, candidates, log);
+            MergedLayer merged = m.merged();
+            ObjectNode correction = m.correction();
+            if (pairs != null) correction.setAll(pairs);
             List<Integer> origA = tree.get(a), origB = tree.get(a + 1);
             tree.merge(a);
-            ModelConfig c = c0.withLayers(tree.firstOriginals());
-            ObjectNode correction = null;
-            if (s.lsCorrect()) {
-                List<LayerWeights> w = new ArrayList<>(weights);
-                w.set(a, LayerWeights.of(c, merged.tensors()));
-                w.remove(a + 1);
-                var ls = LeastSquaresCorrection.correct(base.withLayers(c, w), a, tree.get(a).getLast() + 1, merged.tensors(),
-                        pass, teacher, store, dtype);
-                merged = new MergedLayer(ls.tensors(), merged.headsA(), merged.headsB(), merged.channelsA(), merged.channelsB());
-                correction = ls.json();
-                log.accept(String.format("  least-squares correction: layer MSE %.4g -> %.4g on the calibration windows%s (%.1f s)",
-                        ls.before(), ls.after(), ls.reverted() ? ", worse: dropped" : "", ls.seconds()));
-            }
+            ModelConfig c = m.config();
             Map<String, TensorData> layer = refine.apply(c, a, tree.get(a), merged.tensors());
             tensors.set(a, layer);
             tensors.remove(a + 1);
+            if (m.next() != null) tensors.set(a + 1, m.next());
+            weights.clear();
+            weights.addAll(m.weights());
             weights.set(a, LayerWeights.of(c, layer));
-            weights.remove(a + 1);
             model = base.withLayers(c, weights);
+            double ra = m.ra(), rb = m.rb();
             stats.subList(a, stats.size()).clear();
             stats.addAll(pass.run(model, a));
             double after = pass.nll(model);
@@ -220,15 +240,82 @@ public final class ProgressiveMerger {
         return new Result(model.config(), tensors, tree, steps, nll0);
     }
 
+    /** A merge of pair (a, a + 1) before it is applied: the merged layer, the next layer's tensors if refitted, the weights after. */
+    private record Candidate(MergedLayer merged, double ra, double rb, ObjectNode correction, Map<String, TensorData> next,
+                             ModelConfig config, List<LayerWeights> weights) {}
+
+    /** Merges pair (a, a + 1) (CoMe-P: ratio search into {@code candidates}) and corrects it as {@code s.ls()} says. */
+    private static Candidate mergeAt(int a, Transformer base, MergeTree tree, List<Map<String, TensorData>> tensors,
+                                     List<LayerWeights> weights, List<LayerStats> stats, CalibrationPass pass, CalibrationPass teacher,
+                                     Settings s, ScratchTensors store, DType dtype, List<double[]> candidates, Consumer<String> log) {
+        ModelConfig c0 = base.config();
+        Transformer model = base.withLayers(c0.withLayers(tree.firstOriginals()), weights);
+        boolean rms = s.ls().rmsIntensity();
+        ConcatMerge.Scores sa = scores(model.config(), weights.get(a), stats.get(a), rms);
+        ConcatMerge.Scores sb = scores(model.config(), weights.get(a + 1), stats.get(a + 1), rms);
+        // from the sums (the means' ratio up to rounding), so that every merge stays bit-identical to format 1's
+        double biA = stats.get(a).biSum(), biB = stats.get(a + 1).biSum();
+        double ra = biA / (biA + biB), rb = biB / (biA + biB);
+        if (s.method() == Method.COME_P) {
+            ra = search(base, model, tree, tensors, weights, a, sa, sb, pass, s, dtype, candidates);
+            rb = 1 - ra;
+        }
+        MergedLayer merged = s.method() == Method.WEIGHTSUM
+                ? WeightSumMerge.merge(c0, tensors.get(a), tensors.get(a + 1), ra, rb, store, dtype)
+                : ConcatMerge.merge(c0, tensors.get(a), tensors.get(a + 1), sa, sb, ra, rb, s.officialGqaTiling(), store, dtype);
+        ModelConfig c = c0.withLayers(firstOriginalsAfter(tree, a));
+        List<LayerWeights> w = new ArrayList<>(weights);
+        w.set(a, LayerWeights.of(c, merged.tensors()));
+        w.remove(a + 1);
+        ObjectNode correction = null;
+        Map<String, TensorData> next = null;
+        if (s.ls().correct()) {
+            int end = tree.get(a + 1).getLast() + 1; // the original boundary leaving the block
+            var ls = LeastSquaresCorrection.correct(base.withLayers(c, w), a, end, merged.tensors(), pass, teacher, store, dtype);
+            merged = new MergedLayer(ls.tensors(), merged.headsA(), merged.headsB(), merged.channelsA(), merged.channelsB());
+            w.set(a, LayerWeights.of(c, merged.tensors()));
+            correction = ls.json();
+            log.accept(String.format("  least-squares correction: layer MSE %.4g -> %.4g on the calibration windows%s (%.1f s)",
+                    ls.before(), ls.after(), ls.reverted() ? ", worse: dropped" : "", ls.seconds()));
+            if (s.ls().nextInputs() && a + 1 < w.size()) {
+                var nx = LeastSquaresCorrection.correctInputs(base.withLayers(c, w), a + 1, end, tree.get(a + 2).getLast() + 1,
+                        tensors.get(a + 2), pass, teacher, store, dtype);
+                next = nx.tensors();
+                w.set(a + 1, LayerWeights.of(c, next));
+                correction.set("next_layer", nx.json());
+                log.accept(String.format("  next layer's inputs: layer MSE %.4g -> %.4g%s (%.1f s)", nx.before(), nx.after(),
+                        nx.reverted() ? ", worse: dropped" : "", nx.seconds()));
+            }
+        }
+        return new Candidate(merged, ra, rb, correction, next, c, w);
+    }
+
+    /** The first original layer of each layer once pair (a, a + 1) is merged (b gone, a keeps its own settings). */
+    private static int[] firstOriginalsAfter(MergeTree tree, int a) {
+        int[] first = tree.firstOriginals();
+        int[] kept = new int[first.length - 1];
+        for (int j = 0, k = 0; j < first.length; j++) if (j != a + 1) kept[k++] = first[j];
+        return kept;
+    }
+
+    /** Indices of the k smallest finite values (ascending, first on ties); at least the argmin. */
+    private static int[] smallest(double[] x, int k) {
+        Integer[] idx = new Integer[x.length];
+        for (int i = 0; i < idx.length; i++) idx[i] = i;
+        java.util.Arrays.sort(idx, (i, j) -> Double.compare(x[i], x[j]));
+        int n = 1;
+        while (n < Math.min(k, x.length) && Double.isFinite(x[idx[n]])) n++;
+        int[] out = new int[n];
+        for (int i = 0; i < n; i++) out[i] = idx[i];
+        return out;
+    }
+
     /** CoMe-P: r_a on the grid 0, 1/g, ..., 1 minimising the calibration NLL (first minimum); candidates recorded. */
     private static double search(Transformer base, Transformer model, MergeTree tree, List<Map<String, TensorData>> tensors,
                                  List<LayerWeights> weights, int a, ConcatMerge.Scores sa, ConcatMerge.Scores sb,
                                  CalibrationPass pass, Settings s, DType dtype, List<double[]> candidates) {
         ModelConfig c0 = base.config();
-        int[] first = tree.firstOriginals();
-        int[] kept = new int[first.length - 1]; // the layer list with b gone: a keeps its own settings
-        for (int j = 0, k = 0; j < first.length; j++) if (j != a + 1) kept[k++] = first[j];
-        ModelConfig c = c0.withLayers(kept);
+        ModelConfig c = c0.withLayers(firstOriginalsAfter(tree, a));
         double best = 0, bestNll = Double.POSITIVE_INFINITY;
         long work = (s.granularity() + 1) * pass.nllWork(model.numLayers() - 1, a);
         try (Progress bar = Progress.start("CoMe-P ratios for " + a + "+" + (a + 1), work, "window-layers")) {
@@ -251,9 +338,11 @@ public final class ProgressiveMerger {
         return best;
     }
 
-    private static ConcatMerge.Scores scores(ModelConfig c, LayerWeights w, LayerStats st) {
-        return new ConcatMerge.Scores(ChannelSensitivity.attention(c, w, st.attentionMeanAbs()),
-                ChannelSensitivity.ffn(c, w, st.ffnMeanAbs()));
+    /** §6's unit scores; {@code rms}: intensity sqrt(E[x²]) in place of mean |x| (issue 16's variance option). */
+    private static ConcatMerge.Scores scores(ModelConfig c, LayerWeights w, LayerStats st, boolean rms) {
+        double[] attn = rms ? ChannelSensitivity.rms(st.attentionMeanSquare()) : st.attentionMeanAbs();
+        double[] ffn = rms ? ChannelSensitivity.rms(st.ffnMeanSquare()) : st.ffnMeanAbs();
+        return new ConcatMerge.Scores(ChannelSensitivity.attention(c, w, attn), ChannelSensitivity.ffn(c, w, ffn));
     }
 
     static int argmin(double[] x) {

@@ -34,17 +34,20 @@ public final class Ridge {
     /** Δ [K × m] with (G + λI) Δ = B; G is row-major K × K (symmetric, only read), B row-major K × m. */
     public static double[] solve(double[] G, double[] B, int K, int m, double lambda) {
         double[] L = new double[K * K];
-        for (int i = 0; i < K; i++) { // Cholesky–Banachiewicz, lower triangle of G + λI
-            for (int j = 0; j <= i; j++) {
-                double s = G[i * K + j] + (i == j ? lambda : 0);
-                for (int k = 0; k < j; k++) s -= L[i * K + k] * L[j * K + k];
-                if (i == j) {
-                    if (!(s > 0)) throw new ArithmeticException("the Gram matrix plus ridge is not positive definite (pivot " + s + " at " + i + ")");
-                    L[i * K + i] = Math.sqrt(s);
-                } else {
-                    L[i * K + j] = s / L[j * K + j];
+        for (int j = 0; j < K; j++) { // Cholesky by columns: column j's rows below the diagonal in parallel
+            double s = G[j * K + j] + lambda;
+            for (int k = 0; k < j; k++) s -= L[j * K + k] * L[j * K + k];
+            if (!(s > 0)) throw new ArithmeticException("the Gram matrix plus ridge is not positive definite (pivot " + s + " at " + j + ")");
+            double ljj = Math.sqrt(s);
+            L[j * K + j] = ljj;
+            int col = j;
+            Parallel.forRows(K - j - 1, 64, (r0, r1) -> {
+                for (int i = col + 1 + r0; i < col + 1 + r1; i++) {
+                    double t = G[i * K + col];
+                    for (int k = 0; k < col; k++) t -= L[i * K + k] * L[col * K + k];
+                    L[i * K + col] = t / ljj;
                 }
-            }
+            });
         }
         double[] x = B.clone();
         // the right-hand sides in chunks of RHS_CHUNK columns, in parallel: a chunk of x stays in cache while L streams
@@ -72,6 +75,11 @@ public final class Ridge {
             double inv = 1 / L[i * K + i];
             for (int c = a; c < b; c++) x[i * m + c] *= inv;
         }
+    }
+
+    /** Peak fp64 bytes of one projection's statistics and solve: G and its factor (K × K), B and Δ (K × m). */
+    public static long peakBytes(int K, int m) {
+        return (2L * K * K + 2L * K * m) * Double.BYTES;
     }
 
     /** The trace of a K × K matrix over K: the scale the ridge grid is relative to. */

@@ -1,0 +1,172 @@
+package come4j.merge;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import come4j.Fixtures;
+import come4j.calib.ActivationCache;
+import come4j.calib.CalibrationContext;
+import come4j.calib.CalibrationPass;
+import come4j.calib.CalibrationSet;
+import come4j.calib.ChannelSensitivity;
+import come4j.io.Checkpoint;
+import come4j.io.ScratchTensors;
+import come4j.io.TensorData;
+import come4j.io.Tokenizer;
+import come4j.model.LayerHooks;
+import come4j.model.LayerWeights;
+import come4j.model.ModelConfig;
+import come4j.model.Transformer;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/** Issue 16's variants of CoMe-LS: second-order intensity, pair by corrected NLL, next layer's inputs refitted. */
+class LeastSquaresVariantsTest {
+    @Test
+    void rmsIntensityIsRootOfMeanSquareAndSeesTheVariance() {
+        // channel 0: x = ±1 (mean |x| 1, variance 1); channel 1: x = 1 always (mean |x| 1, variance 0)
+        double[] meanSquare = {(1 + 1) / 2.0, 1};
+        assertArrayEquals(new double[] {1, 1}, ChannelSensitivity.rms(meanSquare), 0);
+        // mean 3, variance 16: sqrt(9 + 16) = 5
+        assertArrayEquals(new double[] {5}, ChannelSensitivity.rms(new double[] {25}), 0);
+    }
+
+    /** The pass's mean squares against a direct computation through the layer's hooks. */
+    @Test
+    void passRecordsMeanSquaresPerChannel() {
+        try (Checkpoint ckpt = Checkpoint.open(Fixtures.DIR.resolve("llama3-gqa-f32")); Tokenizer tok = Tokenizer.load(ckpt.tokenizerFile())) {
+            CalibrationSet set = CalibrationSet.build(List.of(Fixtures.PPL_TEXT), tok, CalibrationSet.Recipe.authors(256, 32, 10, "text"));
+            try (CalibrationContext ctx = new CalibrationContext(ckpt, set, 3)) {
+                var stats = ctx.firstPass().stats().get(1);
+                Transformer m = ctx.model();
+                int T = set.seqLen(), d = m.config().hiddenSize(), f = m.config().intermediateSize();
+                double[] sq = new double[f];
+                long[] rows = {0};
+                try (ActivationCache cache = ctx.workingCache()) {
+                    CalibrationPass pass = ctx.pass(cache);
+                    for (int w = 0; w < pass.windowCount(); w++) {
+                        float[] h = pass.rows(1, w, 0, T, d);
+                        m.layer(1, h, 1, T, 0, null, new LayerHooks() {
+                            public void ffnInner(int l, float[] x, int n) {
+                                for (int r = 0; r < n; r++) for (int c = 0; c < f; c++) sq[c] += (double) x[r * f + c] * x[r * f + c];
+                                rows[0] += n;
+                            }
+                        });
+                    }
+                }
+                for (int c = 0; c < f; c++) assertEquals(sq[c] / rows[0], stats.ffnMeanSquare()[c], 1e-6 * sq[c] / rows[0] + 1e-12);
+                // the second-order intensity is never below the first-order one (Jensen), and differs somewhere
+                double[] rms = ChannelSensitivity.rms(stats.ffnMeanSquare());
+                boolean differs = false;
+                for (int c = 0; c < f; c++) {
+                    assertTrue(rms[c] >= stats.ffnMeanAbs()[c] * (1 - 1e-12));
+                    differs |= Math.abs(rms[c] - stats.ffnMeanAbs()[c]) > 1e-3 * rms[c];
+                }
+                assertTrue(differs);
+            }
+        }
+    }
+
+    /**
+     * Layers 0 and 1 merged and corrected; layer 2 (the next) gets its input projections refitted. Its error against
+     * the original boundary 3, recomputed here by running both layers from boundary 0, must not rise, and must drop in
+     * fp32; only q/k/v and gate/up change.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"llama-mha-f32", "llama3-gqa-f32", "qwen2-f32", "llama-mha-bf16"})
+    void nextLayerInputsErrorNeverIncreases(String fixture) {
+        try (Checkpoint ckpt = Checkpoint.open(Fixtures.DIR.resolve(fixture)); Tokenizer tok = Tokenizer.load(ckpt.tokenizerFile());
+             ScratchTensors store = new ScratchTensors()) {
+            CalibrationSet set = CalibrationSet.build(List.of(Fixtures.PPL_TEXT), tok, CalibrationSet.Recipe.authors(256, 32, 10, "text"));
+            try (CalibrationContext ctx = new CalibrationContext(ckpt, set, 3); ActivationCache cache = ctx.workingCache()) {
+                CalibrationPass pass = ctx.pass(cache);
+                ModelConfig c0 = ckpt.config(), c = c0.withLayers(new int[] {0, 2});
+                var scores = new ConcatMerge.Scores(ramp(c0.numKvHeads()), ramp(c0.intermediateSize()));
+                MergedLayer merged = ConcatMerge.merge(c0, ctx.tensors().get(0), ctx.tensors().get(1), scores, scores, 0.5, 0.5, false, store, ckpt.dtype());
+                Map<String, TensorData> next = ctx.tensors().get(2);
+                var fixed = LeastSquaresCorrection.correct(model(ctx.model(), c, merged.tensors(), next), 0, 2, merged.tensors(), pass, pass, store, ckpt.dtype());
+                Transformer m = model(ctx.model(), c, fixed.tensors(), next);
+                var r = LeastSquaresCorrection.correctInputs(m, 1, 2, 3, next, pass, pass, store, ckpt.dtype());
+
+                double before = error(m, pass), after = error(model(ctx.model(), c, fixed.tensors(), r.tensors()), pass);
+                assertEquals(before, r.before(), 1e-9 * before);
+                assertTrue(after <= before, after + " > " + before);
+                assertEquals(List.of("qkv_proj", "gate_up_proj"), r.fits().stream().map(LeastSquaresCorrection.Fit::projection).toList());
+                for (var f : r.fits()) assertTrue(f.heldAfter() <= f.heldBefore(), f.toString());
+                for (String s : next.keySet()) {
+                    boolean input = s.matches("self_attn\\.[qkv]_proj\\.weight|mlp\\.(gate|up)_proj\\.weight");
+                    boolean same = java.util.Arrays.equals(next.get(s).toFloat(), r.tensors().get(s).toFloat());
+                    if (!input || r.reverted()) assertTrue(same, s);
+                }
+                if (ckpt.dtype() == come4j.io.DType.F32) {
+                    assertFalse(r.reverted());
+                    assertEquals(after, r.after(), 1e-9 * after);
+                    assertTrue(after < before, after + " vs " + before);
+                }
+            }
+        }
+    }
+
+    /**
+     * come-ls-pair: the candidates are the 3 smallest-SBI pairs; the one chosen has the lowest corrected calibration
+     * NLL among them, which is the step's NLL after; the SBI pair's candidate NLL is come-ls's own NLL after.
+     */
+    @Test
+    void pairChosenByCorrectedCalibrationNll() {
+        try (Checkpoint ckpt = Checkpoint.open(Fixtures.DIR.resolve("llama3-gqa-f32")); Tokenizer tok = Tokenizer.load(ckpt.tokenizerFile());
+             ScratchTensors store = new ScratchTensors()) {
+            CalibrationSet set = CalibrationSet.build(List.of(Fixtures.PPL_TEXT), tok, CalibrationSet.Recipe.authors(256, 32, 10, "text"));
+            try (CalibrationContext ctx = new CalibrationContext(ckpt, set, 3)) {
+                var come = ProgressiveMerger.run(ctx, new ProgressiveMerger.Settings(ProgressiveMerger.Method.COME, 2, false, 4, true), store, s -> {});
+                var s = new ProgressiveMerger.Settings(ProgressiveMerger.Method.COME, 2, false, 4, new ProgressiveMerger.Ls(true, false, 3, false));
+                var step = ProgressiveMerger.run(ctx, s, store, x -> {}).steps().getFirst();
+                JsonNode cands = step.correction().get("pair_candidates");
+                assertEquals(2, cands.size()); // 3 layers: two pairs
+                int sbiPair = come.steps().getFirst().a();
+                double best = Double.POSITIVE_INFINITY;
+                int chosen = -1;
+                for (JsonNode p : cands) {
+                    if (p.get("a").asInt() == sbiPair) assertEquals(come.steps().getFirst().nllAfter(), p.get("nll").asDouble(), 1e-9);
+                    if (p.get("nll").asDouble() < best) {
+                        best = p.get("nll").asDouble();
+                        chosen = p.get("a").asInt();
+                    }
+                }
+                assertEquals(chosen, step.a());
+                assertEquals(best, step.nllAfter(), 1e-9);
+                assertTrue(step.nllAfter() <= come.steps().getFirst().nllAfter());
+                assertNotEquals(cands.get(0).get("a").asInt(), cands.get(1).get("a").asInt());
+            }
+        }
+    }
+
+    private static Transformer model(Transformer base, ModelConfig c, Map<String, TensorData> merged, Map<String, TensorData> next) {
+        return base.withLayers(c, List.of(LayerWeights.of(c, merged), LayerWeights.of(c, next)));
+    }
+
+    /** Mean squared error per element of layers 0..1 of m run on boundary 0 against boundary 3, window by window. */
+    private static double error(Transformer m, CalibrationPass pass) {
+        int T = pass.tokensPerWindow(), d = m.config().hiddenSize();
+        double sum = 0;
+        for (int w = 0; w < pass.windowCount(); w++) {
+            float[] h = pass.rows(0, w, 0, T, d), y = pass.rows(3, w, 0, T, d);
+            m.layer(0, h, 1, T, 0, null, LayerHooks.NONE);
+            m.layer(1, h, 1, T, 0, null, LayerHooks.NONE);
+            for (int i = 0; i < h.length; i++) sum += (double) (y[i] - h[i]) * (y[i] - h[i]);
+        }
+        return sum / ((double) pass.windowCount() * T * d);
+    }
+
+    private static double[] ramp(int n) {
+        double[] s = new double[n];
+        for (int i = 0; i < n; i++) s[i] = (i * 7919) % n;
+        return s;
+    }
+}
