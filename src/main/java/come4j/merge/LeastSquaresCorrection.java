@@ -79,13 +79,19 @@ public final class LeastSquaresCorrection {
 
     /** The next layer's input projections, refitted through one map of their shared normed input. */
     private enum Inputs {
-        ATTENTION(List.of("self_attn.q_proj.weight", "self_attn.k_proj.weight", "self_attn.v_proj.weight")),
-        FFN(List.of("mlp.gate_proj.weight", "mlp.up_proj.weight"));
+        ATTENTION(List.of(Role.Q, Role.K, Role.V)), FFN(List.of(Role.GATE, Role.UP));
 
-        final List<String> tensors;
+        final List<Role> roles;
 
-        Inputs(List<String> tensors) {
-            this.tensors = tensors;
+        Inputs(List<Role> roles) {
+            this.roles = roles;
+        }
+
+        /** The group's projections this config's layers have (OPT has no gate), by role, with their tensor names. */
+        Map<Role, String> names(come4j.model.ModelConfig c) {
+            Map<Role, String> out = new java.util.EnumMap<>(Role.class);
+            for (Role r : roles) if (c.schema().find(r) != null) out.put(r, c.schema().find(r).name());
+            return out;
         }
     }
 
@@ -168,7 +174,7 @@ public final class LeastSquaresCorrection {
             Map<String, float[]> refit = ls.refitInputs(original, w, g, teacherIn, tensors, fits);
             if (refit == null) continue;
             changed.putAll(refit);
-            w = withInputs(w, g, refit, ls.d);
+            w = ls.withInputs(w, g, refit, ls.d);
         }
         Map<String, TensorData> out = tensors;
         double after = before;
@@ -194,7 +200,7 @@ public final class LeastSquaresCorrection {
         double heldBefore = error(w, train, windows), best = heldBefore, alpha = Double.NaN;
         double scale = Ridge.meanDiagonal(G, d);
         for (double x : GRID) {
-            double e = error(withInputs(w, g, mapped(g, tensors, Ridge.solve(G, M, d, d, x * scale)), d), train, windows);
+            double e = error(withInputs(w, g, mapped(g.names(model.config()).values(), tensors, Ridge.solve(G, M, d, d, x * scale)), d), train, windows);
             if (e < best) {
                 best = e;
                 alpha = x;
@@ -203,7 +209,7 @@ public final class LeastSquaresCorrection {
         fits.add(new Fit(g == Inputs.ATTENTION ? "qkv_proj" : "gate_up_proj", alpha, heldBefore, best));
         if (Double.isNaN(alpha)) return null;
         accumulateInputs(original, w, g, teacherIn, train, windows, G, M);
-        return mapped(g, tensors, Ridge.solve(G, M, d, d, alpha * Ridge.meanDiagonal(G, d)));
+        return mapped(g.names(model.config()).values(), tensors, Ridge.solve(G, M, d, d, alpha * Ridge.meanDiagonal(G, d)));
     }
 
     /** G += X_sᵀX_s, M += X_sᵀ(X_t − X_s) over windows [w0, w1): group g's normed input, student and original. */
@@ -230,9 +236,9 @@ public final class LeastSquaresCorrection {
     }
 
     /** W (I + Sᵀ) for each of g's projections W [rows × d], S [d × d] row-major: W'[r][i] = W[r][i] + Σ_j W[r][j] S[i][j]. */
-    private static Map<String, float[]> mapped(Inputs g, Map<String, TensorData> tensors, double[] S) {
+    private static Map<String, float[]> mapped(java.util.Collection<String> names, Map<String, TensorData> tensors, double[] S) {
         Map<String, float[]> out = new LinkedHashMap<>();
-        for (String name : g.tensors) {
+        for (String name : names) {
             float[] w = tensors.get(name).toFloat();
             int d = (int) Math.round(Math.sqrt(S.length)), rows = w.length / d;
             float[] r = new float[w.length];
@@ -249,16 +255,12 @@ public final class LeastSquaresCorrection {
         return out;
     }
 
-    private static LayerWeights withInputs(LayerWeights w, Inputs g, Map<String, float[]> m, int d) {
-        java.util.function.Function<String, Matrix> mat = name -> {
-            float[] v = m.get(name);
-            return Matrix.of(v, 0, v.length / d, d, d, 1);
-        };
-        boolean att = g == Inputs.ATTENTION;
-        return new LayerWeights(att ? mat.apply("self_attn.q_proj.weight") : w.q(), att ? mat.apply("self_attn.k_proj.weight") : w.k(),
-                att ? mat.apply("self_attn.v_proj.weight") : w.v(), w.o(), att ? w.gate() : mat.apply("mlp.gate_proj.weight"),
-                att ? w.up() : mat.apply("mlp.up_proj.weight"), w.down(), w.inputNorm(), w.postNorm(), w.qNorm(), w.kNorm(),
-                w.qBias(), w.kBias(), w.vBias(), w.oBias(), w.gateBias(), w.upBias(), w.downBias());
+    private LayerWeights withInputs(LayerWeights w, Inputs g, Map<String, float[]> m, int d) {
+        for (var e : g.names(model.config()).entrySet()) {
+            float[] v = m.get(e.getValue());
+            w = w.with(e.getKey(), Matrix.of(v, 0, v.length / d, d, d, 1));
+        }
+        return w;
     }
 
     /** The refitted weights of projection p (null: kept), its fit appended to {@code fits}. */
