@@ -88,14 +88,15 @@ class LeastSquaresVariantsTest {
             try (CalibrationContext ctx = new CalibrationContext(ckpt, set, 3); ActivationCache cache = ctx.workingCache()) {
                 CalibrationPass pass = ctx.pass(cache);
                 ModelConfig c0 = ckpt.config(), c = c0.withLayers(new int[] {0, 2});
-                var scores = new ConcatMerge.Scores(ramp(c0.numKvHeads()), ramp(c0.intermediateSize()));
+                var scores = new ConcatMerge.Scores(LeastSquaresCorrectionTest.ramp(c0.numKvHeads()), LeastSquaresCorrectionTest.ramp(c0.intermediateSize()));
                 MergedLayer merged = ConcatMerge.merge(c0, ctx.tensors().get(0), ctx.tensors().get(1), scores, scores, 0.5, 0.5, false, store, ckpt.dtype());
                 Map<String, TensorData> next = ctx.tensors().get(2);
                 var fixed = LeastSquaresCorrection.correct(model(ctx.model(), c, merged.tensors(), next), 0, 2, merged.tensors(), pass, pass, store, ckpt.dtype());
                 Transformer m = model(ctx.model(), c, fixed.tensors(), next);
                 var r = LeastSquaresCorrection.correctInputs(m, 1, 2, 3, next, pass, pass, store, ckpt.dtype());
 
-                double before = error(m, pass), after = error(model(ctx.model(), c, fixed.tensors(), r.tensors()), pass);
+                double before = LeastSquaresCorrectionTest.error(m, pass, 2, 3),
+                        after = LeastSquaresCorrectionTest.error(model(ctx.model(), c, fixed.tensors(), r.tensors()), pass, 2, 3);
                 assertEquals(before, r.before(), 1e-9 * before);
                 assertTrue(after <= before, after + " > " + before);
                 assertEquals(List.of("qkv_proj", "gate_up_proj"), r.fits().stream().map(LeastSquaresCorrection.Fit::projection).toList());
@@ -149,24 +150,5 @@ class LeastSquaresVariantsTest {
 
     private static Transformer model(Transformer base, ModelConfig c, Map<String, TensorData> merged, Map<String, TensorData> next) {
         return base.withLayers(c, List.of(LayerWeights.of(c, merged), LayerWeights.of(c, next)));
-    }
-
-    /** Mean squared error per element of layers 0..1 of m run on boundary 0 against boundary 3, window by window. */
-    private static double error(Transformer m, CalibrationPass pass) {
-        int T = pass.tokensPerWindow(), d = m.config().hiddenSize();
-        double sum = 0;
-        for (int w = 0; w < pass.windowCount(); w++) {
-            float[] h = pass.rows(0, w, 0, T, d), y = pass.rows(3, w, 0, T, d);
-            m.layer(0, h, 1, T, 0, null, LayerHooks.NONE);
-            m.layer(1, h, 1, T, 0, null, LayerHooks.NONE);
-            for (int i = 0; i < h.length; i++) sum += (double) (y[i] - h[i]) * (y[i] - h[i]);
-        }
-        return sum / ((double) pass.windowCount() * T * d);
-    }
-
-    private static double[] ramp(int n) {
-        double[] s = new double[n];
-        for (int i = 0; i < n; i++) s[i] = (i * 7919) % n;
-        return s;
     }
 }
