@@ -3,9 +3,9 @@ package come4j.calib;
 import come4j.eval.Perplexity;
 import come4j.io.BadInputException;
 import come4j.io.Finite;
+import come4j.io.Progress;
 import come4j.model.LayerHooks;
 import come4j.model.Transformer;
-import come4j.report.Progress;
 import java.util.ArrayList;
 import java.util.List;
 

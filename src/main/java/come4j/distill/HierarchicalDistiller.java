@@ -1,9 +1,9 @@
 package come4j.distill;
 
+import come4j.io.Progress;
 import come4j.model.LayerWeights;
 import come4j.model.ModelConfig;
 import come4j.model.Ropes;
-import come4j.report.Progress;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;

@@ -3,9 +3,9 @@ package come4j.distill;
 import come4j.calib.ActivationCache;
 import come4j.calib.CalibrationPass;
 import come4j.calib.CalibrationSet;
+import come4j.io.Progress;
 import come4j.model.ModelConfig;
 import come4j.model.Transformer;
-import come4j.report.Progress;
 import java.util.ArrayList;
 import java.util.List;
 

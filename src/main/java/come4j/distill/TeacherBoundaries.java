@@ -1,9 +1,9 @@
 package come4j.distill;
 
 import come4j.calib.ActivationCache;
+import come4j.io.Progress;
 import come4j.model.LayerHooks;
 import come4j.model.Transformer;
-import come4j.report.Progress;
 import java.util.function.IntPredicate;
 
 /**

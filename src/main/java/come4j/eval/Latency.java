@@ -2,10 +2,10 @@ package come4j.eval;
 
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import come4j.io.Progress;
 import come4j.model.KVCache;
 import come4j.model.ModelConfig;
 import come4j.model.Transformer;
-import come4j.report.Progress;
 import come4j.tensor.VectorOps;
 import java.util.Arrays;
 import java.util.List;

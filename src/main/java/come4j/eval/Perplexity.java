@@ -1,7 +1,7 @@
 package come4j.eval;
 
+import come4j.io.Progress;
 import come4j.model.Transformer;
-import come4j.report.Progress;
 import come4j.tensor.Parallel;
 import come4j.tensor.VectorOps;
 import java.util.ArrayList;

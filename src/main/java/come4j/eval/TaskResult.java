@@ -1,6 +1,6 @@
 package come4j.eval;
 
-import come4j.report.Progress;
+import come4j.io.Progress;
 import come4j.tensor.Parallel;
 import java.util.List;
 import java.util.Map;

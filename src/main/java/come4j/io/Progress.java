@@ -1,4 +1,4 @@
-package come4j.report;
+package come4j.io;
 
 import java.io.PrintStream;
 
