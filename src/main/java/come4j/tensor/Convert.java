@@ -62,15 +62,6 @@ public final class Convert {
         for (; i < n; i++) x[off + i] = Float.intBitsToFloat(toBf16(x[off + i]) << 16);
     }
 
-    /** Rows [m x k] of a (row stride lda from aOff) as a new contiguous array rounded to bf16. */
-    public static float[] roundedToBf16(float[] a, int aOff, int lda, int m, int k) {
-        float[] r = new float[m * k];
-        for (int i = 0; i < m; i++) System.arraycopy(a, aOff + i * lda, r, i * k, k);
-        if ((long) m * k > 1 << 16) Parallel.forRows(m, 16, (r0, r1) -> roundToBf16(r, r0 * k, (r1 - r0) * k));
-        else roundToBf16(r, 0, m * k);
-        return r;
-    }
-
     /** x[off .. off + n) as bf16 bits into dst[dOff..] (round to nearest even; the inputs are finite). */
     public static void toBf16(float[] x, int off, int n, short[] dst, int dOff) {
         int i = 0;

@@ -57,7 +57,7 @@ public final class VectorBackend implements Backend {
     public void matmul(float[] a, int m, Matrix b, float[] c) {
         int n = b.rows(), k = b.cols();
         if (compute == DType.BF16) {
-            a = Convert.roundedToBf16(a, 0, k, m, k);
+            a = roundedToBf16(a, 0, k, m, k);
             b = asBf16(b);
         }
         float[] pre = resident(b);
@@ -85,7 +85,7 @@ public final class VectorBackend implements Backend {
     public void matmul(float[] a, int aOff, int lda, int m, Matrix b, float[] c, int cOff, int ldc) {
         int n = b.rows();
         if (compute == DType.BF16) {
-            a = Convert.roundedToBf16(a, aOff, lda, m, b.cols());
+            a = roundedToBf16(a, aOff, lda, m, b.cols());
             aOff = 0;
             lda = b.cols();
             b = asBf16(b);
@@ -112,6 +112,15 @@ public final class VectorBackend implements Backend {
             public DType dtype() { return DType.BF16; }
             public Storage storage() { return b.storage(); }
         };
+    }
+
+    /** Rows [m x k] of a (row stride lda from aOff) as a new contiguous array rounded to bf16. */
+    private static float[] roundedToBf16(float[] a, int aOff, int lda, int m, int k) {
+        float[] r = new float[m * k];
+        for (int i = 0; i < m; i++) System.arraycopy(a, aOff + i * lda, r, i * k, k);
+        if ((long) m * k > 1 << 16) Parallel.forRows(m, 16, (r0, r1) -> Convert.roundToBf16(r, r0 * k, (r1 - r0) * k));
+        else Convert.roundToBf16(r, 0, m * k);
+        return r;
     }
 
     private static int roundUp(int x, int multiple) {
