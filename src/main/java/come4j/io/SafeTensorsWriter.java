@@ -1,7 +1,6 @@
 package come4j.io;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import come4j.tensor.Convert;
 import java.io.IOException;
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;

@@ -36,7 +36,7 @@ public final class ScratchTensors implements AutoCloseable {
             for (Values v : tensors) {
                 long size = (long) v.data().length * dtype.bytes;
                 MemorySegment slice = seg.asSlice(off, size);
-                come4j.tensor.Convert.fromFloat(v.data(), 0, v.data().length, slice, dtype, 0);
+                Convert.fromFloat(v.data(), 0, v.data().length, slice, dtype, 0);
                 out.put(v.name(), new TensorData(v.name(), dtype, v.shape().clone(), slice.asReadOnly()));
                 off += size;
             }

@@ -1,6 +1,5 @@
 package come4j.io;
 
-import come4j.tensor.Convert;
 import java.lang.foreign.MemorySegment;
 import java.util.Arrays;
 

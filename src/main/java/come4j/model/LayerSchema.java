@@ -1,7 +1,7 @@
 package come4j.model;
 
+import come4j.io.Convert;
 import come4j.io.TensorData;
-import come4j.tensor.Convert;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;

@@ -1,5 +1,6 @@
 package come4j.tensor;
 
+import come4j.io.Convert;
 import come4j.io.DType;
 import java.io.IOException;
 import java.io.InputStream;

@@ -118,7 +118,7 @@ class ConcatMergeTest {
     }
 
     private static float round(DType t, float v) {
-        return t == DType.BF16 ? Float.intBitsToFloat(come4j.tensor.Convert.toBf16(v) << 16) : v;
+        return t == DType.BF16 ? Float.intBitsToFloat(come4j.io.Convert.toBf16(v) << 16) : v;
     }
 
     private static ConcatMerge.Scores scores(ModelConfig c, int seed) {

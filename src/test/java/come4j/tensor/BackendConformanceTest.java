@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import come4j.io.Convert;
 import come4j.io.DType;
 import come4j.io.TensorData;
 import java.lang.foreign.Arena;

@@ -1,6 +1,5 @@
-package come4j.tensor;
+package come4j.io;
 
-import come4j.io.DType;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
