@@ -1,5 +1,8 @@
 package come4j.io;
 
+import static come4j.io.SafeTensorsWriter.INDEX;
+import static come4j.io.SafeTensorsWriter.SINGLE;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import come4j.model.LayerSchema;
 import come4j.model.ModelConfig;
@@ -19,8 +22,6 @@ import java.util.regex.Pattern;
  * model.safetensors.index.json, and tokenizer.json. Tensors stay mmap'd until {@link #close()}.
  */
 public final class Checkpoint implements AutoCloseable {
-    public static final String INDEX = "model.safetensors.index.json";
-    public static final String SINGLE = "model.safetensors";
     /** A few MB even for models of thousands of tensors; anything far beyond is not an index. */
     private static final long MAX_INDEX_BYTES = 64L << 20;
     /** After the layer prefix: a canonical decimal index (no sign or leading zero), then the tensor's name in the layer. */

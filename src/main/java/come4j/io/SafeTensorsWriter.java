@@ -24,6 +24,8 @@ import java.util.TreeMap;
 public final class SafeTensorsWriter implements AutoCloseable {
     /** transformers' max_shard_size "5GB" (decimal). */
     public static final long DEFAULT_SHARD_LIMIT = 5_000_000_000L;
+    /** A checkpoint folder's weights as transformers names them: one file, or shards listed by the index. */
+    public static final String SINGLE = "model.safetensors", INDEX = "model.safetensors.index.json";
 
     private static final int BUFFER_BYTES = 1 << 22;
 
@@ -78,7 +80,7 @@ public final class SafeTensorsWriter implements AutoCloseable {
         groups.add(current);
         List<Shard> shards = new ArrayList<>();
         for (int i = 0; i < groups.size(); i++) {
-            String file = groups.size() == 1 ? Checkpoint.SINGLE
+            String file = groups.size() == 1 ? SINGLE
                     : String.format("model-%05d-of-%05d.safetensors", i + 1, groups.size());
             shards.add(new Shard(file, List.copyOf(groups.get(i))));
         }
@@ -88,7 +90,7 @@ public final class SafeTensorsWriter implements AutoCloseable {
     /** The files {@link #finish()} will have written, in order: the shards, then the index when there are several. */
     public List<String> files() {
         List<String> files = new ArrayList<>(shards.stream().map(Shard::file).toList());
-        if (shards.size() > 1) files.add(Checkpoint.INDEX);
+        if (shards.size() > 1) files.add(INDEX);
         return files;
     }
 
@@ -192,7 +194,7 @@ public final class SafeTensorsWriter implements AutoCloseable {
         index.putObject("metadata").put("total_size", total);
         ObjectNode map = index.putObject("weight_map");
         weightMap.forEach(map::put);
-        Json.writePretty(dir.resolve(Checkpoint.INDEX), index);
+        Json.writePretty(dir.resolve(INDEX), index);
     }
 
     private void put(MemorySegment bytes) throws IOException {

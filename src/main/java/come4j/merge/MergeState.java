@@ -39,7 +39,7 @@ public final class MergeState implements ProgressiveMerger.StepStore, AutoClosea
         for (JsonNode step : saved) {
             var folder = run.loadFolder(folder(steps.size() + 1)).orElseThrow(
                     () -> new IllegalStateException(run.dir() + ": " + STEPS + " lists step " + (steps.size() + 1) + " but its layer is missing"));
-            Map<String, TensorData> tensors = SafeTensorsFile.open(folder.resolve(come4j.io.Checkpoint.SINGLE), arena);
+            Map<String, TensorData> tensors = SafeTensorsFile.open(folder.resolve(SafeTensorsWriter.SINGLE), arena);
             steps.add(MergeRecord.parseStep(step, tensors));
         }
         return steps;

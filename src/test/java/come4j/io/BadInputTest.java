@@ -163,7 +163,7 @@ class BadInputTest {
     @Test
     void shardListedInTheIndexMissing() throws IOException {
         Fixtures.writeConfig(tmp);
-        Files.writeString(tmp.resolve(Checkpoint.INDEX),
+        Files.writeString(tmp.resolve(SafeTensorsWriter.INDEX),
                 "{\"weight_map\": {\"a\": \"model-00001-of-00002.safetensors\"}}");
         assertBadInput(tmp.resolve("model-00001-of-00002.safetensors"), "shard listed in model.safetensors.index.json is missing",
                 () -> Checkpoint.open(tmp));
@@ -174,7 +174,7 @@ class BadInputTest {
         Path dir = Files.createDirectory(tmp.resolve("ckpt"));
         Fixtures.writeConfig(dir);
         safetensors(tmp.resolve("elsewhere.safetensors"), "{}", 0);
-        Path index = Files.writeString(dir.resolve(Checkpoint.INDEX),
+        Path index = Files.writeString(dir.resolve(SafeTensorsWriter.INDEX),
                 "{\"weight_map\": {\"a\": \"../elsewhere.safetensors\"}}");
         assertBadInput(index, "shard '../elsewhere.safetensors' lies outside this folder", () -> Checkpoint.open(dir));
     }
@@ -187,13 +187,13 @@ class BadInputTest {
         Fixtures.writeConfig(snapshot);
         safetensors(blobs.resolve("5f1e"), "{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]}}", 4);
         Files.createSymbolicLink(snapshot.resolve("model-00001-of-00001.safetensors"), Path.of("../../blobs/5f1e"));
-        Files.writeString(snapshot.resolve(Checkpoint.INDEX), "{\"weight_map\": {\"a\": \"model-00001-of-00001.safetensors\"}}");
+        Files.writeString(snapshot.resolve(SafeTensorsWriter.INDEX), "{\"weight_map\": {\"a\": \"model-00001-of-00001.safetensors\"}}");
         try (Checkpoint ckpt = Checkpoint.open(snapshot)) {
             assertEquals(java.util.Set.of("a"), ckpt.tensors().keySet());
         }
         Files.move(blobs.resolve("5f1e"), tmp.resolve("5f1e"));
         Files.delete(snapshot.resolve("model-00001-of-00001.safetensors"));
         Files.createSymbolicLink(snapshot.resolve("model-00001-of-00001.safetensors"), tmp.resolve("5f1e"));
-        assertBadInput(snapshot.resolve(Checkpoint.INDEX), "is a link to", () -> Checkpoint.open(snapshot));
+        assertBadInput(snapshot.resolve(SafeTensorsWriter.INDEX), "is a link to", () -> Checkpoint.open(snapshot));
     }
 }

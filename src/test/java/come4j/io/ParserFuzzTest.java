@@ -79,7 +79,7 @@ class ParserFuzzTest {
 
     private static void checkIndex(byte[] json) {
         Path dir = SCRATCH.resolve("ckpt");
-        write(dir.resolve(Checkpoint.INDEX), json);
+        write(dir.resolve(SafeTensorsWriter.INDEX), json);
         try (Checkpoint c = Checkpoint.open(dir)) {
             c.tensors();
         } catch (BadInputException expected) {

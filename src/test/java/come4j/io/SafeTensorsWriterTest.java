@@ -118,7 +118,7 @@ class SafeTensorsWriterTest {
                 w.finish();
             }
         }
-        for (String f : List.of("model-00001-of-00002.safetensors", "model-00002-of-00002.safetensors", Checkpoint.INDEX))
+        for (String f : List.of("model-00001-of-00002.safetensors", "model-00002-of-00002.safetensors", SafeTensorsWriter.INDEX))
             assertEquals(-1, Files.mismatch(tmp.resolve("one").resolve(f), tmp.resolve("two").resolve(f)), f);
     }
 
@@ -148,7 +148,7 @@ class SafeTensorsWriterTest {
                 spec("t3", DType.F32, 4, 10), spec("t1", DType.F32, 2), spec("t0", DType.BF16, 4));
         try (var w = new SafeTensorsWriter(tmp, plan, 100)) {
             assertEquals(List.of("model-00001-of-00004.safetensors", "model-00002-of-00004.safetensors",
-                    "model-00003-of-00004.safetensors", "model-00004-of-00004.safetensors", Checkpoint.INDEX), w.files());
+                    "model-00003-of-00004.safetensors", "model-00004-of-00004.safetensors", SafeTensorsWriter.INDEX), w.files());
             for (TensorSpec t : plan) {
                 float[] v = new float[(int) t.numel()];
                 for (int i = 0; i < v.length; i++) v[i] = t.name().length() * 100 + i;
@@ -171,7 +171,7 @@ class SafeTensorsWriterTest {
                     "t9": "model-00001-of-00004.safetensors"
                   }
                 }
-                """, Files.readString(tmp.resolve(Checkpoint.INDEX)));
+                """, Files.readString(tmp.resolve(SafeTensorsWriter.INDEX)));
         try (Arena arena = Arena.ofConfined()) {
             Map<String, TensorData> first = SafeTensorsFile.open(tmp.resolve("model-00001-of-00004.safetensors"), arena);
             assertEquals(List.of("t9", "t10"), List.copyOf(first.keySet()));
