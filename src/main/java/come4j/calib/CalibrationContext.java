@@ -1,8 +1,8 @@
 package come4j.calib;
 
 import come4j.calib.CalibrationPass.LayerStats;
-import come4j.io.Checkpoint;
 import come4j.io.TensorData;
+import come4j.model.Checkpoint;
 import come4j.model.LayerWeights;
 import come4j.model.Transformer;
 import java.util.ArrayList;

@@ -95,7 +95,7 @@ final class DistillCommand implements Runnable {
     public void run() {
         Loss l = Loss.of(loss);
         come4j.model.ModelConfig config;
-        try (var ckpt = come4j.io.Checkpoint.open(student)) {
+        try (var ckpt = come4j.model.Checkpoint.open(student)) {
             config = ckpt.config();
         }
         int maxPos = config.maxPositions();

@@ -2,7 +2,7 @@ package come4j.cli;
 
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import come4j.io.Checkpoint;
+import come4j.model.Checkpoint;
 import come4j.model.ModelConfig;
 import come4j.model.ParameterCount;
 import java.io.PrintStream;

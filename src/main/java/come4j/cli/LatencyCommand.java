@@ -4,7 +4,7 @@ import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import come4j.eval.Latency;
 import come4j.io.BadInputException;
-import come4j.io.Checkpoint;
+import come4j.model.Checkpoint;
 import come4j.model.ModelConfig;
 import come4j.model.Transformer;
 import come4j.tensor.Parallel;

@@ -3,7 +3,7 @@ package come4j.cli;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import come4j.io.BadInputException;
-import come4j.io.Checkpoint;
+import come4j.model.Checkpoint;
 import come4j.model.Transformer;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;

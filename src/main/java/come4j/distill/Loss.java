@@ -37,7 +37,7 @@ public enum Loss {
         }
 
         /** A checkpoint's final norm and LM head (the embeddings when they are tied), as fp32. */
-        public static Head of(come4j.io.Checkpoint ckpt) {
+        public static Head of(come4j.model.Checkpoint ckpt) {
             var c = ckpt.config();
             var layout = c.layout();
             var names = c.schema().family().ends();

@@ -1,6 +1,6 @@
 package come4j.distill;
 
-import come4j.io.Checkpoint;
+import come4j.model.Checkpoint;
 import come4j.model.LayerWeights;
 import come4j.model.ModelConfig;
 import come4j.model.Rope;

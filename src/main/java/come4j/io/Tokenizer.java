@@ -2,6 +2,7 @@ package come4j.io;
 
 import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
 import com.fasterxml.jackson.databind.JsonNode;
+import come4j.model.Checkpoint;
 import java.nio.file.Files;
 import java.nio.file.Path;
 

@@ -1,6 +1,5 @@
 package come4j.model;
 
-import come4j.io.Checkpoint;
 import come4j.io.TensorData;
 import come4j.tensor.Matrix;
 import java.util.Collections;

@@ -7,7 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import come4j.io.Checkpoint;
+import come4j.model.Checkpoint;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;

@@ -6,11 +6,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import come4j.io.Checkpoint;
 import come4j.io.RunFolder;
 import come4j.io.SafeTensorsWriter;
 import come4j.io.TensorData;
 import come4j.io.TensorSpec;
+import come4j.model.Checkpoint;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;

@@ -5,9 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import come4j.Fixtures;
-import come4j.io.Checkpoint;
 import come4j.io.Progress;
 import come4j.io.Tokenizer;
+import come4j.model.Checkpoint;
 import come4j.model.LayerWeights;
 import come4j.model.ModelConfig;
 import come4j.model.Rope;

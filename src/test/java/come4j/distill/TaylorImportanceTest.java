@@ -6,7 +6,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import come4j.Fixtures;
 import come4j.calib.CalibrationSet;
-import come4j.io.Checkpoint;
+import come4j.model.Checkpoint;
 import come4j.model.Transformer;
 import java.nio.file.Path;
 import java.util.ArrayList;

@@ -3,7 +3,7 @@ package come4j.distill;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import come4j.Fixtures;
-import come4j.io.Checkpoint;
+import come4j.model.Checkpoint;
 import come4j.model.LayerHooks;
 import come4j.model.LayerWeights;
 import come4j.model.ModelConfig;

@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import come4j.Fixtures;
-import come4j.io.Checkpoint;
+import come4j.model.Checkpoint;
 import come4j.model.Transformer;
 import come4j.tensor.VectorOps;
 import java.util.Arrays;

@@ -3,7 +3,7 @@ package come4j.eval;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import come4j.Fixtures;
-import come4j.io.Checkpoint;
+import come4j.model.Checkpoint;
 import come4j.model.Transformer;
 import come4j.tensor.VectorOps;
 import org.junit.jupiter.api.Test;

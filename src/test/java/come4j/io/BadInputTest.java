@@ -4,6 +4,7 @@ import static come4j.io.Fixtures.assertBadInput;
 import static come4j.io.Fixtures.safetensors;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import come4j.model.Checkpoint;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.nio.channels.FileChannel;

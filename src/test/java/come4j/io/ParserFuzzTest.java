@@ -3,6 +3,7 @@ package come4j.io;
 import com.code_intelligence.jazzer.api.FuzzedDataProvider;
 import com.code_intelligence.jazzer.junit.DictionaryEntries;
 import com.code_intelligence.jazzer.junit.FuzzTest;
+import come4j.model.Checkpoint;
 import come4j.model.ModelConfig;
 import java.io.IOException;
 import java.io.UncheckedIOException;

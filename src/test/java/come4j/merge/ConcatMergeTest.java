@@ -4,10 +4,10 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import come4j.Fixtures;
-import come4j.io.Checkpoint;
 import come4j.io.DType;
 import come4j.io.ScratchTensors;
 import come4j.io.TensorData;
+import come4j.model.Checkpoint;
 import come4j.model.LayerWeights;
 import come4j.model.ModelConfig;
 import java.util.Map;

@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import come4j.Fixtures;
-import come4j.io.Checkpoint;
 import come4j.tensor.Backends;
 import java.util.ArrayList;
 import java.util.Arrays;

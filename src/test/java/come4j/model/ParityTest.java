@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import come4j.Fixtures;
 import come4j.eval.Perplexity;
-import come4j.io.Checkpoint;
 import come4j.io.TextFiles;
 import come4j.io.Tokenizer;
 

@@ -9,7 +9,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import come4j.Fixtures;
 import come4j.io.BadInputException;
-import come4j.io.Checkpoint;
 import come4j.io.TensorData;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -4,7 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import come4j.Fixtures;
-import come4j.io.Checkpoint;
+import come4j.model.Checkpoint;
 import come4j.model.Transformer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.params.ParameterizedTest;

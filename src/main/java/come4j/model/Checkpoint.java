@@ -1,11 +1,15 @@
-package come4j.io;
+package come4j.model;
 
 import static come4j.io.SafeTensorsWriter.INDEX;
 import static come4j.io.SafeTensorsWriter.SINGLE;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import come4j.model.LayerSchema;
-import come4j.model.ModelConfig;
+import come4j.io.BadInputException;
+import come4j.io.DType;
+import come4j.io.Finite;
+import come4j.io.SafeTensorsFile;
+import come4j.io.TensorData;
+import come4j.io.UntrustedJson;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.nio.file.Files;
