@@ -7,7 +7,7 @@ import come4j.eval.LogLikelihood;
 import come4j.eval.Perplexity;
 import come4j.eval.Task;
 import come4j.eval.TaskResult;
-import come4j.io.Tokenizer;
+import come4j.model.Tokenizer;
 import come4j.model.Transformer;
 import come4j.report.TaskReport;
 import come4j.tensor.Parallel;

@@ -4,7 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import come4j.io.BadInputException;
 import come4j.io.Records;
 import come4j.io.TextFiles;
-import come4j.io.Tokenizer;
+import come4j.model.Tokenizer;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;

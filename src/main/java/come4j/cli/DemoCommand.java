@@ -1,8 +1,8 @@
 package come4j.cli;
 
 import come4j.eval.Perplexity;
-import come4j.io.Tokenizer;
 import come4j.model.Checkpoint;
+import come4j.model.Tokenizer;
 import java.nio.file.Path;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;

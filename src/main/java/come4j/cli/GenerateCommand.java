@@ -1,9 +1,9 @@
 package come4j.cli;
 
 import come4j.io.BadInputException;
-import come4j.io.Tokenizer;
 import come4j.model.Checkpoint;
 import come4j.model.Generator;
+import come4j.model.Tokenizer;
 import come4j.model.Transformer;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;

@@ -2,7 +2,7 @@ package come4j.distill;
 
 import come4j.io.BadInputException;
 import come4j.io.TextFiles;
-import come4j.io.Tokenizer;
+import come4j.model.Tokenizer;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;

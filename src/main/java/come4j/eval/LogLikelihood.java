@@ -1,7 +1,7 @@
 package come4j.eval;
 
-import come4j.io.Tokenizer;
 import come4j.model.KVCache;
+import come4j.model.Tokenizer;
 import come4j.model.Transformer;
 import come4j.tensor.VectorOps;
 import java.util.ArrayList;

@@ -1,6 +1,6 @@
 package come4j.eval;
 
-import come4j.io.Tokenizer;
+import come4j.model.Tokenizer;
 import come4j.model.Transformer;
 import come4j.tensor.VectorOps;
 import java.nio.charset.StandardCharsets;

@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import come4j.io.BadInputException;
-import come4j.io.Tokenizer;
+import come4j.model.Tokenizer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;

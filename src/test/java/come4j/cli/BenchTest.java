@@ -62,7 +62,7 @@ class BenchTest {
         assertEquals(sha(single.resolve("model.safetensors")), sha(cell.resolve("model/model.safetensors")));
         JsonNode results = json(cell.resolve("results.json"));
         assertEquals(1, results.get("layers").asInt());
-        try (Checkpoint c = Checkpoint.open(single); var tok = come4j.io.Tokenizer.load(c.tokenizerFile())) {
+        try (Checkpoint c = Checkpoint.open(single); var tok = come4j.model.Tokenizer.load(c.tokenizerFile())) {
             double ppl = EvalCommand.evaluate(Transformer.load(c), tok, CliTest.PPL, 32, null).ppl();
             assertEquals(ppl, results.get("ppl").get("fixtures/ppl.txt").get("ppl").asDouble(), 1e-9);
         }

@@ -6,11 +6,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import come4j.Fixtures;
 import come4j.io.Progress;
-import come4j.io.Tokenizer;
 import come4j.model.Checkpoint;
 import come4j.model.LayerWeights;
 import come4j.model.ModelConfig;
 import come4j.model.Rope;
+import come4j.model.Tokenizer;
 import come4j.model.Transformer;
 import java.util.ArrayList;
 import java.util.List;

@@ -7,7 +7,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import come4j.Fixtures;
 import come4j.eval.Perplexity;
 import come4j.io.TextFiles;
-import come4j.io.Tokenizer;
 
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;

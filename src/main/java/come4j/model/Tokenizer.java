@@ -1,8 +1,9 @@
-package come4j.io;
+package come4j.model;
 
 import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
 import com.fasterxml.jackson.databind.JsonNode;
-import come4j.model.Checkpoint;
+import come4j.io.BadInputException;
+import come4j.io.UntrustedJson;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
