@@ -1,10 +1,10 @@
 package come4j.calib;
 
-import come4j.eval.Perplexity;
 import come4j.io.BadInputException;
 import come4j.io.Finite;
 import come4j.io.Progress;
 import come4j.model.LayerHooks;
+import come4j.model.NextTokenLoss;
 import come4j.model.Transformer;
 import java.util.ArrayList;
 import java.util.List;
@@ -103,7 +103,7 @@ public final class CalibrationPass {
             for (int i = from; i < m.numLayers(); i++) m.layer(i, h, b, T, 0, null, LayerHooks.NONE);
             int[] ids = new int[b * T];
             for (int k = 0; k < b; k++) System.arraycopy(windows.get(w0 + k), 0, ids, k * T, T);
-            sum += Perplexity.sumOfWindowLosses(m.logits(m.finalNorm(h, 0, b * T), b * T), ids, b, T, V);
+            sum += NextTokenLoss.sumOfWindowLosses(m.logits(m.finalNorm(h, 0, b * T), b * T), ids, b, T, V);
             bar.step((long) b * (m.numLayers() - from + 1));
         }
         if (!Double.isFinite(sum)) throw new BadInputException(null, "calibration NLL is " + sum + ": the logits overflow (layers " + from + ".." + (m.numLayers() - 1) + " ran)");

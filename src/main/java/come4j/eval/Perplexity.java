@@ -1,9 +1,8 @@
 package come4j.eval;
 
 import come4j.io.Progress;
+import come4j.model.NextTokenLoss;
 import come4j.model.Transformer;
-import come4j.tensor.Parallel;
-import come4j.tensor.VectorOps;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -38,29 +37,11 @@ public final class Perplexity {
                 int b = Math.min(batch, windows.size() - w0);
                 int[] ids = new int[b * T];
                 for (int i = 0; i < b; i++) System.arraycopy(windows.get(w0 + i), 0, ids, i * T, T);
-                lossSum += sumOfWindowLosses(model.forward(ids, b), ids, b, T, model.config().vocabSize());
+                lossSum += NextTokenLoss.sumOfWindowLosses(model.forward(ids, b), ids, b, T, model.config().vocabSize());
                 bar.step(b);
             }
         }
         double seconds = (System.nanoTime() - start) / 1e9;
         return new Result(Math.exp(lossSum / windows.size()), (long) windows.size() * T, windows.size(), seconds);
-    }
-
-    /** Σ over windows of the mean NLL of tokens 1..T-1 given their prefixes (log-softmax in fp32, sums in double). */
-    public static double sumOfWindowLosses(float[] logits, int[] ids, int batch, int T, int vocab) {
-        double[] nll = new double[batch * T];
-        Parallel.forEach(batch, b -> {
-            for (int p = 0; p < T - 1; p++) {
-                int row = b * T + p;
-                nll[row] = VectorOps.logSumExp(logits, row * vocab, vocab) - logits[row * vocab + ids[row + 1]];
-            }
-        });
-        double total = 0;
-        for (int b = 0; b < batch; b++) {
-            double s = 0;
-            for (int p = 0; p < T - 1; p++) s += nll[b * T + p];
-            total += s / (T - 1);
-        }
-        return total;
     }
 }

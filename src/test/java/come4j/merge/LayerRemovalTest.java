@@ -7,11 +7,11 @@ import come4j.Fixtures;
 import come4j.calib.CalibrationContext;
 import come4j.calib.CalibrationSet;
 import come4j.calib.Similarity;
-import come4j.eval.Perplexity;
 import come4j.io.TensorData;
 import come4j.model.Checkpoint;
 import come4j.model.LayerHooks;
 import come4j.model.LayerWeights;
+import come4j.model.NextTokenLoss;
 import come4j.model.Tokenizer;
 import come4j.model.Transformer;
 import java.util.ArrayList;
@@ -101,7 +101,7 @@ class LayerRemovalTest {
                 w.remove(j);
                 Transformer without = m.withLayers(m.config().withLayers(kept.stream().mapToInt(Integer::intValue).toArray()), w);
                 for (int[] win : s.set().windows())
-                    nll[j] += Perplexity.sumOfWindowLosses(without.forward(win, 1), win, 1, win.length, m.config().vocabSize());
+                    nll[j] += NextTokenLoss.sumOfWindowLosses(without.forward(win, 1), win, 1, win.length, m.config().vocabSize());
                 nll[j] /= s.set().windows().size();
             }
             LayerRemoval.Plan p = plan(s, LayerRemoval.Method.SLEB, 1);
