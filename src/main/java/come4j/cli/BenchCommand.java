@@ -2,6 +2,7 @@ package come4j.cli;
 
 import come4j.bench.Bench;
 import come4j.bench.Evaluation;
+import come4j.distill.Methods;
 import come4j.eval.Latency;
 import come4j.eval.Item;
 import come4j.eval.Task;
@@ -10,7 +11,6 @@ import come4j.io.Inputs;
 import come4j.io.IoFailureException;
 import come4j.io.RunFolder;
 import come4j.io.TempFolder;
-import come4j.bench.Methods;
 import come4j.model.Checkpoint;
 import come4j.model.Tokenizer;
 import java.io.IOException;

@@ -3,8 +3,8 @@ package come4j.cli;
 import come4j.distill.AdamW;
 import come4j.distill.HierarchicalDistiller;
 import come4j.distill.Loss;
+import come4j.distill.Methods;
 import come4j.merge.Laco;
-import come4j.bench.Methods;
 import picocli.CommandLine.Option;
 
 /** Parameters of individual methods, shared by `come compress` and `come bench`. */

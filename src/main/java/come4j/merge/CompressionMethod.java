@@ -6,7 +6,7 @@ import java.util.function.Consumer;
 
 /**
  * A way to compress a model to a target layer count. `come compress` and `come bench` run every method through this
- * interface, with the run's shared {@link CalibrationContext}; {@link Methods} maps the names users type to methods.
+ * interface, with the run's shared {@link CalibrationContext}; {@code distill.Methods} maps the names users type to methods.
  */
 public interface CompressionMethod {
     /** The name `--method` and `--methods` take, also recorded as come-merge.json's "method". */

@@ -174,7 +174,7 @@ class CompressTest {
     }
 
     static Stream<String> methods() {
-        return come4j.bench.Methods.names().stream();
+        return come4j.distill.Methods.names().stream();
     }
 
     /**

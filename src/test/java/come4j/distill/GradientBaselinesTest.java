@@ -7,7 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import come4j.Fixtures;
-import come4j.bench.Methods;
 import come4j.calib.CalibrationContext;
 import come4j.calib.CalibrationSet;
 import come4j.io.ScratchTensors;

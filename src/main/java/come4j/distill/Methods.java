@@ -1,9 +1,5 @@
-package come4j.bench;
+package come4j.distill;
 
-import come4j.distill.Distilled;
-import come4j.distill.HierarchicalDistiller;
-import come4j.distill.Streamline;
-import come4j.distill.TaylorImportance;
 import come4j.io.BadInputException;
 import come4j.io.Suggestion;
 import come4j.merge.CompressionMethod;
@@ -20,7 +16,8 @@ import java.util.function.Function;
 
 /**
  * Every compression method by the name users type (`come compress --method`, `come bench --methods`). A new method is
- * one line here: its name and how to make it from the options.
+ * one line here: its name and how to make it from the options. The registry lives in distill, the lowest package that
+ * sees every method: merge's and the ones that train (Taylor, LLM-Streamline, NAME+distill).
  */
 public final class Methods {
     /** Method parameters the command line sets. */
