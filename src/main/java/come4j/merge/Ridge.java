@@ -49,7 +49,8 @@ public final class Ridge {
      * for bit); above it, blocked, with nearly all of the arithmetic in fp64 matrix products.
      */
     static double[] solve(double[] G, double[] B, int K, int m, double lambda, int nb) {
-        double[] L = G.clone(); // the factor overwrites the lower triangle; the upper one is never read
+        double[] L = G.clone(); // the factor overwrites the lower triangle; the upper one is never read (blocked, the
+        // diagonal tiles of the trailing updates write into it)
         for (int j = 0; j < K; j++) L[j * K + j] += lambda;
         boolean blocked = K > nb;
         if (blocked) factor(L, K, 0, K, nb);
