@@ -10,9 +10,7 @@ import come4j.model.ParameterCount;
 import java.lang.foreign.MemorySegment;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
-import java.util.ArrayList;
 import java.util.HexFormat;
-import java.util.List;
 import java.util.Map;
 
 /** come-merge.json (docs/come-merge-format.md): everything needed to audit, reproduce and distil a compression. */
@@ -84,71 +82,18 @@ public final class MergeRecord {
         return root;
     }
 
-    /** Step {@code number} (from 1) as come-merge.json records it: everything in {@code s} but the merged tensors. */
+    /** Step {@code number} (from 1) as come-merge.json records it: {@link MergeStep}. */
     static ObjectNode step(int number, ProgressiveMerger.Step s) {
-        ObjectNode o = JSON.createObjectNode();
-        o.put("step", number).put("layers_before", s.layersBefore());
-        ints(o.putArray("pair"), new int[] {s.a(), s.a() + 1});
-        ArrayNode orig = o.putArray("original");
-        ints(orig.addArray(), s.originalA().stream().mapToInt(Integer::intValue).toArray());
-        ints(orig.addArray(), s.originalB().stream().mapToInt(Integer::intValue).toArray());
-        ArrayNode sbi = o.putArray("sbi");
-        for (double v : s.sbi()) if (Double.isInfinite(v)) sbi.addNull(); else sbi.add(v);
-        ArrayNode bi = o.putArray("bi");
-        for (double v : s.bi()) bi.add(v);
-        o.putArray("ratio").add(s.ra()).add(s.rb());
-        o.put("fallback", s.fallback());
-        MergedLayer m = s.merged();
-        if (m.headsA() != null) {
-            ObjectNode counts = o.putObject("kept");
-            counts.putArray("heads").add(m.headsA().length).add(m.headsB().length);
-            counts.putArray("channels").add(m.channelsA().length).add(m.channelsB().length);
-            ObjectNode heads = o.putObject("heads"), ch = o.putObject("channels");
-            ints(heads.putArray("a"), m.headsA());
-            ints(heads.putArray("b"), m.headsB());
-            ints(ch.putArray("a"), m.channelsA());
-            ints(ch.putArray("b"), m.channelsB());
-        }
-        if (!s.candidates().isEmpty()) {
-            ArrayNode c = o.putArray("candidates");
-            for (double[] rc : s.candidates()) c.addObject().put("ratio", rc[0]).put("nll", rc[1]);
-        }
-        o.put("calib_nll_before", s.nllBefore()).put("calib_nll_after", s.nllAfter());
-        if (s.correction() != null) o.set("ls_correction", s.correction());
-        if (Double.isFinite(s.seconds())) o.put("seconds", s.seconds()); // the only field that differs between runs
-        return o;
+        return JSON.valueToTree(MergeStep.of(number, s));
     }
 
     /** The inverse of {@link #step}, given the merged tensors; exact (doubles print as they parse back). */
     static ProgressiveMerger.Step parseStep(JsonNode o, Map<String, TensorData> tensors) {
-        JsonNode heads = o.get("heads"), ch = o.get("channels");
-        MergedLayer m = heads == null ? new MergedLayer(tensors, null, null, null, null)
-                : new MergedLayer(tensors, ints(heads.get("a")), ints(heads.get("b")), ints(ch.get("a")), ints(ch.get("b")));
-        double[] sbi = new double[o.get("sbi").size()];
-        for (int i = 0; i < sbi.length; i++) sbi[i] = o.get("sbi").get(i).isNull() ? Double.POSITIVE_INFINITY : o.get("sbi").get(i).asDouble();
-        List<double[]> candidates = new ArrayList<>();
-        for (JsonNode c : o.path("candidates")) candidates.add(new double[] {c.get("ratio").asDouble(), c.get("nll").asDouble()});
-        return new ProgressiveMerger.Step(o.get("layers_before").asInt(), o.get("pair").get(0).asInt(),
-                list(o.get("original").get(0)), list(o.get("original").get(1)), sbi, doubles(o.get("bi")),
-                o.get("ratio").get(0).asDouble(), o.get("ratio").get(1).asDouble(), o.get("fallback").asBoolean(), m,
-                candidates, o.get("calib_nll_before").asDouble(), o.get("calib_nll_after").asDouble(), o.path("seconds").asDouble(Double.NaN),
-                o.has("ls_correction") ? (ObjectNode) o.get("ls_correction").deepCopy() : null);
-    }
-
-    private static int[] ints(JsonNode a) {
-        int[] v = new int[a.size()];
-        for (int i = 0; i < v.length; i++) v[i] = a.get(i).asInt();
-        return v;
-    }
-
-    private static List<Integer> list(JsonNode a) {
-        return java.util.Arrays.stream(ints(a)).boxed().toList();
-    }
-
-    private static double[] doubles(JsonNode a) {
-        double[] v = new double[a.size()];
-        for (int i = 0; i < v.length; i++) v[i] = a.get(i).asDouble();
-        return v;
+        try {
+            return JSON.treeToValue(o, MergeStep.class).toStep(tensors);
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new IllegalStateException("a saved step that does not read back: " + e.getOriginalMessage(), e);
+        }
     }
 
     static void ints(ArrayNode a, int[] v) {
