@@ -10,7 +10,9 @@ import come4j.model.ParameterCount;
 import java.lang.foreign.MemorySegment;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
 import java.util.HexFormat;
+import java.util.List;
 import java.util.Map;
 
 /** come-merge.json (docs/come-merge-format.md): everything needed to audit, reproduce and distil a compression. */
@@ -56,30 +58,15 @@ public final class MergeRecord {
 
     /** A removal baseline's fields: which original layers went, and the scores or rounds that chose them. */
     static ObjectNode removal(LayerRemoval.Plan plan) {
-        ObjectNode root = JSON.createObjectNode();
-        ints(root.putArray("removed"), plan.removed());
-        if (plan.scores() != null) {
-            ArrayNode s = root.putArray("scores");
-            for (double v : plan.scores()) s.add(v);
-        }
-        if (!plan.rounds().isEmpty()) {
-            ArrayNode rounds = root.putArray("rounds");
-            for (double[] r : plan.rounds()) {
-                ArrayNode a = rounds.addArray();
-                for (double v : r) a.add(v);
-            }
-        }
-        return root;
+        return new MethodRecord.Removal(plan.removed(), plan.scores(), plan.rounds()).json();
     }
 
     /** CoMe's fields: every step, and the calibration NLL before the first and after the last. */
     static ObjectNode steps(ProgressiveMerger.Result r) {
-        ObjectNode root = JSON.createObjectNode();
-        ArrayNode steps = root.putArray("steps");
-        for (int i = 0; i < r.steps().size(); i++) steps.add(step(i + 1, r.steps().get(i)));
+        List<MergeStep> steps = new ArrayList<>();
+        for (int i = 0; i < r.steps().size(); i++) steps.add(MergeStep.of(i + 1, r.steps().get(i)));
         double nll = r.steps().isEmpty() ? r.nllBefore() : r.steps().getLast().nllAfter();
-        root.putObject("calib_nll").put("before", r.nllBefore()).put("after", nll);
-        return root;
+        return new MethodRecord.Steps(steps, new MethodRecord.Nll(r.nllBefore(), nll)).json();
     }
 
     /** Step {@code number} (from 1) as come-merge.json records it: {@link MergeStep}. */

@@ -15,19 +15,19 @@ import java.util.Map;
  * read back is the step written.
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
-record MergeStep(int step, @JsonProperty("layers_before") int layersBefore, int[] pair, int[][] original,
+public record MergeStep(int step, @JsonProperty("layers_before") int layersBefore, int[] pair, int[][] original,
                  Double[] sbi, double[] bi, double[] ratio, boolean fallback, Kept kept, Sides heads, Sides channels,
                  @JsonInclude(JsonInclude.Include.NON_EMPTY) List<Candidate> candidates,
                  @JsonProperty("calib_nll_before") double calibNllBefore, @JsonProperty("calib_nll_after") double calibNllAfter,
                  @JsonProperty("ls_correction") ObjectNode lsCorrection, Double seconds) {
     /** How many kv head groups and FFN channels were kept from a and from b. */
-    record Kept(int[] heads, int[] channels) {}
+    public record Kept(int[] heads, int[] channels) {}
 
     /** What was kept of each source layer, ascending. */
-    record Sides(int[] a, int[] b) {}
+    public record Sides(int[] a, int[] b) {}
 
     /** CoMe-P: a candidate r_a and the calibration NLL it leads to. */
-    record Candidate(double ratio, double nll) {}
+    public record Candidate(double ratio, double nll) {}
 
     /** Step {@code number} (from 1) of a run; an SBI of +∞ (a pair the no-re-merge rule excludes) is recorded as null. */
     static MergeStep of(int number, ProgressiveMerger.Step s) {
