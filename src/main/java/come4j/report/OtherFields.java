@@ -24,7 +24,8 @@ final class OtherFields {
     private static void rows(String path, JsonNode v, Pattern covered, StringBuilder out) {
         if (covered.matcher(path).matches()) return;
         if (v.isValueNode() || v.isArray() && v.valueStream().allMatch(JsonNode::isValueNode))
-            out.append("<tr><th>").append(Html.escape(path)).append("</th><td>").append(Html.value(v)).append("</td></tr>\n");
+            out.append("<tr><th>").append(Html.escape(path)).append("</th><td>") // a measured time, as everywhere on the page
+                    .append(path.endsWith("seconds") && v.isNumber() ? MergeReport.time(v.asDouble()) : Html.value(v)).append("</td></tr>\n");
         else if (v.isArray())
             for (int i = 0; i < v.size(); i++) rows(path + "[" + i + "]", v.get(i), covered, out);
         else

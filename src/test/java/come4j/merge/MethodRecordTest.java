@@ -22,8 +22,7 @@ class MethodRecordTest {
         String json = "{\"step\":1,\"layers_before\":12,\"pair\":[3,4],\"original\":[[3],[4,5]],\"sbi\":[0.12,null],\"bi\":[0.88,0.02],"
                 + "\"ratio\":[0.41,0.59],\"fallback\":false,\"kept\":{\"heads\":[2,2],\"channels\":[1,2]},\"heads\":{\"a\":[0,2],\"b\":[1,3]},"
                 + "\"channels\":{\"a\":[5],\"b\":[6,7]},\"calib_nll_before\":3.52,\"calib_nll_after\":3.58,\"seconds\":7.11}";
-        assertEquals(json, JSON.writeValueAsString(MergeRecord.step(1, step)));
-        assertEquals(json, JSON.writeValueAsString(MergeRecord.step(1, MergeRecord.parseStep(JSON.readTree(json), Map.of()))));
+        assertWritesAndReadsBack(json, 1, step);
     }
 
     /** A weighted sum keeps no heads; CoMe-P's candidates and the least-squares fit come after the ratio's fields. */
@@ -35,8 +34,12 @@ class MethodRecordTest {
         String json = "{\"step\":2,\"layers_before\":3,\"pair\":[0,1],\"original\":[[0],[1]],\"sbi\":[0.5,0.25],\"bi\":[1.0,2.0,3.0],"
                 + "\"ratio\":[0.5,0.5],\"fallback\":true,\"candidates\":[{\"ratio\":0.0,\"nll\":3.7},{\"ratio\":1.0,\"nll\":3.6}],"
                 + "\"calib_nll_before\":3.5,\"calib_nll_after\":3.6,\"ls_correction\":{\"reverted\":false}}";
-        assertEquals(json, JSON.writeValueAsString(MergeRecord.step(2, step)));
-        assertEquals(json, JSON.writeValueAsString(MergeRecord.step(2, MergeRecord.parseStep(JSON.readTree(json), Map.of()))));
+        assertWritesAndReadsBack(json, 2, step);
+    }
+
+    private static void assertWritesAndReadsBack(String json, int number, ProgressiveMerger.Step step) throws Exception {
+        assertEquals(json, JSON.writeValueAsString(MergeRecord.step(number, step)));
+        assertEquals(json, JSON.writeValueAsString(MergeRecord.step(number, MergeRecord.parseStep(JSON.readTree(json), Map.of()))));
     }
 
     @Test
