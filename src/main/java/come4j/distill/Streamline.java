@@ -61,12 +61,8 @@ public record Streamline(HierarchicalDistiller.Settings train) implements Compre
                 layers.add(j == first ? t.params().store(store, ctx.checkpoint().dtype()) : ctx.tensors().get(tree.get(j).getFirst()));
             ObjectNode settings = JsonNodeFactory.instance.objectNode();
             settings.set("streamline_training", train.json().put("data", "calibration windows"));
-            ObjectNode record = JsonNodeFactory.instance.objectNode();
-            record.putArray("span").add(first).add(first + n - 1);
-            var s = record.putArray("span_similarity");
-            for (double v : sim) s.add(v);
-            record.set("replacement", t.json());
-            return new Compression(c, tree, layers, settings, record);
+            var record = new come4j.merge.MethodRecord.StreamlineSpan(new int[] {first, first + n - 1}, sim, t.json());
+            return new Compression(c, tree, layers, settings, record.json());
         }
     }
 

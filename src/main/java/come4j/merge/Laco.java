@@ -1,6 +1,5 @@
 package come4j.merge;
 
-import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import come4j.calib.ActivationCache;
@@ -42,7 +41,8 @@ public final class Laco implements CompressionMethod {
     }
 
     /** A tried collapse of current layers l..l+m (standing for {@code originals}) with its similarity and the decision. */
-    public record Try(int l, int m, List<Integer> originals, double cosine, boolean kept) {}
+    public record Try(int l, int m, @com.fasterxml.jackson.annotation.JsonProperty("original") List<Integer> originals, double cosine,
+                      boolean kept) {}
 
     /** One walk at threshold t: the tries in order and the layer count it ended with. */
     public record Walk(double t, int c, List<Try> tries, int layers) {}
@@ -149,21 +149,10 @@ public final class Laco implements CompressionMethod {
         }
 
         private ObjectNode record(Walk w, Settings s) {
-            ObjectNode o = JsonNodeFactory.instance.objectNode();
-            ObjectNode l = o.putObject("laco");
-            l.put("threshold", w.t()).put("c", w.c()).put("c_requested", s.c()).put("i", s.i()).put("l_low", s.low())
-                    .put("similarity", "mean over calibration windows of cos(flattened final-normed output, same of the original model)");
-            ArrayNode tries = l.putArray("tries");
-            for (Try t : w.tries()) {
-                ObjectNode x = tries.addObject().put("l", t.l()).put("m", t.m());
-                MergeRecord.ints(x.putArray("original"), t.originals().stream().mapToInt(Integer::intValue).toArray());
-                x.put("cosine", t.cosine()).put("kept", t.kept());
-            }
-            ArrayNode search = l.putArray("search");
-            for (double[] t : tried) search.addObject().put("c", (int) t[0]).put("threshold", t[1]).put("layers", (int) t[2]);
-            ArrayNode all = l.putArray("measured");
-            used.forEach((key, cos) -> all.addObject().put("collapse", key).put("cosine", cos));
-            return o;
+            return new MethodRecord.LacoSearch(new MethodRecord.LacoSearch.Laco(w.t(), w.c(), s.c(), s.i(), s.low(),
+                    "mean over calibration windows of cos(flattened final-normed output, same of the original model)", w.tries(),
+                    tried.stream().map(t -> new MethodRecord.LacoSearch.Walk((int) t[0], t[1], (int) t[2])).toList(),
+                    used.entrySet().stream().map(e -> new MethodRecord.LacoSearch.Measured(e.getKey(), e.getValue())).toList())).json();
         }
 
         /** Where the kept walk's layers and tree go (null while searching). */

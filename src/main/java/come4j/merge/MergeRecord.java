@@ -58,97 +58,29 @@ public final class MergeRecord {
 
     /** A removal baseline's fields: which original layers went, and the scores or rounds that chose them. */
     static ObjectNode removal(LayerRemoval.Plan plan) {
-        ObjectNode root = JSON.createObjectNode();
-        ints(root.putArray("removed"), plan.removed());
-        if (plan.scores() != null) {
-            ArrayNode s = root.putArray("scores");
-            for (double v : plan.scores()) s.add(v);
-        }
-        if (!plan.rounds().isEmpty()) {
-            ArrayNode rounds = root.putArray("rounds");
-            for (double[] r : plan.rounds()) {
-                ArrayNode a = rounds.addArray();
-                for (double v : r) a.add(v);
-            }
-        }
-        return root;
+        return new MethodRecord.Removal(plan.removed(), plan.scores(), plan.rounds()).json();
     }
 
     /** CoMe's fields: every step, and the calibration NLL before the first and after the last. */
     static ObjectNode steps(ProgressiveMerger.Result r) {
-        ObjectNode root = JSON.createObjectNode();
-        ArrayNode steps = root.putArray("steps");
-        for (int i = 0; i < r.steps().size(); i++) steps.add(step(i + 1, r.steps().get(i)));
+        List<MergeStep> steps = new ArrayList<>();
+        for (int i = 0; i < r.steps().size(); i++) steps.add(MergeStep.of(i + 1, r.steps().get(i)));
         double nll = r.steps().isEmpty() ? r.nllBefore() : r.steps().getLast().nllAfter();
-        root.putObject("calib_nll").put("before", r.nllBefore()).put("after", nll);
-        return root;
+        return new MethodRecord.Steps(steps, new MethodRecord.Nll(r.nllBefore(), nll)).json();
     }
 
-    /** Step {@code number} (from 1) as come-merge.json records it: everything in {@code s} but the merged tensors. */
+    /** Step {@code number} (from 1) as come-merge.json records it: {@link MergeStep}. */
     static ObjectNode step(int number, ProgressiveMerger.Step s) {
-        ObjectNode o = JSON.createObjectNode();
-        o.put("step", number).put("layers_before", s.layersBefore());
-        ints(o.putArray("pair"), new int[] {s.a(), s.a() + 1});
-        ArrayNode orig = o.putArray("original");
-        ints(orig.addArray(), s.originalA().stream().mapToInt(Integer::intValue).toArray());
-        ints(orig.addArray(), s.originalB().stream().mapToInt(Integer::intValue).toArray());
-        ArrayNode sbi = o.putArray("sbi");
-        for (double v : s.sbi()) if (Double.isInfinite(v)) sbi.addNull(); else sbi.add(v);
-        ArrayNode bi = o.putArray("bi");
-        for (double v : s.bi()) bi.add(v);
-        o.putArray("ratio").add(s.ra()).add(s.rb());
-        o.put("fallback", s.fallback());
-        MergedLayer m = s.merged();
-        if (m.headsA() != null) {
-            ObjectNode counts = o.putObject("kept");
-            counts.putArray("heads").add(m.headsA().length).add(m.headsB().length);
-            counts.putArray("channels").add(m.channelsA().length).add(m.channelsB().length);
-            ObjectNode heads = o.putObject("heads"), ch = o.putObject("channels");
-            ints(heads.putArray("a"), m.headsA());
-            ints(heads.putArray("b"), m.headsB());
-            ints(ch.putArray("a"), m.channelsA());
-            ints(ch.putArray("b"), m.channelsB());
-        }
-        if (!s.candidates().isEmpty()) {
-            ArrayNode c = o.putArray("candidates");
-            for (double[] rc : s.candidates()) c.addObject().put("ratio", rc[0]).put("nll", rc[1]);
-        }
-        o.put("calib_nll_before", s.nllBefore()).put("calib_nll_after", s.nllAfter());
-        if (s.correction() != null) o.set("ls_correction", s.correction());
-        if (Double.isFinite(s.seconds())) o.put("seconds", s.seconds()); // the only field that differs between runs
-        return o;
+        return JSON.valueToTree(MergeStep.of(number, s));
     }
 
     /** The inverse of {@link #step}, given the merged tensors; exact (doubles print as they parse back). */
     static ProgressiveMerger.Step parseStep(JsonNode o, Map<String, TensorData> tensors) {
-        JsonNode heads = o.get("heads"), ch = o.get("channels");
-        MergedLayer m = heads == null ? new MergedLayer(tensors, null, null, null, null)
-                : new MergedLayer(tensors, ints(heads.get("a")), ints(heads.get("b")), ints(ch.get("a")), ints(ch.get("b")));
-        double[] sbi = new double[o.get("sbi").size()];
-        for (int i = 0; i < sbi.length; i++) sbi[i] = o.get("sbi").get(i).isNull() ? Double.POSITIVE_INFINITY : o.get("sbi").get(i).asDouble();
-        List<double[]> candidates = new ArrayList<>();
-        for (JsonNode c : o.path("candidates")) candidates.add(new double[] {c.get("ratio").asDouble(), c.get("nll").asDouble()});
-        return new ProgressiveMerger.Step(o.get("layers_before").asInt(), o.get("pair").get(0).asInt(),
-                list(o.get("original").get(0)), list(o.get("original").get(1)), sbi, doubles(o.get("bi")),
-                o.get("ratio").get(0).asDouble(), o.get("ratio").get(1).asDouble(), o.get("fallback").asBoolean(), m,
-                candidates, o.get("calib_nll_before").asDouble(), o.get("calib_nll_after").asDouble(), o.path("seconds").asDouble(Double.NaN),
-                o.has("ls_correction") ? (ObjectNode) o.get("ls_correction").deepCopy() : null);
-    }
-
-    private static int[] ints(JsonNode a) {
-        int[] v = new int[a.size()];
-        for (int i = 0; i < v.length; i++) v[i] = a.get(i).asInt();
-        return v;
-    }
-
-    private static List<Integer> list(JsonNode a) {
-        return java.util.Arrays.stream(ints(a)).boxed().toList();
-    }
-
-    private static double[] doubles(JsonNode a) {
-        double[] v = new double[a.size()];
-        for (int i = 0; i < v.length; i++) v[i] = a.get(i).asDouble();
-        return v;
+        try {
+            return JSON.treeToValue(o, MergeStep.class).toStep(tensors);
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new IllegalStateException("a saved step that does not read back: " + e.getOriginalMessage(), e);
+        }
     }
 
     static void ints(ArrayNode a, int[] v) {

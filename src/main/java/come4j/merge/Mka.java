@@ -1,6 +1,5 @@
 package come4j.merge;
 
-import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import come4j.calib.ActivationCache;
@@ -87,23 +86,8 @@ public final class Mka implements CompressionMethod {
     }
 
     private static ObjectNode record(double[][] s, List<Step> steps) {
-        ObjectNode o = JsonNodeFactory.instance.objectNode();
-        ObjectNode mka = o.putObject("mka");
-        ArrayNode rows = mka.putArray("similarity");
-        for (double[] r : s) {
-            ArrayNode row = rows.addArray();
-            for (double v : r) row.add(v);
-        }
-        ArrayNode st = mka.putArray("merges");
-        for (Step x : steps) {
-            ObjectNode e = st.addObject();
-            MergeRecord.ints(e.putArray("pair"), new int[] {x.i(), x.i() + 1});
-            ArrayNode orig = e.putArray("original");
-            MergeRecord.ints(orig.addArray(), x.originalI().stream().mapToInt(Integer::intValue).toArray());
-            MergeRecord.ints(orig.addArray(), x.originalJ().stream().mapToInt(Integer::intValue).toArray());
-            e.put("s_i", x.si()).put("s_j", x.sj()).put("alpha", x.alpha());
-        }
-        return o;
+        return new MethodRecord.MkaMerges(new MethodRecord.MkaMerges.Mka(s, steps.stream().map(x -> new MethodRecord.MkaMerges.Merge(
+                new int[] {x.i(), x.i() + 1}, List.of(x.originalI(), x.originalJ()), x.si(), x.sj(), x.alpha())).toList())).json();
     }
 
     private static double mean(double[] v) {

@@ -110,7 +110,13 @@ public final class DistillReport {
         return block.get(0).asInt() + "&ndash;" + block.get(1).asInt();
     }
 
-    private static String curve(JsonNode loss, String label) {
+    /** Whether {@link #curve} draws every step of {@code loss} (else the record's losses go to {@link OtherFields}). */
+    static boolean everyStep(JsonNode loss) {
+        return loss.size() <= POINTS;
+    }
+
+    /** A loss curve: one point per step, or the means of equal runs of steps when there are more than {@link #POINTS}. */
+    static String curve(JsonNode loss, String label) {
         int n = loss.size(), per = Math.max(1, (n + POINTS - 1) / POINTS), points = (n + per - 1) / per;
         double[] x = new double[points];
         List<Double> y = new ArrayList<>();

@@ -20,6 +20,15 @@ final class Html {
         return b.toString();
     }
 
+    /**
+     * A recorded value as the page shows it where no section formats it otherwise: integers whole, other numbers by
+     * {@link #num}, text escaped, arrays as [a, b, ...].
+     */
+    static String value(com.fasterxml.jackson.databind.JsonNode v) {
+        if (v.isArray()) return "[" + String.join(", ", v.valueStream().map(Html::value).toList()) + "]";
+        return v.isIntegralNumber() ? v.asText() : v.isNumber() ? num(v.asDouble()) : escape(v.asText());
+    }
+
     /** Four significant digits, plain notation where readable. */
     static String num(double v) {
         if (Math.abs(v) >= 1e4 && Math.abs(v) < 1e9) return String.format(Locale.ROOT, "%.0f", v); // %g turns these to 2.201e+04

@@ -27,6 +27,15 @@ public final class MergeReport {
             + "code{font-size:12px;word-break:break-all}h2{margin-top:1.6em;border-bottom:1px solid #ddd}h3{font-size:14px;margin:1em 0 0}"
             + "svg{max-width:100%;height:auto}p.note{color:#555;font-size:13px}td.n{text-align:right;font-variant-numeric:tabular-nums}";
 
+    /**
+     * The fields the header shows (the input's tensor hashes are for audits, and stay in come-merge.json), as paths
+     * ({@link Section#shows}).
+     */
+    private static final List<String> HEADER = List.of("format", "method", "command", "backend", "input", "output", "tree", "calib_nll",
+            "settings.target_layers", "settings.sparsity", "settings.windows", "settings.seq_len", "settings.tokens", "settings.rows",
+            "settings.calib_samples", "settings.seed", "settings.batch", "settings.calib", "settings.sbi_tokens", "settings.granularity",
+            "settings.official_gqa_tiling", "settings.remerge_fallback");
+
     private MergeReport() {}
 
     public static void writeHtml(JsonNode merge, Path file) throws IOException {
@@ -58,30 +67,20 @@ public final class MergeReport {
                     + Html.escape(d.path("settings").path("schedule").asText()) + ")").append("</h1>\n");
         }
         header(b, m, !own);
-        JsonNode steps = m.path("steps");
-        if (!steps.isEmpty()) {
-            List<Double> bi = doubles(steps.get(0).path("bi"));
-            b.append("<h2>Block influence per layer</h2>\n<p class=\"note\">BI (the mean over calibration tokens of 1 &minus; cos of each original layer's input and output) ")
-                    .append("measured before the first merge.").append(logNote(bi)).append("</p>\n")
-                    .append(Svg.bars(bi, -1, "BI", "original layer", 240)).append('\n');
-            sbi(b, steps);
-        }
-        removal(b, m);
-        laco(b, m.path("laco"));
-        mka(b, m.path("mka"));
+        List<Section> sections = Section.of(m);
+        sections.forEach(s -> s.render(b));
         b.append("<h2>Merge tree</h2>\n<p class=\"note\">Top: the original layers; bottom: the layers of the output, each joined to ")
                 .append("the originals it stands for. Merged layers are orange and labelled with the steps that built them; ")
                 .append("grey dashed originals were removed.</p>\n").append(tree(m)).append('\n');
-        if (!steps.isEmpty()) {
-            nllCharts(b, steps);
-            table(b, steps);
-        }
-        if (!own && !d.isMissingNode()) b.append(DistillReport.section(d, false));
+        sections.forEach(s -> s.renderBelowTree(b));
+        List<String> shown = new ArrayList<>(HEADER);
+        sections.forEach(s -> shown.addAll(s.shows()));
+        b.append(OtherFields.section(m, shown));
         return b.append("</body></html>\n").toString();
     }
 
     /** Says so when {@link Svg.Scale#auto} draws the values on a log axis. */
-    private static String logNote(List<Double> v) {
+    static String logNote(List<Double> v) {
         return Svg.Scale.auto(v).log() ? " The y axis is logarithmic: the values span more than " + (int) Svg.Scale.LOG_SPAN + "\u00d7." : "";
     }
 
@@ -90,6 +89,7 @@ public final class MergeReport {
         JsonNode in = m.path("input"), out = m.path("output"), st = m.path("settings");
         b.append("<table>\n");
         row(b, "method", m.path("method").asText());
+        if (m.has("backend")) row(b, "backend", m.path("backend").path("name").asText() + ", computing in " + m.path("backend").path("compute_dtype").asText());
         row(b, "input", in.path("dir").asText() + " (" + in.path("architecture").asText() + ", " + in.path("dtype").asText() + ")");
         row(b, "layers", in.path("layers").asInt() + " \u2192 " + out.path("layers").asInt());
         row(b, "parameters", f("%,d \u2192 %,d (sparsity %.2f%%)", in.path("parameters").asLong(), out.path("parameters").asLong(),
@@ -119,145 +119,6 @@ public final class MergeReport {
     /** Seconds to one decimal, marked as the one measured (run-dependent) value of the page. */
     static String time(double seconds) {
         return f("<span class=\"t\">%.1f s</span>", seconds);
-    }
-
-    /** One small chart per step: the SBI of each candidate pair (i, i+1) at x = i, the merged pair marked. */
-    private static void sbi(StringBuilder b, JsonNode steps) {
-        b.append("<h2>SBI per candidate pair</h2>\n<p class=\"note\">SBI = the mean angular distance between the input of layer i and the output ")
-                .append("of layer i+1, over the last token of each window (CoMe) or all tokens (CoMe-P). At each step, bar i is the pair of current layers (i, i+1); ")
-                .append("the merged pair is orange with a triangle under it; x marks a pair excluded by the no-re-merge rule.</p>\n");
-        for (JsonNode s : steps) {
-            int a = s.path("pair").path(0).asInt();
-            b.append("<h3>step ").append(s.path("step").asInt()).append(": ").append(s.path("layers_before").asInt())
-                    .append(" layers, merged ").append(a).append('+').append(a + 1).append(" (originals ").append(originals(s)).append(')')
-                    .append(s.path("fallback").asBoolean() ? ", every pair excluded: fallback" : "").append("</h3>\n")
-                    .append(Svg.bars(doubles(s.path("sbi")), a, "SBI", "pair (i, i+1) of current layers", 170)).append('\n');
-        }
-    }
-
-    /** What the removal baselines record instead of steps: the layer scores (one pass) or the SLEB rounds. */
-    private static void removal(StringBuilder b, JsonNode m) {
-        if (m.has("scores"))
-            b.append("<h2>Layer scores</h2>\n<p class=\"note\">The lowest-scoring layers were removed: ")
-                    .append(Html.escape(m.path("removed").toString())).append(".</p>\n")
-                    .append(Svg.bars(doubles(m.get("scores")), -1, "score", "original layer", 220)).append('\n');
-        int round = 0;
-        for (JsonNode r : m.path("rounds"))
-            b.append("<h3>SLEB round ").append(++round).append(": calibration NLL without each remaining layer</h3>\n")
-                    .append(Svg.bars(doubles(r), -1, "calibration NLL", "remaining layer", 170)).append('\n');
-    }
-
-    /** LaCo's walk at the threshold found: every tried collapse with its similarity, kept or rejected. */
-    private static void laco(StringBuilder b, JsonNode l) {
-        if (l.isMissingNode()) return;
-        b.append("<h2>LaCo search</h2>\n<p class=\"note\">").append(f("T = %.6f, C = %d (requested %d), I = %d, L_low = %d; ",
-                l.path("threshold").asDouble(), l.path("c").asInt(), l.path("c_requested").asInt(), l.path("i").asInt(), l.path("l_low").asInt()))
-                .append(l.path("search").size()).append(" walks searched T so that the walk ends at the target. Similarity: ")
-                .append(Html.escape(l.path("similarity").asText())).append(".</p>\n<table><tr><th>l</th><th>m</th><th>original layers</th>")
-                .append("<th>cosine</th><th>decision</th></tr>\n");
-        for (JsonNode t : l.path("tries"))
-            b.append("<tr><td>").append(t.path("l").asInt()).append("</td><td>").append(t.path("m").asInt()).append("</td><td>")
-                    .append(ranges(t.path("original"))).append("</td><td>").append(f("%.6f", t.path("cosine").asDouble())).append("</td><td>")
-                    .append(t.path("kept").asBoolean() ? "kept (&gt; T)" : "rejected").append("</td></tr>\n");
-        b.append("</table>\n");
-    }
-
-    /** MKA: each original layer's mean similarity (what its merge weight comes from) and every merge with its α. */
-    private static void mka(StringBuilder b, JsonNode k) {
-        if (k.isMissingNode()) return;
-        List<Double> means = new ArrayList<>();
-        for (JsonNode row : k.path("similarity")) {
-            double s = 0;
-            for (JsonNode v : row) s += v.asDouble();
-            means.add(s / row.size());
-        }
-        b.append("<h2>MKA similarity</h2>\n<p class=\"note\">Mean NPIB similarity of each original layer to all layers (x = layer).</p>\n")
-                .append(Svg.bars(means, -1, "mean S", "original layer", 200)).append("\n<table><tr><th>pair</th><th>original layers</th><th>s_i</th><th>s_j</th><th>\u03b1_i</th></tr>\n");
-        for (JsonNode x : k.path("merges"))
-            b.append("<tr><td>").append(x.path("pair").path(0).asInt()).append('+').append(x.path("pair").path(1).asInt()).append("</td><td>")
-                    .append(originals(x)).append("</td><td>").append(num(x.path("s_i"))).append("</td><td>").append(num(x.path("s_j")))
-                    .append("</td><td>").append(ratio(x.path("alpha"))).append("</td></tr>\n");
-        b.append("</table>\n");
-    }
-
-    private static void nllCharts(StringBuilder b, JsonNode steps) {
-        int n = steps.size();
-        double[] x = new double[n + 1];
-        List<Double> y = new ArrayList<>();
-        List<String> labels = new ArrayList<>();
-        y.add(finite(steps.get(0).path("calib_nll_before")));
-        labels.add("start");
-        for (int i = 0; i < n; i++) {
-            x[i + 1] = i + 1;
-            y.add(finite(steps.get(i).path("calib_nll_after")));
-            labels.add(steps.get(i).path("step").asText());
-        }
-        if (y.stream().allMatch(v -> v == null)) return; // no calibration: nothing to draw
-        b.append("<h2>Calibration NLL per step</h2>\n<p class=\"note\">Mean token NLL on the calibration windows before the ")
-                .append("first merge, then after each step.</p>\n").append(Svg.line(x, y, labels, -1, "calibration NLL", "step", 220)).append('\n');
-        for (JsonNode s : steps) {
-            JsonNode c = s.path("candidates");
-            if (c.isEmpty()) continue;
-            double[] r = new double[c.size()];
-            List<Double> v = new ArrayList<>();
-            List<String> l = new ArrayList<>();
-            int chosen = -1;
-            for (int i = 0; i < c.size(); i++) {
-                r[i] = c.get(i).path("ratio").asDouble();
-                v.add(finite(c.get(i).path("nll")));
-                l.add(ratio(c.get(i).path("ratio")));
-                if (r[i] == s.path("ratio").path(0).asDouble()) chosen = i;
-            }
-            b.append("<h2>CoMe-P candidates, step ").append(s.path("step").asInt()).append("</h2>\n<p class=\"note\">Calibration NLL ")
-                    .append("of each candidate ratio r_a (x); the chosen one is orange.</p>\n")
-                    .append(Svg.line(r, v, l, chosen, "calibration NLL", "ratio r_a", 200)).append('\n');
-        }
-    }
-
-    private static void table(StringBuilder b, JsonNode steps) {
-        boolean timed = false, corrected = false;
-        for (JsonNode s : steps) {
-            timed |= s.has("seconds");
-            corrected |= s.has("ls_correction");
-        }
-        b.append("<h2>Steps</h2>\n<table><tr><th>step</th><th>pair</th><th>original layers</th><th>ratio a / b</th><th>fallback</th>")
-                .append("<th>kv head groups kept: a | b</th><th>FFN channels kept: a | b</th><th>calibration NLL</th>")
-                .append(corrected ? "<th>least-squares correction: layer MSE on the calibration windows (held-out: per projection, \u03b1)</th>" : "")
-                .append(timed ? "<th>seconds</th>" : "").append("</tr>\n");
-        for (JsonNode s : steps) {
-            int a = s.path("pair").path(0).asInt();
-            b.append("<tr><td>").append(s.path("step").asInt()).append("</td><td>").append(a).append('+').append(a + 1)
-                    .append("</td><td>").append(originals(s)).append("</td><td>").append(ratio(s.path("ratio").path(0))).append(" / ")
-                    .append(ratio(s.path("ratio").path(1))).append("</td><td>").append(s.path("fallback").asBoolean() ? "yes" : "no").append("</td><td>");
-            if (s.has("heads")) {
-                JsonNode h = s.get("heads"), ch = s.get("channels");
-                b.append(h.path("a").size()).append(' ').append(ints(h.path("a"))).append(" | ").append(h.path("b").size()).append(' ')
-                        .append(ints(h.path("b"))).append("</td><td>").append(f("%,d | %,d", ch.path("a").size(), ch.path("b").size()))
-                        .append("<details><summary>indices</summary><code>a: ").append(ints(ch.path("a"))).append("<br>b: ")
-                        .append(ints(ch.path("b"))).append("</code></details>");
-            } else {
-                b.append("all (weighted sum)</td><td>all (weighted sum)");
-            }
-            b.append("</td><td>").append(nll(s.path("calib_nll_before"))).append(" \u2192 ").append(nll(s.path("calib_nll_after")));
-            if (corrected) b.append("</td><td>").append(correction(s.path("ls_correction")));
-            if (timed) b.append("</td><td class=\"n\">").append(s.has("seconds") ? time(s.get("seconds").asDouble()) : "\u2013");
-            b.append("</td></tr>\n");
-        }
-        b.append("</table>\n");
-    }
-
-    /** A step's least-squares correction: the layer's error before and after, then each projection's held-out fit. */
-    private static String correction(JsonNode ls) {
-        if (ls.isMissingNode()) return "\u2013";
-        StringBuilder b = new StringBuilder(f("%.4g \u2192 %.4g", ls.path("calib_mse_before").asDouble(), ls.path("calib_mse_after").asDouble()));
-        if (ls.path("reverted").asBoolean()) b.append(" (worse: not applied)");
-        for (JsonNode p : ls.path("projections")) {
-            b.append("<br>").append(Html.escape(p.path("name").asText())).append(": ")
-                    .append(f("%.4g \u2192 %.4g", p.path("held_out_mse_before").asDouble(), p.path("held_out_mse_after").asDouble()))
-                    .append(p.path("alpha").isNull() ? ", kept" : ", \u03b1 = " + p.path("alpha").asText());
-        }
-        if (ls.has("seconds")) b.append("<br>").append(time(ls.get("seconds").asDouble()));
-        return b.toString();
     }
 
     /** Original layers (top) and output layers (bottom), each output box spanning the originals it stands for. */
@@ -365,11 +226,11 @@ public final class MergeReport {
         return d == null ? "\u2013" : f("%.4f", d);
     }
 
-    private static Double finite(JsonNode v) {
+    static Double finite(JsonNode v) {
         return v.isNumber() && Double.isFinite(v.asDouble()) ? v.asDouble() : null;
     }
 
-    private static String ints(JsonNode a) {
+    static String ints(JsonNode a) {
         List<String> out = new ArrayList<>();
         for (JsonNode v : a) out.add(v.asText());
         return "[" + String.join(", ", out) + "]";
@@ -379,7 +240,7 @@ public final class MergeReport {
         b.append("<tr><th>").append(Html.escape(k)).append("</th><td>").append(Html.escape(v)).append("</td></tr>\n");
     }
 
-    private static List<Double> doubles(JsonNode a) {
+    static List<Double> doubles(JsonNode a) {
         List<Double> out = new ArrayList<>();
         for (JsonNode v : a) out.add(finite(v));
         return out;

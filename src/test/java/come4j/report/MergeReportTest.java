@@ -217,6 +217,26 @@ class MergeReportTest {
         assertTrue(summary(mka).contains("MKA: merged [1]+[2], alpha 0.632\n"), summary(mka));
     }
 
+    /**
+     * A field no section shows (a new method's, a later step's BI, a setting the header leaves out) is listed under
+     * its path, numbers to four significant digits, times marked as measured; fields a section shows are not listed again.
+     */
+    @Test
+    void fieldsNoSectionShowsAreListedUnderTheirPath() {
+        ObjectNode m = (ObjectNode) record();
+        m.putObject("new_method").put("score", 0.123456).put("name", "a<b").putArray("per_layer").add(1).add(2.5);
+        ((ObjectNode) m.get("new_method")).put("fit_seconds", 2.46);
+        ((ObjectNode) m.get("settings")).put("calib_max_len", 512);
+        String html = MergeReport.html(m), other = html.substring(html.indexOf("<h2>Other recorded fields</h2>"));
+        assertBalanced(html);
+        assertTrue(other.contains("<tr><th>new_method.score</th><td>0.1235</td></tr>\n<tr><th>new_method.name</th><td>a&lt;b</td></tr>\n"
+                + "<tr><th>new_method.per_layer</th><td>[1, 2.5]</td></tr>\n"), other);
+        assertTrue(other.contains("<tr><th>new_method.fit_seconds</th><td><span class=\"t\">2.5 s</span></td></tr>"), "times as times: " + other);
+        assertTrue(other.contains("<tr><th>settings.calib_max_len</th><td>512</td></tr>"), other);
+        assertTrue(other.contains("<tr><th>steps[1].bi</th><td>[0.9, 0.06, 0.07, "), "BI after the first step: " + other);
+        assertFalse(other.contains("steps[0].bi") || other.contains("steps[1].sbi") || other.contains("calib_nll") || other.contains("tree"), other);
+    }
+
     /** Format 1 stored BI and SBI as sums: they are read as means over the tokens (or, for CoMe's SBI, windows) recorded. */
     @Test
     void formatOneSumsAreReadAsMeans() {
