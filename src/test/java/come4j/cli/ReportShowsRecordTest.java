@@ -32,7 +32,7 @@ class ReportShowsRecordTest {
     private static final Pattern NUMBER = Pattern.compile("(?<![0-9A-Za-z.])-?(\\d{1,3}(,\\d{3})+|\\d+)(\\.\\d+)?(e[-+]?\\d+)?");
 
     static Stream<String> methods() {
-        return Stream.concat(come4j.bench.Methods.names().stream(), Stream.of("come" + Distilled.SUFFIX, "streamline" + Distilled.SUFFIX));
+        return Stream.concat(come4j.distill.Methods.names().stream(), Stream.of("come" + Distilled.SUFFIX, "streamline" + Distilled.SUFFIX));
     }
 
     @ParameterizedTest
