@@ -1,0 +1,98 @@
+package come4j.tensor;
+
+import java.lang.foreign.MemorySegment;
+
+import static java.lang.foreign.ValueLayout.JAVA_FLOAT;
+
+/**
+ * Causal (optionally sliding-window) attention with GQA as torch's bf16 SDPA computes it on the CPU: q, k and v
+ * rounded to bf16, scores q·kᵀ accumulated in fp32, scaled, masked and softmaxed in fp32, the probabilities rounded to
+ * bf16 for the product with v, accumulated in fp32. The products run as two oneDNN matmuls per block of queries,
+ * batched over (sequence, kv head) pairs: the query heads that share a kv head are stacked as the rows of one product,
+ * so GQA needs no copy of keys or values. The per-head 64-query products of {@link Attention} are too small for a
+ * native call each; here a 256-token window of the demo model is 2 calls per layer.
+ */
+final class OneDnnAttention {
+    /** fp32 scores held at once (32 MB): long sequences run in blocks of queries, many pairs in chunks of pairs. */
+    private static final long SCORES = 1 << 23;
+
+    private OneDnnAttention() {}
+
+    static void causal(OneDnnBackend K, float[] q, float[] keys, float[] values, int batch, int T, int kvRows, int pos0,
+                       int heads, int kvHeads, int hd, float scale, int window, float[] out) {
+        int nRep = heads / kvHeads, pairs = batch * kvHeads;
+        int block = (int) Math.max(1, Math.min(T, SCORES / ((long) nRep * (pos0 + T)))); // queries per block
+        Shape s = new Shape(q, keys, values, out, T, kvRows, pos0, heads, kvHeads, hd, scale, window);
+        for (int i0 = 0; i0 < T; i0 += block) {
+            int rows = Math.min(block, T - i0), hi = pos0 + i0 + rows; // the block's queries see keys [lo, hi)
+            int lo = window > 0 ? Math.max(0, pos0 + i0 - window + 1) : 0;
+            int chunk = (int) Math.max(1, Math.min(pairs, SCORES / ((long) nRep * rows * (hi - lo))));
+            for (int p0 = 0; p0 < pairs; p0 += chunk) s.block(K, p0, Math.min(chunk, pairs - p0), i0, rows, lo, hi - lo);
+        }
+    }
+
+    private record Shape(float[] q, float[] keys, float[] values, float[] out, int T, int kvRows, int pos0, int heads,
+                         int kvHeads, int hd, float scale, int window) {
+        /**
+         * Pairs [p0, p0 + G) (pair = sequence * kvHeads + kv head), queries [i0, i0 + rows) of each of their heads,
+         * keys [lo, lo + n). Product row r * rows + t of a pair is head kvHead * nRep + r at query i0 + t.
+         */
+        void block(OneDnnBackend K, int p0, int G, int i0, int rows, int lo, int n) {
+            int nRep = heads / kvHeads, m = nRep * rows, qd = heads * hd, kvd = kvHeads * hd;
+            MemorySegment[] mem = new MemorySegment[6];
+            try {
+                MemorySegment qs = mem[0] = K.allocate(2L * G * m * hd), ks = mem[1] = K.allocate(2L * G * n * hd),
+                        vs = mem[2] = K.allocate(2L * G * n * hd), scores = mem[3] = K.allocate(4L * G * m * n),
+                        probs = mem[4] = K.allocate(2L * G * m * n), o = mem[5] = K.allocate(4L * G * m * hd);
+                Parallel.forEach(G, g -> {
+                    int b = (p0 + g) / kvHeads, kvh = (p0 + g) % kvHeads;
+                    for (int r = 0; r < nRep; r++)
+                        for (int t = 0; t < rows; t++)
+                            Convert.toBf16(q, (b * T + i0 + t) * qd + (kvh * nRep + r) * hd, hd, qs, 2L * ((long) g * m + r * rows + t) * hd);
+                    for (int j = 0; j < n; j++) {
+                        int at = (b * kvRows + lo + j) * kvd + kvh * hd;
+                        Convert.toBf16(keys, at, hd, ks, 2L * ((long) g * n + j) * hd);
+                        Convert.toBf16(values, at, hd, vs, 2L * ((long) g * n + j) * hd);
+                    }
+                });
+                K.matmulBf16(G, m, n, hd, true, qs, ks, scores);
+                Parallel.forRows(G * m, 16, (r0, r1) -> {
+                    float[] row = new float[n];
+                    for (int R = r0; R < r1; R++) {
+                        int pos = pos0 + i0 + R % rows;
+                        int first = window > 0 ? Math.max(lo, pos - window + 1) - lo : 0, len = pos - lo - first + 1;
+                        long at = (long) R * n;
+                        MemorySegment.copy(scores, JAVA_FLOAT, 4 * (at + first), row, 0, len);
+                        VectorOps.scale(row, 0, len, scale);
+                        VectorOps.softmax(row, 0, len);
+                        probs.asSlice(2 * at, 2L * first).fill((byte) 0);
+                        Convert.toBf16(row, 0, len, probs, 2 * (at + first));
+                        probs.asSlice(2 * (at + first + len), 2L * (n - first - len)).fill((byte) 0);
+                    }
+                });
+                K.matmulBf16(G, m, hd, n, false, probs, vs, o);
+                Parallel.forEach(G, g -> {
+                    int b = (p0 + g) / kvHeads, kvh = (p0 + g) % kvHeads;
+                    for (int r = 0; r < nRep; r++)
+                        for (int t = 0; t < rows; t++)
+                            MemorySegment.copy(o, JAVA_FLOAT, 4L * ((long) g * m + r * rows + t) * hd, out,
+                                    (b * T + i0 + t) * qd + (kvh * nRep + r) * hd, hd);
+                });
+            } catch (RuntimeException | Error e) {
+                throw e;
+            } catch (Throwable t) {
+                throw new IllegalStateException(t);
+            } finally {
+                for (MemorySegment s : mem) if (s != null) free(K, s);
+            }
+        }
+
+        private static void free(OneDnnBackend K, MemorySegment s) {
+            try {
+                K.free(s);
+            } catch (Throwable t) {
+                throw new IllegalStateException(t);
+            }
+        }
+    }
+}
