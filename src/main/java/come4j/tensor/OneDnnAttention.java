@@ -13,6 +13,9 @@ import static java.lang.foreign.ValueLayout.JAVA_FLOAT;
  * native call each; here a 256-token window of the demo model is 2 calls per layer.
  */
 final class OneDnnAttention {
+    /** Rows are padded to whole vectors with -inf, so softmax runs without scalar tails (e^-inf is clamped to ~1e-38,
+     * which vanishes in a sum of at least 1). */
+    private static final int LANES = jdk.incubator.vector.FloatVector.SPECIES_PREFERRED.length();
     /** fp32 scores held at once (32 MB): long sequences run in blocks of queries, many pairs in chunks of pairs. */
     private static final long SCORES = 1 << 23;
 
@@ -57,14 +60,15 @@ final class OneDnnAttention {
                 });
                 K.matmulBf16(G, m, n, hd, true, qs, ks, scores);
                 Parallel.forRows(G * m, 16, (r0, r1) -> {
-                    float[] row = new float[n];
+                    float[] row = new float[(n + LANES - 1) / LANES * LANES];
                     for (int R = r0; R < r1; R++) {
                         int pos = pos0 + i0 + R % rows;
                         int first = window > 0 ? Math.max(lo, pos - window + 1) - lo : 0, len = pos - lo - first + 1;
+                        int padded = (len + LANES - 1) / LANES * LANES;
                         long at = (long) R * n;
                         MemorySegment.copy(scores, JAVA_FLOAT, 4 * (at + first), row, 0, len);
-                        VectorOps.scale(row, 0, len, scale);
-                        VectorOps.softmax(row, 0, len);
+                        java.util.Arrays.fill(row, len, padded, Float.NEGATIVE_INFINITY);
+                        VectorOps.softmax(row, 0, padded, scale);
                         probs.asSlice(2 * at, 2L * first).fill((byte) 0);
                         Convert.toBf16(row, 0, len, probs, 2 * (at + first));
                         probs.asSlice(2 * (at + first + len), 2L * (n - first - len)).fill((byte) 0);

@@ -109,17 +109,22 @@ public final class VectorOps {
 
     /** Softmax of x[off .. off+n) in place (max-subtracted, fp32). */
     public static void softmax(float[] x, int off, int n) {
+        softmax(x, off, n, 1f); // (x - max) * 1 is x - max exactly
+    }
+
+    /** Softmax of s · x[off .. off+n) in place for s > 0, the scaling folded into the exponent: e^((x - max) s). */
+    public static void softmax(float[] x, int off, int n, float s) {
         float max = max(x, off, n);
         FloatVector m = FloatVector.broadcast(S, max), acc = FloatVector.zero(S);
         int i = 0;
         for (int bound = S.loopBound(n); i < bound; i += L) {
-            FloatVector e = exp(FloatVector.fromArray(S, x, off + i).sub(m));
+            FloatVector e = exp(FloatVector.fromArray(S, x, off + i).sub(m).mul(s));
             e.intoArray(x, off + i);
             acc = acc.add(e);
         }
         float sum = sum(acc);
         for (; i < n; i++) {
-            x[off + i] = (float) Math.exp(x[off + i] - max);
+            x[off + i] = (float) Math.exp((x[off + i] - max) * s);
             sum += x[off + i];
         }
         scale(x, off, n, 1f / sum);
