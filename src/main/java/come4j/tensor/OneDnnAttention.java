@@ -5,9 +5,10 @@ import java.lang.foreign.MemorySegment;
 import static java.lang.foreign.ValueLayout.JAVA_FLOAT;
 
 /**
- * Causal (optionally sliding-window) attention with GQA as torch's bf16 SDPA computes it on the CPU: q, k and v
- * rounded to bf16, scores q·kᵀ accumulated in fp32, scaled, masked and softmaxed in fp32, the probabilities rounded to
- * bf16 for the product with v, accumulated in fp32. The products run as two oneDNN matmuls per block of queries,
+ * Causal (optionally sliding-window) attention with GQA as torch's bf16 SDPA computes it on the CPU (its flash
+ * attention kernel): q, k and v rounded to bf16, scores q·kᵀ accumulated in fp32, scaled, masked and exponentiated in
+ * fp32 (max-subtracted), the exponentials rounded to bf16 for the product with v (fp32 accumulation), which is then
+ * divided by their fp32 sum. The products run as two oneDNN matmuls per block of queries,
  * batched over (sequence, kv head) pairs: the query heads that share a kv head are stacked as the rows of one product,
  * so GQA needs no copy of keys or values. The per-head 64-query products of {@link Attention} are too small for a
  * native call each; here a 256-token window of the demo model is 2 calls per layer.
@@ -59,6 +60,7 @@ final class OneDnnAttention {
                     }
                 });
                 K.matmulBf16(G, m, n, hd, true, qs, ks, scores);
+                float[] inverseSums = new float[G * m];
                 Parallel.forRows(G * m, 16, (r0, r1) -> {
                     float[] row = new float[(n + LANES - 1) / LANES * LANES];
                     for (int R = r0; R < r1; R++) {
@@ -68,7 +70,7 @@ final class OneDnnAttention {
                         long at = (long) R * n;
                         MemorySegment.copy(scores, JAVA_FLOAT, 4 * (at + first), row, 0, len);
                         java.util.Arrays.fill(row, len, padded, Float.NEGATIVE_INFINITY);
-                        VectorOps.softmax(row, 0, padded, scale);
+                        inverseSums[R] = 1f / VectorOps.expSum(row, 0, padded, scale);
                         probs.asSlice(2 * at, 2L * first).fill((byte) 0);
                         Convert.toBf16(row, 0, len, probs, 2 * (at + first));
                         probs.asSlice(2 * (at + first + len), 2L * (n - first - len)).fill((byte) 0);
@@ -78,9 +80,11 @@ final class OneDnnAttention {
                 Parallel.forEach(G, g -> {
                     int b = (p0 + g) / kvHeads, kvh = (p0 + g) % kvHeads;
                     for (int r = 0; r < nRep; r++)
-                        for (int t = 0; t < rows; t++)
-                            MemorySegment.copy(o, JAVA_FLOAT, 4L * ((long) g * m + r * rows + t) * hd, out,
-                                    (b * T + i0 + t) * qd + (kvh * nRep + r) * hd, hd);
+                        for (int t = 0; t < rows; t++) {
+                            int R = g * m + r * rows + t, at = (b * T + i0 + t) * qd + (kvh * nRep + r) * hd;
+                            MemorySegment.copy(o, JAVA_FLOAT, 4L * R * hd, out, at, hd);
+                            VectorOps.scale(out, at, hd, inverseSums[R]);
+                        }
                 });
             } catch (RuntimeException | Error e) {
                 throw e;

@@ -109,11 +109,14 @@ public final class VectorOps {
 
     /** Softmax of x[off .. off+n) in place (max-subtracted, fp32). */
     public static void softmax(float[] x, int off, int n) {
-        softmax(x, off, n, 1f); // (x - max) * 1 is x - max exactly
+        scale(x, off, n, 1f / expSum(x, off, n, 1f)); // (x - max) * 1 is x - max exactly
     }
 
-    /** Softmax of s · x[off .. off+n) in place for s > 0, the scaling folded into the exponent: e^((x - max) s). */
-    public static void softmax(float[] x, int off, int n, float s) {
+    /**
+     * The unnormalized softmax of s · x[off .. off+n) in place for s > 0, the scaling folded into the exponent:
+     * x = e^((x - max) s); returns their sum.
+     */
+    static float expSum(float[] x, int off, int n, float s) {
         float max = max(x, off, n);
         FloatVector m = FloatVector.broadcast(S, max), acc = FloatVector.zero(S);
         int i = 0;
@@ -127,7 +130,7 @@ public final class VectorOps {
             x[off + i] = (float) Math.exp((x[off + i] - max) * s);
             sum += x[off + i];
         }
-        scale(x, off, n, 1f / sum);
+        return sum;
     }
 
     /** log-sum-exp of x[off .. off+n), accumulated in double. */

@@ -25,9 +25,9 @@ import org.junit.jupiter.params.provider.MethodSource;
  *   fp32 accumulation may differ by at most k · 2⁻²⁴ · Σ|aᵢbᵢ| (the worst-case bound of any summation order of k
  *   terms), while a bf16 product whose operands were not rounded would miss by about 2⁻⁹ of |c|;</li>
  *   <li>attention: 1e-5 of the largest |value| (fp32 scores, softmax and products of at most a few hundred terms);
- *   oneDNN's bf16 attention (q, k, v and the probabilities rounded to bf16, as torch's bf16 SDPA) against the
- *   reference on q, k, v rounded to bf16: at most 2⁻⁸ · Σⱼ pⱼ |vⱼ| + 1e-5 per output (a probability rounded to bf16
- *   moves by at most 2⁻⁸ of itself; the 1e-5 is the fp32 part; measured 0.34-0.90 of it). A wrong mask, window or
+ *   oneDNN's bf16 attention (q, k, v and the exponentials rounded to bf16, as torch's bf16 SDPA) against the
+ *   reference on q, k, v rounded to bf16: at most 2⁻⁸ · Σⱼ pⱼ |vⱼ| + 1e-5 per output (an exponential rounded to bf16
+ *   moves by at most 2⁻⁸ of itself; the 1e-5 is the fp32 part; measured 0.34-0.83 of it). A wrong mask, window or
  *   kv head misses by far more; the bound does not tell rounded q, k from unrounded ones.</li>
  * </ul>
  */
