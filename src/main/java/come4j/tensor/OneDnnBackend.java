@@ -26,8 +26,9 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  * operands and fp32 accumulation (AMX tiles or AVX512-BF16, whichever the CPU has; measured 2-3x its
  * {@code dnnl_gemm_bf16bf16f32} at 7B shapes, docs/results.md): A is rounded into native memory, mmap'd bf16 weights
  * are read where they are, C is copied back. fp32 compute runs {@code dnnl_sgemm} on the arrays in place (critical
- * downcalls). What oneDNN does not win stays on the Vector API: products of few rows (generation, short requests)
- * and the per-thread products of attention and of work already split across threads.
+ * downcalls). bf16 attention over many queries runs as batched bf16 matmuls ({@link OneDnnAttention}). What oneDNN
+ * does not win stays on the Vector API: products of few rows (generation, short requests), fp32 attention and the
+ * per-thread products of work already split across threads.
  */
 public final class OneDnnBackend implements Backend {
     /** Fewer rows than this go to the Vector API: a native call and A's conversion do not pay off there. */
