@@ -36,8 +36,9 @@ public interface Backend {
      * [batch * T x heads * hd]; sequence b's keys and values are rows [b * kvRows, (b + 1) * kvRows) of
      * [. x kvHeads * hd] arrays, indexed by position (kvRows = T without a cache, its capacity with one); queries are
      * at positions pos0 .. pos0 + T - 1; scores are scaled by {@code scale} (1/sqrt(hd), or Gemma 3's
-     * query_pre_attn_scalar^-0.5); out gets [batch * T x heads * hd]. Scores and softmax are fp32 whatever
-     * {@link #compute()} is.
+     * query_pre_attn_scalar^-0.5); out gets [batch * T x heads * hd]. Scores are accumulated and softmaxed in fp32;
+     * by default the operands stay fp32 whatever {@link #compute()} is, while a bf16 backend may round q, k, v and the
+     * probabilities to bf16 as torch's bf16 SDPA does (oneDNN's, {@link OneDnnAttention}).
      */
     default void attention(float[] q, float[] keys, float[] values, int batch, int T, int kvRows, int pos0, int heads,
                            int kvHeads, int hd, float scale, int window, float[] out) {

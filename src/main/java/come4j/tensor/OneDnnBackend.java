@@ -27,8 +27,9 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  * operands and fp32 accumulation (AMX tiles or AVX512-BF16, whichever the CPU has; measured 2-3x its
  * {@code dnnl_gemm_bf16bf16f32} at 7B shapes, docs/results.md): A is rounded into native memory, mmap'd bf16 weights
  * are read where they are, C is copied back. fp32 compute runs {@code dnnl_sgemm} on the arrays in place (critical
- * downcalls). What oneDNN does not win stays on the Vector API: products of few rows (generation, short requests)
- * and the per-thread products of attention and of work already split across threads.
+ * downcalls). bf16 attention over many queries runs as batched bf16 matmuls ({@link OneDnnAttention}). What oneDNN
+ * does not win stays on the Vector API: products of few rows (generation, short requests), fp32 attention and the
+ * per-thread products of work already split across threads.
  */
 public final class OneDnnBackend implements Backend {
     /** Fewer rows than this go to the Vector API: a native call and A's conversion do not pay off there. */
@@ -77,11 +78,14 @@ public final class OneDnnBackend implements Backend {
         try {
             lib.setThreads.invokeExact(Parallel.threads());
             if (compute == DType.BF16) {
+                MemorySegment as = lib.allocate(2L * m * k), cs = lib.allocate(4L * m * n);
                 try (Arena call = Arena.ofShared()) {
-                    MemorySegment as = call.allocate(2L * m * k, 64), cs = call.allocate(4L * m * n, 64);
                     Parallel.forRows(m, 16, (r0, r1) -> Convert.toBf16(a, r0 * k, (r1 - r0) * k, as, 2L * r0 * k));
-                    lib.matmulBf16(m, n, k, as, bf16Weight(b, call), cs);
+                    lib.matmulBf16(1, m, n, k, true, as, bf16Weight(b, call), cs);
                     MemorySegment.copy(cs, JAVA_FLOAT, 0, c, 0, m * n);
+                } finally {
+                    lib.free(as);
+                    lib.free(cs);
                 }
                 return;
             }
@@ -94,6 +98,32 @@ public final class OneDnnBackend implements Backend {
         } catch (Throwable t) {
             throw new IllegalStateException(t);
         }
+    }
+
+    /**
+     * bf16 compute: attention with bf16 products on oneDNN ({@link OneDnnAttention}) for sequences of at least
+     * {@link #MIN_ROWS} queries; fewer (generation) and fp32 compute keep the fp32 attention of the Vector API.
+     */
+    @Override
+    public void attention(float[] q, float[] keys, float[] values, int batch, int T, int kvRows, int pos0, int heads,
+                          int kvHeads, int hd, float scale, int window, float[] out) {
+        if (compute == DType.BF16 && T >= MIN_ROWS) OneDnnAttention.causal(this, q, keys, values, batch, T, kvRows, pos0, heads, kvHeads, hd, scale, window, out);
+        else Backend.super.attention(q, keys, values, batch, T, kvRows, pos0, heads, kvHeads, hd, scale, window, out);
+    }
+
+    /** {@code batch} products c = a · w^T (w n x k, {@code wRowsN}) or a · w (w k x n), bf16 in, fp32 out, all threads. */
+    void matmulBf16(int batch, int m, int n, int k, boolean wRowsN, MemorySegment a, MemorySegment w, MemorySegment c) throws Throwable {
+        lib.setThreads.invokeExact(Parallel.threads());
+        lib.matmulBf16(batch, m, n, k, wRowsN, a, w, c);
+    }
+
+    /** Native memory, not zeroed, for {@link #free}. */
+    MemorySegment allocate(long bytes) throws Throwable {
+        return lib.allocate(bytes);
+    }
+
+    void free(MemorySegment s) throws Throwable {
+        lib.free(s);
     }
 
     /** b (n x k) as row-major bf16 in native memory: mapped, resident, or converted into {@code call}. */
@@ -167,11 +197,12 @@ public final class OneDnnBackend implements Backend {
         private static final int CPU = 1, BF16 = 2, F32 = 3, IN_ORDER = 1, ARG_SRC = 1, ARG_DST = 17, ARG_WEIGHTS = 33;
 
         final MethodHandle sgemm, setThreads;
+        private final MethodHandle alignedAlloc, freeMemory;
         private final MethodHandle streamCreate, mdCreate, pdCreate, primitiveCreate, memoryCreate, memoryDestroy, execute, streamWait;
         private final MemorySegment engine;
         /** One in-order stream per calling thread (a stream is not for concurrent use). */
         private final ThreadLocal<MemorySegment> streams;
-        /** Matmul primitives by shape (m, n, k), created once: creating one costs far more than running a small one. */
+        /** Matmul primitives by shape (batch, m, n, k, layout of w), created once: creating one costs far more than running a small one. */
         private final java.util.concurrent.ConcurrentHashMap<java.util.List<Integer>, MemorySegment[]> primitives =
                 new java.util.concurrent.ConcurrentHashMap<>();
 
@@ -201,6 +232,9 @@ public final class OneDnnBackend implements Backend {
                     JAVA_FLOAT, ADDRESS, JAVA_LONG, ADDRESS, JAVA_LONG, JAVA_FLOAT, ADDRESS, JAVA_LONG);
             sgemm = linker.downcallHandle(symbols.find("dnnl_sgemm").orElseThrow(), gemm, inPlace);
             setThreads = linker.downcallHandle(symbols.find("omp_set_num_threads").orElseThrow(), FunctionDescriptor.ofVoid(JAVA_INT));
+            SymbolLookup libc = linker.defaultLookup();
+            alignedAlloc = linker.downcallHandle(libc.find("aligned_alloc").orElseThrow(), FunctionDescriptor.of(ADDRESS, JAVA_LONG, JAVA_LONG));
+            freeMemory = linker.downcallHandle(libc.find("free").orElseThrow(), FunctionDescriptor.ofVoid(ADDRESS));
             java.util.function.BiFunction<String, FunctionDescriptor, MethodHandle> fn =
                     (name, d) -> linker.downcallHandle(symbols.find(name).orElseThrow(), d);
             MethodHandle engineCreate = fn.apply("dnnl_engine_create", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, JAVA_LONG));
@@ -230,9 +264,12 @@ public final class OneDnnBackend implements Backend {
             });
         }
 
-        /** c[m x n] (fp32) = a[m x k] (bf16) · w^T, w n x k (bf16), all row-major in native memory. */
-        void matmulBf16(int m, int n, int k, MemorySegment a, MemorySegment w, MemorySegment c) throws Throwable {
-            MemorySegment[] p = primitives.computeIfAbsent(java.util.List.of(m, n, k), key -> create(m, n, k));
+        /**
+         * c[m x n] (fp32) = a[m x k] (bf16) · w^T for w n x k (bf16; {@code wRowsN}) or a · w for w k x n, all
+         * row-major in native memory; batch > 1: that many such products, each operand's matrices one after another.
+         */
+        void matmulBf16(int batch, int m, int n, int k, boolean wRowsN, MemorySegment a, MemorySegment w, MemorySegment c) throws Throwable {
+            MemorySegment[] p = primitives.computeIfAbsent(java.util.List.of(batch, m, n, k, wRowsN ? 1 : 0), key -> create(batch, m, n, k, wRowsN));
             MemorySegment stream = streams.get();
             try (Arena arena = Arena.ofConfined()) {
                 MemorySegment args = arena.allocate(48, 8);
@@ -254,10 +291,13 @@ public final class OneDnnBackend implements Backend {
             }
         }
 
-        /** {primitive, src, weights, dst descriptors}: A ab, W^T as ba (W row-major n x k), C ab. */
-        private MemorySegment[] create(int m, int n, int k) {
+        /** {primitive, src, weights, dst descriptors}: A ab, W^T as ba (W row-major n x k) or W ab, C ab; batched: abc. */
+        private MemorySegment[] create(int batch, long m, long n, long k, boolean wRowsN) {
             try (Arena arena = Arena.ofConfined()) {
-                MemorySegment src = desc(arena, m, k, k, 1, BF16), wei = desc(arena, k, n, 1, k, BF16), dst = desc(arena, m, n, n, 1, F32);
+                long[] wStrides = wRowsN ? new long[] {n * k, 1, k} : new long[] {n * k, n, 1};
+                MemorySegment src = desc(arena, batch, new long[] {m, k}, new long[] {m * k, k, 1}, BF16),
+                        wei = desc(arena, batch, new long[] {k, n}, wStrides, BF16),
+                        dst = desc(arena, batch, new long[] {m, n}, new long[] {m * n, n, 1}, F32);
                 MemorySegment out = arena.allocate(ADDRESS);
                 check((int) pdCreate.invokeExact(out, engine, src, wei, MemorySegment.NULL, dst, MemorySegment.NULL), "matmul descriptor");
                 MemorySegment pd = out.get(ADDRESS, 0);
@@ -270,14 +310,26 @@ public final class OneDnnBackend implements Backend {
             }
         }
 
-        private MemorySegment desc(Arena arena, long rows, long cols, long rowStride, long colStride, int type) throws Throwable {
+        /** A 2-d memory descriptor (rows, cols), or 3-d (batch, rows, cols) when batch > 1; strides {batch, row, col}. */
+        private MemorySegment desc(Arena arena, int batch, long[] dims2, long[] strides3, int type) throws Throwable {
+            int nd = batch > 1 ? 3 : 2, skip = 3 - nd;
             MemorySegment out = arena.allocate(ADDRESS), dims = arena.allocate(JAVA_LONG, 12), strides = arena.allocate(JAVA_LONG, 12);
-            dims.setAtIndex(JAVA_LONG, 0, rows);
-            dims.setAtIndex(JAVA_LONG, 1, cols);
-            strides.setAtIndex(JAVA_LONG, 0, rowStride);
-            strides.setAtIndex(JAVA_LONG, 1, colStride);
-            check((int) mdCreate.invokeExact(out, 2, dims, type, strides), "memory descriptor");
+            if (nd == 3) dims.setAtIndex(JAVA_LONG, 0, batch);
+            for (int i = 0; i < 2; i++) dims.setAtIndex(JAVA_LONG, nd - 2 + i, dims2[i]);
+            for (int i = 0; i < nd; i++) strides.setAtIndex(JAVA_LONG, i, strides3[skip + i]);
+            check((int) mdCreate.invokeExact(out, nd, dims, type, strides), "memory descriptor");
             return out.get(ADDRESS, 0);
+        }
+
+        /** Native memory of {@code bytes}, 64-byte aligned and not zeroed (the products write every byte they read). */
+        MemorySegment allocate(long bytes) throws Throwable {
+            MemorySegment s = (MemorySegment) alignedAlloc.invokeExact(64L, (bytes + 63) / 64 * 64);
+            if (s.equals(MemorySegment.NULL)) throw new OutOfMemoryError("native memory for a oneDNN product: " + bytes + " bytes");
+            return s.reinterpret(bytes);
+        }
+
+        void free(MemorySegment s) throws Throwable {
+            freeMemory.invokeExact(s);
         }
 
         private static void check(int status, String what) {

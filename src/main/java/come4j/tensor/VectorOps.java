@@ -109,20 +109,28 @@ public final class VectorOps {
 
     /** Softmax of x[off .. off+n) in place (max-subtracted, fp32). */
     public static void softmax(float[] x, int off, int n) {
+        scale(x, off, n, 1f / expSum(x, off, n, 1f)); // (x - max) * 1 is x - max exactly
+    }
+
+    /**
+     * The unnormalized softmax of s · x[off .. off+n) in place for s > 0, the scaling folded into the exponent:
+     * x = e^((x - max) s); returns their sum.
+     */
+    static float expSum(float[] x, int off, int n, float s) {
         float max = max(x, off, n);
         FloatVector m = FloatVector.broadcast(S, max), acc = FloatVector.zero(S);
         int i = 0;
         for (int bound = S.loopBound(n); i < bound; i += L) {
-            FloatVector e = exp(FloatVector.fromArray(S, x, off + i).sub(m));
+            FloatVector e = exp(FloatVector.fromArray(S, x, off + i).sub(m).mul(s));
             e.intoArray(x, off + i);
             acc = acc.add(e);
         }
         float sum = sum(acc);
         for (; i < n; i++) {
-            x[off + i] = (float) Math.exp(x[off + i] - max);
+            x[off + i] = (float) Math.exp((x[off + i] - max) * s);
             sum += x[off + i];
         }
-        scale(x, off, n, 1f / sum);
+        return sum;
     }
 
     /** log-sum-exp of x[off .. off+n), accumulated in double. */

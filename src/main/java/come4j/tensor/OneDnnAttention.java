@@ -1,0 +1,113 @@
+package come4j.tensor;
+
+import java.lang.foreign.MemorySegment;
+
+import static java.lang.foreign.ValueLayout.JAVA_FLOAT;
+
+/**
+ * Causal (optionally sliding-window) attention with GQA as torch's bf16 SDPA computes it on the CPU (its flash
+ * attention kernel): q, k and v rounded to bf16, scores q·kᵀ accumulated in fp32, scaled, masked and exponentiated in
+ * fp32 (max-subtracted), the exponentials rounded to bf16 for the product with v (fp32 accumulation), which is then
+ * divided by their fp32 sum. The products run as two oneDNN matmuls per block of queries,
+ * batched over (sequence, kv head) pairs: the query heads that share a kv head are stacked as the rows of one product,
+ * so GQA needs no copy of keys or values. The per-head 64-query products of {@link Attention} are too small for a
+ * native call each; here a batch of 256-token windows of the demo model is 4 calls per layer.
+ */
+final class OneDnnAttention {
+    /**
+     * Rows are padded to whole vectors with -inf, so softmax runs without scalar tails (e^-inf is clamped to ~1e-38,
+     * which vanishes in a sum of at least 1).
+     */
+    private static final int LANES = jdk.incubator.vector.FloatVector.SPECIES_PREFERRED.length();
+    /**
+     * Queries per block: a block's products skip the keys after its last query (3/4 of the causal square at T = 256,
+     * about half at 2,048, where it measured 2x faster than one block of all queries).
+     */
+    private static final int QUERIES = 128;
+    /** fp32 scores held at once (32 MB): very long sequences run in smaller blocks of queries, many pairs in chunks. */
+    private static final long SCORES = 1 << 23;
+
+    private OneDnnAttention() {}
+
+    static void causal(OneDnnBackend K, float[] q, float[] keys, float[] values, int batch, int T, int kvRows, int pos0,
+                       int heads, int kvHeads, int hd, float scale, int window, float[] out) {
+        int nRep = heads / kvHeads, pairs = batch * kvHeads;
+        int block = (int) Math.max(1, Math.min(Math.min(T, QUERIES), SCORES / ((long) nRep * (pos0 + T)))); // queries per block
+        Shape s = new Shape(q, keys, values, out, T, kvRows, pos0, heads, kvHeads, hd, scale, window);
+        for (int i0 = 0; i0 < T; i0 += block) {
+            int rows = Math.min(block, T - i0), hi = pos0 + i0 + rows; // the block's queries see keys [lo, hi)
+            int lo = window > 0 ? Math.max(0, pos0 + i0 - window + 1) : 0;
+            int chunk = (int) Math.max(1, Math.min(pairs, SCORES / ((long) nRep * rows * (hi - lo))));
+            for (int p0 = 0; p0 < pairs; p0 += chunk) s.block(K, p0, Math.min(chunk, pairs - p0), i0, rows, lo, hi - lo);
+        }
+    }
+
+    private record Shape(float[] q, float[] keys, float[] values, float[] out, int T, int kvRows, int pos0, int heads,
+                         int kvHeads, int hd, float scale, int window) {
+        /**
+         * Pairs [p0, p0 + G) (pair = sequence * kvHeads + kv head), queries [i0, i0 + rows) of each of their heads,
+         * keys [lo, lo + n). Product row r * rows + t of a pair is head kvHead * nRep + r at query i0 + t.
+         */
+        void block(OneDnnBackend K, int p0, int G, int i0, int rows, int lo, int n) {
+            int nRep = heads / kvHeads, m = nRep * rows, qd = heads * hd, kvd = kvHeads * hd;
+            MemorySegment[] mem = new MemorySegment[6];
+            try {
+                MemorySegment qs = mem[0] = K.allocate(2L * G * m * hd), ks = mem[1] = K.allocate(2L * G * n * hd),
+                        vs = mem[2] = K.allocate(2L * G * n * hd), scores = mem[3] = K.allocate(4L * G * m * n),
+                        probs = mem[4] = K.allocate(2L * G * m * n), o = mem[5] = K.allocate(4L * G * m * hd);
+                Parallel.forEach(G, g -> {
+                    int b = (p0 + g) / kvHeads, kvh = (p0 + g) % kvHeads;
+                    for (int r = 0; r < nRep; r++)
+                        for (int t = 0; t < rows; t++)
+                            Convert.toBf16(q, (b * T + i0 + t) * qd + (kvh * nRep + r) * hd, hd, qs, 2L * ((long) g * m + r * rows + t) * hd);
+                    for (int j = 0; j < n; j++) {
+                        int at = (b * kvRows + lo + j) * kvd + kvh * hd;
+                        Convert.toBf16(keys, at, hd, ks, 2L * ((long) g * n + j) * hd);
+                        Convert.toBf16(values, at, hd, vs, 2L * ((long) g * n + j) * hd);
+                    }
+                });
+                K.matmulBf16(G, m, n, hd, true, qs, ks, scores);
+                float[] inverseSums = new float[G * m];
+                Parallel.forRows(G * m, 16, (r0, r1) -> {
+                    float[] row = new float[(n + LANES - 1) / LANES * LANES];
+                    for (int R = r0; R < r1; R++) {
+                        int pos = pos0 + i0 + R % rows;
+                        int first = window > 0 ? Math.max(lo, pos - window + 1) - lo : 0, len = pos - lo - first + 1;
+                        int padded = (len + LANES - 1) / LANES * LANES;
+                        long at = (long) R * n;
+                        MemorySegment.copy(scores, JAVA_FLOAT, 4 * (at + first), row, 0, len);
+                        java.util.Arrays.fill(row, len, padded, Float.NEGATIVE_INFINITY);
+                        inverseSums[R] = 1f / VectorOps.expSum(row, 0, padded, scale);
+                        probs.asSlice(2 * at, 2L * first).fill((byte) 0);
+                        Convert.toBf16(row, 0, len, probs, 2 * (at + first));
+                        probs.asSlice(2 * (at + first + len), 2L * (n - first - len)).fill((byte) 0);
+                    }
+                });
+                K.matmulBf16(G, m, hd, n, false, probs, vs, o);
+                Parallel.forEach(G, g -> {
+                    int b = (p0 + g) / kvHeads, kvh = (p0 + g) % kvHeads;
+                    for (int r = 0; r < nRep; r++)
+                        for (int t = 0; t < rows; t++) {
+                            int R = g * m + r * rows + t, at = (b * T + i0 + t) * qd + (kvh * nRep + r) * hd;
+                            MemorySegment.copy(o, JAVA_FLOAT, 4L * R * hd, out, at, hd);
+                            VectorOps.scale(out, at, hd, inverseSums[R]);
+                        }
+                });
+            } catch (RuntimeException | Error e) {
+                throw e;
+            } catch (Throwable t) {
+                throw new IllegalStateException(t);
+            } finally {
+                for (MemorySegment s : mem) if (s != null) free(K, s);
+            }
+        }
+
+        private static void free(OneDnnBackend K, MemorySegment s) {
+            try {
+                K.free(s);
+            } catch (Throwable t) {
+                throw new IllegalStateException(t);
+            }
+        }
+    }
+}
