@@ -1,5 +1,6 @@
 package come4j.tensor;
 
+import come4j.io.Convert;
 import java.lang.foreign.MemorySegment;
 
 import static java.lang.foreign.ValueLayout.JAVA_FLOAT;
