@@ -87,6 +87,25 @@ class DistillCommandTest {
     }
 
     @Test
+    void methodPlusDistillWithDefaultsIsComeDistillWithDefaults() throws Exception {
+        // a bench row NAME+distill must be the model `come distill` gives with the same (automatic) schedule
+        Path cell = tmp.resolve("cell"), alone = tmp.resolve("alone");
+        CliTest.Run r = CliTest.run("compress", "--model", CliTest.FIXTURE.toString(), "--out", cell.toString(), "--target-layers", "2",
+                "--calib", CliTest.PPL.toString(), "--calib-seq-len", "32", "--method", "come+distill", "--distill-data", CliTest.PPL.toString(),
+                "--distill-steps", "40");
+        assertEquals(0, r.code(), r.err());
+        r = CliTest.run("distill", "--teacher", CliTest.FIXTURE.toString(), "--student", student.toString(), "--data", CliTest.PPL.toString(),
+                "--out", alone.toString(), "--steps", "40");
+        assertEquals(0, r.code(), r.err());
+        JsonNode layer = new ObjectMapper().readTree(alone.resolve("come-distill.json").toFile()).path("layers").get(0);
+        assertTrue(layer.has("lr_search") && layer.has("best_step"), "the automatic schedule ran: " + layer);
+        assertEquals(layer.path("lr_search"), new ObjectMapper().readTree(cell.resolve("come-merge.json").toFile())
+                .path("distill").path("layers").get(0).path("lr_search"));
+        assertTrue(Arrays.equals(Files.readAllBytes(cell.resolve("model.safetensors")), Files.readAllBytes(alone.resolve("model.safetensors"))),
+                "come+distill and come distill give the same weights");
+    }
+
+    @Test
     void badInputIsOneLineWithExitCode2() throws Exception {
         CliTest.Run r = distill(tmp.resolve("x1"), "--loss", "cosine");
         assertEquals(2, r.code());
