@@ -192,10 +192,10 @@ public final class DistillJob {
         ModelConfig c = student.config();
         Transformer model = Transformer.load(student);
         List<LayerParams> layers = new ArrayList<>();
-        for (int j = 0; j < c.numLayers(); j++) layers.add(LayerParams.of(c, model.layers().get(j), Arr::f32));
+        for (int j = 0; j < c.numLayers(); j++) layers.add(LayerParams.of(c, LayerWeights.load(student, j), Arr::f32)); // not the model's: its resident form
         for (int i = 0; i < trained.size(); i++) layers.set(blocks.get(i).layer(), trained.get(i).params());
-        return EndToEnd.train(model, layers, blocks.stream().mapToInt(HierarchicalDistiller.Block::layer).toArray(), head, bounds, windows, e2e,
-                stateDir, log);
+        return EndToEnd.train(model, layers, blocks.stream().mapToInt(HierarchicalDistiller.Block::layer).toArray(), head, bounds,
+                teacher.config().numLayers(), windows, e2e, stateDir, log);
     }
 
     private static boolean same(Arr a, Arr b) {

@@ -57,15 +57,17 @@ public final class EndToEnd {
     private final int[] trained;
     private final Loss.Head head;
     private final TeacherBoundaries teacher;
+    private final int teacherOut;
     private final TrainingWindows data;
     private final HierarchicalDistiller.Settings s;
 
     /**
      * student: its embeddings; layers: every student layer's weights as trained so far (fp32); trained: the merged
-     * layers' indices, ascending; teacher: holds boundary L (the teacher's last hidden state) of every window.
+     * layers' indices, ascending; teacher: holds boundary teacherOut (the teacher's last hidden state: its layer
+     * count, not the student's) of every window.
      */
     private EndToEnd(Transformer student, List<LayerParams> layers, int[] trained, Loss.Head head, TeacherBoundaries teacher,
-                     TrainingWindows data, HierarchicalDistiller.Settings s) {
+                     int teacherOut, TrainingWindows data, HierarchicalDistiller.Settings s) {
         this.c = student.config();
         this.ropes = Ropes.of(c);
         this.student = student;
@@ -73,15 +75,19 @@ public final class EndToEnd {
         this.trained = trained;
         this.head = head;
         this.teacher = teacher;
+        this.teacherOut = teacherOut;
         this.data = data;
         this.s = s;
     }
 
-    /** Trains the layers {@code trained} of {@code layers} together under s (state saved in stateDir/e2e.state when not null). */
+    /**
+     * Trains the layers {@code trained} of {@code layers} together under s (state saved in stateDir/e2e.state when not
+     * null); teacherOut: the teacher's layer count, the boundary of {@code teacher} its logits are read from.
+     */
     public static Result train(Transformer student, List<LayerParams> layers, int[] trained, Loss.Head head, TeacherBoundaries teacher,
-                               TrainingWindows data, HierarchicalDistiller.Settings s, Path stateDir, Consumer<String> log) {
+                               int teacherOut, TrainingWindows data, HierarchicalDistiller.Settings s, Path stateDir, Consumer<String> log) {
         long start = System.nanoTime();
-        EndToEnd e = new EndToEnd(student, layers, trained, head, teacher, data, s);
+        EndToEnd e = new EndToEnd(student, layers, trained, head, teacher, teacherOut, data, s);
         List<LayerParams> init = new ArrayList<>();
         for (int l : trained) init.add(layers.get(l));
         Schedule.Objective o = new Schedule.Objective() {
@@ -111,7 +117,7 @@ public final class EndToEnd {
         LayerParams g = p.zeros();
         List<LayerParams> grads = new ArrayList<>();
         for (int k = 0; k < trained.length; k++) grads.add(g.part(k));
-        double loss = loss(c, ropes, with(p), trained, head, embed(windows), Arr.of(teacher.get(c.numLayers(), windows)),
+        double loss = loss(c, ropes, with(p), trained, head, embed(windows), Arr.of(teacher.get(teacherOut, windows)),
                 windows.length, data.seqLen(), grads);
         opt.update(p, g);
         return loss;
@@ -124,7 +130,7 @@ public final class EndToEnd {
         double sum = 0;
         for (int i = 0; i < ids.length; i += s.batch()) {
             int[] w = java.util.Arrays.copyOfRange(ids, i, Math.min(ids.length, i + s.batch()));
-            sum += w.length * loss(c, ropes, all, trained, head, embed(w), Arr.of(teacher.get(c.numLayers(), w)),
+            sum += w.length * loss(c, ropes, all, trained, head, embed(w), Arr.of(teacher.get(teacherOut, w)),
                     w.length, data.seqLen(), null);
         }
         return sum / ids.length;
