@@ -16,7 +16,7 @@ import picocli.CommandLine.Option;
 
 @Command(name = "distill", mixinStandardHelpOptions = true, versionProvider = Version.class,
         description = {"Recover a compressed model's quality by hierarchical distillation.", "",
-                "Each merged layer of the student (from its come-merge.json) is trained, teacher-forced, to map the teacher's hidden state entering the block of original layers it replaced to the state leaving that block; everything else stays frozen. AdamW with linear warm-up and cosine decay, global-norm clipping, fp32 master weights; the output keeps the student's dtype. Written atomically with come-distill.json (settings, loss curves) and report.html. Interrupted runs resume: rerun the same command."},
+                "Each merged layer of the student (from its come-merge.json) is trained, teacher-forced, to map the teacher's hidden state entering the block of original layers it replaced to the state leaving that block; everything else stays frozen. AdamW with linear warm-up and cosine decay, global-norm clipping, fp32 master weights; the output keeps the student's dtype. With --e2e-steps, an end-to-end stage follows: all merged layers trained together on KL to the teacher's logits. Written atomically with come-distill.json (settings, loss curves) and report.html. Interrupted runs resume: rerun the same command."},
         footerHeading = "%nExamples:%n",
         footer = {"  come compress --model " + Examples.MODEL + " --sparsity 0.3 \\",
                 "      --out out/sotu-come30",
