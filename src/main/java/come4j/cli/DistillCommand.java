@@ -2,6 +2,7 @@ package come4j.cli;
 
 import come4j.distill.AdamW;
 import come4j.distill.DistillJob;
+import come4j.distill.EndToEnd;
 import come4j.distill.HierarchicalDistiller;
 import come4j.distill.Loss;
 import come4j.io.BadInputException;
@@ -15,7 +16,7 @@ import picocli.CommandLine.Option;
 
 @Command(name = "distill", mixinStandardHelpOptions = true, versionProvider = Version.class,
         description = {"Recover a compressed model's quality by hierarchical distillation.", "",
-                "Each merged layer of the student (from its come-merge.json) is trained, teacher-forced, to map the teacher's hidden state entering the block of original layers it replaced to the state leaving that block; everything else stays frozen. AdamW with linear warm-up and cosine decay, global-norm clipping, fp32 master weights; the output keeps the student's dtype. Written atomically with come-distill.json (settings, loss curves) and report.html. Interrupted runs resume: rerun the same command."},
+                "Each merged layer of the student (from its come-merge.json) is trained, teacher-forced, to map the teacher's hidden state entering the block of original layers it replaced to the state leaving that block; everything else stays frozen. AdamW with linear warm-up and cosine decay, global-norm clipping, fp32 master weights; the output keeps the student's dtype. With --e2e-steps, an end-to-end stage follows: all merged layers trained together on KL to the teacher's logits. Written atomically with come-distill.json (settings, loss curves) and report.html. Interrupted runs resume: rerun the same command."},
         footerHeading = "%nExamples:%n",
         footer = {"  come compress --model " + Examples.MODEL + " --sparsity 0.3 \\",
                 "      --out out/sotu-come30",
@@ -42,7 +43,7 @@ final class DistillCommand implements Runnable {
     double tau;
 
     static final class Length {
-        @Option(names = "--steps", paramLabel = "N", description = "Optimizer steps per merged layer (default: 2 training tokens per parameter of a layer; with the automatic schedule the most it trains).")
+        @Option(names = "--steps", paramLabel = "N", description = "Optimizer steps per merged layer (default: 2 training tokens per parameter of a layer; with the automatic schedule the most it trains). 0 skips the layer-wise stage (with --e2e-steps: the end-to-end stage alone, on an already distilled student).")
         Integer steps;
 
         @Option(names = "--tokens", paramLabel = "N", description = "Training tokens per merged layer (steps = N / (batch x train-seq-len), rounded up).")
@@ -54,6 +55,9 @@ final class DistillCommand implements Runnable {
 
     @Option(names = "--lr", paramLabel = "X", description = "Peak learning rate, the same for every step to the last. Default: automatic, per merged layer: 64 training windows are held out, the rate of 3e-4, 1e-3, 3e-3 with the lowest held-out loss after a tenth of the steps is chosen, and training stops once the held-out loss (measured every twentieth of the steps) has not improved 3 times, keeping the best weights.")
     Double lr;
+
+    @Option(names = "--e2e-steps", paramLabel = "N", defaultValue = "0", description = "After the layer-wise stage, train all merged layers together on KL to the teacher's logits (the model's output distribution) for up to N steps of --batch windows; the rate is searched among 1e-4, 3e-4, 1e-3 and training stops early on the same held-out windows as the automatic schedule. Default ${DEFAULT-VALUE}: off.")
+    int e2eSteps;
 
     @Option(names = "--warmup", paramLabel = "N", description = "Warm-up steps (default: 5%% of the steps).")
     Integer warmup;
@@ -106,14 +110,16 @@ final class DistillCommand implements Runnable {
             throw new BadInputException(null, "--lr, --tau and --clip must be > 0, --weight-decay >= 0, --min-lr-ratio in [0, 1]");
         int steps = length == null ? HierarchicalDistiller.budgetSteps(config, batch, T) : length.steps != null ? length.steps
                 : (int) Math.ceil((double) length.tokens / ((long) batch * T));
-        if (steps < 1) throw new BadInputException(null, "--steps / --tokens must give at least one step");
-        int warm = warmup != null ? warmup : Math.max(1, steps / 20);
+        if (e2eSteps < 0) throw new BadInputException(null, "--e2e-steps must be >= 0");
+        if (steps < 1 && e2eSteps < 1) throw new BadInputException(null, "--steps / --tokens must give at least one step (0 only with --e2e-steps)");
+        if (steps < 0) throw new BadInputException(null, "--steps / --tokens must be >= 0");
+        int warm = warmup != null ? warmup : Math.min(steps, Math.max(1, steps / 20));
         if (warm < 0 || warm > steps) throw new BadInputException(null, "--warmup must be in 0.." + steps);
         var adam = new AdamW.Settings(lr == null ? Double.NaN : lr, 0.9, 0.999, 1e-8, weightDecay, clip, warm, steps, minLrRatio);
         var settings = new HierarchicalDistiller.Settings(l, tau, steps, batch, adam, saveEvery, parallelLayers,
                 lr == null ? HierarchicalDistiller.Auto.DEFAULT : null);
         long start = System.nanoTime();
-        var record = DistillJob.run(new DistillJob.Options(teacher, student, data, out, settings, T, seed, overwrite,
+        var record = DistillJob.run(new DistillJob.Options(teacher, student, data, out, settings, e2eSteps, T, seed, overwrite,
                 RecordedCommand.of(spec)), common::log);
         double secs = (System.nanoTime() - start) / 1e9;
         for (var layer : record.path("layers"))
@@ -121,6 +127,13 @@ final class DistillCommand implements Runnable {
                     layer.path("block").get(1).asInt(), loss, layer.path("loss_first").asDouble(), layer.path("loss_last").asDouble());
         long tokens = 0;
         for (var layer : record.path("layers")) tokens += (long) (layer.path("loss").size() + (lr == null ? settings.auto().rates().size() * settings.auto().searchSteps(steps) : 0)) * batch * T;
+        var e2e = record.path("e2e");
+        if (!e2e.isMissingNode()) {
+            System.out.printf("end to end (layers %s): lr %s, held-out KL %.5g -> %.5g (best, step %d of %d run)%n", e2e.path("layers"),
+                    e2e.path("lr").asText(), e2e.path("held_out").get(0).get(1).asDouble(), e2e.path("held_out_best").asDouble(),
+                    e2e.path("best_step").asInt(), e2e.path("steps_run").asInt());
+            tokens += (long) (e2e.path("loss").size() + EndToEnd.AUTO.rates().size() * EndToEnd.AUTO.searchSteps(e2eSteps)) * batch * T;
+        }
         System.out.printf("wrote %s in %.1f s (%.0f training tokens/s)%n", out, secs, tokens / secs);
     }
 }

@@ -38,7 +38,11 @@ import java.util.function.Consumer;
  * command is run again (same settings), so a killed run continues where it stopped.
  */
 public final class DistillJob {
-    public record Options(Path teacher, Path student, List<Path> data, Path out, HierarchicalDistiller.Settings train,
+    /**
+     * train: the layer-wise stage (steps 0: skipped, the student's merged layers as they are); e2eSteps: the
+     * end-to-end stage's budget ({@link EndToEnd}; 0: no such stage).
+     */
+    public record Options(Path teacher, Path student, List<Path> data, Path out, HierarchicalDistiller.Settings train, int e2eSteps,
                           int seqLen, long seed, boolean overwrite, String commandLine) {}
 
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -79,15 +83,31 @@ public final class DistillJob {
                 }
                 run.discarded().ifPresent(why -> log.accept("starting afresh: the interrupted run's state no longer matches (" + why + " changed)"));
                 try (AtomicOutput output = AtomicOutput.create(run, o.out(), o.overwrite())) {
-                    TrainingWindows windows = TrainingWindows.build(o.data(), tok, o.seqLen(), s.steps() * s.batch(), o.seed(), heldOut(s));
+                    HierarchicalDistiller.Settings e2e = o.e2eSteps() > 0 ? EndToEnd.settings(s, o.e2eSteps()) : null;
+                    TrainingWindows windows = TrainingWindows.build(o.data(), tok, o.seqLen(), Math.max(s.steps(), o.e2eSteps()) * s.batch(), o.seed(),
+                            e2e != null ? Math.max(heldOut(s), e2e.auto().heldOut()) : heldOut(s));
                     settings.put("windows", windows.training()).put("windows_available", windows.available());
-                    if (s.auto() != null) settings.put("held_out_windows", windows.heldOut());
-                    log.accept(plan(blocks.size(), s, o.seqLen(), windows, sc));
-                    List<HierarchicalDistiller.Trained> trained = HierarchicalDistiller.distil(Transformer.load(teacherCkpt), sc, blocks,
-                            blocks.stream().map(b -> LayerWeights.load(studentCkpt, b.layer())).toList(), windows, s,
-                            head(teacherCkpt, s.loss()), run.dir(), log);
+                    if (windows.heldOut() > 0) settings.put("held_out_windows", windows.heldOut());
+                    if (s.steps() > 0) log.accept(plan(blocks.size(), s, o.seqLen(), windows, sc));
+                    else log.accept("the layer-wise stage is skipped (--steps 0): the student's merged layers are trained end to end as they are");
+                    if (e2e != null) log.accept(planEndToEnd(blocks.size(), e2e, o.seqLen()));
+                    Transformer teacher = Transformer.load(teacherCkpt);
+                    java.util.Set<Integer> keep = s.steps() > 0 ? HierarchicalDistiller.boundaries(blocks) : new java.util.HashSet<>();
+                    if (e2e != null) keep.add(tc.numLayers());
+                    List<HierarchicalDistiller.Trained> trained = List.of();
+                    EndToEnd.Result joint = null;
+                    try (TeacherBoundaries bounds = TeacherBoundaries.compute(teacher, windows, java.util.Collections.max(keep), keep::contains, s.batch())) {
+                        if (s.steps() > 0)
+                            trained = new HierarchicalDistiller(sc, head(teacherCkpt, s.loss()), bounds, windows, s, run.dir(), log)
+                                    .trainAll(blocks, blocks.stream().map(b -> LayerWeights.load(studentCkpt, b.layer())).toList());
+                        if (e2e != null) joint = endToEnd(teacherCkpt, studentCkpt, blocks, trained, bounds, windows, e2e, run.dir(), log);
+                    }
+                    List<LayerParams> result = new ArrayList<>();
+                    for (int i = 0; i < blocks.size(); i++)
+                        result.add(joint != null ? joint.params(i) : trained.get(i).params());
                     ObjectNode record = record(o, settings, trained);
-                    write(studentCkpt, trained, output);
+                    if (joint != null) record.set("e2e", joint.json());
+                    write(studentCkpt, blocks, result, output);
                     Files.writeString(output.dir().resolve("come-merge.json"), JSON.writerWithDefaultPrettyPrinter().writeValueAsString(merge) + "\n");
                     Files.writeString(output.dir().resolve("come-distill.json"), JSON.writerWithDefaultPrettyPrinter().writeValueAsString(record) + "\n");
                     DistillReport.writeHtml(merge, record, output.dir().resolve("report.html"));
@@ -157,6 +177,40 @@ public final class DistillJob {
                 windows.heldOut(), a.evalEvery(s.steps()), a.patience());
     }
 
+    /**
+     * The end-to-end stage from the layer-wise stage's layers (the student's own where it was skipped): every student
+     * layer in fp32, the merged ones trained. The teacher's logits are read through the student's head, so the two must
+     * be the same tensors.
+     */
+    private static EndToEnd.Result endToEnd(Checkpoint teacher, Checkpoint student, List<HierarchicalDistiller.Block> blocks,
+                                            List<HierarchicalDistiller.Trained> trained, TeacherBoundaries bounds, TrainingWindows windows,
+                                            HierarchicalDistiller.Settings e2e, Path stateDir, Consumer<String> log) {
+        Loss.Head head = Loss.Head.of(student), teachers = Loss.Head.of(teacher);
+        if (!same(head.norm(), teachers.norm()) || !same(head.normBias(), teachers.normBias()) || !same(head.projectOut(), teachers.projectOut())
+                || !same(head.lmHead(), teachers.lmHead()))
+            throw new BadInputException(student.dir(), "has another final norm or LM head than the teacher: the end-to-end stage reads both models' logits through one head");
+        ModelConfig c = student.config();
+        Transformer model = Transformer.load(student);
+        List<LayerParams> layers = new ArrayList<>();
+        for (int j = 0; j < c.numLayers(); j++) layers.add(LayerParams.of(c, LayerWeights.load(student, j), Arr::f32)); // not the model's: its resident form
+        for (int i = 0; i < trained.size(); i++) layers.set(blocks.get(i).layer(), trained.get(i).params());
+        return EndToEnd.train(model, layers, blocks.stream().mapToInt(HierarchicalDistiller.Block::layer).toArray(), head, bounds,
+                teacher.config().numLayers(), windows, e2e, stateDir, log);
+    }
+
+    private static boolean same(Arr a, Arr b) {
+        return a == null ? b == null : b != null && java.util.Arrays.equals(a.toFloat(), b.toFloat());
+    }
+
+    /** The end-to-end stage's plan line: its budget, rate search and stopping rule. */
+    public static String planEndToEnd(int layers, HierarchicalDistiller.Settings e, int seqLen) {
+        var a = e.auto();
+        return String.format("then end to end: the %d merged layers together on KL to the teacher's logits, up to %d steps x %d windows x %d tokens;"
+                        + " lr chosen among %s by the held-out KL after %d steps each; the held-out KL every %d steps, stopping after %d without a new best",
+                layers, e.steps(), e.batch(), seqLen, String.join(", ", a.rates().stream().map(r -> String.format("%.3g", r)).toList()),
+                a.searchSteps(e.steps()), a.evalEvery(e.steps()), a.patience());
+    }
+
     /** The frozen final norm and LM head, for the logit-lens loss only. */
     private static Loss.Head head(Checkpoint t, Loss loss) {
         return loss == Loss.LOGIT_LENS_KL ? Loss.Head.of(t) : null;
@@ -167,6 +221,14 @@ public final class DistillJob {
         n.put("schedule", "sp").put("teacher", absolute(o.teacher())).put("student", absolute(o.student()))
                 .put("layers_trained", blocks.size());
         n.setAll(o.train().json());
+        if (o.e2eSteps() > 0) {
+            var e = EndToEnd.settings(o.train(), o.e2eSteps());
+            var a = e.auto();
+            ObjectNode j = n.putObject("e2e").put("loss", "kl_logits").put("steps", e.steps());
+            a.rates().forEach(j.putArray("lr_candidates")::add);
+            j.put("search_steps", a.searchSteps(e.steps())).put("eval_every", a.evalEvery(e.steps())).put("patience", a.patience())
+                    .put("warmup", e.adam().warmup());
+        }
         n.setAll(dataJson(o.data(), o.seqLen(), o.seed(), o.train()));
         return n;
     }
@@ -201,13 +263,14 @@ public final class DistillJob {
         return r;
     }
 
-    /** The student with its trained layers (stored in the student's dtype) and every other tensor as it was. */
-    private static void write(Checkpoint student, List<HierarchicalDistiller.Trained> trained, AtomicOutput output) throws IOException {
+    /** The student with its trained layers (stored in the student's dtype; one per block) and every other tensor as it was. */
+    private static void write(Checkpoint student, List<HierarchicalDistiller.Block> blocks, List<LayerParams> trained, AtomicOutput output)
+            throws IOException {
         ModelConfig c = student.config();
         List<Map<String, TensorData>> layers = new ArrayList<>();
         for (int j = 0; j < c.numLayers(); j++) layers.add(Map.of());
         try (ScratchTensors store = new ScratchTensors()) {
-            for (var t : trained) layers.set(t.block().layer(), t.params().store(store, student.dtype()));
+            for (int i = 0; i < blocks.size(); i++) layers.set(blocks.get(i).layer(), trained.get(i).store(store, student.dtype()));
             CompressedCheckpoint.write(student, c, new MergeTree(c.numLayers()), layers, output);
         }
     }

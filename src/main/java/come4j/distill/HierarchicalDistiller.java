@@ -101,38 +101,22 @@ public final class HierarchicalDistiller {
     /** Student layer {@code layer} stands for original layers first … last. */
     public record Block(int layer, int first, int last) {}
 
-    /**
-     * A trained layer, and the loss of each of its steps. Under the automatic schedule also: the held-out loss each
-     * searched rate reached ({@code searched}, in the order of the rates), the rate chosen, and the held-out loss of
-     * every measurement (step 0, every {@code evalEvery} steps, the last step); the weights are those of the best
-     * measurement. Empty lists and the fixed rate otherwise.
-     */
-    public record Trained(Block block, LayerParams params, List<Double> losses, List<Double> searched, double lr,
-                          List<Double> heldOut, int evalEvery) {
-        /** {"layer", "block": [first, last], "loss_first", "loss_last" (mean of the last tenth), "loss": [per step]}, and the schedule's record. */
+    /** A trained layer: its block and its run of the schedule. */
+    public record Trained(Block block, Schedule.Run run) {
+        public LayerParams params() {
+            return run.params();
+        }
+
+        public List<Double> losses() {
+            return run.losses();
+        }
+
+        /** {"layer", "block": [first, last]}, then the run's record ({@link Schedule.Run#json}). */
         public com.fasterxml.jackson.databind.node.ObjectNode json() {
             var l = com.fasterxml.jackson.databind.node.JsonNodeFactory.instance.objectNode().put("layer", block.layer());
             l.putArray("block").add(block.first()).add(block.last());
-            int tail = Math.max(1, losses.size() / 10);
-            l.put("loss_first", losses.getFirst())
-                    .put("loss_last", losses.subList(losses.size() - tail, losses.size()).stream().mapToDouble(Double::doubleValue).average().orElseThrow());
-            if (!heldOut.isEmpty()) {
-                l.put("lr", lr);
-                var search = l.putArray("lr_search");
-                searched.forEach(search::add);
-                l.put("steps_run", losses.size()).put("best_step", evalStep(Auto.best(heldOut)))
-                        .put("held_out_best", heldOut.get(Auto.best(heldOut)));
-                var h = l.putArray("held_out");
-                for (int i = 0; i < heldOut.size(); i++) h.addArray().add(evalStep(i)).add(heldOut.get(i));
-            }
-            var arr = l.putArray("loss");
-            losses.forEach(arr::add);
+            run.json(l);
             return l;
-        }
-
-        /** The step of the i-th held-out measurement. */
-        private int evalStep(int i) {
-            return Math.min(i * evalEvery, losses.size());
         }
     }
 
@@ -165,12 +149,17 @@ public final class HierarchicalDistiller {
     public static List<Trained> distil(come4j.model.Transformer teacher, ModelConfig student, List<Block> blocks,
                                        List<LayerWeights> init, TrainingWindows data, Settings s, Loss.Head head, Path stateDir,
                                        java.util.function.Consumer<String> log) {
-        java.util.Set<Integer> keep = new java.util.HashSet<>();
-        blocks.forEach(b -> keep.addAll(List.of(b.first(), b.last() + 1)));
-        int upTo = blocks.stream().mapToInt(b -> b.last() + 1).max().orElseThrow();
-        try (TeacherBoundaries bounds = TeacherBoundaries.compute(teacher, data, upTo, keep::contains, s.batch())) {
+        java.util.Set<Integer> keep = boundaries(blocks);
+        try (TeacherBoundaries bounds = TeacherBoundaries.compute(teacher, data, java.util.Collections.max(keep), keep::contains, s.batch())) {
             return new HierarchicalDistiller(student, head, bounds, data, s, stateDir, log).trainAll(blocks, init);
         }
+    }
+
+    /** The teacher's boundaries the blocks train between: each block's input and output. */
+    public static java.util.Set<Integer> boundaries(List<Block> blocks) {
+        java.util.Set<Integer> keep = new java.util.HashSet<>();
+        blocks.forEach(b -> keep.addAll(List.of(b.first(), b.last() + 1)));
+        return keep;
     }
 
     /** The most optimizer steps one layer takes: the budget, and the rate search's runs under the automatic schedule. */
@@ -206,61 +195,21 @@ public final class HierarchicalDistiller {
      * the automatic schedule, after searching its rate (unless a saved state holds the search).
      */
     public Trained train(Block b, LayerWeights w, Progress bar) {
-        LayerParams init = LayerParams.of(student, w, Arr::f32);
         Path file = stateDir == null ? null : stateDir.resolve("layer-" + b.layer() + ".state");
-        TrainingState saved = file == null ? null : TrainingState.load(file, init);
-        Auto auto = s.auto();
-        int E = auto == null ? 0 : auto.evalEvery(s.steps()), rows = s.batch() * data.seqLen();
-        TrainingState st;
-        if (saved != null) {
-            log.accept("layer " + b.layer() + ": resuming at step " + saved.step() + " of " + s.steps());
-            st = saved;
-        } else {
-            List<Double> searched = auto == null ? List.of() : search(b, init, auto, bar);
-            st = new TrainingState(0, List.of(), searched, List.of(), init, init.zeros(), init.zeros(), null);
-        }
-        double lr = auto == null ? s.adam().lr() : auto.rates().get(Auto.best(st.searched()));
-        LayerParams p = st.params(), best = st.best();
-        List<Double> losses = new ArrayList<>(st.losses()), heldOut = new ArrayList<>(st.heldOut());
-        AdamW opt = new AdamW(auto == null ? s.adam() : s.adam().with(lr, s.steps(), s.adam().warmup()), st.m(), st.v(), st.step());
-        if (auto != null && heldOut.isEmpty()) {
-            heldOut.add(heldOutLoss(b, p));
-            best = p.copy();
-            if (file != null) new TrainingState(0, losses, st.searched(), heldOut, p, opt.m(), opt.v(), best).save(file); // the search is not redone
-        }
-        bar.step((long) opt.step() * rows);
-        while (opt.step() < s.steps() && !(auto != null && auto.stopped(heldOut))) {
-            losses.add(step(b, p, opt, opt.step()));
-            if (auto != null && (opt.step() % E == 0 || opt.step() == s.steps())) {
-                double h = heldOutLoss(b, p);
-                if (h < heldOut.get(Auto.best(heldOut))) best = p.copy();
-                heldOut.add(h);
+        Schedule.Objective o = new Schedule.Objective() {
+            public String label() {
+                return "layer " + b.layer();
             }
-            if (file != null && (opt.step() % s.saveEvery() == 0 || opt.step() == s.steps() || auto != null && auto.stopped(heldOut)))
-                new TrainingState(opt.step(), losses, st.searched(), heldOut, p, opt.m(), opt.v(), best).save(file);
-            bar.step(rows, String.format("layer %d loss %.4g", b.layer(), losses.getLast()));
-        }
-        if (auto != null)
-            log.accept(String.format("layer %d: lr %.3g, %s held-out %.5g at step %d of %d run", b.layer(), lr, s.loss().id,
-                    heldOut.get(Auto.best(heldOut)), Math.min(Auto.best(heldOut) * E, losses.size()), losses.size()));
-        return new Trained(b, auto == null ? p : best, List.copyOf(losses), st.searched(), lr, List.copyOf(heldOut), E);
-    }
 
-    /** The held-out loss each candidate rate reaches after a short run of its own from init. */
-    private List<Double> search(Block b, LayerParams init, Auto auto, Progress bar) {
-        int n = auto.searchSteps(s.steps()), rows = s.batch() * data.seqLen();
-        List<Double> out = new ArrayList<>();
-        for (double rate : auto.rates()) {
-            LayerParams p = init.copy();
-            AdamW opt = new AdamW(s.adam().with(rate, n, Math.max(1, n / 20)), p);
-            for (int k = 0; k < n; k++) {
-                double loss = step(b, p, opt, k);
-                bar.step(rows, String.format("layer %d lr %.0e loss %.4g", b.layer(), rate, loss));
+            public double step(LayerParams p, AdamW opt, int batch) {
+                return HierarchicalDistiller.this.step(b, p, opt, batch);
             }
-            out.add(heldOutLoss(b, p));
-        }
-        log.accept(String.format("layer %d: held-out %s after %d steps at lr %s: %s", b.layer(), s.loss().id, n, auto.rates(), out));
-        return List.copyOf(out);
+
+            public double heldOut(LayerParams p) {
+                return heldOutLoss(b, p);
+            }
+        };
+        return new Trained(b, Schedule.run(o, LayerParams.of(student, w, Arr::f32), s, file, bar, s.batch() * data.seqLen(), log));
     }
 
     /** One optimizer step on batch {@code batch}; returns its loss. */

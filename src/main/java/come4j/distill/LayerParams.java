@@ -18,7 +18,9 @@ import java.util.function.IntFunction;
 
 /**
  * The trainable tensors of one decoder layer by name ("self_attn.q_proj.weight", ...), in the order of the family's
- * {@link LayerSchema}; the same structure holds parameters, gradients and optimizer moments.
+ * {@link LayerSchema}; the same structure holds parameters, gradients and optimizer moments. A joint view of several
+ * layers ({@link #joint}, the end-to-end stage) names its tensors "k/name" for the k-th layer and shares their arrays,
+ * so the optimizer and the training state treat the layers as one.
  */
 public final class LayerParams {
     private final LayerSchema schema;
@@ -77,7 +79,27 @@ public final class LayerParams {
 
     /** Whether AdamW's weight decay applies: to the projection matrices, not to norms and biases. */
     public boolean decays(String name) {
-        return schema.find(name).kind() == LayerTensor.Kind.PROJECTION;
+        return schema.find(name.substring(name.indexOf('/') + 1)).kind() == LayerTensor.Kind.PROJECTION;
+    }
+
+    /** The layers as one (same schema): tensor "k/name" is the k-th layer's "name", the same array, not a copy. */
+    public static LayerParams joint(List<LayerParams> layers) {
+        Map<String, Arr> t = new LinkedHashMap<>();
+        for (int k = 0; k < layers.size(); k++) {
+            int layer = k;
+            layers.get(k).tensors.forEach((name, a) -> t.put(layer + "/" + name, a));
+        }
+        return new LayerParams(layers.getFirst().schema, t);
+    }
+
+    /** The k-th layer of a {@link #joint} view, sharing its arrays. */
+    public LayerParams part(int k) {
+        String prefix = k + "/";
+        Map<String, Arr> t = new LinkedHashMap<>();
+        tensors.forEach((name, a) -> {
+            if (name.startsWith(prefix)) t.put(name.substring(prefix.length()), a);
+        });
+        return new LayerParams(schema, t);
     }
 
     public Map<String, Arr> tensors() {

@@ -57,7 +57,42 @@ public final class DistillReport {
         for (JsonNode layer : d.path("layers"))
             b.append("<h3>layer ").append(layer.path("layer").asInt()).append(" (original layers ").append(block(layer)).append(")</h3>\n")
                     .append(curve(layer.path("loss"), loss + " loss")).append('\n');
+        endToEnd(b, d);
         return b.toString();
+    }
+
+    /**
+     * The end-to-end stage (issue 17), when the run had one: the held-out KL each searched rate reached, the rate
+     * chosen, the held-out KL before and at its best, where training stopped, and its curves.
+     */
+    private static void endToEnd(StringBuilder b, JsonNode d) {
+        JsonNode e = d.path("e2e"), st = d.path("settings").path("e2e");
+        if (e.isMissingNode()) return;
+        b.append("<h3>End-to-end stage: the merged layers ").append(Html.escape(String.join(", ", e.path("layers").valueStream().map(JsonNode::asText).toList())))
+                .append(" together, KL to the teacher's logits</h3>\n<table><tr>");
+        for (JsonNode r : st.path("lr_candidates")) b.append("<th>held-out KL at lr ").append(Html.num(r.asDouble())).append("</th>");
+        b.append("<th>lr chosen</th><th>held-out KL at the start</th><th>best held-out KL</th><th>at step</th><th>steps run (budget)</th><th>seconds</th></tr>\n<tr>");
+        for (JsonNode h : e.path("lr_search")) b.append("<td class=\"n\">").append(Html.num(h.asDouble())).append("</td>");
+        b.append("<td class=\"n\">").append(Html.num(e.path("lr").asDouble())).append("</td><td class=\"n\">")
+                .append(Html.num(e.path("held_out").get(0).get(1).asDouble())).append("</td><td class=\"n\">")
+                .append(Html.num(e.path("held_out_best").asDouble())).append("</td><td class=\"n\">").append(e.path("best_step").asInt())
+                .append("</td><td class=\"n\">").append(e.path("steps_run").asInt()).append(" (").append(st.path("steps").asInt())
+                .append(")</td><td class=\"n\">").append(f("%.0f", e.path("seconds").asDouble())).append("</td></tr>\n</table>\n")
+                .append("<p class=\"note\">After the layer-wise stage, all merged layers train at once on the mean over tokens of KL(teacher ")
+                .append("softmax \u2016 student softmax) over the vocabulary; everything else stays frozen. Each rate trains ")
+                .append(st.path("search_steps").asInt()).append(" steps from the start; the chosen rate then trains, its held-out KL measured every ")
+                .append(st.path("eval_every").asInt()).append(" steps, and the weights of the best measurement are kept.</p>\n");
+        JsonNode held = e.path("held_out");
+        double[] x = new double[held.size()];
+        List<Double> y = new ArrayList<>();
+        List<String> labels = new ArrayList<>();
+        for (int i = 0; i < held.size(); i++) {
+            x[i] = held.get(i).get(0).asDouble();
+            y.add(held.get(i).get(1).asDouble());
+            labels.add(held.get(i).get(0).asText());
+        }
+        b.append(Svg.line(x, y, labels, -1, "held-out KL", "training step", 200)).append('\n')
+                .append(curve(e.path("loss"), "training KL")).append('\n');
     }
 
     /**
@@ -86,7 +121,7 @@ public final class DistillReport {
         List<String> keys = new ArrayList<>();
         for (String k : LABELS.keySet()) if (st.has(k)) keys.add(k);
         st.properties().forEach(e -> {
-            if (!LABELS.containsKey(e.getKey())) keys.add(e.getKey());
+            if (!LABELS.containsKey(e.getKey()) && !e.getKey().equals("e2e")) keys.add(e.getKey()); // e2e: its own section
         });
         for (String k : keys) {
             JsonNode v = st.get(k);

@@ -160,6 +160,13 @@ public final class ModelCard {
     private static void distillation(StringBuilder s, JsonNode d) {
         JsonNode st = d.path("settings");
         s.append("## Distillation\n\n");
+        if (st.path("steps").asInt() == 0) { // the end-to-end stage alone, on an already distilled student
+            s.append("The layer-wise stage was skipped (`--steps 0`).");
+            if (d.has("command")) s.append("\n\n```sh\n").append(d.path("command").asText()).append("\n```");
+            s.append("\n\n");
+            endToEnd(s, d.path("e2e"));
+            return;
+        }
         boolean auto = st.path("lr").isTextual(); // "auto": searched per layer, early stopping on held-out windows (issue 17)
         s.append(f("Schedule %s, %s loss, %s%d steps of %d windows \u00d7 %d tokens per merged layer (%,d tokens), peak learning rate %s.",
                 st.path("schedule").asText(), st.path("loss").asText(), auto ? "up to " : "", st.path("steps").asInt(), st.path("batch").asInt(),
@@ -177,6 +184,16 @@ public final class ModelCard {
             s.append('\n');
         }
         s.append('\n');
+        if (d.has("e2e")) endToEnd(s, d.path("e2e"));
+    }
+
+    /** The end-to-end stage (issue 17): the layers, the rate chosen and the held-out KL before and at its best. */
+    private static void endToEnd(StringBuilder s, JsonNode e) {
+        s.append(f("End to end: merged layers %s trained together on KL to the teacher's logits, learning rate %s (searched on held-out windows);"
+                        + " held-out KL %s at the start, %s at step %d of %d run.\n\n",
+                String.join(", ", e.path("layers").valueStream().map(JsonNode::asText).toList()), Html.num(e.path("lr").asDouble()),
+                Html.num(e.path("held_out").path(0).path(1).asDouble()), Html.num(e.path("held_out_best").asDouble()), e.path("best_step").asInt(),
+                e.path("steps_run").asInt()));
     }
 
     /** The card's YAML front matter (without its fences) and its body; no front matter: empty and the whole text. */

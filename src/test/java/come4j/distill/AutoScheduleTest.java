@@ -53,8 +53,8 @@ class AutoScheduleTest {
                 int chosen = argmin(searched);
                 // held-out MSE after 20 steps: 0.1718 (1e-4, too slow), 0.1579 (1e-3), 0.1994 (1e-2, overshoots)
                 assertEquals(1, chosen, "the fixture's losses " + searched + " pick 1e-3");
-                for (int i = 0; i < 3; i++) assertEquals(searched.get(i), trained.searched().get(i), 1e-6 * searched.get(i));
-                assertEquals(AUTO.rates().get(chosen), trained.lr());
+                for (int i = 0; i < 3; i++) assertEquals(searched.get(i), trained.run().searched().get(i), 1e-6 * searched.get(i));
+                assertEquals(AUTO.rates().get(chosen), trained.run().lr());
 
                 // The full run at the chosen rate, measured every 10 steps, stopped by hand after 2 measurements without a new best.
                 int every = AUTO.evalEvery(STEPS);
@@ -72,8 +72,8 @@ class AutoScheduleTest {
                 assertEquals(90, step, "the held-out loss " + held + " turns up before the budget ends, so training stops early");
                 assertEquals(7, argmin(held));
                 assertEquals(step, trained.losses().size(), "stopped at the step the hand-applied rule gives");
-                assertEquals(held.size(), trained.heldOut().size());
-                for (int i = 0; i < held.size(); i++) assertEquals(held.get(i), trained.heldOut().get(i), 1e-6 * held.get(i), "measurement " + i);
+                assertEquals(held.size(), trained.run().heldOut().size());
+                for (int i = 0; i < held.size(); i++) assertEquals(held.get(i), trained.run().heldOut().get(i), 1e-6 * held.get(i), "measurement " + i);
                 LayerParams best = snapshots.get(argmin(held));
                 for (String t : best.tensors().keySet())
                     assertArrayEquals(best.get(t).toFloat(), trained.params().get(t).toFloat(), t + ": the best measurement's weights");

@@ -29,7 +29,7 @@ class DistillResumeTest {
 
     @Test
     void killedAndResumedEqualsUninterrupted(@TempDir Path tmp) throws Exception {
-        killAndResume(tmp, List.of("--lr", "1e-4"), new int[] {10, 600}, 600);
+        killAndResume(tmp, List.of("--lr", "1e-4"), MERGED_LAYER, new int[] {10, 600}, 600);
     }
 
     /**
@@ -39,14 +39,29 @@ class DistillResumeTest {
      */
     @Test
     void killedAndResumedEqualsUninterruptedWithTheAutomaticSchedule(@TempDir Path tmp) throws Exception {
-        killAndResume(tmp, List.of(), new int[] {-1, 300}, 300);
+        killAndResume(tmp, List.of(), MERGED_LAYER, new int[] {-1, 300}, 300);
         var layer = new ObjectMapper().readTree(tmp.resolve("resumed/come-distill.json").toFile()).get("layers").get(0);
         assertEquals(3, layer.get("lr_search").size());
         assertTrue(layer.get("steps_run").asInt() < STEPS, "stopped early at " + layer.get("steps_run"));
     }
 
-    /** kills: the saved step the child is killed at (or after; -1: while it searches, before any state is saved). */
-    private static void killAndResume(Path tmp, List<String> extra, int[] kills, int resumedAtLeast) throws Exception {
+    /**
+     * The end-to-end stage after a fixed-rate layer-wise stage: killed once inside the end-to-end stage (its state
+     * saved at step 300 or later); the rerun replays the layer-wise stage from its saved state and continues there.
+     */
+    @Test
+    void killedAndResumedEqualsUninterruptedInTheEndToEndStage(@TempDir Path tmp) throws Exception {
+        killAndResume(tmp, List.of("--lr", "1e-4", "--e2e-steps", Integer.toString(STEPS)), "e2e.state", new int[] {300}, 300);
+        var e2e = new ObjectMapper().readTree(tmp.resolve("resumed/come-distill.json").toFile()).get("e2e");
+        assertEquals(3, e2e.get("lr_search").size());
+        assertEquals(List.of(1), List.of(e2e.get("layers").get(0).asInt()));
+    }
+
+    /**
+     * kills: the saved step of the training state {@code state} the child is killed at (or after; -1: while it
+     * searches, before any state is saved).
+     */
+    private static void killAndResume(Path tmp, List<String> extra, String state, int[] kills, int resumedAtLeast) throws Exception {
         Path teacher = Fixtures.DIR.resolve("llama3-gqa-f32"), student = tmp.resolve("student");
         assertEquals(0, Main.execute(new String[] {"compress", "--model", teacher.toString(), "--out", student.toString(),
                 "--target-layers", "2", "--calib", Fixtures.PPL_TEXT.toString(), "--calib-seq-len", "32"}, new PrintStream(new ByteArrayOutputStream())));
@@ -64,22 +79,28 @@ class DistillResumeTest {
             if (atLeast < 0) // while searching: the teacher's pass is done and no state is saved yet
                 while (child.isAlive() && !(Files.readString(tmp.resolve("child.log")).contains("distilling") && Files.isDirectory(runDir)
                         && !Files.exists(runDir.resolve(MERGED_LAYER)))) Thread.sleep(2);
-            else while (child.isAlive() && savedStep(runDir) < atLeast) Thread.sleep(2);
+            else while (child.isAlive() && savedStep(runDir.resolve(state)) < atLeast) Thread.sleep(2);
             if (atLeast < 0) Thread.sleep(300);
             assertTrue(atLeast >= 0 || !Files.exists(runDir.resolve(MERGED_LAYER)), "killed during the search");
             assertTrue(child.isAlive(), "the child finished before it could be killed: " + Files.readString(tmp.resolve("child.log")));
             child.destroyForcibly().waitFor(); // SIGKILL
             assertFalse(Files.exists(out), "a killed run leaves no output");
         }
-        int before = savedStep(runDir);
+        int before = savedStep(runDir.resolve(state));
         ByteArrayOutputStream err = new ByteArrayOutputStream();
         assertEquals(0, Main.execute(args.toArray(String[]::new), new PrintStream(err)));
         assertTrue(before >= resumedAtLeast && before < STEPS, "resumed from step " + before);
         assertTrue(err.toString().contains("resuming at step " + before), err.toString());
         assertArrayEquals(Files.readAllBytes(tmp.resolve("straight/model.safetensors")), Files.readAllBytes(out.resolve("model.safetensors")));
         var mapper = new ObjectMapper();
-        assertEquals(mapper.readTree(tmp.resolve("straight/come-distill.json").toFile()).get("layers"),
-                mapper.readTree(out.resolve("come-distill.json").toFile()).get("layers"), "same loss curve");
+        var straight = mapper.readTree(tmp.resolve("straight/come-distill.json").toFile());
+        var resumed = mapper.readTree(out.resolve("come-distill.json").toFile());
+        assertEquals(straight.get("layers"), resumed.get("layers"), "same loss curve");
+        if (straight.has("e2e")) { // the seconds differ: each run times its own part
+            ((com.fasterxml.jackson.databind.node.ObjectNode) straight.get("e2e")).remove("seconds");
+            ((com.fasterxml.jackson.databind.node.ObjectNode) resumed.get("e2e")).remove("seconds");
+            assertEquals(straight.get("e2e"), resumed.get("e2e"), "same end-to-end record");
+        }
         assertFalse(Files.exists(runDir), "the run folder is removed once the output is complete");
     }
 
@@ -95,9 +116,9 @@ class DistillResumeTest {
         return Main.execute(args.toArray(String[]::new), new PrintStream(new ByteArrayOutputStream()));
     }
 
-    /** The step the run folder's training state holds (0 when there is none yet or it is being replaced). */
-    private static int savedStep(Path runDir) {
-        try (DataInputStream in = new DataInputStream(Files.newInputStream(runDir.resolve(MERGED_LAYER)))) {
+    /** The step a training state file holds (0 when there is none yet or it is being replaced). */
+    private static int savedStep(Path file) {
+        try (DataInputStream in = new DataInputStream(Files.newInputStream(file))) {
             in.readInt();
             return in.readInt();
         } catch (Exception e) {

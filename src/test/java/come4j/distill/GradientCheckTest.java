@@ -135,6 +135,37 @@ class GradientCheckTest {
         }
     }
 
+    /**
+     * The end-to-end loss (KL to the teacher's logits after every layer) against central differences, with respect to
+     * the trained layers' weights: trained 0 and 2 (layer 0's gradient comes back through trained layer 2 and frozen
+     * layer 1), and trained 1 alone (frozen layer 0 only runs forward, frozen layer 2 is backpropagated through).
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"0,2", "1"})
+    void endToEndGradientsMatchFiniteDifferences(String trainedLayers) {
+        try (Checkpoint ckpt = Checkpoint.open(Fixtures.DIR.resolve("llama3-gqa-f32"))) {
+            ModelConfig c = ckpt.config();
+            Loss.Head h32 = Loss.Head.of(ckpt);
+            Loss.Head head = new Loss.Head(f64(h32.norm()), f64(h32.lmHead()), h32.vocab(), h32.eps());
+            java.util.List<LayerParams> layers = new java.util.ArrayList<>();
+            for (int l = 0; l < c.numLayers(); l++) layers.add(LayerParams.of(c, LayerWeights.load(ckpt, l), Arr::f64));
+            int[] trained = java.util.Arrays.stream(trainedLayers.split(",")).mapToInt(Integer::parseInt).toArray();
+            int T = 11, rows = BATCH * T, d = c.hiddenSize();
+            Random rnd = new Random(13);
+            Arr x = random(rnd, rows * d), yt = random(rnd, rows * d);
+            Ropes ropes = Ropes.of(c);
+            java.util.List<LayerParams> grads = java.util.Arrays.stream(trained).mapToObj(l -> layers.get(l).zeros()).toList();
+            EndToEnd.loss(c, ropes, layers, trained, head, x, yt, BATCH, T, grads);
+            Supplier<Double> f = () -> EndToEnd.loss(c, ropes, layers, trained, head, x, yt, BATCH, T, null);
+            Random pick = new Random(3);
+            for (int k = 0; k < trained.length; k++) {
+                LayerParams p = layers.get(trained[k]), g = grads.get(k);
+                String what = "end-to-end, layers " + trainedLayers + " trained, layer " + trained[k] + " ";
+                p.tensors().forEach((name, param) -> check(what + name, param, g.get(name), f, pick, 12));
+            }
+        }
+    }
+
     private static Arr f64(Arr a) {
         if (a == null) return null;
         Arr b = Arr.f64(a.length());

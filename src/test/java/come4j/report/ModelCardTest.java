@@ -61,5 +61,15 @@ class ModelCardTest {
         card = ModelCard.card(MergeReportTest.record(), d, tmp.resolve("m"), null, ORIGINAL);
         assertTrue(card.contains("- distillation\n") && card.contains("| 2 | 3\u20134 | 0.5 | 0.02 |") && card.contains("`come-distill.json`"), card);
         assertTrue(card.contains("Schedule sp, mse loss, 30 steps of 2 windows \u00d7 256 tokens per merged layer (15,360 tokens)"), card);
+
+        ((ObjectNode) d.get("settings")).put("steps", 0); // the end-to-end stage alone
+        d.putArray("layers");
+        ObjectNode e = d.putObject("e2e").put("lr", 1e-4).put("held_out_best", 0.25).put("best_step", 38).put("steps_run", 40);
+        e.putArray("layers").add(1).add(3);
+        e.putArray("held_out").addArray().add(0).add(0.5);
+        card = ModelCard.card(MergeReportTest.record(), d, tmp.resolve("m"), null, ORIGINAL);
+        assertTrue(card.contains("The layer-wise stage was skipped (`--steps 0`).") && !card.contains("Schedule sp")
+                && card.contains("End to end: merged layers 1, 3 trained together on KL to the teacher's logits, learning rate 1e-4 (searched on"
+                + " held-out windows); held-out KL 0.5 at the start, 0.25 at step 38 of 40 run."), card);
     }
 }

@@ -105,6 +105,34 @@ class ReportChartsTest {
     }
 
     @Test
+    void distillReportStatesTheEndToEndStage() {
+        ObjectNode d = MergeReportTest.JSON.createObjectNode();
+        d.put("format", "come4j-distill/1").put("command", "come distill --teacher /t --student /s --data /d.txt --out /o --steps 0 --e2e-steps 40");
+        ObjectNode st = d.putObject("settings").put("schedule", "sp").put("loss", "mse").put("steps", 0).put("lr", "auto");
+        ObjectNode es = st.putObject("e2e").put("loss", "kl_logits").put("steps", 40);
+        es.putArray("lr_candidates").add(1e-4).add(3e-4).add(1e-3);
+        es.put("search_steps", 4).put("eval_every", 2).put("patience", 3).put("warmup", 2);
+        d.putArray("layers");
+        ObjectNode e = d.putObject("e2e");
+        e.putArray("layers").add(1).add(3);
+        e.put("loss_first", 0.5).put("loss_last", 0.1).put("lr", 3e-4).put("steps_run", 30).put("best_step", 24).put("held_out_best", 0.125);
+        e.putArray("lr_search").add(0.25).add(0.2).add(0.75);
+        for (int i = 0; i <= 15; i++) e.withArray("held_out").addArray().add(2 * i).add(0.5 / (1 + i));
+        for (int i = 0; i < 30; i++) e.withArray("loss").add(0.5 / (1 + i));
+        e.put("seconds", 12.3);
+        String html = MergeReport.html((ObjectNode) MergeReportTest.record(), d);
+        assertTrue(html.contains("<h3>End-to-end stage: the merged layers 1, 3 together, KL to the teacher's logits</h3>")
+                && html.contains("<th>held-out KL at lr 1e-4</th><th>held-out KL at lr 3e-4</th><th>held-out KL at lr 0.001</th>")
+                && html.contains("<tr><td class=\"n\">0.25</td><td class=\"n\">0.2</td><td class=\"n\">0.75</td><td class=\"n\">3e-4</td>"
+                + "<td class=\"n\">0.5</td><td class=\"n\">0.125</td><td class=\"n\">24</td><td class=\"n\">30 (40)</td><td class=\"n\">12</td></tr>"), html);
+        assertFalse(html.contains("{\""), "the stage's settings are not shown as raw JSON");
+        List<Chart> charts = charts(html);
+        charts.forEach(Chart::check);
+        assertTrue(charts.stream().anyMatch(c -> c.titles().equals(List.of("held-out KL", "training step")))
+                && charts.stream().anyMatch(c -> c.titles().equals(List.of("training KL", "training step"))), "both curves");
+    }
+
+    @Test
     void benchReportHasAChartPerTextAndPerTaskMetricWithErrorBars() {
         ObjectNode b = BenchReportTest.bench();
         b.putArray("tasks").add("arc_easy");
