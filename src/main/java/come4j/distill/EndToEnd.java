@@ -5,7 +5,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import come4j.model.ModelConfig;
 import come4j.model.Ropes;
 import come4j.model.Transformer;
-import come4j.report.Progress;
+import come4j.io.Progress;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;

@@ -3,7 +3,7 @@ package come4j.distill;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import come4j.distill.HierarchicalDistiller.Auto;
 import come4j.distill.HierarchicalDistiller.Settings;
-import come4j.report.Progress;
+import come4j.io.Progress;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;

@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import come4j.Fixtures;
-import come4j.io.Checkpoint;
+import come4j.model.Checkpoint;
 import come4j.io.SafeTensorsFile;
 import come4j.io.TensorData;
 import come4j.model.LayerWeights;
