@@ -71,9 +71,12 @@ public final class ActivationCache implements AutoCloseable {
         return new ActivationCache(base.windows, base.windowFloats, base.hidden, base);
     }
 
-    /** Boundary k for reading: this cache's own, else the base's. */
+    /** Boundary k for reading: this cache's own, else the base's; one nobody stored is a bug, not zeros. */
     private synchronized MemorySegment read(int k) {
-        return base == null || boundaries.containsKey(k) ? boundary(k) : base.read(k);
+        MemorySegment own = boundaries.get(k);
+        if (own != null) return own;
+        if (base != null) return base.read(k);
+        throw new IllegalStateException("activation boundary " + k + " is read but was never stored");
     }
 
     private synchronized MemorySegment boundary(int k) {
