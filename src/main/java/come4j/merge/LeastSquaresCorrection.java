@@ -77,33 +77,13 @@ public final class LeastSquaresCorrection {
         }
     }
 
-    /** The next layer's input projections, refitted through one map of their shared normed input. */
-    private enum Inputs {
-        ATTENTION(List.of(Role.Q, Role.K, Role.V)), FFN(List.of(Role.GATE, Role.UP));
-
-        final List<Role> roles;
-
-        Inputs(List<Role> roles) {
-            this.roles = roles;
-        }
-
-        /** The group's projections this config's layers have (OPT has no gate), by role, with their tensor names. */
-        Map<Role, String> names(come4j.model.ModelConfig c) {
-            Map<Role, String> out = new java.util.EnumMap<>(Role.class);
-            for (Role r : roles) if (c.schema().find(r) != null) out.put(r, c.schema().find(r).name());
-            return out;
-        }
-    }
-
     private final Transformer model;
-    private final int from, a, target, T, d, windows, held, block;
+    private final int a, target, T, d, windows, held, block;
     private final CalibrationPass student, teacher;
     private long gramBytes;
 
-    /** Layer a of model, fed by layers [from, a) from the student's boundary {@code from}. */
-    private LeastSquaresCorrection(Transformer model, int from, int a, int target, CalibrationPass student, CalibrationPass teacher) {
+    private LeastSquaresCorrection(Transformer model, int a, int target, CalibrationPass student, CalibrationPass teacher) {
         this.model = model;
-        this.from = from;
         this.a = a;
         this.target = target;
         this.student = student;
@@ -129,7 +109,7 @@ public final class LeastSquaresCorrection {
             throw new BadInputException(null, "the least-squares correction (come-ls, come-p-ls) needs layers whose output is linear in "
                     + "o_proj and down_proj; " + model.config().architecture() + " norms both sublayer outputs before the residual adds");
         long t0 = System.nanoTime();
-        LeastSquaresCorrection ls = new LeastSquaresCorrection(model, a, a, target, student, teacher);
+        LeastSquaresCorrection ls = new LeastSquaresCorrection(model, a, target, student, teacher);
         LayerWeights w = model.layers().get(a);
         double before = ls.error(w, 0, ls.windows);
         List<Fit> fits = new ArrayList<>();
@@ -151,116 +131,6 @@ public final class LeastSquaresCorrection {
         boolean reverted = after > before;
         return new Result(reverted ? tensors : out, fits, before, after, reverted, ls.windows, ls.held, ls.gramBytes,
                 (System.nanoTime() - t0) / 1e9);
-    }
-
-    /**
-     * The next-layer variant (issue 16, {@code come-ls-next}): layer n of model follows a freshly merged (and corrected)
-     * layer n − 1. Its input projections are refitted so that what they read from the student's stream matches what
-     * they would read from the original boundary {@code teacherIn} (layer n as it is, run there): a ridge map S with
-     * X_s (I + S) ≈ X_t on the normed inputs, one for q/k/v, then one for gate/up (with the refitted attention), and
-     * W ← W (I + Sᵀ). Each map is kept only if layer n's held-out error against the original boundary
-     * {@code teacherOut} drops, the whole only if its error on all windows does not rise. Memory: d × d statistics.
-     */
-    public static Result correctInputs(Transformer model, int n, int teacherIn, int teacherOut, Map<String, TensorData> tensors,
-                                       CalibrationPass student, CalibrationPass teacher, ScratchTensors store, DType dtype) {
-        if (student.windowCount() < 2) throw new IllegalArgumentException("the least-squares correction needs at least two calibration windows");
-        long t0 = System.nanoTime();
-        LeastSquaresCorrection ls = new LeastSquaresCorrection(model, n - 1, n, teacherOut, student, teacher);
-        LayerWeights original = model.layers().get(n), w = original;
-        double before = ls.error(w, 0, ls.windows);
-        List<Fit> fits = new ArrayList<>();
-        Map<String, float[]> changed = new LinkedHashMap<>();
-        for (Inputs g : Inputs.values()) {
-            Map<String, float[]> refit = ls.refitInputs(original, w, g, teacherIn, tensors, fits);
-            if (refit == null) continue;
-            changed.putAll(refit);
-            w = ls.withInputs(w, g, refit, ls.d);
-        }
-        Map<String, TensorData> out = tensors;
-        double after = before;
-        if (!changed.isEmpty()) {
-            List<ScratchTensors.Values> values = new ArrayList<>();
-            changed.forEach((name, v) -> values.add(new ScratchTensors.Values(name, tensors.get(name).shape(), v)));
-            out = new LinkedHashMap<>(tensors);
-            out.putAll(store.store(values, dtype));
-            after = ls.error(LayerWeights.of(model.config(), out), 0, ls.windows);
-        }
-        boolean reverted = after > before;
-        return new Result(reverted ? tensors : out, fits, before, after, reverted, ls.windows, ls.held, ls.gramBytes,
-                (System.nanoTime() - t0) / 1e9);
-    }
-
-    /** Group g's projections refitted through the input map S (null: kept), w the layer so far, its fit appended. */
-    private Map<String, float[]> refitInputs(LayerWeights original, LayerWeights w, Inputs g, int teacherIn,
-                                             Map<String, TensorData> tensors, List<Fit> fits) {
-        int train = windows - held;
-        double[] G = new double[d * d], M = new double[d * d];
-        gramBytes = Math.max(gramBytes, Ridge.peakBytes(d, d));
-        accumulateInputs(original, w, g, teacherIn, 0, train, G, M);
-        double heldBefore = error(w, train, windows), best = heldBefore, alpha = Double.NaN;
-        double scale = Ridge.meanDiagonal(G, d);
-        for (double x : GRID) {
-            double e = error(withInputs(w, g, mapped(g.names(model.config()).values(), tensors, Ridge.solve(G, M, d, d, x * scale)), d), train, windows);
-            if (e < best) {
-                best = e;
-                alpha = x;
-            }
-        }
-        fits.add(new Fit(g == Inputs.ATTENTION ? "qkv_proj" : "gate_up_proj", alpha, heldBefore, best));
-        if (Double.isNaN(alpha)) return null;
-        accumulateInputs(original, w, g, teacherIn, train, windows, G, M);
-        return mapped(g.names(model.config()).values(), tensors, Ridge.solve(G, M, d, d, alpha * Ridge.meanDiagonal(G, d)));
-    }
-
-    /** G += X_sᵀX_s, M += X_sᵀ(X_t − X_s) over windows [w0, w1): group g's normed input, student and original. */
-    private void accumulateInputs(LayerWeights original, LayerWeights w, Inputs g, int teacherIn, int w0, int w1,
-                                  double[] G, double[] M) {
-        for (int s = w0; s < w1; s += block) {
-            int b = Math.min(block, w1 - s);
-            float[] xs = normedInput(withLayer(w), input(s, b), b, g);
-            float[] xt = normedInput(withLayer(original), rows(teacher, teacherIn, s, b), b, g);
-            for (int i = 0; i < xt.length; i++) xt[i] -= xs[i];
-            Ridge.accumulate(xs, xt, b * T, d, G, M);
-        }
-    }
-
-    /** Group g's normed input when layer a of m runs on h (b windows). */
-    private float[] normedInput(Transformer m, float[] h, int b, Inputs g) {
-        float[][] x = new float[1][];
-        m.layer(a, h, b, T, 0, null, g == Inputs.ATTENTION ? new LayerHooks() {
-            public void attentionInput(int layer, float[] v, int n) { x[0] = v.clone(); }
-        } : new LayerHooks() {
-            public void ffnInput(int layer, float[] v, int n) { x[0] = v.clone(); }
-        });
-        return x[0];
-    }
-
-    /** W (I + Sᵀ) for each of g's projections W [rows × d], S [d × d] row-major: W'[r][i] = W[r][i] + Σ_j W[r][j] S[i][j]. */
-    private static Map<String, float[]> mapped(java.util.Collection<String> names, Map<String, TensorData> tensors, double[] S) {
-        Map<String, float[]> out = new LinkedHashMap<>();
-        for (String name : names) {
-            float[] w = tensors.get(name).toFloat();
-            int d = (int) Math.round(Math.sqrt(S.length)), rows = w.length / d;
-            float[] r = new float[w.length];
-            come4j.tensor.Parallel.forRows(rows, 16, (r0, r1) -> {
-                for (int row = r0; row < r1; row++)
-                    for (int i = 0; i < d; i++) {
-                        double v = w[row * d + i];
-                        for (int j = 0; j < d; j++) v += (double) w[row * d + j] * S[i * d + j];
-                        r[row * d + i] = (float) v;
-                    }
-            });
-            out.put(name, r);
-        }
-        return out;
-    }
-
-    private LayerWeights withInputs(LayerWeights w, Inputs g, Map<String, float[]> m, int d) {
-        for (var e : g.names(model.config()).entrySet()) {
-            float[] v = m.get(e.getValue());
-            w = w.with(e.getKey(), Matrix.of(v, 0, v.length / d, d, d, 1));
-        }
-        return w;
     }
 
     /** The refitted weights of projection p (null: kept), its fit appended to {@code fits}. */
@@ -305,7 +175,7 @@ public final class LeastSquaresCorrection {
 
     /** Target − output of the layer with weights w on windows [s, s + b), [b*T x d]; x[0] gets p's input. */
     private float[] residual(LayerWeights w, Projection p, int s, int b, float[][] x) {
-        float[] h = input(s, b);
+        float[] h = rows(student, a, s, b);
         LayerHooks hooks = x == null ? LayerHooks.NONE : p == Projection.O ? new LayerHooks() {
             public void attentionOutput(int layer, float[] v, int n) { x[0] = v.clone(); }
         } : new LayerHooks() {
@@ -325,13 +195,6 @@ public final class LeastSquaresCorrection {
             for (float v : residual(w, null, s, b, null)) sum += (double) v * v;
         }
         return sum / ((double) (w1 - w0) * T * d);
-    }
-
-    /** The student's input of layer a on windows [s, s + b): boundary {@code from} run through layers [from, a). */
-    private float[] input(int s, int b) {
-        float[] h = rows(student, from, s, b);
-        for (int i = from; i < a; i++) model.layer(i, h, b, T, 0, null, LayerHooks.NONE);
-        return h;
     }
 
     private float[] rows(CalibrationPass pass, int boundary, int s, int b) {

@@ -35,11 +35,10 @@ public final class ProgressiveMerger {
      * Issue 16's switches (docs/results.md): {@code correct}: each merged layer gets the least-squares correction
      * ({@link LeastSquaresCorrection}); {@code rmsIntensity}: channel sensitivity from sqrt(E[x²]) instead of mean |x|;
      * {@code pairCandidates}: the pair is the one, among this many smallest-SBI pairs, whose merged and corrected model
-     * has the lowest calibration NLL (1: SBI alone); {@code nextInputs}: the following layer's input projections are
-     * refitted too ({@link LeastSquaresCorrection#correctInputs}).
+     * has the lowest calibration NLL (1: SBI alone).
      */
-    public record Ls(boolean correct, boolean rmsIntensity, int pairCandidates, boolean nextInputs) {
-        public static final Ls OFF = new Ls(false, false, 1, false), ON = new Ls(true, false, 1, false);
+    public record Ls(boolean correct, boolean rmsIntensity, int pairCandidates) {
+        public static final Ls OFF = new Ls(false, false, 1), ON = new Ls(true, false, 1);
     }
 
     public record Settings(Method method, int targetLayers, boolean officialGqaTiling, int granularity, Ls ls) {
@@ -109,12 +108,9 @@ public final class ProgressiveMerger {
             return new Progressive(name, method, officialGqaTiling, granularity, ls, r, saved);
         }
 
-        /**
-         * The same method saving each step to, and resuming from, {@code store}; not with the next-layer correction,
-         * whose second changed layer a step does not record (such a run restarts).
-         */
+        /** The same method saving each step to, and resuming from, {@code store}. */
         public Progressive saving(StepStore store) {
-            return ls.nextInputs() ? this : new Progressive(name, method, officialGqaTiling, granularity, ls, refine, store);
+            return new Progressive(name, method, officialGqaTiling, granularity, ls, refine, store);
         }
 
         @Override
@@ -125,8 +121,7 @@ public final class ProgressiveMerger {
                     .put("remerge_fallback", "argmin_all");
             if (ls.correct()) {
                 ObjectNode o = settings.putObject("ls_correction").put("held_out", "last 1/8 of the windows")
-                        .put("channel_intensity", ls.rmsIntensity() ? "rms" : "mean_abs").put("pair_candidates", ls.pairCandidates())
-                        .put("next_layer_inputs", ls.nextInputs());
+                        .put("channel_intensity", ls.rmsIntensity() ? "rms" : "mean_abs").put("pair_candidates", ls.pairCandidates());
                 var grid = o.putArray("alpha_grid");
                 for (double x : LeastSquaresCorrection.GRID) grid.add(x);
             }
@@ -221,7 +216,6 @@ public final class ProgressiveMerger {
             Map<String, TensorData> layer = refine.apply(c, a, tree.get(a), merged.tensors());
             tensors.set(a, layer);
             tensors.remove(a + 1);
-            if (m.next() != null) tensors.set(a + 1, m.next());
             weights.clear();
             weights.addAll(m.weights());
             weights.set(a, LayerWeights.of(c, layer));
@@ -240,9 +234,9 @@ public final class ProgressiveMerger {
         return new Result(model.config(), tensors, tree, steps, nll0);
     }
 
-    /** A merge of pair (a, a + 1) before it is applied: the merged layer, the next layer's tensors if refitted, the weights after. */
-    private record Candidate(MergedLayer merged, double ra, double rb, ObjectNode correction, Map<String, TensorData> next,
-                             ModelConfig config, List<LayerWeights> weights) {}
+    /** A merge of pair (a, a + 1) before it is applied: the merged layer and the weights after. */
+    private record Candidate(MergedLayer merged, double ra, double rb, ObjectNode correction, ModelConfig config,
+                             List<LayerWeights> weights) {}
 
     /** Merges pair (a, a + 1) (CoMe-P: ratio search into {@code candidates}) and corrects it as {@code s.ls()} says. */
     private static Candidate mergeAt(int a, Transformer base, MergeTree tree, List<Map<String, TensorData>> tensors,
@@ -268,7 +262,6 @@ public final class ProgressiveMerger {
         w.set(a, LayerWeights.of(c, merged.tensors()));
         w.remove(a + 1);
         ObjectNode correction = null;
-        Map<String, TensorData> next = null;
         if (s.ls().correct()) {
             int end = tree.get(a + 1).getLast() + 1; // the original boundary leaving the block
             var ls = LeastSquaresCorrection.correct(base.withLayers(c, w), a, end, merged.tensors(), pass, teacher, store, dtype);
@@ -277,17 +270,8 @@ public final class ProgressiveMerger {
             correction = ls.json();
             log.accept(String.format("  least-squares correction: layer MSE %.4g -> %.4g on the calibration windows%s (%.1f s)",
                     ls.before(), ls.after(), ls.reverted() ? ", worse: dropped" : "", ls.seconds()));
-            if (s.ls().nextInputs() && a + 1 < w.size()) {
-                var nx = LeastSquaresCorrection.correctInputs(base.withLayers(c, w), a + 1, end, tree.get(a + 2).getLast() + 1,
-                        tensors.get(a + 2), pass, teacher, store, dtype);
-                next = nx.tensors();
-                w.set(a + 1, LayerWeights.of(c, next));
-                correction.set("next_layer", nx.json());
-                log.accept(String.format("  next layer's inputs: layer MSE %.4g -> %.4g%s (%.1f s)", nx.before(), nx.after(),
-                        nx.reverted() ? ", worse: dropped" : "", nx.seconds()));
-            }
         }
-        return new Candidate(merged, ra, rb, correction, next, c, w);
+        return new Candidate(merged, ra, rb, correction, c, w);
     }
 
     /** The first original layer of each layer once pair (a, a + 1) is merged (b gone, a keeps its own settings). */

@@ -38,7 +38,6 @@ public final class DecoderLayer {
         float[] xn = new float[rows * d];
         if (preNorm) norm(c, h, rows, normScale(c, w.inputNorm()), w.inputNormBias(), xn);
         else System.arraycopy(h, 0, xn, 0, rows * d);
-        hooks.attentionInput(layer, xn, rows);
         float[] q = project(K, xn, rows, w.q(), w.qBias());
         float[] k = project(K, xn, rows, w.k(), w.kBias());
         float[] v = project(K, xn, rows, w.v(), w.vBias());
@@ -70,7 +69,6 @@ public final class DecoderLayer {
 
         if (preNorm) norm(c, h, rows, normScale(c, w.postNorm()), w.postNormBias(), xn);
         else System.arraycopy(h, 0, xn, 0, rows * d);
-        hooks.ffnInput(layer, xn, rows);
         float[] up = project(K, xn, rows, w.up(), w.upBias());
         float[] gate = w.gate() == null ? up : project(K, xn, rows, w.gate(), w.gateBias());
         if (c.layout().gemma() != null) Parallel.forRows(rows, 16, (r0, r1) -> VectorOps.geglu(gate, up, r0 * f, (r1 - r0) * f));

@@ -7,12 +7,6 @@ package come4j.model;
 public interface LayerHooks {
     LayerHooks NONE = new LayerHooks() {};
 
-    /** The normed input of q/k/v_proj (issue 16's next-layer correction). */
-    default void attentionInput(int layer, float[] normed, int tokens) {}
-
-    /** The normed input of gate/up_proj. */
-    default void ffnInput(int layer, float[] normed, int tokens) {}
-
     default void attentionOutput(int layer, float[] oProjInput, int tokens) {}
 
     default void ffnInner(int layer, float[] downProjInput, int tokens) {}

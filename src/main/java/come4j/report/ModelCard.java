@@ -33,7 +33,6 @@ public final class ModelCard {
             Map.entry("come-p-ls", "CoMe-P, then each merged layer's o_proj and down_proj refitted by ridge least squares to reproduce the block it replaced"),
             Map.entry("come-ls-var", "CoMe-LS with channel sensitivity from the activations' root mean square (mean and variance) instead of mean |x|"),
             Map.entry("come-ls-pair", "CoMe-LS with each pair chosen, among the 3 of smallest SBI, by calibration NLL after merging and correcting it"),
-            Map.entry("come-ls-next", "CoMe-LS, then the next layer's q/k/v and gate/up refitted by ridge least squares to read what they read from the original model"),
             Map.entry("weightsum", "weighted sum of adjacent layers (CoMe's pair and ratio)"),
             Map.entry("shortgpt", "ShortGPT: the layers of lowest block influence removed"),
             Map.entry("reverse", "the deepest layers removed"),

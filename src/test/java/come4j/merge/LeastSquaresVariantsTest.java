@@ -2,7 +2,6 @@ package come4j.merge;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -14,20 +13,14 @@ import come4j.calib.CalibrationPass;
 import come4j.calib.CalibrationSet;
 import come4j.calib.ChannelSensitivity;
 import come4j.io.ScratchTensors;
-import come4j.io.TensorData;
 import come4j.model.Checkpoint;
 import come4j.model.LayerHooks;
-import come4j.model.LayerWeights;
-import come4j.model.ModelConfig;
 import come4j.model.Tokenizer;
 import come4j.model.Transformer;
 import java.util.List;
-import java.util.Map;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.ValueSource;
 
-/** Issue 16's variants of CoMe-LS: second-order intensity, pair by corrected NLL, next layer's inputs refitted. */
+/** Issue 16's variants of CoMe-LS: second-order intensity, pair by corrected NLL. */
 class LeastSquaresVariantsTest {
     @Test
     void rmsIntensityIsRootOfMeanSquareAndSeesTheVariance() {
@@ -75,47 +68,6 @@ class LeastSquaresVariantsTest {
     }
 
     /**
-     * Layers 0 and 1 merged and corrected; layer 2 (the next) gets its input projections refitted. Its error against
-     * the original boundary 3, recomputed here by running both layers from boundary 0, must not rise, and must drop in
-     * fp32; only q/k/v and gate/up change.
-     */
-    @ParameterizedTest
-    @ValueSource(strings = {"llama-mha-f32", "llama3-gqa-f32", "qwen2-f32", "llama-mha-bf16"})
-    void nextLayerInputsErrorNeverIncreases(String fixture) {
-        try (Checkpoint ckpt = Checkpoint.open(Fixtures.DIR.resolve(fixture)); Tokenizer tok = Tokenizer.load(ckpt.tokenizerFile());
-             ScratchTensors store = new ScratchTensors()) {
-            CalibrationSet set = CalibrationSet.build(List.of(Fixtures.PPL_TEXT), tok, CalibrationSet.Recipe.authors(256, 32, 10, "text"));
-            try (CalibrationContext ctx = new CalibrationContext(ckpt, set, 3); ActivationCache cache = ctx.workingCache()) {
-                CalibrationPass pass = ctx.pass(cache);
-                ModelConfig c0 = ckpt.config(), c = c0.withLayers(new int[] {0, 2});
-                var scores = new ConcatMerge.Scores(LeastSquaresCorrectionTest.ramp(c0.numKvHeads()), LeastSquaresCorrectionTest.ramp(c0.intermediateSize()));
-                MergedLayer merged = ConcatMerge.merge(c0, ctx.tensors().get(0), ctx.tensors().get(1), scores, scores, 0.5, 0.5, false, store, ckpt.dtype());
-                Map<String, TensorData> next = ctx.tensors().get(2);
-                var fixed = LeastSquaresCorrection.correct(model(ctx.model(), c, merged.tensors(), next), 0, 2, merged.tensors(), pass, pass, store, ckpt.dtype());
-                Transformer m = model(ctx.model(), c, fixed.tensors(), next);
-                var r = LeastSquaresCorrection.correctInputs(m, 1, 2, 3, next, pass, pass, store, ckpt.dtype());
-
-                double before = LeastSquaresCorrectionTest.error(m, pass, 2, 3),
-                        after = LeastSquaresCorrectionTest.error(model(ctx.model(), c, fixed.tensors(), r.tensors()), pass, 2, 3);
-                assertEquals(before, r.before(), 1e-9 * before);
-                assertTrue(after <= before, after + " > " + before);
-                assertEquals(List.of("qkv_proj", "gate_up_proj"), r.fits().stream().map(LeastSquaresCorrection.Fit::projection).toList());
-                for (var f : r.fits()) assertTrue(f.heldAfter() <= f.heldBefore(), f.toString());
-                for (String s : next.keySet()) {
-                    boolean input = s.matches("self_attn\\.[qkv]_proj\\.weight|mlp\\.(gate|up)_proj\\.weight");
-                    boolean same = java.util.Arrays.equals(next.get(s).toFloat(), r.tensors().get(s).toFloat());
-                    if (!input || r.reverted()) assertTrue(same, s);
-                }
-                if (ckpt.dtype() == come4j.io.DType.F32) {
-                    assertFalse(r.reverted());
-                    assertEquals(after, r.after(), 1e-9 * after);
-                    assertTrue(after < before, after + " vs " + before);
-                }
-            }
-        }
-    }
-
-    /**
      * come-ls-pair: the candidates are the 3 smallest-SBI pairs; the one chosen has the lowest corrected calibration
      * NLL among them, which is the step's NLL after; the SBI pair's candidate NLL is come-ls's own NLL after.
      */
@@ -126,7 +78,7 @@ class LeastSquaresVariantsTest {
             CalibrationSet set = CalibrationSet.build(List.of(Fixtures.PPL_TEXT), tok, CalibrationSet.Recipe.authors(256, 32, 10, "text"));
             try (CalibrationContext ctx = new CalibrationContext(ckpt, set, 3)) {
                 var come = ProgressiveMerger.run(ctx, new ProgressiveMerger.Settings(ProgressiveMerger.Method.COME, 2, false, 4, true), store, s -> {});
-                var s = new ProgressiveMerger.Settings(ProgressiveMerger.Method.COME, 2, false, 4, new ProgressiveMerger.Ls(true, false, 3, false));
+                var s = new ProgressiveMerger.Settings(ProgressiveMerger.Method.COME, 2, false, 4, new ProgressiveMerger.Ls(true, false, 3));
                 var step = ProgressiveMerger.run(ctx, s, store, x -> {}).steps().getFirst();
                 JsonNode cands = step.correction().get("pair_candidates");
                 assertEquals(2, cands.size()); // 3 layers: two pairs
@@ -146,9 +98,5 @@ class LeastSquaresVariantsTest {
                 assertNotEquals(cands.get(0).get("a").asInt(), cands.get(1).get("a").asInt());
             }
         }
-    }
-
-    private static Transformer model(Transformer base, ModelConfig c, Map<String, TensorData> merged, Map<String, TensorData> next) {
-        return base.withLayers(c, List.of(LayerWeights.of(c, merged), LayerWeights.of(c, next)));
     }
 }
