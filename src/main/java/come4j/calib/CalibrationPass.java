@@ -18,11 +18,9 @@ import java.util.List;
 public final class CalibrationPass {
     /**
      * What one layer's run over the windows measured: Σ_t (1 − cos) over its {@code tokens} tokens (BI is their mean),
-     * mean |o_proj input| and mean |down_proj input| per channel, and their mean squares (the second-order intensity
-     * of issue 16, {@link ChannelSensitivity#rms}).
+     * mean |o_proj input| and mean |down_proj input| per channel.
      */
-    public record LayerStats(double biSum, long tokens, double[] attentionMeanAbs, double[] ffnMeanAbs,
-                             double[] attentionMeanSquare, double[] ffnMeanSquare) {
+    public record LayerStats(double biSum, long tokens, double[] attentionMeanAbs, double[] ffnMeanAbs) {
         /** BI: the mean over tokens of 1 − cos(input, output). */
         public double bi() {
             return biSum / tokens;
@@ -72,7 +70,7 @@ public final class CalibrationPass {
             for (int k = 0; k < b; k++) cache.put(layer + 1, w0 + k, h, k * T * d);
             bar.step(b);
         }
-        return new LayerStats(bi, (long) windows.size() * T, attn.means(), ffn.means(), attn.meanSquares(), ffn.meanSquares());
+        return new LayerStats(bi, (long) windows.size() * T, attn.means(), ffn.means());
     }
 
     /** Mean token NLL of the model on the windows, from the cached last boundary. */
@@ -180,38 +178,24 @@ public final class CalibrationPass {
         return h;
     }
 
-    /** Mean |x| and mean x² per channel over all rows seen, accumulated in double. */
+    /** Mean |x| per channel over all rows seen, accumulated in double. */
     private static final class MeanAbs {
-        private final double[] sum, squares;
+        private final double[] sum;
         private long rows;
 
         MeanAbs(int width) {
             sum = new double[width];
-            squares = new double[width];
         }
 
         void add(float[] x, int n) {
             int w = sum.length;
-            for (int r = 0; r < n; r++)
-                for (int c = 0; c < w; c++) {
-                    double v = x[r * w + c];
-                    sum[c] += Math.abs(v);
-                    squares[c] += v * v;
-                }
+            for (int r = 0; r < n; r++) for (int c = 0; c < w; c++) sum[c] += Math.abs(x[r * w + c]);
             rows += n;
         }
 
         double[] means() {
-            return divided(sum);
-        }
-
-        double[] meanSquares() {
-            return divided(squares);
-        }
-
-        private double[] divided(double[] s) {
-            double[] m = new double[s.length];
-            for (int c = 0; c < m.length; c++) m[c] = s[c] / rows;
+            double[] m = new double[sum.length];
+            for (int c = 0; c < m.length; c++) m[c] = sum[c] / rows;
             return m;
         }
     }

@@ -35,16 +35,6 @@ public final class ChannelSensitivity {
         return s;
     }
 
-    /**
-     * The second-order intensity (issue 16, docs/results.md): sqrt(E[x_c²]) = sqrt(mean_c² + var_c), which, unlike
-     * mean |x_c|, grows with the channel's variance; it stands in for mean |x| in {@link #ffn} and {@link #attention}.
-     */
-    public static double[] rms(double[] meanSquare) {
-        double[] r = new double[meanSquare.length];
-        for (int c = 0; c < r.length; c++) r[c] = Math.sqrt(meanSquare[c]);
-        return r;
-    }
-
     /** ||W[:, c]||_1 for every column, summed in fp32 from the stored weights (as the authors' statistics are). */
     static float[] columnL1(Matrix w) {
         int rows = w.rows(), cols = w.cols();

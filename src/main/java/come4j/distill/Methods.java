@@ -31,10 +31,9 @@ public final class Methods {
         ALL.put("come-p", o -> new ProgressiveMerger.Progressive("come-p", ProgressiveMerger.Method.COME_P, o.officialGqaTiling(), o.granularity()));
         ALL.put("come-ls", o -> ls("come-ls", ProgressiveMerger.Method.COME, ProgressiveMerger.Ls.ON, o));
         ALL.put("come-p-ls", o -> ls("come-p-ls", ProgressiveMerger.Method.COME_P, ProgressiveMerger.Ls.ON, o));
-        // issue 16's variants of CoMe-LS (docs/results.md): second-order channel intensity, the pair among the 3
-        // smallest-SBI ones by corrected calibration NLL
-        ALL.put("come-ls-var", o -> ls("come-ls-var", ProgressiveMerger.Method.COME, new ProgressiveMerger.Ls(true, true, 1), o));
-        ALL.put("come-ls-pair", o -> ls("come-ls-pair", ProgressiveMerger.Method.COME, new ProgressiveMerger.Ls(true, false, 3), o));
+        // issue 16's variant of CoMe-LS (docs/results.md): the pair among the 3 smallest-SBI ones by corrected
+        // calibration NLL
+        ALL.put("come-ls-pair", o -> ls("come-ls-pair", ProgressiveMerger.Method.COME, new ProgressiveMerger.Ls(true, 3), o));
         ALL.put("weightsum", o -> new ProgressiveMerger.Progressive("weightsum", ProgressiveMerger.Method.WEIGHTSUM, o.officialGqaTiling(), o.granularity()));
         ALL.put("shortgpt", o -> new LayerRemoval.Removal("shortgpt", LayerRemoval.Method.SHORTGPT));
         ALL.put("reverse", o -> new LayerRemoval.Removal("reverse", LayerRemoval.Method.REVERSE));

@@ -33,12 +33,11 @@ public final class ProgressiveMerger {
 
     /**
      * Issue 16's switches (docs/results.md): {@code correct}: each merged layer gets the least-squares correction
-     * ({@link LeastSquaresCorrection}); {@code rmsIntensity}: channel sensitivity from sqrt(E[x²]) instead of mean |x|;
-     * {@code pairCandidates}: the pair is the one, among this many smallest-SBI pairs, whose merged and corrected model
-     * has the lowest calibration NLL (1: SBI alone).
+     * ({@link LeastSquaresCorrection}); {@code pairCandidates}: the pair is the one, among this many smallest-SBI
+     * pairs, whose merged and corrected model has the lowest calibration NLL (1: SBI alone).
      */
-    public record Ls(boolean correct, boolean rmsIntensity, int pairCandidates) {
-        public static final Ls OFF = new Ls(false, false, 1), ON = new Ls(true, false, 1);
+    public record Ls(boolean correct, int pairCandidates) {
+        public static final Ls OFF = new Ls(false, 1), ON = new Ls(true, 1);
     }
 
     public record Settings(Method method, int targetLayers, boolean officialGqaTiling, int granularity, Ls ls) {
@@ -121,7 +120,7 @@ public final class ProgressiveMerger {
                     .put("remerge_fallback", "argmin_all");
             if (ls.correct()) {
                 ObjectNode o = settings.putObject("ls_correction").put("held_out", "last 1/8 of the windows")
-                        .put("channel_intensity", ls.rmsIntensity() ? "rms" : "mean_abs").put("pair_candidates", ls.pairCandidates());
+                        .put("pair_candidates", ls.pairCandidates());
                 var grid = o.putArray("alpha_grid");
                 for (double x : LeastSquaresCorrection.GRID) grid.add(x);
             }
@@ -244,9 +243,8 @@ public final class ProgressiveMerger {
                                      Settings s, ScratchTensors store, DType dtype, List<double[]> candidates, Consumer<String> log) {
         ModelConfig c0 = base.config();
         Transformer model = base.withLayers(c0.withLayers(tree.firstOriginals()), weights);
-        boolean rms = s.ls().rmsIntensity();
-        ConcatMerge.Scores sa = scores(model.config(), weights.get(a), stats.get(a), rms);
-        ConcatMerge.Scores sb = scores(model.config(), weights.get(a + 1), stats.get(a + 1), rms);
+        ConcatMerge.Scores sa = scores(model.config(), weights.get(a), stats.get(a));
+        ConcatMerge.Scores sb = scores(model.config(), weights.get(a + 1), stats.get(a + 1));
         // from the sums (the means' ratio up to rounding), so that every merge stays bit-identical to format 1's
         double biA = stats.get(a).biSum(), biB = stats.get(a + 1).biSum();
         double ra = biA / (biA + biB), rb = biB / (biA + biB);
@@ -322,11 +320,10 @@ public final class ProgressiveMerger {
         return best;
     }
 
-    /** §6's unit scores; {@code rms}: intensity sqrt(E[x²]) in place of mean |x| (issue 16's variance option). */
-    private static ConcatMerge.Scores scores(ModelConfig c, LayerWeights w, LayerStats st, boolean rms) {
-        double[] attn = rms ? ChannelSensitivity.rms(st.attentionMeanSquare()) : st.attentionMeanAbs();
-        double[] ffn = rms ? ChannelSensitivity.rms(st.ffnMeanSquare()) : st.ffnMeanAbs();
-        return new ConcatMerge.Scores(ChannelSensitivity.attention(c, w, attn), ChannelSensitivity.ffn(c, w, ffn));
+    /** §6's unit scores. */
+    private static ConcatMerge.Scores scores(ModelConfig c, LayerWeights w, LayerStats st) {
+        return new ConcatMerge.Scores(ChannelSensitivity.attention(c, w, st.attentionMeanAbs()),
+                ChannelSensitivity.ffn(c, w, st.ffnMeanAbs()));
     }
 
     static int argmin(double[] x) {

@@ -31,7 +31,6 @@ public final class ModelCard {
             Map.entry("come-p", "CoMe-P: CoMe with each merge ratio searched on calibration NLL"),
             Map.entry("come-ls", "CoMe, then each merged layer's o_proj and down_proj refitted by ridge least squares to reproduce the block it replaced"),
             Map.entry("come-p-ls", "CoMe-P, then each merged layer's o_proj and down_proj refitted by ridge least squares to reproduce the block it replaced"),
-            Map.entry("come-ls-var", "CoMe-LS with channel sensitivity from the activations' root mean square (mean and variance) instead of mean |x|"),
             Map.entry("come-ls-pair", "CoMe-LS with each pair chosen, among the 3 of smallest SBI, by calibration NLL after merging and correcting it"),
             Map.entry("weightsum", "weighted sum of adjacent layers (CoMe's pair and ratio)"),
             Map.entry("shortgpt", "ShortGPT: the layers of lowest block influence removed"),
