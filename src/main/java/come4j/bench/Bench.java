@@ -191,7 +191,7 @@ public final class Bench {
         double shared = c.firstPassSeconds();
         long t0 = System.nanoTime();
         try (ScratchTensors store = new ScratchTensors(); AtomicOutput o = AtomicOutput.create(model, ckpt.dir(), true)) {
-            Compression result = m.run(c, target, store, msg -> log.accept(m.name() + " " + plain(s) + ": " + msg));
+            Compression result = m.run(new come4j.merge.WorkingModel(c, store), target, msg -> log.accept(m.name() + " " + plain(s) + ": " + msg));
             ObjectNode record = MergeRecord.build(m.name(), command, ckpt, settings.of(target, s, m.calibrated() ? c.set() : null), result);
             CompressedCheckpoint.write(ckpt, result, record, o);
             o.commit();

@@ -11,7 +11,6 @@ import come4j.distill.Methods;
 import come4j.distill.StepDistiller;
 import come4j.distill.TeacherBoundaries;
 import come4j.distill.TrainingWindows;
-import come4j.merge.ProgressiveMerger;
 import come4j.model.Checkpoint;
 import come4j.model.Tokenizer;
 import come4j.model.Transformer;
@@ -21,13 +20,14 @@ import come4j.io.BadInputException;
 import come4j.io.Inputs;
 import come4j.io.IoFailureException;
 import come4j.io.RunFolder;
-import come4j.merge.MergeState;
+import come4j.merge.EditStore;
 import come4j.io.ScratchTensors;
 import come4j.io.TempFolder;
 import come4j.merge.CompressedCheckpoint;
 import come4j.merge.Compression;
 import come4j.merge.CompressionMethod;
 import come4j.merge.MergeRecord;
+import come4j.merge.WorkingModel;
 import come4j.model.ParameterCount;
 import come4j.report.MergeSummary;
 import java.io.IOException;
@@ -97,7 +97,7 @@ final class CompressCommand implements Runnable {
     @Override
     public void run() {
         CompressionMethod m = Methods.create(method, methodOptions.options());
-        if (distillEach && (!(m instanceof ProgressiveMerger.Progressive) || methodOptions.distillData.isEmpty()))
+        if (distillEach && (!m.remeasures() || methodOptions.distillData.isEmpty()))
             throw new BadInputException(null, "--distill-each needs a merging method (come, come-p, weightsum) and --distill-data");
         long start = System.nanoTime();
         Consumer<String> log = common::log;
@@ -116,10 +116,8 @@ final class CompressCommand implements Runnable {
                     return;
                 }
                 run.discarded().ifPresent(why -> log.accept("starting afresh: the interrupted run's state no longer matches (" + why + " changed)"));
-                try (AtomicOutput output = AtomicOutput.create(run, out, overwrite); MergeState state = new MergeState(run)) {
-                    // mp refines each merged layer after the step is saved: its runs start over rather than resume
-                    if (m instanceof ProgressiveMerger.Progressive p && !distillEach) m = p.saving(state);
-                    ObjectNode record = compress(ckpt, tok, files, m, output);
+                try (AtomicOutput output = AtomicOutput.create(run, out, overwrite); EditStore saved = new EditStore(run)) {
+                    ObjectNode record = compress(ckpt, tok, files, m, saved, output);
                     output.commit();
                     run.complete();
                     printSummary(record, start);
@@ -143,7 +141,7 @@ final class CompressCommand implements Runnable {
     }
 
     /** Computes the compressed model into the uncommitted output; returns its come-merge.json record. */
-    private ObjectNode compress(Checkpoint ckpt, Tokenizer tok, List<Path> files, CompressionMethod m, AtomicOutput output)
+    private ObjectNode compress(Checkpoint ckpt, Tokenizer tok, List<Path> files, CompressionMethod m, EditStore saved, AtomicOutput output)
             throws IOException {
         int L0 = ckpt.config().numLayers();
         int targetLayers = targetLayers(ckpt, target.sparsity, target.layers);
@@ -153,8 +151,8 @@ final class CompressCommand implements Runnable {
         Consumer<String> log = common::log;
         try (CalibrationContext ctx = new CalibrationContext(ckpt, set, calibration.batch); ScratchTensors store = new ScratchTensors();
              MpDistillation mp = distillEach ? new MpDistillation(ckpt, ctx.model(), tok, store, log) : null) {
-            if (mp != null) m = ((ProgressiveMerger.Progressive) m).refined(mp.refine);
-            Compression c = m.run(ctx, targetLayers, store, log);
+            WorkingModel work = new WorkingModel(ctx, store, saved, mp == null ? null : mp.refine, log);
+            Compression c = m.run(work, targetLayers, log);
             ObjectNode record = MergeRecord.build(method, RecordedCommand.of(spec), ckpt,
                     calibration.settingsJson(files, set, targetLayers, target.sparsity), c);
             if (mp != null) record.set("distill", mp.record());

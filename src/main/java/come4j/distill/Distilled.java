@@ -1,18 +1,17 @@
 package come4j.distill;
 
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import come4j.calib.CalibrationContext;
 import come4j.io.BadInputException;
-import come4j.io.ScratchTensors;
-import come4j.io.TensorData;
 import come4j.merge.Compression;
 import come4j.merge.CompressionMethod;
+import come4j.merge.WorkingModel;
 import come4j.model.LayerWeights;
 import come4j.model.Tokenizer;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.function.Consumer;
 
 /**
@@ -22,6 +21,8 @@ import java.util.function.Consumer;
  */
 public record Distilled(CompressionMethod inner, List<Path> data, HierarchicalDistiller.Settings train) implements CompressionMethod {
     public static final String SUFFIX = "+distill";
+    /** The name the distilled layers are committed under ({@link WorkingModel#steps}). */
+    private static final String BY = "distill";
     private static final int SEQ_LEN = 256;
     private static final long SEED = 0;
 
@@ -35,16 +36,28 @@ public record Distilled(CompressionMethod inner, List<Path> data, HierarchicalDi
         return inner.calibrated();
     }
 
+    /**
+     * The inner method, then one committed step of every distilled layer (its record: come-merge.json's "distill"): a
+     * rerun after it replays the layers; one killed while distilling replays the inner method's steps and distils again.
+     */
     @Override
-    public Compression run(CalibrationContext ctx, int targetLayers, ScratchTensors store, Consumer<String> log) {
+    public Compression run(WorkingModel work, int targetLayers, Consumer<String> log) {
         if (data.isEmpty()) throw new BadInputException(null, name() + " needs training text (--distill-data)");
-        Compression c = inner.run(ctx, targetLayers, store, log);
+        Compression c = inner.run(work, targetLayers, log);
         List<HierarchicalDistiller.Block> blocks = new ArrayList<>();
         for (int j = 0; j < c.tree().size(); j++) {
             List<Integer> e = c.tree().get(j);
             if (e.size() > 1) blocks.add(new HierarchicalDistiller.Block(j, e.getFirst(), e.getLast()));
         }
         if (blocks.isEmpty()) return c; // nothing merged (a removal method): nothing to distil
+        if (work.steps(BY).isEmpty()) distil(work, c, blocks, log);
+        ObjectNode record = c.record().deepCopy();
+        record.set("distill", work.records(BY).getFirst());
+        return work.toCompression(c.settings(), record);
+    }
+
+    private void distil(WorkingModel work, Compression c, List<HierarchicalDistiller.Block> blocks, Consumer<String> log) {
+        CalibrationContext ctx = work.context();
         int T = Math.min(SEQ_LEN, ctx.model().config().maxPositions());
         HierarchicalDistiller.Settings train = this.train.sized(c.config(), T);
         TrainingWindows windows;
@@ -52,8 +65,7 @@ public record Distilled(CompressionMethod inner, List<Path> data, HierarchicalDi
             windows = TrainingWindows.build(data, tok, T, train.steps() * train.batch(), SEED, DistillJob.heldOut(train));
         }
         log.accept(DistillJob.plan(blocks.size(), train, T, windows, c.config()));
-        List<Map<String, TensorData>> layers = new ArrayList<>(c.layers());
-        ObjectNode record = c.record().deepCopy(), distill = record.putObject("distill");
+        ObjectNode distill = JsonNodeFactory.instance.objectNode();
         ObjectNode settings = distill.putObject("settings").put("schedule", "sp");
         settings.setAll(train.json());
         settings.setAll(DistillJob.dataJson(data, T, SEED, train));
@@ -63,11 +75,11 @@ public record Distilled(CompressionMethod inner, List<Path> data, HierarchicalDi
         Loss.Head head = train.loss() == Loss.LOGIT_LENS_KL ? Loss.Head.of(ctx.checkpoint()) : null;
         for (var t : HierarchicalDistiller.distil(ctx.model(), c.config(), blocks,
                 blocks.stream().map(b -> LayerWeights.of(c.config(), c.layers().get(b.layer()))).toList(), windows, train, head, null, log)) {
-            layers.set(t.block().layer(), t.params().store(store, ctx.checkpoint().dtype()));
+            work.replace(t.block().layer(), t.params().store(work.store(), ctx.checkpoint().dtype()));
             trainedJson.add(t.json());
             log.accept(String.format("distilled layer %d (original %d-%d): %s %.5g -> %.5g", t.block().layer(), t.block().first(),
                     t.block().last(), train.loss().id, t.losses().getFirst(), t.losses().getLast()));
         }
-        return new Compression(c.config(), c.tree(), layers, c.settings(), record);
+        work.commit(BY, distill);
     }
 }

@@ -1,12 +1,13 @@
 package come4j.distill;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import come4j.io.DType;
 import come4j.io.Progress;
 import come4j.io.ScratchTensors;
 import come4j.io.TensorData;
-import come4j.merge.ProgressiveMerger;
+import come4j.merge.WorkingModel;
 import come4j.model.LayerWeights;
 import come4j.model.ModelConfig;
 import java.util.List;
@@ -18,7 +19,7 @@ import java.util.function.Consumer;
  * statistics pass, so later statistics see the distilled layer. The teacher's boundaries are all computed once, up
  * front, since any block may come up.
  */
-public final class StepDistiller implements ProgressiveMerger.Refine {
+public final class StepDistiller implements WorkingModel.Refine {
     private final TeacherBoundaries teacher;
     private final TrainingWindows data;
     private final HierarchicalDistiller.Settings s;
@@ -40,7 +41,7 @@ public final class StepDistiller implements ProgressiveMerger.Refine {
     }
 
     @Override
-    public Map<String, TensorData> apply(ModelConfig c, int position, List<Integer> originals, Map<String, TensorData> tensors) {
+    public WorkingModel.Refined apply(ModelConfig c, int position, List<Integer> originals, Map<String, TensorData> tensors) {
         var block = new HierarchicalDistiller.Block(position, originals.getFirst(), originals.getLast());
         var distiller = new HierarchicalDistiller(c, head, teacher, data, s, null, log);
         HierarchicalDistiller.Trained t;
@@ -50,8 +51,14 @@ public final class StepDistiller implements ProgressiveMerger.Refine {
         List<Double> loss = t.losses();
         log.accept(String.format("distilled layer %d (original %s): %s %.5g -> %.5g", position, originals, s.loss().id,
                 loss.getFirst(), loss.getLast()));
-        record.add(t.json());
-        return t.params().store(store, dtype);
+        var json = t.json();
+        record.add(json);
+        return new WorkingModel.Refined(t.params().store(store, dtype), json);
+    }
+
+    @Override
+    public void replayed(JsonNode note) {
+        record.add(note);
     }
 
     /** The loss curves of every distilled step, in merge order. */

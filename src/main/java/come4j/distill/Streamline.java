@@ -6,15 +6,10 @@ import come4j.calib.ActivationCache;
 import come4j.calib.CalibrationContext;
 import come4j.calib.CalibrationPass;
 import come4j.io.Progress;
-import come4j.io.ScratchTensors;
-import come4j.io.TensorData;
 import come4j.merge.Compression;
 import come4j.merge.CompressionMethod;
-import come4j.merge.MergeTree;
+import come4j.merge.WorkingModel;
 import come4j.model.ModelConfig;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.Map;
 import java.util.function.Consumer;
 
 /**
@@ -35,8 +30,23 @@ public record Streamline(HierarchicalDistiller.Settings train) implements Compre
         return "streamline";
     }
 
+    /** The name the replacement is committed under ({@link WorkingModel#steps}). */
+    private static final String BY = "streamline";
+
+    /**
+     * One committed step, the span replaced by the trained layer: a rerun after it computes nothing; one killed while
+     * training trains again from the start.
+     */
     @Override
-    public Compression run(CalibrationContext ctx, int targetLayers, ScratchTensors store, Consumer<String> log) {
+    public Compression run(WorkingModel work, int targetLayers, Consumer<String> log) {
+        ObjectNode settings = JsonNodeFactory.instance.objectNode();
+        settings.set("streamline_training", train.json().put("data", "calibration windows"));
+        if (work.steps(BY).isEmpty()) replace(work, targetLayers, log);
+        return work.toCompression(settings, (ObjectNode) work.records(BY).getFirst());
+    }
+
+    private void replace(WorkingModel work, int targetLayers, Consumer<String> log) {
+        CalibrationContext ctx = work.context();
         ctx.firstPass();
         ModelConfig c0 = ctx.model().config();
         int L = c0.numLayers(), n = L - targetLayers + 1, d = c0.hiddenSize();
@@ -46,9 +56,7 @@ public record Streamline(HierarchicalDistiller.Settings train) implements Compre
             for (int i = 1; i < sim.length; i++) if (sim[i] > sim[first]) first = i;
             log.accept(String.format("streamline: replacing original layers %d..%d (input/output cosine %.4f) by one trained layer",
                     first, first + n - 1, sim[first]));
-            MergeTree tree = new MergeTree(L);
-            for (int k = 1; k < n; k++) tree.merge(first);
-            ModelConfig c = c0.withLayers(tree.firstOriginals());
+            ModelConfig c = work.candidate(new WorkingModel.Collapse(first, first + n - 1, ctx.tensors().get(first))).config();
             TrainingWindows windows = new TrainingWindows(ctx.set().windows(), 0, ctx.set().windows().size(), 0);
             var block = new HierarchicalDistiller.Block(first, first, first + n - 1);
             var distiller = new HierarchicalDistiller(c, null, TeacherBoundaries.of(cache, windows.seqLen(), d), windows, train, null, log);
@@ -56,13 +64,8 @@ public record Streamline(HierarchicalDistiller.Settings train) implements Compre
             try (Progress bar = Progress.start("streamline", (long) train.steps() * train.batch() * windows.seqLen(), "tok")) {
                 t = distiller.train(block, ctx.model().layers().get(first), bar);
             }
-            List<Map<String, TensorData>> layers = new ArrayList<>();
-            for (int j = 0; j < tree.size(); j++)
-                layers.add(j == first ? t.params().store(store, ctx.checkpoint().dtype()) : ctx.tensors().get(tree.get(j).getFirst()));
-            ObjectNode settings = JsonNodeFactory.instance.objectNode();
-            settings.set("streamline_training", train.json().put("data", "calibration windows"));
-            var record = new come4j.merge.MethodRecord.StreamlineSpan(new int[] {first, first + n - 1}, sim, t.json());
-            return new Compression(c, tree, layers, settings, record.json());
+            work.collapse(first, first + n - 1, t.params().store(work.store(), ctx.checkpoint().dtype()));
+            work.commit(BY, new come4j.merge.MethodRecord.StreamlineSpan(new int[] {first, first + n - 1}, sim, t.json()).json());
         }
     }
 

@@ -249,7 +249,7 @@ public final class RunFolder implements AutoCloseable {
      * Fault injection for the kill-and-rerun tests: with {@code -Dcome4j.crash-at=POINT} the JVM halts there as
      * SIGKILL would (no finally blocks, no shutdown hooks).
      */
-    static void crashPoint(String point) {
+    public static void crashPoint(String point) {
         if (point.equals(System.getProperty("come4j.crash-at"))) Runtime.getRuntime().halt(137);
     }
 

@@ -1,5 +1,6 @@
 package come4j.merge;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import come4j.calib.ActivationCache;
@@ -11,9 +12,7 @@ import come4j.io.ScratchTensors;
 import come4j.io.TensorData;
 import come4j.model.LayerSchema;
 import come4j.model.LayerTensor;
-import come4j.model.LayerWeights;
 import come4j.model.ModelConfig;
-import come4j.model.Transformer;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -62,12 +61,23 @@ public final class Laco implements CompressionMethod {
         return "laco";
     }
 
+    /** The names the search and the walk at its threshold are committed under ({@link WorkingModel#steps}). */
+    private static final String SEARCHED = "laco-search", WALKED = "laco";
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    /**
+     * Two committed steps: the search (no edit; its threshold, C, walks and measured collapses), then the walk at its
+     * threshold (its collapses). A rerun after the first measures nothing: the walk's collapses were all measured by the
+     * search.
+     */
     @Override
-    public Compression run(CalibrationContext ctx, int targetLayers, ScratchTensors store, Consumer<String> log) {
-        ctx.firstPass();
-        try (ActivationCache cache = ctx.workingCache()) {
-            Search s = new Search(ctx, ctx.pass(cache), targetLayers, store);
-            return s.run(settings, log);
+    public Compression run(WorkingModel work, int targetLayers, Consumer<String> log) {
+        if (!work.steps(WALKED).isEmpty()) return work.toCompression(JsonNodeFactory.instance.objectNode(), (ObjectNode) work.records(WALKED).getFirst());
+        Search s = new Search(work.context(), targetLayers);
+        try {
+            return s.run(work, settings, log);
+        } finally {
+            s.close();
         }
     }
 
@@ -92,41 +102,51 @@ public final class Laco implements CompressionMethod {
     }
 
     /** The walks of one compression: the model, the pass, and the similarities measured so far. */
-    private static final class Search {
+    private static final class Search implements AutoCloseable {
         private final CalibrationContext ctx;
-        private final CalibrationPass pass;
         private final int target;
-        private final ScratchTensors store;
         private final Map<String, Double> known; // every collapse measured in this context, by the state it was tried in
         private final Map<String, Double> used = new LinkedHashMap<>(); // those this search looked up, in order
         private final List<double[]> tried = new ArrayList<>(); // (C, T, layers reached) per walk of the search
+        private ActivationCache cache; // opened at the first measurement
+        private CalibrationPass pass;
 
-        Search(CalibrationContext ctx, CalibrationPass pass, int target, ScratchTensors store) {
+        Search(CalibrationContext ctx, int target) {
             this.ctx = ctx;
-            this.pass = pass;
             this.target = target;
-            this.store = store;
             this.known = ctx.shared("laco.cosines", java.util.HashMap::new);
         }
 
-        Compression run(Settings s, Consumer<String> log) {
-            int L0 = ctx.model().numLayers(), c = chooseC(s, L0, log);
-            double lo = -1, hi = 1; // walk(lo) reaches the target; with T = 1 no cosine exceeds T
-            for (int k = 0; k < BISECTIONS && target < L0; k++) {
-                double mid = (lo + hi) / 2;
-                if (walk(c, s, mid, null).layers() == target) lo = mid;
-                else hi = mid;
+        Compression run(WorkingModel work, Settings s, Consumer<String> log) {
+            int L0 = ctx.model().numLayers(), c;
+            double lo;
+            if (work.steps(SEARCHED).isEmpty()) {
+                ctx.firstPass(); // counted as a request of the shared first pass (bench.json), as every calibrated method's
+                c = chooseC(s, L0, log);
+                lo = -1;
+                double hi = 1; // walk(lo) reaches the target; with T = 1 no cosine exceeds T
+                for (int k = 0; k < BISECTIONS && target < L0; k++) {
+                    double mid = (lo + hi) / 2;
+                    if (searchWalk(c, s, mid).layers() == target) lo = mid;
+                    else hi = mid;
+                }
+                work.commit(SEARCHED, record(new Walk(lo, c, List.of(), 0), s));
+            } else { // replayed: the search's threshold, walks and measured collapses
+                MethodRecord.LacoSearch.Laco done = JSON.convertValue(work.records(SEARCHED).getFirst(), MethodRecord.LacoSearch.class).laco();
+                c = done.c();
+                lo = done.threshold();
+                for (var w : done.search()) tried.add(new double[] {w.c(), w.threshold(), w.layers()});
+                for (var m : done.measured()) used.put(m.collapse(), m.cosine());
+                known.putAll(used);
             }
-            List<Map<String, TensorData>> layers = new ArrayList<>();
-            MergeTree tree = new MergeTree(L0);
-            Walk w = walk(c, s, lo, new Result(layers, tree));
+            Walk w = walk(c, s, lo, work);
             for (Try t : w.tries())
                 log.accept(String.format("LaCo: l = %d, m = %d (original %s): cosine %.6f %s", t.l(), t.m(), t.originals(), t.cosine(),
                         t.kept() ? "> T: kept" : "<= T: rejected"));
             log.accept(String.format("LaCo: T = %.6f, C = %d, I = %d, L_low = %d: %d layers after %d walks over %d distinct collapses",
                     lo, c, s.i(), s.low(), w.layers(), tried.size(), used.size()));
-            return new Compression(ctx.model().config().withLayers(tree.firstOriginals()), tree, layers,
-                    JsonNodeFactory.instance.objectNode(), record(w, s));
+            work.commit(WALKED, record(w, s));
+            return work.toCompression(JsonNodeFactory.instance.objectNode(), (ObjectNode) work.records(WALKED).getFirst());
         }
 
         /**
@@ -140,7 +160,7 @@ public final class Laco implements CompressionMethod {
             for (int c = s.c(); c <= max; c++) order.add(c);
             for (int c = Math.min(s.c(), max + 1) - 1; c >= 2; c--) order.add(c);
             for (int c : order) {
-                if (walk(c, s, -1, null).layers() == target) {
+                if (searchWalk(c, s, -1).layers() == target) {
                     if (c != s.c()) log.accept("LaCo: C = " + s.c() + " cannot reach " + target + " layers; C = " + c + " can");
                     return c;
                 }
@@ -155,73 +175,64 @@ public final class Laco implements CompressionMethod {
                     used.entrySet().stream().map(e -> new MethodRecord.LacoSearch.Measured(e.getKey(), e.getValue())).toList())).json();
         }
 
-        /** Where the kept walk's layers and tree go (null while searching). */
-        private record Result(List<Map<String, TensorData>> layers, MergeTree tree) {}
-
-        private Walk walk(int c, Settings s, double t, Result result) {
-            Transformer base = ctx.model();
-            ModelConfig c0 = base.config();
-            DType dtype = ctx.checkpoint().dtype();
-            int L0 = base.numLayers();
-            MergeTree tree = result != null ? result.tree() : new MergeTree(L0);
-            List<Map<String, TensorData>> tensors = new ArrayList<>(ctx.tensors());
-            List<LayerWeights> weights = new ArrayList<>(base.layers());
-            List<Try> tries = new ArrayList<>();
-            StringBuilder kept = new StringBuilder();
-            try (ScratchTensors walkStore = result != null ? null : new ScratchTensors()) {
-                ScratchTensors keep = result != null ? store : walkStore;
-                int l = L0 - 1 - c;
-                while (tensors.size() > target) {
-                    int m = Math.min(c - 1, tensors.size() - target);
-                    l = Math.min(l, tensors.size() - 1 - m); // the window stays inside the model [inferred guard]
-                    if (l < s.low()) break;
-                    String key = kept + "C=" + c + " l=" + l + " m=" + m; // the collapses kept before it, then this one
-                    Double cos = known.get(key);
-                    if (cos == null) {
-                        try (ScratchTensors tmp = new ScratchTensors()) {
-                            cos = pass.outputCosine(collapsed(c0, tree, tensors, weights, l, m, tmp, dtype, base).model(), l, L0);
-                        }
-                        known.put(key, cos);
-                    }
-                    used.putIfAbsent(key, cos);
-                    List<Integer> originals = new ArrayList<>();
-                    for (int j = l; j <= l + m; j++) originals.addAll(tree.get(j));
-                    boolean keepIt = cos > t;
-                    tries.add(new Try(l, m, originals, cos, keepIt));
-                    if (keepIt) {
-                        Collapsed x = collapsed(c0, tree, tensors, weights, l, m, keep, dtype, base);
-                        tensors.set(l, x.tensors());
-                        weights.set(l, x.model().layers().get(l));
-                        for (int j = 0; j < m; j++) {
-                            tensors.remove(l + 1);
-                            weights.remove(l + 1);
-                            tree.merge(l);
-                        }
-                        kept.append("C=").append(c).append(" l=").append(l).append(" m=").append(m).append(" kept; ");
-                        l -= s.i();
-                    } else {
-                        l -= 1;
-                    }
-                }
+        /** A walk of the search, on a copy of the original model that is dropped after it. */
+        private Walk searchWalk(int c, Settings s, double t) {
+            try (ScratchTensors walkStore = new ScratchTensors()) {
+                Walk w = walk(c, s, t, new WorkingModel(ctx, walkStore));
+                tried.add(new double[] {c, t, w.layers()});
+                return w;
             }
-            if (result != null) result.layers().addAll(tensors);
-            else tried.add(new double[] {c, t, tensors.size()});
-            return new Walk(t, c, tries, tensors.size());
         }
 
-        private record Collapsed(Map<String, TensorData> tensors, Transformer model) {}
+        /** The walk at threshold t from {@code work}'s (original) model; the kept collapses are edits of {@code work}. */
+        private Walk walk(int c, Settings s, double t, WorkingModel work) {
+            ModelConfig c0 = ctx.model().config();
+            DType dtype = ctx.checkpoint().dtype();
+            int L0 = c0.numLayers();
+            List<Try> tries = new ArrayList<>();
+            StringBuilder kept = new StringBuilder();
+            int l = L0 - 1 - c;
+            while (work.size() > target) {
+                int m = Math.min(c - 1, work.size() - target);
+                l = Math.min(l, work.size() - 1 - m); // the window stays inside the model [inferred guard]
+                if (l < s.low()) break;
+                String key = kept + "C=" + c + " l=" + l + " m=" + m; // the collapses kept before it, then this one
+                Double cos = known.get(key);
+                if (cos == null) {
+                    try (ScratchTensors tmp = new ScratchTensors()) {
+                        var collapsed = work.candidate(new WorkingModel.Collapse(l, l + m, rdsc(c0, work.tensors().subList(l, l + m + 1), tmp, dtype)));
+                        cos = pass().outputCosine(collapsed.model(), l, L0);
+                    }
+                    known.put(key, cos);
+                }
+                used.putIfAbsent(key, cos);
+                MergeTree tree = work.tree();
+                List<Integer> originals = new ArrayList<>();
+                for (int j = l; j <= l + m; j++) originals.addAll(tree.get(j));
+                boolean keepIt = cos > t;
+                tries.add(new Try(l, m, originals, cos, keepIt));
+                if (keepIt) {
+                    work.collapse(l, l + m, rdsc(c0, work.tensors().subList(l, l + m + 1), work.store(), dtype));
+                    kept.append("C=").append(c).append(" l=").append(l).append(" m=").append(m).append(" kept; ");
+                    l -= s.i();
+                } else {
+                    l -= 1;
+                }
+            }
+            return new Walk(t, c, tries, work.size());
+        }
 
-        /** The current model with layers l..l+m collapsed into l (the collapsed tensors go to {@code into}). */
-        private static Collapsed collapsed(ModelConfig c0, MergeTree tree, List<Map<String, TensorData>> tensors,
-                                           List<LayerWeights> weights, int l, int m, ScratchTensors into, DType dtype, Transformer base) {
-            Map<String, TensorData> merged = rdsc(c0, tensors.subList(l, l + m + 1), into, dtype);
-            int[] first = tree.firstOriginals(), kept = new int[first.length - m];
-            for (int j = 0, k = 0; j < first.length; j++) if (j <= l || j > l + m) kept[k++] = first[j];
-            ModelConfig c = c0.withLayers(kept);
-            List<LayerWeights> w = new ArrayList<>(weights.subList(0, l));
-            w.add(LayerWeights.of(c, merged));
-            w.addAll(weights.subList(l + m + 1, weights.size()));
-            return new Collapsed(merged, base.withLayers(c, w));
+        private CalibrationPass pass() {
+            if (pass == null) {
+                cache = ctx.workingCache();
+                pass = ctx.pass(cache);
+            }
+            return pass;
+        }
+
+        @Override
+        public void close() {
+            if (cache != null) cache.close();
         }
     }
 }

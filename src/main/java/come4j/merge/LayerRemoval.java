@@ -1,22 +1,20 @@
 package come4j.merge;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import come4j.calib.ActivationCache;
 import come4j.calib.CalibrationContext;
 import come4j.calib.CalibrationPass;
 import come4j.calib.CalibrationPass.LayerStats;
 import come4j.io.BadInputException;
 import come4j.io.Progress;
-import come4j.io.ScratchTensors;
 import come4j.io.TensorData;
 import come4j.model.LayerSchema;
 import come4j.model.LayerTensor;
-import come4j.model.LayerWeights;
 import come4j.model.ModelConfig;
 import come4j.model.Role;
-import come4j.model.Transformer;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
@@ -47,6 +45,9 @@ public final class LayerRemoval {
 
     private LayerRemoval() {}
 
+    /** The name the one-shot removals commit their step under, and SLEB its rounds ({@link WorkingModel#steps}). */
+    private static final String BY = "removal", BY_ROUND = "sleb-round";
+
     /** A removal baseline as a {@link CompressionMethod}: the kept layers, unchanged. */
     public record Removal(String name, Method method) implements CompressionMethod {
         @Override
@@ -55,8 +56,9 @@ public final class LayerRemoval {
         }
 
         @Override
-        public Compression run(CalibrationContext ctx, int targetLayers, ScratchTensors store, Consumer<String> log) {
-            return compression(ctx, plan(method, ctx, ctx.model().numLayers() - targetLayers, log));
+        public Compression run(WorkingModel work, int targetLayers, Consumer<String> log) {
+            int remove = work.context().model().numLayers() - targetLayers;
+            return method == Method.SLEB ? sleb(work, remove, log) : removed(work, () -> plan(method, work.context(), remove));
         }
     }
 
@@ -67,22 +69,30 @@ public final class LayerRemoval {
     public record ByScore(String name, java.util.function.Function<CalibrationContext, double[]> scores, boolean plus)
             implements CompressionMethod {
         @Override
-        public Compression run(CalibrationContext ctx, int targetLayers, ScratchTensors store, Consumer<String> log) {
-            int L = ctx.model().numLayers();
-            double[] s = scores.apply(ctx);
-            return compression(ctx, new Plan(plus ? lowest(s, L - targetLayers, 4, L - 2) : lowest(s, L - targetLayers, 0, L), s, List.of()));
+        public Compression run(WorkingModel work, int targetLayers, Consumer<String> log) {
+            return removed(work, () -> {
+                int L = work.context().model().numLayers();
+                double[] s = scores.apply(work.context());
+                return new Plan(plus ? lowest(s, L - targetLayers, 4, L - 2) : lowest(s, L - targetLayers, 0, L), s, List.of());
+            });
         }
     }
 
-    /** The kept layers of a plan, unchanged. */
-    private static Compression compression(CalibrationContext ctx, Plan plan) {
-        MergeTree tree = tree(ctx.model().numLayers(), plan.removed());
-        return new Compression(ctx.model().config().withLayers(tree.firstOriginals()), tree,
-                java.util.Arrays.stream(tree.firstOriginals()).mapToObj(ctx.tensors()::get).toList(),
-                JsonNodeFactory.instance.objectNode(), MergeRecord.removal(plan));
+    /**
+     * The kept layers of a one-shot plan, unchanged: the plan's removals are one committed step, so a rerun after it
+     * replays them and computes nothing.
+     */
+    private static Compression removed(WorkingModel work, java.util.function.Supplier<Plan> plan) {
+        if (work.steps(BY).isEmpty()) {
+            Plan p = plan.get();
+            for (int i = p.removed().length - 1; i >= 0; i--) work.remove(p.removed()[i]); // original = current positions
+            work.commit(BY, MergeRecord.removal(p));
+        }
+        return work.toCompression(JsonNodeFactory.instance.objectNode(), (ObjectNode) work.records(BY).getFirst());
     }
 
-    public static Plan plan(Method m, CalibrationContext ctx, int remove, Consumer<String> log) {
+    /** The plan of a one-shot method (not SLEB, which removes layer by layer). */
+    public static Plan plan(Method m, CalibrationContext ctx, int remove) {
         int L = ctx.model().numLayers();
         return switch (m) {
             case REVERSE -> new Plan(IntStream.range(L - remove, L).toArray(), null, List.of());
@@ -96,12 +106,7 @@ public final class LayerRemoval {
                 yield m == Method.MAGNITUDE ? new Plan(lowest(score, remove, 0, L), score, List.of())
                         : new Plan(lowest(score, remove, 4, L - 2), score, List.of());
             }
-            case SLEB -> {
-                ctx.firstPass();
-                try (ActivationCache cache = ctx.workingCache()) {
-                    yield sleb(ctx.model(), ctx.pass(cache), remove, log);
-                }
-            }
+            case SLEB -> throw new IllegalArgumentException("SLEB removes layer by layer");
         };
     }
 
@@ -124,37 +129,43 @@ public final class LayerRemoval {
     /**
      * SLEB. Removing layer j leaves everything before it unchanged, so each candidate runs from the cached boundary j
      * (the first round from the shared first pass); after a removal the boundaries from the removed position on are
-     * recomputed.
+     * recomputed. Each round is a committed step; a rerun replays them and recomputes the boundaries once.
      */
-    private static Plan sleb(Transformer base, CalibrationPass pass, int remove, Consumer<String> log) {
-        ModelConfig c0 = base.config();
-        List<Integer> kept = new ArrayList<>(IntStream.range(0, base.numLayers()).boxed().toList());
-        List<LayerWeights> weights = new ArrayList<>(base.layers());
+    private static Compression sleb(WorkingModel work, int remove, Consumer<String> log) {
+        CalibrationContext ctx = work.context();
+        ctx.firstPass();
         List<double[]> rounds = new ArrayList<>();
         List<Integer> removed = new ArrayList<>();
-        for (int r = 0; r < remove; r++) {
-            double[] nll = new double[kept.size()];
-            long work = 0;
-            for (int j = 0; j < kept.size(); j++) work += pass.nllWork(kept.size() - 1, j);
-            try (Progress bar = Progress.start("SLEB round " + (r + 1), work, "window-layers")) {
-                for (int j = 0; j < kept.size(); j++) nll[j] = pass.nllFrom(without(base, c0, kept, weights, j), j, bar);
-            }
-            int j = lowest(nll, 1, 0, nll.length)[0];
+        for (JsonNode r : work.records(BY_ROUND)) {
+            removed.add(r.get("removed").asInt());
+            double[] nll = new double[r.get("nll").size()];
+            for (int j = 0; j < nll.length; j++) nll[j] = r.get("nll").get(j).asDouble();
             rounds.add(nll);
-            removed.add(kept.remove(j));
-            weights.remove(j);
-            pass.run(base.withLayers(c0.withLayers(kept.stream().mapToInt(Integer::intValue).toArray()), weights), j);
-            log.accept(String.format("SLEB round %d: removed original layer %d (calibration NLL %.4f)", r + 1, removed.getLast(), nll[j]));
         }
-        return new Plan(removed.stream().mapToInt(Integer::intValue).sorted().toArray(), null, rounds);
-    }
-
-    private static Transformer without(Transformer base, ModelConfig c0, List<Integer> kept, List<LayerWeights> weights, int j) {
-        List<Integer> k = new ArrayList<>(kept);
-        List<LayerWeights> w = new ArrayList<>(weights);
-        k.remove(j);
-        w.remove(j);
-        return base.withLayers(c0.withLayers(k.stream().mapToInt(Integer::intValue).toArray()), w);
+        try (ActivationCache cache = ctx.workingCache()) {
+            CalibrationPass pass = ctx.pass(cache);
+            if (!rounds.isEmpty() && rounds.size() < remove) pass.run(work.model(), 0);
+            for (int r = rounds.size(); r < remove; r++) {
+                int L = work.size();
+                double[] nll = new double[L];
+                long windowLayers = 0;
+                for (int j = 0; j < L; j++) windowLayers += pass.nllWork(L - 1, j);
+                try (Progress bar = Progress.start("SLEB round " + (r + 1), windowLayers, "window-layers")) {
+                    for (int j = 0; j < L; j++) nll[j] = pass.nllFrom(work.candidate(new WorkingModel.Remove(j)).model(), j, bar);
+                }
+                int j = lowest(nll, 1, 0, nll.length)[0];
+                rounds.add(nll);
+                removed.add(work.tree().get(j).getFirst());
+                work.remove(j);
+                pass.run(work.model(), j);
+                ObjectNode round = JsonNodeFactory.instance.objectNode().put("removed", removed.getLast());
+                MergeRecord.doubles(round.putArray("nll"), nll);
+                work.commit(BY_ROUND, round);
+                log.accept(String.format("SLEB round %d: removed original layer %d (calibration NLL %.4f)", r + 1, removed.getLast(), nll[j]));
+            }
+        }
+        Plan p = new Plan(removed.stream().mapToInt(Integer::intValue).sorted().toArray(), null, rounds);
+        return work.toCompression(JsonNodeFactory.instance.objectNode(), MergeRecord.removal(p));
     }
 
     /** The tree of a removal plan: the kept layers, each standing for itself. */

@@ -87,6 +87,10 @@ public final class MergeRecord {
         for (int x : v) a.add(x);
     }
 
+    static void doubles(ArrayNode a, double[] v) {
+        for (double x : v) a.add(x);
+    }
+
     /** SHA-256 of a tensor's stored bytes, read in chunks (tensors may exceed 2 GiB). */
     public static String sha256(MemorySegment data) {
         try {

@@ -45,6 +45,13 @@ public final class MergeTree {
         return t;
     }
 
+    /** An independent copy. */
+    public MergeTree copy() {
+        MergeTree t = new MergeTree(0);
+        t.entries.addAll(entries);
+        return t;
+    }
+
     public int size() {
         return entries.size();
     }

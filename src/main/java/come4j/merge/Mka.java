@@ -1,12 +1,13 @@
 package come4j.merge;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import come4j.calib.ActivationCache;
 import come4j.calib.CalibrationContext;
 import come4j.calib.CalibrationPass;
 import come4j.calib.ManifoldSimilarity;
-import come4j.io.ScratchTensors;
 import come4j.io.TensorData;
 import come4j.model.ModelConfig;
 import java.util.ArrayList;
@@ -30,15 +31,20 @@ public final class Mka implements CompressionMethod {
         return "mka";
     }
 
+    /** The name the merges are committed under ({@link WorkingModel#steps}). */
+    private static final String BY = "mka";
+    private static final ObjectMapper JSON = new ObjectMapper();
+
     @Override
-    public Compression run(CalibrationContext ctx, int targetLayers, ScratchTensors store, Consumer<String> log) {
+    public Compression run(WorkingModel work, int targetLayers, Consumer<String> log) {
+        CalibrationContext ctx = work.context();
         ctx.firstPass();
         double[][] s = ctx.shared("mka.similarity", () -> { // once per context: it depends on the original model only
             try (ActivationCache cache = ctx.workingCache()) {
                 return similarity(ctx.pass(cache), ctx.model().numLayers(), ctx.model().config().hiddenSize());
             }
         });
-        return merge(ctx, s, targetLayers, store, log);
+        return merge(work, s, targetLayers, log);
     }
 
     /**
@@ -66,23 +72,24 @@ public final class Mka implements CompressionMethod {
         return Math.exp(rho) / (1 + Math.exp(rho));
     }
 
-    static Compression merge(CalibrationContext ctx, double[][] s, int target, ScratchTensors store, Consumer<String> log) {
-        ModelConfig c0 = ctx.model().config();
-        MergeTree tree = new MergeTree(c0.numLayers());
-        List<Map<String, TensorData>> tensors = new ArrayList<>(ctx.tensors());
+    /** Merges the last two layers until {@code target}, each merge a committed step (a rerun continues after the last). */
+    static Compression merge(WorkingModel work, double[][] s, int target, Consumer<String> log) {
+        ModelConfig c0 = work.context().model().config();
         List<Step> steps = new ArrayList<>();
-        while (tensors.size() > target) {
-            int i = tensors.size() - 2, j = i + 1;
+        for (JsonNode done : work.records(BY)) steps.add(JSON.convertValue(done, Step.class));
+        while (work.size() > target) {
+            int i = work.size() - 2, j = i + 1;
             double a = alpha(s, i, j);
-            MergedLayer m = WeightSumMerge.merge(c0, tensors.get(i), tensors.get(j), a, 1 - a, store, ctx.checkpoint().dtype());
+            List<Map<String, TensorData>> tensors = work.tensors();
+            MergedLayer m = WeightSumMerge.merge(c0, tensors.get(i), tensors.get(j), a, 1 - a, work.store(), work.context().checkpoint().dtype());
+            MergeTree tree = work.tree();
             steps.add(new Step(i, tree.get(i), tree.get(j), mean(s[i]), mean(s[j]), a));
-            tensors.set(i, m.tensors());
-            tensors.remove(j);
-            tree.merge(i);
+            work.collapse(i, j, m.tensors());
+            work.commit(BY, JSON.valueToTree(steps.getLast()));
             log.accept(String.format("MKA: merged layers %d+%d (original %s + %s), alpha %.4f", i, j, steps.getLast().originalI(),
                     steps.getLast().originalJ(), a));
         }
-        return new Compression(c0.withLayers(tree.firstOriginals()), tree, tensors, JsonNodeFactory.instance.objectNode(), record(s, steps));
+        return work.toCompression(JsonNodeFactory.instance.objectNode(), record(s, steps));
     }
 
     private static ObjectNode record(double[][] s, List<Step> steps) {

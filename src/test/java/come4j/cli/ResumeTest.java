@@ -40,7 +40,18 @@ class ResumeTest {
     /** An 8-layer model (the 3 fixture layers repeated), so that 8 -> 3 takes five merge steps. */
     @BeforeAll
     static void modelAndUninterruptedOutput() throws Exception {
-        model = Files.createDirectory(shared.resolve("model8"));
+        model = model8(shared.resolve("model8"));
+        work = shared.resolve("work");
+        out = work.resolve("out"); // every run writes here: the command line, recorded in come-merge.json, is the same
+        emptyWork();
+        CliTest.Run r = CliTest.run(args(out));
+        assertEquals(0, r.code(), r.err());
+        reference = Child.hashes(out);
+    }
+
+    /** Writes the 8-layer model (the fixture's 3 layers repeated) into the new folder {@code dir}. */
+    static Path model8(Path dir) throws Exception {
+        Path model = Files.createDirectory(dir);
         Pattern layer = Pattern.compile("model\\.layers\\.(\\d+)\\.(.+)");
         try (Checkpoint in = Checkpoint.open(CliTest.FIXTURE)) {
             Map<String, TensorData> plan = new LinkedHashMap<>();
@@ -63,12 +74,7 @@ class ResumeTest {
         json.writeValue(model.resolve("config.json").toFile(), config);
         for (String f : List.of("tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "generation_config.json"))
             Files.copy(CliTest.FIXTURE.resolve(f), model.resolve(f));
-        work = shared.resolve("work");
-        out = work.resolve("out"); // every run writes here: the command line, recorded in come-merge.json, is the same
-        emptyWork();
-        CliTest.Run r = CliTest.run(args(out));
-        assertEquals(0, r.code(), r.err());
-        reference = Child.hashes(out);
+        return model;
     }
 
     @BeforeEach

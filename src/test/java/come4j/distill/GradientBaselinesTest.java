@@ -40,7 +40,7 @@ class GradientBaselinesTest {
         int lowest = IntStream.range(0, torch.length).boxed().min((a, b) -> Double.compare(torch[a], torch[b])).orElseThrow();
         try (Checkpoint ckpt = Checkpoint.open(Fixtures.DIR.resolve("llama3-gqa-f32"));
              CalibrationContext ctx = new CalibrationContext(ckpt, windows(ref), 2); ScratchTensors store = new ScratchTensors()) {
-            Compression c = Methods.create("taylor", OPTIONS).run(ctx, 2, store, s -> {});
+            Compression c = Methods.create("taylor", OPTIONS).run(new come4j.merge.WorkingModel(ctx, store), 2, s -> {});
             List<List<Integer>> kept = c.tree().entries();
             assertEquals(2, kept.size());
             assertTrue(kept.stream().noneMatch(e -> e.contains(lowest)), "removed " + lowest + ", kept " + kept);
@@ -71,7 +71,7 @@ class GradientBaselinesTest {
                     for (int t = 0; t < T; t++) sim[i] += come4j.calib.Similarity.clampedCosine(hs.get(i), t * d, hs.get(i + 2), t * d, d);
             }
             int span = sim[1] > sim[0] ? 1 : 0;
-            Compression c = Methods.create("streamline", OPTIONS).run(ctx, 2, store, s -> {});
+            Compression c = Methods.create("streamline", OPTIONS).run(new come4j.merge.WorkingModel(ctx, store), 2, s -> {});
             assertEquals(List.of(span, span + 1), c.tree().get(span), "tree " + c.tree().entries());
             assertArrayEquals(new int[] {span, span + 1}, new int[] {c.record().get("span").get(0).asInt(), c.record().get("span").get(1).asInt()});
             JsonNode loss = c.record().get("replacement");

@@ -59,7 +59,7 @@ class LacoTest {
             CalibrationSet set = set(ckpt, 32);
             Compression c;
             try (CalibrationContext ctx = new CalibrationContext(ckpt, set, 4)) {
-                c = new Laco(Laco.Settings.DEFAULTS).run(ctx, 2, store, x -> {});
+                c = new Laco(Laco.Settings.DEFAULTS).run(new WorkingModel(ctx, store), 2, x -> {});
             }
             JsonNode laco = c.record().get("laco");
             assertEquals(2, laco.get("c").asInt()); // C = 4 does not fit 3 layers: the largest that does
@@ -94,7 +94,7 @@ class LacoTest {
         try (Checkpoint ckpt = Checkpoint.open(model); ScratchTensors store = new ScratchTensors();
              CalibrationContext ctx = new CalibrationContext(ckpt, set(ckpt, 32), 4)) {
             List<String> log = new ArrayList<>();
-            Compression c = new Laco(new Laco.Settings(3, 1, 0)).run(ctx, 5, store, log::add);
+            Compression c = new Laco(new Laco.Settings(3, 1, 0)).run(new WorkingModel(ctx, store), 5, log::add);
             assertEquals(5, c.config().numLayers());
             assertEquals(5, c.tree().size());
             JsonNode laco = c.record().get("laco");
@@ -142,13 +142,13 @@ class LacoTest {
             CalibrationSet set = set(ckpt, 32);
             JsonNode fresh;
             try (CalibrationContext ctx = new CalibrationContext(ckpt, set, 4)) {
-                fresh = laco.run(ctx, 5, store, x -> {}).record();
+                fresh = laco.run(new WorkingModel(ctx, store), 5, x -> {}).record();
             }
             try (CalibrationContext ctx = new CalibrationContext(ckpt, set, 4)) {
-                laco.run(ctx, 6, store, x -> {});
+                laco.run(new WorkingModel(ctx, store), 6, x -> {});
                 java.util.Map<String, Double> known = ctx.shared("laco.cosines", java.util.HashMap::new);
                 int before = known.size();
-                assertEquals(fresh, laco.run(ctx, 5, store, x -> {}).record());
+                assertEquals(fresh, laco.run(new WorkingModel(ctx, store), 5, x -> {}).record());
                 assertTrue(known.size() - before < fresh.get("laco").get("measured").size(), "nothing reused");
             }
         }
@@ -159,7 +159,7 @@ class LacoTest {
         try (Checkpoint ckpt = Checkpoint.open(Fixtures.DIR.resolve("llama-mha-f32")); ScratchTensors store = new ScratchTensors();
              CalibrationContext ctx = new CalibrationContext(ckpt, set(ckpt, 32), 4)) {
             // the top layer never merges and one collapse at l = 0 ends the walk: 3 layers cannot become 1
-            BadInputException e = assertThrows(BadInputException.class, () -> new Laco(Laco.Settings.DEFAULTS).run(ctx, 1, store, x -> {}));
+            BadInputException e = assertThrows(BadInputException.class, () -> new Laco(Laco.Settings.DEFAULTS).run(new WorkingModel(ctx, store), 1, x -> {}));
             assertTrue(e.getMessage().contains("cannot reach 1 layers"), e.getMessage());
         }
     }

@@ -3,10 +3,12 @@ package come4j.merge;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import come4j.Fixtures;
 import come4j.calib.CalibrationContext;
 import come4j.calib.CalibrationSet;
 import come4j.calib.Similarity;
+import come4j.io.ScratchTensors;
 import come4j.io.TensorData;
 import come4j.model.Checkpoint;
 import come4j.model.LayerHooks;
@@ -32,10 +34,26 @@ class LayerRemovalTest {
         }
     }
 
+    /** The plan as the method records it (come-merge.json's removed, scores, rounds). */
     static LayerRemoval.Plan plan(Setup s, LayerRemoval.Method m, int k) {
-        try (CalibrationContext ctx = new CalibrationContext(s.ckpt(), s.set(), 4)) {
-            return LayerRemoval.plan(m, ctx, k, x -> {});
+        try (CalibrationContext ctx = new CalibrationContext(s.ckpt(), s.set(), 4); ScratchTensors store = new ScratchTensors()) {
+            JsonNode r = new LayerRemoval.Removal("test", m).run(new WorkingModel(ctx, store), s.model().numLayers() - k, x -> {}).record();
+            List<double[]> rounds = new ArrayList<>();
+            if (r.has("rounds")) for (JsonNode round : r.get("rounds")) rounds.add(doubles(round));
+            return new LayerRemoval.Plan(ints(r.get("removed")), r.has("scores") ? doubles(r.get("scores")) : null, rounds);
         }
+    }
+
+    private static double[] doubles(JsonNode a) {
+        double[] v = new double[a.size()];
+        for (int i = 0; i < v.length; i++) v[i] = a.get(i).asDouble();
+        return v;
+    }
+
+    private static int[] ints(JsonNode a) {
+        int[] v = new int[a.size()];
+        for (int i = 0; i < v.length; i++) v[i] = a.get(i).asInt();
+        return v;
     }
 
     @Test

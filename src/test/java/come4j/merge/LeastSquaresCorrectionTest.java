@@ -68,10 +68,10 @@ class LeastSquaresCorrectionTest {
              ScratchTensors store = new ScratchTensors()) {
             CalibrationSet set = CalibrationSet.build(List.of(Fixtures.PPL_TEXT), tok, CalibrationSet.Recipe.authors(256, 32, 10, "text"));
             try (CalibrationContext ctx = new CalibrationContext(ckpt, set, 3)) {
-                var plain = ProgressiveMerger.run(ctx, new ProgressiveMerger.Settings(ProgressiveMerger.Method.COME, 2, false, 4), store, s -> {});
+                var plain = ProgressiveMerger.run(new WorkingModel(ctx, store), new ProgressiveMerger.Settings(ProgressiveMerger.Method.COME, 2, false, 4), s -> {});
                 List<String> log = new ArrayList<>();
                 var s = new ProgressiveMerger.Settings(ProgressiveMerger.Method.COME, 2, false, 4, true);
-                var r = ProgressiveMerger.run(ctx, s, ProgressiveMerger.Refine.NONE, ProgressiveMerger.StepStore.NONE, store, log::add);
+                var r = ProgressiveMerger.run(new WorkingModel(ctx, store), s, log::add);
                 var step = r.steps().getFirst();
                 assertEquals(plain.steps().getFirst().a(), step.a()); // the same merge, then corrected
                 JsonNode ls = step.correction();

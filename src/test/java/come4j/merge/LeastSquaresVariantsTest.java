@@ -26,9 +26,9 @@ class LeastSquaresVariantsTest {
              ScratchTensors store = new ScratchTensors()) {
             CalibrationSet set = CalibrationSet.build(List.of(Fixtures.PPL_TEXT), tok, CalibrationSet.Recipe.authors(256, 32, 10, "text"));
             try (CalibrationContext ctx = new CalibrationContext(ckpt, set, 3)) {
-                var come = ProgressiveMerger.run(ctx, new ProgressiveMerger.Settings(ProgressiveMerger.Method.COME, 2, false, 4, true), store, s -> {});
+                var come = ProgressiveMerger.run(new WorkingModel(ctx, store), new ProgressiveMerger.Settings(ProgressiveMerger.Method.COME, 2, false, 4, true), s -> {});
                 var s = new ProgressiveMerger.Settings(ProgressiveMerger.Method.COME, 2, false, 4, new ProgressiveMerger.Ls(true, 3));
-                var step = ProgressiveMerger.run(ctx, s, store, x -> {}).steps().getFirst();
+                var step = ProgressiveMerger.run(new WorkingModel(ctx, store), s, x -> {}).steps().getFirst();
                 JsonNode cands = step.correction().get("pair_candidates");
                 assertEquals(2, cands.size()); // 3 layers: two pairs
                 int sbiPair = come.steps().getFirst().a();

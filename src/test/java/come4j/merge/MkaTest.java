@@ -31,7 +31,7 @@ class MkaTest {
     void mergesTheLastTwoLayersByTheWeightedSum() {
         try (Checkpoint ckpt = Checkpoint.open(Fixtures.DIR.resolve("qwen2-f32")); ScratchTensors store = new ScratchTensors();
              CalibrationContext ctx = new CalibrationContext(ckpt, null, 1)) {
-            Compression c = Mka.merge(ctx, S, 1, store, x -> {});
+            Compression c = Mka.merge(new WorkingModel(ctx, store), S, 1, x -> {});
             assertEquals(List.of(List.of(0, 1, 2)), c.tree().entries());
             Map<String, TensorData> out = c.layers().getFirst();
             for (String name : Fixtures.layerTensorNames(ckpt, 0)) {

@@ -18,18 +18,13 @@ import org.junit.jupiter.api.Test;
 
 class ProgressiveMergerTest {
     static ProgressiveMerger.Result compress(String fixture, Method method, int target, List<String> log) {
-        return compress(fixture, method, target, log, ProgressiveMerger.StepStore.NONE);
-    }
-
-    static ProgressiveMerger.Result compress(String fixture, Method method, int target, List<String> log,
-                                             ProgressiveMerger.StepStore saved) {
         var dir = Fixtures.DIR.resolve(fixture);
         try (Checkpoint ckpt = Checkpoint.open(dir); Tokenizer tok = Tokenizer.load(ckpt.tokenizerFile());
              ScratchTensors store = new ScratchTensors()) {
             CalibrationSet set = CalibrationSet.build(List.of(Fixtures.DIR.resolve("ppl.txt")), tok, CalibrationSet.Recipe.authors(256, 32, 10, "text"));
             try (CalibrationContext ctx = new CalibrationContext(ckpt, set, 3)) {
                 var s = new ProgressiveMerger.Settings(method, target, false, 4);
-                var r = ProgressiveMerger.run(ctx, s, ProgressiveMerger.Refine.NONE, saved, store, log::add);
+                var r = ProgressiveMerger.run(new WorkingModel(ctx, store), s, log::add);
                 // the result's tensors live in the scratch store: read what the assertions need before it closes
                 r.layers().forEach(m -> m.values().forEach(TensorData::toFloat));
                 return r;
