@@ -63,10 +63,12 @@ class MethodResumeTest {
     }
 
     static String[] args(String method, Path out, List<String> extra) {
+        // MKA's diffusion map needs more than 2 windows (its neighbours); CoMe-P tries 3 ratios
+        String samples = method.startsWith("mka") ? "4" : "2";
         List<String> a = new ArrayList<>(List.of("compress", "--model", model.toString(), "--out", out.toString(), "--target-layers", "6",
-                "--method", method, "--calib", CliTest.PPL.toString(), "--calib-samples", "2", "--calib-seq-len", "32"));
+                "--method", method, "--calib", CliTest.PPL.toString(), "--calib-samples", samples, "--calib-seq-len", "32", "--granularity", "2"));
         if (method.endsWith("+distill") || extra.contains("--distill-each"))
-            a.addAll(List.of("--distill-data", CliTest.PPL.toString(), "--distill-steps", "4"));
+            a.addAll(List.of("--distill-data", CliTest.PPL.toString(), "--distill-steps", "2"));
         a.addAll(extra);
         return a.toArray(String[]::new);
     }
