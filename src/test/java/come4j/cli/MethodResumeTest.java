@@ -63,8 +63,8 @@ class MethodResumeTest {
     }
 
     static String[] args(String method, Path out, List<String> extra) {
-        // MKA's diffusion map needs more than 2 windows (its neighbours); CoMe-P tries 3 ratios
-        String samples = method.startsWith("mka") ? "4" : "2";
+        // MKA's mutual information needs more windows than its k nearest neighbours; CoMe-P tries 3 ratios
+        String samples = method.startsWith("mka") ? "6" : "2";
         List<String> a = new ArrayList<>(List.of("compress", "--model", model.toString(), "--out", out.toString(), "--target-layers", "6",
                 "--method", method, "--calib", CliTest.PPL.toString(), "--calib-samples", samples, "--calib-seq-len", "32", "--granularity", "2"));
         if (method.endsWith("+distill") || extra.contains("--distill-each"))
