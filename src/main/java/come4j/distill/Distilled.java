@@ -1,5 +1,7 @@
 package come4j.distill;
 
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import come4j.calib.CalibrationContext;
 import come4j.io.BadInputException;
@@ -22,8 +24,6 @@ import java.util.function.Consumer;
  */
 public record Distilled(CompressionMethod inner, List<Path> data, HierarchicalDistiller.Settings train) implements CompressionMethod {
     public static final String SUFFIX = "+distill";
-    private static final int SEQ_LEN = 256;
-    private static final long SEED = 0;
 
     @Override
     public String name() {
@@ -39,34 +39,24 @@ public record Distilled(CompressionMethod inner, List<Path> data, HierarchicalDi
     public Compression run(CalibrationContext ctx, int targetLayers, ScratchTensors store, Consumer<String> log) {
         if (data.isEmpty()) throw new BadInputException(null, name() + " needs training text (--distill-data)");
         Compression c = inner.run(ctx, targetLayers, store, log);
-        List<HierarchicalDistiller.Block> blocks = new ArrayList<>();
-        for (int j = 0; j < c.tree().size(); j++) {
-            List<Integer> e = c.tree().get(j);
-            if (e.size() > 1) blocks.add(new HierarchicalDistiller.Block(j, e.getFirst(), e.getLast()));
-        }
+        List<HierarchicalDistiller.Block> blocks = DistillationPlan.blocks(c.tree());
         if (blocks.isEmpty()) return c; // nothing merged (a removal method): nothing to distil
-        int T = Math.min(SEQ_LEN, ctx.model().config().maxPositions());
-        HierarchicalDistiller.Settings train = this.train.sized(c.config(), T);
-        TrainingWindows windows;
-        try (Tokenizer tok = Tokenizer.load(ctx.checkpoint().tokenizerFile())) {
-            windows = TrainingWindows.build(data, tok, T, train.steps() * train.batch(), SEED, DistillJob.heldOut(train));
-        }
-        log.accept(DistillJob.plan(blocks.size(), train, T, windows, c.config()));
+        DistillationPlan plan = DistillationPlan.sized(train, data, c.config());
         List<Map<String, TensorData>> layers = new ArrayList<>(c.layers());
-        ObjectNode record = c.record().deepCopy(), distill = record.putObject("distill");
-        ObjectNode settings = distill.putObject("settings").put("schedule", "sp");
-        settings.setAll(train.json());
-        settings.setAll(DistillJob.dataJson(data, T, SEED, train));
-        settings.put("windows", windows.training()).put("windows_available", windows.available());
-        if (train.auto() != null) settings.put("held_out_windows", windows.heldOut());
-        var trainedJson = distill.putArray("layers");
-        Loss.Head head = train.loss() == Loss.LOGIT_LENS_KL ? Loss.Head.of(ctx.checkpoint()) : null;
-        for (var t : HierarchicalDistiller.distil(ctx.model(), c.config(), blocks,
-                blocks.stream().map(b -> LayerWeights.of(c.config(), c.layers().get(b.layer()))).toList(), windows, train, head, null, log)) {
-            layers.set(t.block().layer(), t.params().store(store, ctx.checkpoint().dtype()));
-            trainedJson.add(t.json());
-            log.accept(String.format("distilled layer %d (original %d-%d): %s %.5g -> %.5g", t.block().layer(), t.block().first(),
-                    t.block().last(), train.loss().id, t.losses().getFirst(), t.losses().getLast()));
+        ObjectNode record = c.record().deepCopy();
+        ArrayNode trained = JsonNodeFactory.instance.arrayNode();
+        try (Tokenizer tok = Tokenizer.load(ctx.checkpoint().tokenizerFile());
+             DistillationPlan.Prepared p = plan.prepare(tok, ctx.checkpoint(), ctx.model(), blocks, log)) {
+            ObjectNode settings = plan.settings(JsonNodeFactory.instance.objectNode().put("schedule", "sp"));
+            DistillationPlan.windows(settings, p.windows());
+            record.set("distill", DistillationPlan.record(settings, trained));
+            for (var t : p.distiller(c.config(), null, log).trainAll(blocks,
+                    blocks.stream().map(b -> LayerWeights.of(c.config(), c.layers().get(b.layer()))).toList())) {
+                layers.set(t.block().layer(), t.params().store(store, ctx.checkpoint().dtype()));
+                trained.add(t.json());
+                log.accept(String.format("distilled layer %d (original %d-%d): %s %.5g -> %.5g", t.block().layer(), t.block().first(),
+                        t.block().last(), plan.train().loss().id, t.losses().getFirst(), t.losses().getLast()));
+            }
         }
         return new Compression(c.config(), c.tree(), layers, c.settings(), record);
     }
