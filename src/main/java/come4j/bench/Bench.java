@@ -7,12 +7,17 @@ import come4j.calib.CalibrationContext;
 import come4j.calib.CalibrationSet;
 import come4j.distill.Methods;
 import come4j.io.AtomicOutput;
+import come4j.io.Inputs;
+import come4j.io.IoFailureException;
+import come4j.io.Job;
 import come4j.io.ScratchTensors;
 import come4j.io.TempFolder;
 import come4j.merge.CompressedCheckpoint;
 import come4j.merge.Compression;
 import come4j.merge.CompressionMethod;
 import come4j.merge.MergeRecord;
+import come4j.merge.EditStore;
+import come4j.merge.WorkingModel;
 import come4j.model.Checkpoint;
 import come4j.model.ParameterCount;
 import come4j.model.Transformer;
@@ -61,6 +66,7 @@ public final class Bench {
     private final String command;
     private final Consumer<String> log;
     private CalibrationContext ctx;
+    private JsonNode fixedInputs;
     private int compressed, reused, evaluations;
 
     public Bench(Checkpoint ckpt, Path out, Evaluation eval, Supplier<CalibrationSet> calibration, int batch,
@@ -86,6 +92,7 @@ public final class Bench {
         List<CompressionMethod> ms = methods.stream().map(m -> Methods.create(m, options)).toList(); // unknown names fail first
         Files.createDirectories(out.resolve("cells"));
         keepCellsOf(inputs);
+        fixedInputs = inputs.path("fixed");
         List<ObjectNode> cells = new ArrayList<>();
         List<ObjectNode> failed = new ArrayList<>();
         try {
@@ -190,11 +197,20 @@ public final class Bench {
         CalibrationContext c = m.calibrated() ? context() : contextWithoutCalibration();
         double shared = c.firstPassSeconds();
         long t0 = System.nanoTime();
-        try (ScratchTensors store = new ScratchTensors(); AtomicOutput o = AtomicOutput.create(model, ckpt.dir(), true)) {
-            Compression result = m.run(new come4j.merge.WorkingModel(c, store), target, msg -> log.accept(m.name() + " " + plain(s) + ": " + msg));
-            ObjectNode record = MergeRecord.build(m.name(), command, ckpt, settings.of(target, s, m.calibrated() ? c.set() : null), result);
-            CompressedCheckpoint.write(ckpt, result, record, o);
-            o.commit();
+        Consumer<String> cellLog = msg -> log.accept(m.name() + " " + plain(s) + ": " + msg);
+        // the cell's checkpoint is a job of its own, as `come compress` runs it: a killed cell resumes from its saved steps
+        Job job = new Job(model, cellKey(m, s), Inputs.of(ckpt.dir()), true);
+        try {
+            job.run(cellLog, done -> null, (run, o) -> {
+                try (ScratchTensors store = new ScratchTensors(); EditStore saved = new EditStore(run)) {
+                    Compression result = m.run(new WorkingModel(c, store, saved, null, cellLog), target, cellLog);
+                    ObjectNode record = MergeRecord.build(m.name(), command, ckpt, settings.of(target, s, m.calibrated() ? c.set() : null), result);
+                    CompressedCheckpoint.write(ckpt, result, record, o);
+                    return record;
+                }
+            });
+        } catch (IoFailureException e) {
+            throw (IOException) e.getCause(); // a failure to write ends the bench (exit 3), it is not the cell's
         }
         // the shared first pass is the run's, not this cell's: its time is reported once, in bench.json
         double seconds = (System.nanoTime() - t0) / 1e9 - (c.firstPassSeconds() - shared);
@@ -208,6 +224,13 @@ public final class Bench {
         }
         save(file, r);
         return r;
+    }
+
+    /** A cell's run key: the cell and the fixed inputs of {@link #run} (a cell's saved steps are resumed only under both). */
+    private String cellKey(CompressionMethod m, double s) {
+        ObjectNode key = JSON.createObjectNode().put("method", m.name()).put("sparsity", plain(s));
+        key.set("fixed", fixedInputs);
+        return key.toPrettyString();
     }
 
     private void evaluate(ObjectNode r, Checkpoint c) {

@@ -1,28 +1,21 @@
 package come4j.cli;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import come4j.calib.CalibrationContext;
 import come4j.calib.CalibrationSet;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
-import come4j.distill.DistillJob;
-import come4j.distill.HierarchicalDistiller;
-import come4j.distill.Loss;
 import come4j.distill.Methods;
 import come4j.distill.StepDistiller;
-import come4j.distill.TeacherBoundaries;
-import come4j.distill.TrainingWindows;
 import come4j.model.Checkpoint;
 import come4j.model.Tokenizer;
-import come4j.model.Transformer;
 import java.util.function.Consumer;
-import come4j.io.AtomicOutput;
 import come4j.io.BadInputException;
 import come4j.io.Inputs;
-import come4j.io.IoFailureException;
-import come4j.io.RunFolder;
+import come4j.io.AtomicOutput;
+import come4j.io.Job;
 import come4j.merge.EditStore;
 import come4j.io.ScratchTensors;
-import come4j.io.TempFolder;
 import come4j.merge.CompressedCheckpoint;
 import come4j.merge.Compression;
 import come4j.merge.CompressionMethod;
@@ -31,7 +24,6 @@ import come4j.merge.WorkingModel;
 import come4j.model.ParameterCount;
 import come4j.report.MergeSummary;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.util.List;
 import picocli.CommandLine;
@@ -107,30 +99,18 @@ final class CompressCommand implements Runnable {
             List<Path> inputs = new java.util.ArrayList<>(files);
             inputs.add(model.dir);
             inputs.addAll(methodOptions.distillData);
-            try (RunFolder run = RunFolder.open(out, runKey(files), Inputs.of(inputs))) {
-                TempFolder.freeStale().line().ifPresent(log);
-                if (run.finishedEarlier()) {
-                    run.complete();
-                    log.accept(out + " was written by an interrupted run of this command; its commit is now finished");
-                    printSummary(come4j.io.UntrustedJson.readObject(out.resolve("come-merge.json"), 1L << 30), start);
-                    return;
-                }
-                run.discarded().ifPresent(why -> log.accept("starting afresh: the interrupted run's state no longer matches (" + why + " changed)"));
-                try (AtomicOutput output = AtomicOutput.create(run, out, overwrite); EditStore saved = new EditStore(run)) {
-                    ObjectNode record = compress(ckpt, tok, files, m, saved, output);
-                    output.commit();
-                    run.complete();
-                    printSummary(record, start);
-                }
-            }
-        } catch (IOException | UncheckedIOException e) {
-            throw new IoFailureException(out, "cannot write the output (partial output removed, input untouched)",
-                    e instanceof UncheckedIOException u ? u.getCause() : (IOException) e);
+            JsonNode record = new Job(out, runKey(files), Inputs.of(inputs), overwrite).run(log,
+                    done -> come4j.io.UntrustedJson.readObject(done.resolve("come-merge.json"), 1L << 30), (run, output) -> {
+                        try (EditStore saved = new EditStore(run)) {
+                            return compress(ckpt, tok, files, m, saved, output);
+                        }
+                    });
+            printSummary(record, start);
         }
     }
 
     /** The merge table and a last line on stdout, or with --json one object. */
-    private void printSummary(com.fasterxml.jackson.databind.JsonNode record, long start) {
+    private void printSummary(JsonNode record, long start) {
         double seconds = (System.nanoTime() - start) / 1e9;
         if (json) {
             System.out.println(MergeSummary.json(record, out, seconds));
@@ -150,8 +130,9 @@ final class CompressCommand implements Runnable {
         ckpt.requireFinite();
         Consumer<String> log = common::log;
         try (CalibrationContext ctx = new CalibrationContext(ckpt, set, calibration.batch); ScratchTensors store = new ScratchTensors();
-             MpDistillation mp = distillEach ? new MpDistillation(ckpt, ctx.model(), tok, store, log) : null) {
-            WorkingModel work = new WorkingModel(ctx, store, saved, mp == null ? null : mp.refine, log);
+             StepDistiller mp = distillEach ? StepDistiller.prepare(methodOptions.distillSettings(), methodOptions.distillData, ckpt, tok,
+                     ctx.model(), store, log) : null) {
+            WorkingModel work = new WorkingModel(ctx, store, saved, mp, log);
             Compression c = m.run(work, targetLayers, log);
             ObjectNode record = MergeRecord.build(method, RecordedCommand.of(spec), ckpt,
                     calibration.settingsJson(files, set, targetLayers, target.sparsity), c);
@@ -166,7 +147,7 @@ final class CompressCommand implements Runnable {
      * calibration and distillation files' hashes, the identity of every file below the model folder (size, times,
      * inode: {@link Inputs#identity}), and the version. A rerun of the same command on unchanged files resumes.
      */
-    private String runKey(List<Path> files) throws IOException {
+    private String runKey(List<Path> files) {
         ObjectNode key = JsonNodeFactory.instance.objectNode();
         List<String> args = spec.commandLine().getParseResult().originalArgs().stream()
                 .filter(a -> !a.equals("--debug") && !a.equals("--overwrite")).toList(); // they change nothing computed
@@ -175,37 +156,6 @@ final class CompressCommand implements Runnable {
         key.set("distill_data", Inputs.hashes(methodOptions.distillData, "training text"));
         key.set("input_files", Inputs.identity(model.dir));
         return key.toPrettyString();
-    }
-
-    /** Schedule mp: the original model's boundaries over the training windows, and the refine step that trains on them. */
-    private final class MpDistillation implements AutoCloseable {
-        final HierarchicalDistiller.Settings settings;
-        final TrainingWindows windows;
-        final TeacherBoundaries teacher;
-        final StepDistiller refine;
-
-        MpDistillation(Checkpoint ckpt, Transformer base, Tokenizer tok, ScratchTensors store, Consumer<String> log) {
-            int T = Math.min(256, base.config().maxPositions());
-            settings = methodOptions.distillSettings().sized(base.config(), T);
-            windows = TrainingWindows.build(methodOptions.distillData, tok, T, settings.steps() * settings.batch(), 0, DistillJob.heldOut(settings));
-            teacher = TeacherBoundaries.compute(base, windows, base.numLayers(), k -> true, settings.batch());
-            refine = new StepDistiller(teacher, windows, settings, settings.loss() == Loss.LOGIT_LENS_KL ? Loss.Head.of(ckpt) : null,
-                    store, ckpt.dtype(), log);
-        }
-
-        ObjectNode record() {
-            ObjectNode d = JsonNodeFactory.instance.objectNode();
-            ObjectNode st = d.putObject("settings").put("schedule", "mp");
-            st.setAll(settings.json());
-            st.setAll(DistillJob.dataJson(methodOptions.distillData, windows.seqLen(), 0, settings));
-            d.set("layers", refine.record());
-            return d;
-        }
-
-        @Override
-        public void close() {
-            teacher.close();
-        }
     }
 
     /** The layer count a sparsity (method.md §11) or an explicit count asks for, checked. */

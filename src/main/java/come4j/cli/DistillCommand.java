@@ -2,6 +2,7 @@ package come4j.cli;
 
 import come4j.distill.AdamW;
 import come4j.distill.DistillJob;
+import come4j.distill.DistillationPlan;
 import come4j.distill.EndToEnd;
 import come4j.distill.HierarchicalDistiller;
 import come4j.distill.Loss;
@@ -103,7 +104,7 @@ final class DistillCommand implements Runnable {
             config = ckpt.config();
         }
         int maxPos = config.maxPositions();
-        int T = seqLen != null ? seqLen : Math.min(256, maxPos);
+        int T = seqLen != null ? seqLen : DistillationPlan.defaultSeqLen(config);
         if (T < 2 || T > maxPos) throw new BadInputException(null, "--train-seq-len must be in 2.." + maxPos);
         if (batch < 1 || saveEvery < 1 || parallelLayers < 1) throw new BadInputException(null, "--batch, --save-every and --parallel-layers must be >= 1");
         if (lr != null && !(lr > 0) || !(tau > 0) || clip <= 0 || weightDecay < 0 || minLrRatio < 0 || minLrRatio > 1)
@@ -119,8 +120,8 @@ final class DistillCommand implements Runnable {
         var settings = new HierarchicalDistiller.Settings(l, tau, steps, batch, adam, saveEvery, parallelLayers,
                 lr == null ? HierarchicalDistiller.Auto.DEFAULT : null);
         long start = System.nanoTime();
-        var record = DistillJob.run(new DistillJob.Options(teacher, student, data, out, settings, e2eSteps, T, seed, overwrite,
-                RecordedCommand.of(spec)), common::log);
+        var record = DistillJob.run(new DistillJob.Options(teacher, student, out, DistillationPlan.of(settings, e2eSteps, data, T, seed),
+                overwrite, RecordedCommand.of(spec)), common::log);
         double secs = (System.nanoTime() - start) / 1e9;
         for (var layer : record.path("layers"))
             System.out.printf("layer %d (originals %d-%d): %s %.5g -> %.5g%n", layer.path("layer").asInt(), layer.path("block").get(0).asInt(),

@@ -1,5 +1,6 @@
 package come4j.distill;
 
+import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import come4j.calib.CalibrationContext;
@@ -10,7 +11,6 @@ import come4j.merge.WorkingModel;
 import come4j.model.LayerWeights;
 import come4j.model.Tokenizer;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Consumer;
 
@@ -23,8 +23,6 @@ public record Distilled(CompressionMethod inner, List<Path> data, HierarchicalDi
     public static final String SUFFIX = "+distill";
     /** The name the distilled layers are committed under ({@link WorkingModel#steps}). */
     private static final String BY = "distill";
-    private static final int SEQ_LEN = 256;
-    private static final long SEED = 0;
 
     @Override
     public String name() {
@@ -44,11 +42,7 @@ public record Distilled(CompressionMethod inner, List<Path> data, HierarchicalDi
     public Compression run(WorkingModel work, int targetLayers, Consumer<String> log) {
         if (data.isEmpty()) throw new BadInputException(null, name() + " needs training text (--distill-data)");
         Compression c = inner.run(work, targetLayers, log);
-        List<HierarchicalDistiller.Block> blocks = new ArrayList<>();
-        for (int j = 0; j < c.tree().size(); j++) {
-            List<Integer> e = c.tree().get(j);
-            if (e.size() > 1) blocks.add(new HierarchicalDistiller.Block(j, e.getFirst(), e.getLast()));
-        }
+        List<HierarchicalDistiller.Block> blocks = DistillationPlan.blocks(c.tree());
         if (blocks.isEmpty()) return c; // nothing merged (a removal method): nothing to distil
         if (work.steps(BY).isEmpty()) distil(work, c, blocks, log);
         ObjectNode record = c.record().deepCopy();
@@ -58,27 +52,21 @@ public record Distilled(CompressionMethod inner, List<Path> data, HierarchicalDi
 
     private void distil(WorkingModel work, Compression c, List<HierarchicalDistiller.Block> blocks, Consumer<String> log) {
         CalibrationContext ctx = work.context();
-        int T = Math.min(SEQ_LEN, ctx.model().config().maxPositions());
-        HierarchicalDistiller.Settings train = this.train.sized(c.config(), T);
-        TrainingWindows windows;
-        try (Tokenizer tok = Tokenizer.load(ctx.checkpoint().tokenizerFile())) {
-            windows = TrainingWindows.build(data, tok, T, train.steps() * train.batch(), SEED, DistillJob.heldOut(train));
-        }
-        log.accept(DistillJob.plan(blocks.size(), train, T, windows, c.config()));
-        ObjectNode distill = JsonNodeFactory.instance.objectNode();
-        ObjectNode settings = distill.putObject("settings").put("schedule", "sp");
-        settings.setAll(train.json());
-        settings.setAll(DistillJob.dataJson(data, T, SEED, train));
-        settings.put("windows", windows.training()).put("windows_available", windows.available());
-        if (train.auto() != null) settings.put("held_out_windows", windows.heldOut());
-        var trainedJson = distill.putArray("layers");
-        Loss.Head head = train.loss() == Loss.LOGIT_LENS_KL ? Loss.Head.of(ctx.checkpoint()) : null;
-        for (var t : HierarchicalDistiller.distil(ctx.model(), c.config(), blocks,
-                blocks.stream().map(b -> LayerWeights.of(c.config(), c.layers().get(b.layer()))).toList(), windows, train, head, null, log)) {
-            work.replace(t.block().layer(), t.params().store(work.store(), ctx.checkpoint().dtype()));
-            trainedJson.add(t.json());
-            log.accept(String.format("distilled layer %d (original %d-%d): %s %.5g -> %.5g", t.block().layer(), t.block().first(),
-                    t.block().last(), train.loss().id, t.losses().getFirst(), t.losses().getLast()));
+        DistillationPlan plan = DistillationPlan.sized(train, data, c.config());
+        ArrayNode trained = JsonNodeFactory.instance.arrayNode();
+        ObjectNode distill;
+        try (Tokenizer tok = Tokenizer.load(ctx.checkpoint().tokenizerFile());
+             DistillationPlan.Prepared p = plan.prepare(tok, ctx.checkpoint(), ctx.model(), blocks, log)) {
+            ObjectNode settings = plan.settings(JsonNodeFactory.instance.objectNode().put("schedule", "sp"));
+            DistillationPlan.windows(settings, p.windows());
+            distill = DistillationPlan.record(settings, trained);
+            for (var t : p.distiller(c.config(), null, log).trainAll(blocks,
+                    blocks.stream().map(b -> LayerWeights.of(c.config(), c.layers().get(b.layer()))).toList())) {
+                work.replace(t.block().layer(), t.params().store(work.store(), ctx.checkpoint().dtype()));
+                trained.add(t.json());
+                log.accept(String.format("distilled layer %d (original %d-%d): %s %.5g -> %.5g", t.block().layer(), t.block().first(),
+                        t.block().last(), plan.train().loss().id, t.losses().getFirst(), t.losses().getLast()));
+            }
         }
         work.commit(BY, distill);
     }

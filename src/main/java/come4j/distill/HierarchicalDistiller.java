@@ -142,19 +142,6 @@ public final class HierarchicalDistiller {
         this.stateDir = stateDir;
     }
 
-    /**
-     * Schedule sp in one call: the teacher's boundaries of every block over the windows (temp files, removed after),
-     * then every block trained from {@code init} (one layer per block).
-     */
-    public static List<Trained> distil(come4j.model.Transformer teacher, ModelConfig student, List<Block> blocks,
-                                       List<LayerWeights> init, TrainingWindows data, Settings s, Loss.Head head, Path stateDir,
-                                       java.util.function.Consumer<String> log) {
-        java.util.Set<Integer> keep = boundaries(blocks);
-        try (TeacherBoundaries bounds = TeacherBoundaries.compute(teacher, data, java.util.Collections.max(keep), keep::contains, s.batch())) {
-            return new HierarchicalDistiller(student, head, bounds, data, s, stateDir, log).trainAll(blocks, init);
-        }
-    }
-
     /** The teacher's boundaries the blocks train between: each block's input and output. */
     public static java.util.Set<Integer> boundaries(List<Block> blocks) {
         java.util.Set<Integer> keep = new java.util.HashSet<>();

@@ -3,13 +3,18 @@ package come4j.distill;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import come4j.io.DType;
 import come4j.io.Progress;
 import come4j.io.ScratchTensors;
 import come4j.io.TensorData;
 import come4j.merge.WorkingModel;
+import come4j.model.Checkpoint;
 import come4j.model.LayerWeights;
 import come4j.model.ModelConfig;
+import come4j.model.Tokenizer;
+import come4j.model.Transformer;
+import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Consumer;
@@ -19,34 +24,41 @@ import java.util.function.Consumer;
  * statistics pass, so later statistics see the distilled layer. The teacher's boundaries are all computed once, up
  * front, since any block may come up.
  */
-public final class StepDistiller implements WorkingModel.Refine {
-    private final TeacherBoundaries teacher;
-    private final TrainingWindows data;
+public final class StepDistiller implements WorkingModel.Refine, AutoCloseable {
+    private final DistillationPlan plan;
+    private final DistillationPlan.Prepared prepared;
     private final HierarchicalDistiller.Settings s;
-    private final Loss.Head head;
     private final ScratchTensors store;
     private final DType dtype;
     private final Consumer<String> log;
     private final ArrayNode record = JsonNodeFactory.instance.arrayNode();
 
-    public StepDistiller(TeacherBoundaries teacher, TrainingWindows data, HierarchicalDistiller.Settings s, Loss.Head head,
-                         ScratchTensors store, DType dtype, Consumer<String> log) {
-        this.teacher = teacher;
-        this.data = data;
-        this.s = s;
-        this.head = head;
+    private StepDistiller(DistillationPlan plan, DistillationPlan.Prepared prepared, ScratchTensors store, DType dtype, Consumer<String> log) {
+        this.plan = plan;
+        this.prepared = prepared;
+        this.s = plan.train();
         this.store = store;
         this.dtype = dtype;
         this.log = log;
     }
 
+    /**
+     * Schedule mp on the original model {@code base} (of checkpoint {@code ckpt}) with settings {@code s} (sized to its
+     * layer) on the training text {@code data}: the teacher's boundaries over the windows are computed now, every one of
+     * them; distilled layers go to {@code store} in the checkpoint's dtype.
+     */
+    public static StepDistiller prepare(HierarchicalDistiller.Settings s, List<Path> data, Checkpoint ckpt, Tokenizer tok, Transformer base,
+                                        ScratchTensors store, Consumer<String> log) {
+        DistillationPlan plan = DistillationPlan.sized(s, data, base.config());
+        return new StepDistiller(plan, plan.prepare(tok, ckpt, base, null, log), store, ckpt.dtype(), log);
+    }
+
     @Override
     public WorkingModel.Refined apply(ModelConfig c, int position, List<Integer> originals, Map<String, TensorData> tensors) {
         var block = new HierarchicalDistiller.Block(position, originals.getFirst(), originals.getLast());
-        var distiller = new HierarchicalDistiller(c, head, teacher, data, s, null, log);
         HierarchicalDistiller.Trained t;
-        try (Progress bar = Progress.start("distill", (long) HierarchicalDistiller.stepsPerLayer(s) * s.batch() * data.seqLen(), "tok")) {
-            t = distiller.train(block, LayerWeights.of(c, tensors), bar);
+        try (Progress bar = Progress.start("distill", (long) HierarchicalDistiller.stepsPerLayer(s) * s.batch() * plan.seqLen(), "tok")) {
+            t = prepared.distiller(c, null, log).train(block, LayerWeights.of(c, tensors), bar);
         }
         List<Double> loss = t.losses();
         log.accept(String.format("distilled layer %d (original %s): %s %.5g -> %.5g", position, originals, s.loss().id,
@@ -61,8 +73,13 @@ public final class StepDistiller implements WorkingModel.Refine {
         record.add(note);
     }
 
-    /** The loss curves of every distilled step, in merge order. */
-    public ArrayNode record() {
-        return record;
+    /** come-merge.json's "distill": the settings and the loss curves of every distilled step, in merge order. */
+    public ObjectNode record() {
+        return DistillationPlan.record(plan.settings(JsonNodeFactory.instance.objectNode().put("schedule", "mp")), record);
+    }
+
+    @Override
+    public void close() {
+        prepared.close();
     }
 }

@@ -20,13 +20,12 @@ public final class AtomicOutput implements AutoCloseable {
             "chat_template.jinja", "generation_config.json");
 
     private final RunFolder run;
-    private final boolean ownRun, overwrite;
+    private final boolean overwrite;
     private final Path target, temp;
     private boolean committed;
 
-    private AtomicOutput(RunFolder run, boolean ownRun, Path target, boolean overwrite) throws IOException {
+    private AtomicOutput(RunFolder run, Path target, boolean overwrite) throws IOException {
         this.run = run;
-        this.ownRun = ownRun;
         this.target = target;
         this.overwrite = overwrite;
         this.temp = run.newOutputFolder();
@@ -39,25 +38,7 @@ public final class AtomicOutput implements AutoCloseable {
     public static AtomicOutput create(RunFolder run, Path target, boolean overwrite) throws IOException {
         Path abs = target.toAbsolutePath().normalize();
         checkTarget(abs, overwrite);
-        return new AtomicOutput(run, false, abs, overwrite);
-    }
-
-    /**
-     * Starts building {@code target} under a run folder of its own (locked, no state kept between runs), refusing a
-     * target that is the input folder, lies inside it or contains it, or exists (unless {@code overwrite}).
-     */
-    public static AtomicOutput create(Path target, Path input, boolean overwrite) throws IOException {
-        Path abs = target.toAbsolutePath().normalize();
-        Inputs.of(input).requireApart(abs, "output folder");
-        checkTarget(abs, overwrite);
-        Files.createDirectories(abs.getParent());
-        RunFolder run = RunFolder.open(abs, "", Inputs.of(input));
-        try {
-            return new AtomicOutput(run, true, abs, overwrite);
-        } catch (IOException | RuntimeException e) {
-            run.close();
-            throw e;
-        }
+        return new AtomicOutput(run, abs, overwrite);
     }
 
     /** The folder to write the output into until {@link #commit()}. */
@@ -89,24 +70,19 @@ public final class AtomicOutput implements AutoCloseable {
 
     /**
      * Puts the finished folder in place ({@link RunFolder#commitOutput}): an old output is replaced only once the new
-     * one is complete. With a run folder of its own, the run folder then goes.
+     * one is complete.
      */
     public void commit() throws IOException {
         if (committed) throw new IllegalStateException(target + " was already committed");
         checkTarget(target, overwrite);
         run.commitOutput();
         committed = true;
-        if (ownRun) run.complete();
     }
 
     /** Deletes the folder being built unless it was committed. */
     @Override
     public void close() throws IOException {
-        try {
-            if (!committed) TempFolder.deleteTree(temp);
-        } finally {
-            if (ownRun) run.close();
-        }
+        if (!committed) TempFolder.deleteTree(temp);
     }
 
     private static void checkTarget(Path target, boolean overwrite) {

@@ -113,6 +113,50 @@ class ResumeTest {
         assertEquals(List.of(), names(scratch), "the killed run's scratch is freed, the rerun's removed");
     }
 
+    /**
+     * A `come bench` cell killed in the middle of its compression (SIGKILL after its second merge step): the rerun
+     * resumes the cell from its saved steps, as `come compress` does, and ends with the cell's checkpoint and results
+     * (timings aside) of an uninterrupted bench.
+     */
+    @Test
+    void killedBenchCellResumesToTheSameBytes() throws Exception {
+        Path bench = work.resolve("bench"), cell = bench.resolve("cells/come_0.55");
+        // 0.55 of this model's parameters are 5 of its 8 layers: five merge steps, as in the compress runs above
+        String[] args = {"bench", "--model", model.toString(), "--out", bench.toString(), "--methods", "come", "--sparsity", "0.55",
+                "--ppl", CliTest.PPL.toString(), "--ppl-seq-len", "32", "--calib", CliTest.PPL.toString(), "--calib-samples", "2",
+                "--calib-seq-len", "32"};
+        CliTest.Run straight = CliTest.run(args);
+        assertEquals(0, straight.code(), straight.err());
+        Map<String, String> checkpoint = Child.hashes(cell.resolve("model"));
+        var cells = untimed(bench);
+        assertEquals(3, cells.get(1).get("layers").asInt());
+        emptyWork();
+
+        Child first = Child.start(0, args);
+        assertTrue(first.awaitLine("come 0.55: step 2:"), "the bench ended before the cell's second step");
+        Assumptions.assumeTrue(first.kill(), "the bench finished before it could be killed");
+        Child.Result rerun = Child.run(args);
+        assertEquals(0, rerun.code(), rerun.err());
+        assertTrue(rerun.err().contains("come 0.55: resuming after step "), rerun.err());
+        assertFalse(rerun.err().contains("come 0.55: step 1:"), "finished steps are not redone: " + rerun.err());
+        assertEquals(checkpoint, Child.hashes(cell.resolve("model")));
+        assertEquals(cells, untimed(bench));
+        assertEquals(List.of("model", "results.json"), names(cell), "the cell's run folder is gone");
+        assertEquals(List.of("bench"), names(work));
+    }
+
+    /** bench.json's cells without the measured times (every "seconds" and "*_seconds" field). */
+    private static com.fasterxml.jackson.databind.JsonNode untimed(Path bench) throws Exception {
+        var cells = new ObjectMapper().readTree(bench.resolve("bench.json").toFile()).get("cells");
+        List<com.fasterxml.jackson.databind.JsonNode> objects = new ArrayList<>(List.of(cells));
+        while (!objects.isEmpty()) {
+            var n = objects.removeLast();
+            if (n instanceof ObjectNode o) o.properties().removeIf(e -> e.getKey().equals("seconds") || e.getKey().endsWith("_seconds"));
+            n.forEach(objects::add);
+        }
+        return cells;
+    }
+
     /** Kills at random moments (fixed seed), each rerun killed again, the last left to finish. */
     @Test
     void killedAtRandomMomentsResumesToTheSameBytes(@TempDir Path scratch) throws Exception {

@@ -6,10 +6,11 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import come4j.Fixtures;
-import come4j.io.AtomicOutput;
 import come4j.io.BadInputException;
 import come4j.io.DType;
 import come4j.io.Finite;
+import come4j.io.Inputs;
+import come4j.io.Job;
 import come4j.io.TensorData;
 import come4j.model.Checkpoint;
 import come4j.model.LayerWeights;
@@ -37,12 +38,13 @@ class NonFiniteMergeTest {
             float[] v = down.toFloat();
             v[7] = Float.NaN;
             merged.put("mlp.down_proj.weight", new TensorData(down.name(), DType.F32, down.shape(), f32(v)));
-            try (AtomicOutput o = AtomicOutput.create(out, in.dir(), false)) {
-                BadInputException e = assertThrows(BadInputException.class, () -> CompressedCheckpoint.write(in,
-                        in.config().withLayers(tree.firstOriginals()), tree, List.of(merged, LayerWeights.tensors(in, 2)), o));
-                assertEquals(out.toAbsolutePath(), e.file());
-                assertTrue(e.getMessage().startsWith("merged tensor 'model.layers.0.mlp.down_proj.weight' holds NaN at element 7"), e.getMessage());
-            }
+            BadInputException e = assertThrows(BadInputException.class, () -> new Job(out, "", Inputs.of(in.dir()), false).run(line -> {},
+                    done -> null, (run, o) -> {
+                        CompressedCheckpoint.write(in, in.config().withLayers(tree.firstOriginals()), tree, List.of(merged, LayerWeights.tensors(in, 2)), o);
+                        return null;
+                    }));
+            assertEquals(out.toAbsolutePath(), e.file());
+            assertTrue(e.getMessage().startsWith("merged tensor 'model.layers.0.mlp.down_proj.weight' holds NaN at element 7"), e.getMessage());
         }
         assertFalse(Files.exists(out));
     }
