@@ -15,7 +15,8 @@ import java.util.stream.IntStream;
 public final class ManifoldSimilarity {
     /** The code's settings: kernel scale σ_K, density normalisation α, embedding dimension, MI and entropy neighbours. */
     static final double SIGMA = 8, ALPHA = 0.5;
-    static final int DIM = 2, MI_NEIGHBOURS = 5, ENTROPY_NEIGHBOURS = 50;
+    static final int DIM = 2, ENTROPY_NEIGHBOURS = 50;
+    public static final int MI_NEIGHBOURS = 5;
 
     private ManifoldSimilarity() {}
 

@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import come4j.calib.ActivationCache;
 import come4j.calib.CalibrationContext;
+import come4j.io.BadInputException;
 import come4j.calib.CalibrationPass;
 import come4j.calib.ManifoldSimilarity;
 import come4j.io.TensorData;
@@ -34,10 +35,16 @@ public final class Mka implements CompressionMethod {
     /** The name the merges are committed under ({@link WorkingModel#steps}). */
     private static final String BY = "mka";
     private static final ObjectMapper JSON = new ObjectMapper();
+    /** The fewest windows its similarity is defined for: one more than the mutual information's neighbours. */
+    static final int MIN_WINDOWS = ManifoldSimilarity.MI_NEIGHBOURS + 1;
 
     @Override
     public Compression run(WorkingModel work, int targetLayers, Consumer<String> log) {
         CalibrationContext ctx = work.context();
+        int windows = ctx.set().windows().size();
+        if (windows < MIN_WINDOWS) // the similarity compares windows: MI needs k + 1 of them, the diffusion map dim + 1
+            throw new BadInputException(null, "mka compares calibration windows and needs at least " + MIN_WINDOWS + ", not "
+                    + windows + ": give more calibration text (--calib) or shorter windows (--seq-len)");
         ctx.firstPass();
         double[][] s = ctx.shared("mka.similarity", () -> { // once per context: it depends on the original model only
             try (ActivationCache cache = ctx.workingCache()) {

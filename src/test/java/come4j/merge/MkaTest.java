@@ -47,4 +47,16 @@ class MkaTest {
             assertEquals("[[0],[1,2]]", merges.get(1).get("original").toString());
         }
     }
+
+    /** Fewer windows than the mutual information's neighbours + 1: refused with what to do, not an index error. */
+    @Test
+    void tooFewWindowsAreRefusedInOneLine() {
+        List<int[]> windows = java.util.stream.IntStream.range(0, Mka.MIN_WINDOWS - 1).mapToObj(w -> new int[] {1 + w, 2, 3, 4}).toList();
+        try (Checkpoint ckpt = Checkpoint.open(Fixtures.DIR.resolve("qwen2-f32")); ScratchTensors store = new ScratchTensors();
+             CalibrationContext ctx = new CalibrationContext(ckpt, new come4j.calib.CalibrationSet(windows, windows.size(), 4L * windows.size()), 1)) {
+            var e = org.junit.jupiter.api.Assertions.assertThrows(come4j.io.BadInputException.class,
+                    () -> new Mka().run(new WorkingModel(ctx, store), 1, x -> {}));
+            org.junit.jupiter.api.Assertions.assertTrue(e.getMessage().contains("needs at least 6, not 5"), e.getMessage());
+        }
+    }
 }
