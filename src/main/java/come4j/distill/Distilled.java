@@ -1,5 +1,6 @@
 package come4j.distill;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -35,8 +36,9 @@ public record Distilled(CompressionMethod inner, List<Path> data, HierarchicalDi
     }
 
     /**
-     * The inner method, then one committed step of every distilled layer (its record: come-merge.json's "distill"): a
-     * rerun after it replays the layers; one killed while distilling replays the inner method's steps and distils again.
+     * The inner method, then one committed step per distilled layer (its record: the settings and the layer's entry
+     * of come-merge.json's "distill"). Layers train independently (each between its block's teacher boundaries), so a
+     * rerun replays the layers already distilled and trains only the others.
      */
     @Override
     public Compression run(WorkingModel work, int targetLayers, Consumer<String> log) {
@@ -44,30 +46,33 @@ public record Distilled(CompressionMethod inner, List<Path> data, HierarchicalDi
         Compression c = inner.run(work, targetLayers, log);
         List<HierarchicalDistiller.Block> blocks = DistillationPlan.blocks(c.tree());
         if (blocks.isEmpty()) return c; // nothing merged (a removal method): nothing to distil
-        if (work.steps(BY).isEmpty()) distil(work, c, blocks, log);
+        int done = work.steps(BY).size();
+        if (done < blocks.size()) distil(work, c, blocks.subList(done, blocks.size()), log);
+        List<JsonNode> steps = work.records(BY);
+        ArrayNode layers = JsonNodeFactory.instance.arrayNode();
+        steps.forEach(r -> layers.add(r.get("layer")));
         ObjectNode record = c.record().deepCopy();
-        record.set("distill", work.records(BY).getFirst());
+        record.set("distill", DistillationPlan.record((ObjectNode) steps.getFirst().get("settings"), layers));
         return work.toCompression(c.settings(), record);
     }
 
     private void distil(WorkingModel work, Compression c, List<HierarchicalDistiller.Block> blocks, Consumer<String> log) {
         CalibrationContext ctx = work.context();
         DistillationPlan plan = DistillationPlan.sized(train, data, c.config());
-        ArrayNode trained = JsonNodeFactory.instance.arrayNode();
-        ObjectNode distill;
         try (Tokenizer tok = Tokenizer.load(ctx.checkpoint().tokenizerFile());
              DistillationPlan.Prepared p = plan.prepare(tok, ctx.checkpoint(), ctx.model(), blocks, log)) {
             ObjectNode settings = plan.settings(JsonNodeFactory.instance.objectNode().put("schedule", "sp"));
             DistillationPlan.windows(settings, p.windows());
-            distill = DistillationPlan.record(settings, trained);
-            for (var t : p.distiller(c.config(), null, log).trainAll(blocks,
-                    blocks.stream().map(b -> LayerWeights.of(c.config(), c.layers().get(b.layer()))).toList())) {
-                work.replace(t.block().layer(), t.params().store(work.store(), ctx.checkpoint().dtype()));
-                trained.add(t.json());
-                log.accept(String.format("distilled layer %d (original %d-%d): %s %.5g -> %.5g", t.block().layer(), t.block().first(),
-                        t.block().last(), plan.train().loss().id, t.losses().getFirst(), t.losses().getLast()));
-            }
+            p.distiller(c.config(), null, log).trainAll(blocks,
+                    blocks.stream().map(b -> LayerWeights.of(c.config(), c.layers().get(b.layer()))).toList(), t -> {
+                        work.replace(t.block().layer(), t.params().store(work.store(), ctx.checkpoint().dtype()));
+                        ObjectNode step = JsonNodeFactory.instance.objectNode();
+                        step.set("settings", settings);
+                        step.set("layer", t.json());
+                        work.commit(BY, step);
+                        log.accept(String.format("distilled layer %d (original %d-%d): %s %.5g -> %.5g", t.block().layer(), t.block().first(),
+                                t.block().last(), plan.train().loss().id, t.losses().getFirst(), t.losses().getLast()));
+                    });
         }
-        work.commit(BY, distill);
     }
 }

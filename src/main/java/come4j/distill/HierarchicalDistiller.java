@@ -156,6 +156,11 @@ public final class HierarchicalDistiller {
 
     /** Trains every block, starting from the student's layers {@code init} (one per block). */
     public List<Trained> trainAll(List<Block> blocks, List<LayerWeights> init) {
+        return trainAll(blocks, init, t -> {});
+    }
+
+    /** As {@link #trainAll(List, List)}, handing each trained layer to {@code done} in block order as soon as it and the earlier ones are trained. */
+    public List<Trained> trainAll(List<Block> blocks, List<LayerWeights> init, java.util.function.Consumer<Trained> done) {
         long tokens = (long) blocks.size() * stepsPerLayer(s) * s.batch() * data.seqLen();
         try (Progress bar = Progress.start("distill", tokens, "tok");
              ExecutorService pool = Executors.newFixedThreadPool(Math.max(1, Math.min(s.parallelLayers(), blocks.size())))) {
@@ -166,7 +171,10 @@ public final class HierarchicalDistiller {
                 jobs.add(pool.submit(() -> train(b, w, bar)));
             }
             List<Trained> out = new ArrayList<>();
-            for (Future<Trained> f : jobs) out.add(f.get());
+            for (Future<Trained> f : jobs) {
+                out.add(f.get());
+                done.accept(out.getLast());
+            }
             return out;
         } catch (java.util.concurrent.ExecutionException e) {
             if (e.getCause() instanceof RuntimeException r) throw r;
