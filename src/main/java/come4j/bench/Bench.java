@@ -43,7 +43,7 @@ import java.util.function.Supplier;
 public final class Bench {
     /** come-merge.json's settings of a cell; {@code set} is null for a method without calibration. */
     public interface Settings {
-        ObjectNode of(int targetLayers, double sparsity, CalibrationSet set);
+        come4j.report.RunSettings of(int targetLayers, double sparsity, CalibrationSet set);
     }
 
     /** What a run did: cells compressed now, cells found finished, evaluations run, and bench.json. */
@@ -233,7 +233,7 @@ public final class Bench {
     private ObjectNode write(List<String> methods, List<Double> sparsities, List<ObjectNode> cells, List<ObjectNode> failed) throws IOException {
         ObjectNode b = JSON.createObjectNode();
         b.put("format", "come4j-bench/1").put("model", ckpt.dir().toAbsolutePath().normalize().toString()).put("layers", ckpt.config().numLayers()).put("command", command);
-        come4j.merge.MergeRecord.backend(b, come4j.tensor.Backends.forModel(ckpt.dtype()));
+        b.set("backend", come4j.io.RecordJson.tree(come4j.merge.MergeRecord.backend(come4j.tensor.Backends.forModel(ckpt.dtype()))));
         methods.forEach(b.putArray("methods")::add);
         sparsities.forEach(b.putArray("sparsities")::add);
         ArrayNode texts = b.putArray("ppl");

@@ -156,7 +156,7 @@ final class CompressCommand implements Runnable {
             if (mp != null) m = ((ProgressiveMerger.Progressive) m).refined(mp.refine);
             Compression c = m.run(ctx, targetLayers, store, log);
             ObjectNode record = MergeRecord.build(method, RecordedCommand.of(spec), ckpt,
-                    calibration.settingsJson(files, set, targetLayers, target.sparsity), c);
+                    calibration.settings(files, set, targetLayers, target.sparsity), c);
             if (mp != null) record.set("distill", mp.record());
             CompressedCheckpoint.write(ckpt, c, record, output);
             return record;

@@ -1,7 +1,5 @@
 package come4j.distill;
 
-import com.fasterxml.jackson.databind.node.JsonNodeFactory;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import come4j.calib.ActivationCache;
 import come4j.calib.CalibrationContext;
 import come4j.calib.CalibrationPass;
@@ -59,8 +57,7 @@ public record Streamline(HierarchicalDistiller.Settings train) implements Compre
             List<Map<String, TensorData>> layers = new ArrayList<>();
             for (int j = 0; j < tree.size(); j++)
                 layers.add(j == first ? t.params().store(store, ctx.checkpoint().dtype()) : ctx.tensors().get(tree.get(j).getFirst()));
-            ObjectNode settings = JsonNodeFactory.instance.objectNode();
-            settings.set("streamline_training", train.json().put("data", "calibration windows"));
+            var settings = new come4j.report.RunSettings.MethodSettings.Streamline(train.json().put("data", "calibration windows"));
             var record = new come4j.merge.MethodRecord.StreamlineSpan(new int[] {first, first + n - 1}, sim, t.json());
             return new Compression(c, tree, layers, settings, record.json());
         }

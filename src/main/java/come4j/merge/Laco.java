@@ -1,6 +1,5 @@
 package come4j.merge;
 
-import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import come4j.calib.ActivationCache;
 import come4j.calib.CalibrationContext;
@@ -14,6 +13,7 @@ import come4j.model.LayerTensor;
 import come4j.model.LayerWeights;
 import come4j.model.ModelConfig;
 import come4j.model.Transformer;
+import come4j.report.RunSettings.MethodSettings;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -126,7 +126,7 @@ public final class Laco implements CompressionMethod {
             log.accept(String.format("LaCo: T = %.6f, C = %d, I = %d, L_low = %d: %d layers after %d walks over %d distinct collapses",
                     lo, c, s.i(), s.low(), w.layers(), tried.size(), used.size()));
             return new Compression(ctx.model().config().withLayers(tree.firstOriginals()), tree, layers,
-                    JsonNodeFactory.instance.objectNode(), record(w, s));
+                    MethodSettings.NONE, record(w, s));
         }
 
         /**

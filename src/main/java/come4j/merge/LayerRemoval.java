@@ -1,6 +1,5 @@
 package come4j.merge;
 
-import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import come4j.calib.ActivationCache;
 import come4j.calib.CalibrationContext;
 import come4j.calib.CalibrationPass;
@@ -15,6 +14,7 @@ import come4j.model.LayerWeights;
 import come4j.model.ModelConfig;
 import come4j.model.Role;
 import come4j.model.Transformer;
+import come4j.report.RunSettings.MethodSettings;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
@@ -79,7 +79,7 @@ public final class LayerRemoval {
         MergeTree tree = tree(ctx.model().numLayers(), plan.removed());
         return new Compression(ctx.model().config().withLayers(tree.firstOriginals()), tree,
                 java.util.Arrays.stream(tree.firstOriginals()).mapToObj(ctx.tensors()::get).toList(),
-                JsonNodeFactory.instance.objectNode(), MergeRecord.removal(plan));
+                MethodSettings.NONE, MergeRecord.removal(plan));
     }
 
     public static Plan plan(Method m, CalibrationContext ctx, int remove, Consumer<String> log) {

@@ -1,6 +1,5 @@
 package come4j.merge;
 
-import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import come4j.calib.ActivationCache;
 import come4j.calib.CalibrationContext;
@@ -9,6 +8,7 @@ import come4j.calib.ManifoldSimilarity;
 import come4j.io.ScratchTensors;
 import come4j.io.TensorData;
 import come4j.model.ModelConfig;
+import come4j.report.RunSettings.MethodSettings;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -82,7 +82,7 @@ public final class Mka implements CompressionMethod {
             log.accept(String.format("MKA: merged layers %d+%d (original %s + %s), alpha %.4f", i, j, steps.getLast().originalI(),
                     steps.getLast().originalJ(), a));
         }
-        return new Compression(c0.withLayers(tree.firstOriginals()), tree, tensors, JsonNodeFactory.instance.objectNode(), record(s, steps));
+        return new Compression(c0.withLayers(tree.firstOriginals()), tree, tensors, MethodSettings.NONE, record(s, steps));
     }
 
     private static ObjectNode record(double[][] s, List<Step> steps) {

@@ -50,12 +50,13 @@ public final class MergeSummary {
      */
     public static ObjectNode json(JsonNode merge, Path out, double seconds) {
         ObjectNode o = JsonNodeFactory.instance.objectNode();
-        JsonNode in = merge.path("input"), res = merge.path("output");
-        o.put("out", out.toAbsolutePath().toString()).put("method", merge.path("method").asText())
-                .put("layers_before", in.path("layers").asInt()).put("layers_after", res.path("layers").asInt());
-        o.set("target_sparsity", merge.path("settings").path("sparsity").isMissingNode() ? NullNode.instance : merge.path("settings").get("sparsity"));
-        o.put("sparsity", res.path("sparsity").asDouble()).put("parameters_before", in.path("parameters").asLong())
-                .put("parameters_after", res.path("parameters").asLong());
+        RunRecord r = RunRecord.of(merge);
+        o.put("out", out.toAbsolutePath().toString()).put("method", r.method())
+                .put("layers_before", r.input().layers()).put("layers_after", r.output().layers());
+        if (r.settings().sparsity() == null) o.putNull("target_sparsity");
+        else o.put("target_sparsity", r.settings().sparsity());
+        o.put("sparsity", r.output().sparsity()).put("parameters_before", r.input().parameters())
+                .put("parameters_after", r.output().parameters());
         o.set("tree", merge.path("tree"));
         if (merge.has("removed")) o.set("removed", merge.get("removed"));
         JsonNode nll = MergeReport.calibNll(merge);
