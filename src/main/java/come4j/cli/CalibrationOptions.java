@@ -7,6 +7,7 @@ import come4j.merge.MergeRecord;
 import come4j.model.Checkpoint;
 import come4j.model.ModelConfig;
 import come4j.model.Tokenizer;
+import come4j.report.HashedFile;
 import come4j.report.RunSettings;
 import java.io.IOException;
 import java.lang.foreign.MemorySegment;
@@ -110,10 +111,10 @@ final class CalibrationOptions {
     /** come-merge.json's settings: the target, then (with calibration) the files with their hashes and the windows. */
     RunSettings settings(List<Path> files, CalibrationSet set, int targetLayers, Double sparsity) {
         if (set == null) return new RunSettings(targetLayers, sparsity, null, null);
-        List<RunSettings.CalibFile> cal = new ArrayList<>();
+        List<HashedFile> cal = new ArrayList<>();
         for (Path f : files) {
             try {
-                cal.add(new RunSettings.CalibFile(f.toString(), MergeRecord.sha256(MemorySegment.ofArray(Files.readAllBytes(f)))));
+                cal.add(new HashedFile(f.toString(), MergeRecord.sha256(MemorySegment.ofArray(Files.readAllBytes(f)))));
             } catch (IOException e) {
                 throw new BadInputException(f, "cannot read: " + e.getMessage());
             }

@@ -20,6 +20,7 @@ import come4j.io.AtomicOutput;
 import come4j.io.BadInputException;
 import come4j.io.Inputs;
 import come4j.io.IoFailureException;
+import come4j.io.RecordJson;
 import come4j.io.RunFolder;
 import come4j.merge.MergeState;
 import come4j.io.ScratchTensors;
@@ -29,6 +30,7 @@ import come4j.merge.Compression;
 import come4j.merge.CompressionMethod;
 import come4j.merge.MergeRecord;
 import come4j.model.ParameterCount;
+import come4j.report.DistillSettings;
 import come4j.report.MergeSummary;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -197,9 +199,8 @@ final class CompressCommand implements Runnable {
 
         ObjectNode record() {
             ObjectNode d = JsonNodeFactory.instance.objectNode();
-            ObjectNode st = d.putObject("settings").put("schedule", "mp");
-            st.setAll(settings.json());
-            st.setAll(DistillJob.dataJson(methodOptions.distillData, windows.seqLen(), 0, settings));
+            d.set("settings", RecordJson.tree(new DistillSettings("mp", null, null, null, settings.record(), null,
+                    DistillJob.data(methodOptions.distillData, windows.seqLen(), 0, settings), null, null, null)));
             d.set("layers", refine.record());
             return d;
         }

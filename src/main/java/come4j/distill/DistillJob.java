@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import come4j.io.AtomicOutput;
 import come4j.io.BadInputException;
 import come4j.io.Inputs;
+import come4j.io.RecordJson;
 import come4j.io.IoFailureException;
 import come4j.io.RunFolder;
 import come4j.io.TempFolder;
@@ -21,6 +22,8 @@ import come4j.model.ModelConfig;
 import come4j.model.Tokenizer;
 import come4j.model.Transformer;
 import come4j.report.DistillReport;
+import come4j.report.DistillSettings;
+import come4j.report.HashedFile;
 import come4j.report.ModelCard;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -71,10 +74,10 @@ public final class DistillJob {
             List<HierarchicalDistiller.Block> blocks = blocks(merge);
             if (blocks.isEmpty()) throw new BadInputException(o.student(), "has no merged layers to distil (come-merge.json tree)");
             HierarchicalDistiller.Settings s = o.train();
-            ObjectNode settings = settings(o, blocks);
+            DistillSettings settings = settings(o, blocks);
             List<Path> inputs = new ArrayList<>(List.of(o.teacher(), o.student()));
             inputs.addAll(o.data());
-            try (RunFolder run = RunFolder.open(o.out(), runKey(o, settings), Inputs.of(inputs))) {
+            try (RunFolder run = RunFolder.open(o.out(), runKey(o, RecordJson.tree(settings)), Inputs.of(inputs))) {
                 TempFolder.freeStale().line().ifPresent(log);
                 if (run.finishedEarlier()) {
                     run.complete();
@@ -86,8 +89,7 @@ public final class DistillJob {
                     HierarchicalDistiller.Settings e2e = o.e2eSteps() > 0 ? EndToEnd.settings(s, o.e2eSteps()) : null;
                     TrainingWindows windows = TrainingWindows.build(o.data(), tok, o.seqLen(), Math.max(s.steps(), o.e2eSteps()) * s.batch(), o.seed(),
                             e2e != null ? Math.max(heldOut(s), e2e.auto().heldOut()) : heldOut(s));
-                    settings.put("windows", windows.training()).put("windows_available", windows.available());
-                    if (windows.heldOut() > 0) settings.put("held_out_windows", windows.heldOut());
+                    settings = settings.withWindows(windows.training(), windows.available(), windows.heldOut() > 0 ? windows.heldOut() : null);
                     if (s.steps() > 0) log.accept(plan(blocks.size(), s, o.seqLen(), windows, sc));
                     else log.accept("the layer-wise stage is skipped (--steps 0): the student's merged layers are trained end to end as they are");
                     if (e2e != null) log.accept(planEndToEnd(blocks.size(), e2e, o.seqLen()));
@@ -216,37 +218,30 @@ public final class DistillJob {
         return loss == Loss.LOGIT_LENS_KL ? Loss.Head.of(t) : null;
     }
 
-    private static ObjectNode settings(Options o, List<HierarchicalDistiller.Block> blocks) {
-        ObjectNode n = JSON.createObjectNode();
-        n.put("schedule", "sp").put("teacher", absolute(o.teacher())).put("student", absolute(o.student()))
-                .put("layers_trained", blocks.size());
-        n.setAll(o.train().json());
+    private static DistillSettings settings(Options o, List<HierarchicalDistiller.Block> blocks) {
+        DistillSettings.EndToEnd e2e = null;
         if (o.e2eSteps() > 0) {
             var e = EndToEnd.settings(o.train(), o.e2eSteps());
             var a = e.auto();
-            ObjectNode j = n.putObject("e2e").put("loss", "kl_logits").put("steps", e.steps());
-            a.rates().forEach(j.putArray("lr_candidates")::add);
-            j.put("search_steps", a.searchSteps(e.steps())).put("eval_every", a.evalEvery(e.steps())).put("patience", a.patience())
-                    .put("warmup", e.adam().warmup());
+            e2e = new DistillSettings.EndToEnd("kl_logits", e.steps(), a.rates(), a.searchSteps(e.steps()), a.evalEvery(e.steps()), a.patience(),
+                    e.adam().warmup());
         }
-        n.setAll(dataJson(o.data(), o.seqLen(), o.seed(), o.train()));
-        return n;
+        return new DistillSettings("sp", absolute(o.teacher()), absolute(o.student()), blocks.size(), o.train().record(), e2e,
+                data(o.data(), o.seqLen(), o.seed(), o.train()), null, null, null);
     }
 
     /** The training text (files and hashes), window length, seed and tokens per layer, as the records state them. */
-    public static ObjectNode dataJson(List<Path> files, int seqLen, long seed, HierarchicalDistiller.Settings s) {
-        ObjectNode n = JSON.createObjectNode();
-        n.put("seq_len", seqLen).put("seed", seed).put("tokens_per_layer", (long) s.steps() * s.batch() * seqLen);
-        var data = n.putArray("data");
+    public static DistillSettings.Data data(List<Path> files, int seqLen, long seed, HierarchicalDistiller.Settings s) {
+        List<HashedFile> data = new ArrayList<>();
         for (Path f : files) {
             TextFiles.requireText(f, "training text"); // before hashing reads it whole
             try {
-                data.addObject().put("file", absolute(f)).put("sha256", MergeRecord.sha256(java.lang.foreign.MemorySegment.ofArray(Files.readAllBytes(f))));
+                data.add(new HashedFile(absolute(f), MergeRecord.sha256(java.lang.foreign.MemorySegment.ofArray(Files.readAllBytes(f)))));
             } catch (IOException e) {
                 throw new BadInputException(f, "cannot read: " + e.getMessage());
             }
         }
-        return n;
+        return new DistillSettings.Data(seqLen, seed, (long) s.steps() * s.batch() * seqLen, data);
     }
 
     /** Paths in the records are absolute, as in the recorded command, so they mean the same from any folder. */
@@ -254,10 +249,10 @@ public final class DistillJob {
         return p.toAbsolutePath().normalize().toString();
     }
 
-    private static ObjectNode record(Options o, ObjectNode settings, List<HierarchicalDistiller.Trained> trained) {
+    private static ObjectNode record(Options o, DistillSettings settings, List<HierarchicalDistiller.Trained> trained) {
         ObjectNode r = JSON.createObjectNode();
         r.put("format", "come4j-distill/1").put("command", o.commandLine());
-        r.set("settings", settings);
+        r.set("settings", RecordJson.tree(settings));
         var layers = r.putArray("layers");
         trained.forEach(t -> layers.add(t.json()));
         return r;

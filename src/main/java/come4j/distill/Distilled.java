@@ -3,12 +3,14 @@ package come4j.distill;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import come4j.calib.CalibrationContext;
 import come4j.io.BadInputException;
+import come4j.io.RecordJson;
 import come4j.io.ScratchTensors;
 import come4j.io.TensorData;
 import come4j.merge.Compression;
 import come4j.merge.CompressionMethod;
 import come4j.model.LayerWeights;
 import come4j.model.Tokenizer;
+import come4j.report.DistillSettings;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -54,11 +56,8 @@ public record Distilled(CompressionMethod inner, List<Path> data, HierarchicalDi
         log.accept(DistillJob.plan(blocks.size(), train, T, windows, c.config()));
         List<Map<String, TensorData>> layers = new ArrayList<>(c.layers());
         ObjectNode record = c.record().deepCopy(), distill = record.putObject("distill");
-        ObjectNode settings = distill.putObject("settings").put("schedule", "sp");
-        settings.setAll(train.json());
-        settings.setAll(DistillJob.dataJson(data, T, SEED, train));
-        settings.put("windows", windows.training()).put("windows_available", windows.available());
-        if (train.auto() != null) settings.put("held_out_windows", windows.heldOut());
+        distill.set("settings", RecordJson.tree(new DistillSettings("sp", null, null, null, train.record(), null, DistillJob.data(data, T, SEED, train),
+                null, null, null).withWindows(windows.training(), windows.available(), train.auto() != null ? windows.heldOut() : null)));
         var trainedJson = distill.putArray("layers");
         Loss.Head head = train.loss() == Loss.LOGIT_LENS_KL ? Loss.Head.of(ctx.checkpoint()) : null;
         for (var t : HierarchicalDistiller.distil(ctx.model(), c.config(), blocks,

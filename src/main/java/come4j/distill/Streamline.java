@@ -57,7 +57,8 @@ public record Streamline(HierarchicalDistiller.Settings train) implements Compre
             List<Map<String, TensorData>> layers = new ArrayList<>();
             for (int j = 0; j < tree.size(); j++)
                 layers.add(j == first ? t.params().store(store, ctx.checkpoint().dtype()) : ctx.tensors().get(tree.get(j).getFirst()));
-            var settings = new come4j.report.RunSettings.MethodSettings.Streamline(train.json().put("data", "calibration windows"));
+            var settings = new come4j.report.RunSettings.MethodSettings.Streamline(
+                    new come4j.report.DistillSettings.Streamline(train.record(), "calibration windows"));
             var record = new come4j.merge.MethodRecord.StreamlineSpan(new int[] {first, first + n - 1}, sim, t.json());
             return new Compression(c, tree, layers, settings, record.json());
         }

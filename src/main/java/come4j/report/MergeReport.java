@@ -64,7 +64,7 @@ public final class MergeReport {
                     .append("its own report.html shows the command that made it.</p>\n");
         } else {
             b.append("<h1>come4j: ").append(method).append(" compression").append(d.isMissingNode() ? "" : " + hierarchical distillation (schedule "
-                    + Html.escape(d.path("settings").path("schedule").asText()) + ")").append("</h1>\n");
+                    + Html.escape(DistillSettings.of(d.path("settings")).schedule()) + ")").append("</h1>\n");
         }
         header(b, m, !own);
         List<Section> sections = Section.of(m);
@@ -104,7 +104,7 @@ public final class MergeReport {
         else
             row(b, "calibration", "none");
         if (cal != null && cal.calib() != null)
-            for (RunSettings.CalibFile c : cal.calib()) row(b, "calibration file", c.file() + "  sha256 " + c.sha256());
+            for (HashedFile c : cal.calib()) row(b, "calibration file", c.file() + "  sha256 " + c.sha256());
         List<String> rest = new ArrayList<>();
         if (st.method() instanceof RunSettings.MethodSettings.Progressive p) {
             if (p.sbiTokens() != null) rest.add("sbi_tokens = " + p.sbiTokens());

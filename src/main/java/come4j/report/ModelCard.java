@@ -84,7 +84,7 @@ public final class ModelCard {
         RunSettings.Calibration cal = st.calibration();
         row(s, "calibration", calibration(cal));
         if (cal != null && cal.calib() != null)
-            for (RunSettings.CalibFile c : cal.calib()) row(s, "calibration text", "`" + c.file() + "` (sha256 `" + c.sha256() + "`)");
+            for (HashedFile c : cal.calib()) row(s, "calibration text", "`" + c.file() + "` (sha256 `" + c.sha256() + "`)");
         JsonNode nll = MergeReport.calibNll(m);
         if (nll != null && nll.path("before").isNumber())
             row(s, "calibration NLL (mean per token)", MergeReport.nll(nll.path("before")) + " before \u2192 " + MergeReport.nll(nll.path("after")) + " after");
@@ -161,21 +161,22 @@ public final class ModelCard {
     }
 
     private static void distillation(StringBuilder s, JsonNode d) {
-        JsonNode st = d.path("settings");
+        DistillSettings st = DistillSettings.of(d.path("settings"));
+        DistillSettings.Training t = st.training();
         s.append("## Distillation\n\n");
-        if (st.path("steps").asInt() == 0) { // the end-to-end stage alone, on an already distilled student
+        if (t.steps() == 0) { // the end-to-end stage alone, on an already distilled student
             s.append("The layer-wise stage was skipped (`--steps 0`).");
             if (d.has("command")) s.append("\n\n```sh\n").append(d.path("command").asText()).append("\n```");
             s.append("\n\n");
             endToEnd(s, d.path("e2e"));
             return;
         }
-        boolean auto = st.path("lr").isTextual(); // "auto": searched per layer, early stopping on held-out windows (issue 17)
+        boolean auto = t.searched(); // searched per layer, early stopping on held-out windows (issue 17)
         s.append(f("Schedule %s, %s loss, %s%d steps of %d windows \u00d7 %d tokens per merged layer (%,d tokens), peak learning rate %s.",
-                st.path("schedule").asText(), st.path("loss").asText(), auto ? "up to " : "", st.path("steps").asInt(), st.path("batch").asInt(),
-                st.path("seq_len").asInt(), st.path("tokens_per_layer").asLong(),
-                auto ? "chosen per layer on held-out windows (below), with early stopping" : Html.num(st.path("lr").asDouble())));
-        for (JsonNode file : st.path("data")) s.append(" Training text: `").append(file.path("file").asText()).append("`.");
+                st.schedule(), t.loss(), auto ? "up to " : "", t.steps(), t.batch(), st.data().seqLen(), st.data().tokensPerLayer(),
+                auto ? "chosen per layer on held-out windows (below), with early stopping" : Html.num(((Number) t.lr()).doubleValue())));
+        if (st.data().data() != null)
+            for (HashedFile file : st.data().data()) s.append(" Training text: `").append(file.file()).append("`.");
         if (d.has("command")) s.append("\n\n```sh\n").append(d.path("command").asText()).append("\n```");
         s.append("\n\n| layer | original layers | loss at the first step | loss over the last 10% of steps |")
                 .append(auto ? " learning rate | best held-out step / steps run |\n|---|---|---|---|---|---|\n" : "\n|---|---|---|---|\n");

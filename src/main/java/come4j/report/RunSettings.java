@@ -5,7 +5,6 @@ import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.annotation.JsonUnwrapped;
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import come4j.io.RecordJson;
 import java.util.List;
@@ -41,14 +40,11 @@ public record RunSettings(@JsonProperty("target_layers") int targetLayers, Doubl
      */
     @JsonInclude(JsonInclude.Include.NON_NULL)
     @JsonIgnoreProperties(ignoreUnknown = true)
-    public record Calibration(List<CalibFile> calib, @JsonProperty("calib_samples") Integer samples, Integer rows,
+    public record Calibration(List<HashedFile> calib, @JsonProperty("calib_samples") Integer samples, Integer rows,
                               @JsonProperty("seq_len") Integer seqLen, Long seed, Integer batch, Integer windows, Long tokens,
                               @JsonProperty("calib_recipe") String recipe, @JsonProperty("calib_max_len") Integer maxLen,
                               @JsonProperty("calib_tokens") Long tokenLimit, @JsonProperty("rows_cut") Integer rowsCut,
                               @JsonProperty("calib_field") String field) {}
-
-    /** A calibration file and the SHA-256 of its bytes. */
-    public record CalibFile(String file, String sha256) {}
 
     /** A method's own settings: one kind per family of methods that has any. */
     public sealed interface MethodSettings {
@@ -72,7 +68,7 @@ public record RunSettings(@JsonProperty("target_layers") int targetLayers, Doubl
 
         /** LLM-Streamline: the replacement layer's training settings (come-distill.json's form). */
         @JsonIgnoreProperties(ignoreUnknown = true)
-        record Streamline(@JsonProperty("streamline_training") JsonNode training) implements MethodSettings {}
+        record Streamline(@JsonProperty("streamline_training") DistillSettings.Streamline training) implements MethodSettings {}
 
         /** A method with no settings of its own (the removal baselines, LaCo's and MKA's are in their records). */
         record None() implements MethodSettings {}

@@ -27,7 +27,7 @@ class RunRecordTest {
         Map<String, String> tensors = new LinkedHashMap<>();
         tensors.put("model.embed_tokens.weight", "ab");
         tensors.put("lm_head.weight", "cd"); // file order, not sorted
-        var cal = new RunSettings.Calibration(List.of(new RunSettings.CalibFile("calib.txt", "ab12")), 256, 40, 512, 10L, 2, 37, 18944L,
+        var cal = new RunSettings.Calibration(List.of(new HashedFile("calib.txt", "ab12")), 256, 40, 512, 10L, 2, 37, 18944L,
                 null, 512, 32768L, 3, null);
         var ls = new MethodSettings.LsCorrection("last 1/8 of the windows", 1, List.of(1e-4, 1e-3, 1e-2, 1e-1, 1.0));
         var r = new RunRecord("come4j-merge/2", "come-ls", "come compress --model /m", new RunRecord.Backend("vector", "float32"),
@@ -53,10 +53,12 @@ class RunRecordTest {
     @Test
     void otherRecipesAndMethodKindsReadBackEqual() throws Exception {
         var authors = new RunSettings(6, null, new RunSettings.Calibration(List.of(), 256, 256, 2048, 10L, 2, 9, 18432L, "authors", null,
-                null, null, "text"), new MethodSettings.Streamline(JSON.readTree("{\"loss\":\"mse\",\"steps\":10,\"data\":\"calibration windows\"}")));
+                null, null, "text"), new MethodSettings.Streamline(new DistillSettings.Streamline(new DistillSettings.Training("mse", 1, 10, 8, 1e-3,
+                null, null, null, null, null, 1, 0.1, 0.01, 1, 0.9, 0.999, 1e-8), "calibration windows")));
         String json = "{\"target_layers\":6,\"calib\":[],\"calib_samples\":256,\"rows\":256,\"seq_len\":2048,\"seed\":10,\"batch\":2,"
                 + "\"windows\":9,\"tokens\":18432,\"calib_recipe\":\"authors\",\"calib_field\":\"text\","
-                + "\"streamline_training\":{\"loss\":\"mse\",\"steps\":10,\"data\":\"calibration windows\"}}";
+                + "\"streamline_training\":{\"loss\":\"mse\",\"tau\":1.0,\"steps\":10,\"batch\":8,\"lr\":0.001,\"warmup\":1,"
+                + "\"min_lr_ratio\":0.1,\"weight_decay\":0.01,\"clip\":1.0,\"beta1\":0.9,\"beta2\":0.999,\"eps\":1.0E-8,\"data\":\"calibration windows\"}}";
         assertEquals(json, RecordJson.tree(authors).toString());
         assertEquals(authors, RecordJson.read(JSON.readTree(json), RunSettings.class));
         // a method that reads no text and has no settings of its own: the target alone
