@@ -1,7 +1,6 @@
 package come4j.bench;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import come4j.calib.CalibrationContext;
 import come4j.calib.CalibrationSet;
@@ -10,6 +9,7 @@ import come4j.io.AtomicOutput;
 import come4j.io.Inputs;
 import come4j.io.IoFailureException;
 import come4j.io.Job;
+import come4j.io.RecordJson;
 import come4j.io.ScratchTensors;
 import come4j.io.TempFolder;
 import come4j.merge.CompressedCheckpoint;
@@ -21,6 +21,7 @@ import come4j.merge.WorkingModel;
 import come4j.model.Checkpoint;
 import come4j.model.ParameterCount;
 import come4j.model.Transformer;
+import come4j.report.BenchRecord;
 import come4j.report.BenchReport;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.io.IOException;
@@ -48,7 +49,7 @@ import java.util.function.Supplier;
 public final class Bench {
     /** come-merge.json's settings of a cell; {@code set} is null for a method without calibration. */
     public interface Settings {
-        ObjectNode of(int targetLayers, double sparsity, CalibrationSet set);
+        come4j.report.RunSettings of(int targetLayers, double sparsity, CalibrationSet set);
     }
 
     /** What a run did: cells compressed now, cells found finished, evaluations run, and bench.json. */
@@ -254,28 +255,18 @@ public final class Bench {
     }
 
     private ObjectNode write(List<String> methods, List<Double> sparsities, List<ObjectNode> cells, List<ObjectNode> failed) throws IOException {
-        ObjectNode b = JSON.createObjectNode();
-        b.put("format", "come4j-bench/1").put("model", ckpt.dir().toAbsolutePath().normalize().toString()).put("layers", ckpt.config().numLayers()).put("command", command);
-        come4j.merge.MergeRecord.backend(b, come4j.tensor.Backends.forModel(ckpt.dtype()));
-        methods.forEach(b.putArray("methods")::add);
-        sparsities.forEach(b.putArray("sparsities")::add);
-        ArrayNode texts = b.putArray("ppl");
-        for (Evaluation.Text t : eval.texts())
-            texts.addObject().put("label", t.label()).put("windows", t.windows().size()).put("seq_len", t.windows().getFirst().length)
-                    .put("tokenize_seconds", t.tokenizeSeconds());
-        eval.tasks().forEach(t -> b.withArray("tasks").add(t.task().key));
-        if (eval.latency() != null) b.set("latency", eval.latency().json());
-        ObjectNode sh = b.putObject("shared");
-        if (ctx != null && ctx.firstPassRan()) {
-            int n = ctx.firstPassRequests();
-            sh.put("first_pass_seconds", ctx.firstPassSeconds()).put("first_pass_requests", n)
-                    .put("first_pass_seconds_saved", (n - 1) * ctx.firstPassSeconds());
-        }
-        sh.put("cells_compressed", compressed).put("cells_reused", reused).put("evaluations", evaluations);
-        ArrayNode cs = b.putArray("cells");
-        cells.forEach(cs::add);
-        ArrayNode f = b.putArray("failed");
-        failed.forEach(f::add);
+        List<BenchRecord.Text> texts = eval.texts().stream().map(t -> new BenchRecord.Text(t.label(), t.windows().size(),
+                t.windows().getFirst().length, t.tokenizeSeconds())).toList();
+        boolean firstPass = ctx != null && ctx.firstPassRan();
+        int n = firstPass ? ctx.firstPassRequests() : 0;
+        var shared = new BenchRecord.Shared(firstPass ? ctx.firstPassSeconds() : null, firstPass ? n : null,
+                firstPass ? (n - 1) * ctx.firstPassSeconds() : null, compressed, reused, evaluations);
+        ObjectNode b = RecordJson.tree(new BenchRecord(BenchRecord.FORMAT, ckpt.dir().toAbsolutePath().normalize().toString(),
+                ckpt.config().numLayers(), command, MergeRecord.backend(come4j.tensor.Backends.forModel(ckpt.dtype())), methods, sparsities,
+                texts, eval.tasks().isEmpty() ? null : eval.tasks().stream().map(t -> t.task().key).toList(),
+                eval.latency() == null ? null : eval.latency().json(), shared,
+                cells.stream().map(c -> RecordJson.read(c, BenchRecord.Cell.class)).toList(),
+                failed.stream().map(f -> RecordJson.read(f, BenchRecord.Failed.class)).toList()));
         save(out.resolve("bench.json"), b);
         AtomicOutput.replaceFile(out.resolve("bench.md"), tmp -> Files.writeString(tmp, BenchReport.markdown(b)));
         AtomicOutput.replaceFile(out.resolve("bench.html"), tmp -> BenchReport.writeHtml(b, tmp));

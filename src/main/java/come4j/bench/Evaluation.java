@@ -7,9 +7,10 @@ import come4j.eval.LogLikelihood;
 import come4j.eval.Perplexity;
 import come4j.eval.Task;
 import come4j.eval.TaskResult;
+import come4j.eval.TaskScores;
 import come4j.model.Tokenizer;
 import come4j.model.Transformer;
-import come4j.report.TaskReport;
+import come4j.io.RecordJson;
 import come4j.tensor.Parallel;
 import java.util.List;
 
@@ -73,7 +74,7 @@ public final class Evaluation {
         for (Text t : texts) {
             if (ppl.has(t.label())) continue;
             Perplexity.Result r = Perplexity.evaluate(model, t.windows(), batch);
-            ppl.putObject(t.label()).put("ppl", r.ppl()).put("tokens", r.tokens()).put("windows", r.windows()).put("seconds", r.seconds());
+            ppl.set(t.label(), RecordJson.tree(r));
             n++;
         }
         if (lacksLatency(results)) {
@@ -89,7 +90,7 @@ public final class Evaluation {
         LogLikelihood ll = new LogLikelihood(model, tok, bos);
         for (TaskItems t : tasks) {
             if (done.has(t.task().key)) continue;
-            done.setAll(TaskReport.json(List.of(TaskResult.run(t.task(), t.items(), ll)), false));
+            done.set(t.task().key, RecordJson.tree(TaskScores.of(TaskResult.run(t.task(), t.items(), ll), false)));
             n++;
         }
         return n;

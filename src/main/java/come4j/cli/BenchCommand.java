@@ -124,7 +124,7 @@ final class BenchCommand implements Runnable {
                         files.addAll(calibration.files());
                         return calibration.build(ckpt, tok, files);
                     }, calibration.batch, options,
-                    (target, s, set) -> calibration.settingsJson(files, set, target, s),
+                    (target, s, set) -> calibration.settings(files, set, target, s),
                     RecordedCommand.of(spec), log);
             Bench.Summary r = bench.run(methods, sparsities, cellInputs());
             run.complete();

@@ -1,7 +1,5 @@
 package come4j.cli;
 
-import com.fasterxml.jackson.databind.node.JsonNodeFactory;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import come4j.calib.ActivationCache;
 import come4j.calib.CalibrationSet;
 import come4j.io.BadInputException;
@@ -9,6 +7,8 @@ import come4j.merge.MergeRecord;
 import come4j.model.Checkpoint;
 import come4j.model.ModelConfig;
 import come4j.model.Tokenizer;
+import come4j.report.HashedFile;
+import come4j.report.RunSettings;
 import java.io.IOException;
 import java.lang.foreign.MemorySegment;
 import java.nio.file.Files;
@@ -109,24 +109,19 @@ final class CalibrationOptions {
     }
 
     /** come-merge.json's settings: the target, then (with calibration) the files with their hashes and the windows. */
-    ObjectNode settingsJson(List<Path> files, CalibrationSet set, int targetLayers, Double sparsity) {
-        ObjectNode s = JsonNodeFactory.instance.objectNode();
-        s.put("target_layers", targetLayers);
-        if (sparsity != null) s.put("sparsity", sparsity);
-        if (set == null) return s;
-        var cal = s.putArray("calib");
+    RunSettings settings(List<Path> files, CalibrationSet set, int targetLayers, Double sparsity) {
+        if (set == null) return new RunSettings(targetLayers, sparsity, null, null);
+        List<HashedFile> cal = new ArrayList<>();
         for (Path f : files) {
             try {
-                cal.addObject().put("file", f.toString()).put("sha256", MergeRecord.sha256(MemorySegment.ofArray(Files.readAllBytes(f))));
+                cal.add(new HashedFile(f.toString(), MergeRecord.sha256(MemorySegment.ofArray(Files.readAllBytes(f)))));
             } catch (IOException e) {
                 throw new BadInputException(f, "cannot read: " + e.getMessage());
             }
         }
-        s.put("calib_samples", samples).put("rows", set.rows()).put("seq_len", set.seqLen()).put("seed", seed)
-                .put("batch", batch).put("windows", set.windows().size()).put("tokens", set.tokens());
-        if (authors) s.put("calib_recipe", "authors");
-        else s.put("calib_max_len", maxLen != null ? maxLen : set.seqLen()).put("calib_tokens", budget).put("rows_cut", set.drawn().cut());
-        if (calib.stream().anyMatch(come4j.io.Records::isRecordFile)) s.put("calib_field", field);
-        return s;
+        return new RunSettings(targetLayers, sparsity, new RunSettings.Calibration(cal, samples, set.rows(), set.seqLen(), seed, batch,
+                set.windows().size(), set.tokens(), authors ? "authors" : null, authors ? null : maxLen != null ? maxLen : set.seqLen(),
+                authors ? null : budget, authors ? null : set.drawn().cut(),
+                calib.stream().anyMatch(come4j.io.Records::isRecordFile) ? field : null), null);
     }
 }

@@ -135,7 +135,7 @@ final class CompressCommand implements Runnable {
             WorkingModel work = new WorkingModel(ctx, store, saved, mp, log);
             Compression c = m.run(work, targetLayers, log);
             ObjectNode record = MergeRecord.build(method, RecordedCommand.of(spec), ckpt,
-                    calibration.settingsJson(files, set, targetLayers, target.sparsity), c);
+                    calibration.settings(files, set, targetLayers, target.sparsity), c);
             if (mp != null) record.set("distill", mp.record());
             CompressedCheckpoint.write(ckpt, c, record, output);
             return record;

@@ -1,15 +1,16 @@
 package come4j.cli;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import come4j.eval.Item;
 import come4j.eval.LogLikelihood;
 import come4j.eval.Perplexity;
 import come4j.eval.RollingPerplexity;
+import come4j.eval.Scores;
 import come4j.eval.Task;
 import come4j.eval.TaskResult;
+import come4j.eval.TaskScores;
 import come4j.model.Checkpoint;
 import come4j.model.Tokenizer;
+import come4j.io.RecordJson;
 import come4j.report.TaskReport;
 import come4j.io.BadInputException;
 import come4j.io.TextFiles;
@@ -82,41 +83,38 @@ final class EvalCommand implements Runnable {
         if (!pplMode.equals("paper") && !pplMode.equals("rolling")) throw come4j.io.Suggestion.unknown("--ppl-mode", pplMode, List.of("paper", "rolling"));
         if (!tasks.isEmpty() && dataDir == null) throw new BadInputException(null, "--tasks needs --data-dir (task data are local files)");
         Task.checkLimit(limit);
-        ObjectNode a = evaluateModel(model.dir, compare == null && !json);
+        Scores a = evaluateModel(model.dir, compare == null && !json);
         if (compare == null) {
-            if (json) System.out.println(a);
+            if (json) System.out.println(RecordJson.tree(a));
             return;
         }
-        ObjectNode b = evaluateModel(compare, false);
+        Scores b = evaluateModel(compare, false);
         if (json) {
-            ObjectNode both = new ObjectMapper().createObjectNode();
-            both.set("model", a);
-            both.set("compare", b);
-            System.out.println(both);
+            System.out.println(RecordJson.tree(new Comparison(a, b)));
         } else {
             TaskReport.compare(model.dir.toString(), a, compare.toString(), b, System.out);
         }
     }
 
+    /** `--compare --json`: both models' scores. */
+    private record Comparison(Scores model, Scores compare) {}
+
     /** Perplexity and tasks of one checkpoint as JSON; printed as they finish when {@code print}. */
-    private ObjectNode evaluateModel(Path dir, boolean print) {
+    private Scores evaluateModel(Path dir, boolean print) {
         try (Checkpoint ckpt = Checkpoint.open(dir); Tokenizer tok = Tokenizer.load(ckpt)) {
             ckpt.requireFinite(); // NaN weights would print "perplexity NaN" and score tasks
-            ObjectNode o = new ObjectMapper().createObjectNode();
+            Scores o = new Scores(null, null, null, null);
             Transformer m = Transformer.load(ckpt); // once: small models pack their weights at load
             if (text != null && pplMode.equals("rolling")) {
                 int M = seqLen(ckpt.config().maxPositions(), seqLen != null ? seqLen : ckpt.config().maxPositions());
                 var r = RollingPerplexity.evaluate(m, tok, TextFiles.documents(text), M, bos);
-                o.put("word_perplexity", r.wordPerplexity()).put("byte_perplexity", r.bytePerplexity())
-                        .put("bits_per_byte", r.bitsPerByte()).put("documents", r.documents()).put("tokens", r.tokens())
-                        .put("seconds", r.seconds());
+                o = new Scores(null, null, r, null);
                 if (print)
                     System.out.printf("word perplexity %.4f, byte perplexity %.4f, bits per byte %.4f (%d documents, %d tokens, %.1f s)%n",
                             r.wordPerplexity(), r.bytePerplexity(), r.bitsPerByte(), r.documents(), r.tokens(), r.seconds());
             } else if (text != null) {
                 Perplexity.Result r = evaluate(m, tok, text, seqLen, batch);
-                o.put("ppl", r.ppl()).put("tokens", r.tokens()).put("windows", r.windows())
-                        .put("seconds", r.seconds()).put("tokens_per_second", r.tokensPerSecond());
+                o = new Scores(r, r.tokensPerSecond(), null, null);
                 if (print)
                     System.out.printf("perplexity %.4f  (%d windows x %d tokens = %d tokens, %.1f s, %.0f tokens/s)%n", r.ppl(),
                             r.windows(), r.tokens() / r.windows(), r.tokens(), r.seconds(), r.tokensPerSecond());
@@ -129,7 +127,7 @@ final class EvalCommand implements Runnable {
                     List<Item> items = Task.first(t.items(dataDir), limit);
                     results.add(TaskResult.run(t, items, ll));
                 }
-                o.set("tasks", TaskReport.json(results, logSamples));
+                o = o.withTasks(TaskScores.of(results, logSamples));
                 if (print) TaskReport.table(results, System.out);
             }
             return o;

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import come4j.io.BadInputException;
+import come4j.io.RecordJson;
 import come4j.io.TextFiles;
 import come4j.merge.MergeRecord;
 import come4j.merge.MergeTree;
@@ -75,7 +76,7 @@ public record DistillationPlan(HierarchicalDistiller.Settings train, Hierarchica
      * seed, tokens per layer).
      */
     public ObjectNode settings(ObjectNode into) {
-        into.setAll(train.json());
+        into.setAll(RecordJson.tree(train.record()));
         if (e2e != null) {
             var a = e2e.auto();
             ObjectNode j = into.putObject("e2e").put("loss", "kl_logits").put("steps", e2e.steps());

@@ -4,6 +4,7 @@ import come4j.io.Progress;
 import come4j.model.LayerWeights;
 import come4j.model.ModelConfig;
 import come4j.model.Ropes;
+import come4j.report.DistillSettings;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -36,19 +37,12 @@ public final class HierarchicalDistiller {
         }
 
         /** The settings that decide the result (not saveEvery and parallelLayers, which do not change it). */
-        public com.fasterxml.jackson.databind.node.ObjectNode json() {
-            var n = com.fasterxml.jackson.databind.node.JsonNodeFactory.instance.objectNode();
-            n.put("loss", loss.id).put("tau", tau).put("steps", steps).put("batch", batch);
-            if (auto == null) n.put("lr", adam.lr());
-            else {
-                n.put("lr", "auto");
-                auto.rates().forEach(n.putArray("lr_candidates")::add);
-                n.put("search_steps", auto.searchSteps(steps)).put("held_out_windows", auto.heldOut())
-                        .put("eval_every", auto.evalEvery(steps)).put("patience", auto.patience());
-            }
-            n.put("warmup", adam.warmup()).put("min_lr_ratio", adam.minLrRatio()).put("weight_decay", adam.weightDecay())
-                    .put("clip", adam.clip()).put("beta1", adam.beta1()).put("beta2", adam.beta2()).put("eps", adam.eps());
-            return n;
+        public DistillSettings.Training record() {
+            boolean fixed = auto == null;
+            return new DistillSettings.Training(loss.id, tau, steps, batch, fixed ? (Object) adam.lr() : "auto", fixed ? null : auto.rates(),
+                    fixed ? null : auto.searchSteps(steps), fixed ? null : auto.heldOut(), fixed ? null : auto.evalEvery(steps),
+                    fixed ? null : auto.patience(), adam.warmup(), adam.minLrRatio(), adam.weightDecay(), adam.clip(), adam.beta1(),
+                    adam.beta2(), adam.eps());
         }
     }
 

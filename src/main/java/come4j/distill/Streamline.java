@@ -1,6 +1,5 @@
 package come4j.distill;
 
-import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import come4j.calib.ActivationCache;
 import come4j.calib.CalibrationContext;
@@ -39,8 +38,8 @@ public record Streamline(HierarchicalDistiller.Settings train) implements Compre
      */
     @Override
     public Compression run(WorkingModel work, int targetLayers, Consumer<String> log) {
-        ObjectNode settings = JsonNodeFactory.instance.objectNode();
-        settings.set("streamline_training", train.json().put("data", "calibration windows"));
+        var settings = new come4j.report.RunSettings.MethodSettings.Streamline(
+                new come4j.report.DistillSettings.Streamline(train.record(), "calibration windows"));
         if (work.steps(BY).isEmpty()) replace(work, targetLayers, log);
         return work.toCompression(settings, (ObjectNode) work.records(BY).getFirst());
     }

@@ -1,7 +1,9 @@
 package come4j.eval;
 
-import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.annotation.JsonProperty;
+import com.fasterxml.jackson.annotation.JsonUnwrapped;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import come4j.io.RecordJson;
 import come4j.io.Progress;
 import come4j.model.KVCache;
 import come4j.model.ModelConfig;
@@ -24,8 +26,9 @@ public final class Latency {
     private Latency() {}
 
     /** Phase sizes; an iteration count of 0 skips that phase. */
-    public record Protocol(int promptTokens, int iterations, int genBatch, int genPrompt, int genNewTokens, int genIterations,
-                           int warmup, int seed) {
+    public record Protocol(@JsonProperty("prompt_tokens") int promptTokens, int iterations, @JsonProperty("gen_batch") int genBatch,
+                           @JsonProperty("gen_prompt") int genPrompt, @JsonProperty("gen_new_tokens") int genNewTokens,
+                           @JsonProperty("gen_iterations") int genIterations, int warmup, int seed) {
         /**
          * The authors' protocol: prompt 1 x 2048, 50 iterations; generation 64 x (64 + 128), 10. Capped by the model's
          * max positions M: the prompt to M tokens, the generation's prompts to M / 3 and its new tokens to the rest.
@@ -47,9 +50,7 @@ public final class Latency {
         }
 
         public ObjectNode json() {
-            return JsonNodeFactory.instance.objectNode().put("prompt_tokens", promptTokens).put("iterations", iterations)
-                    .put("gen_batch", genBatch).put("gen_prompt", genPrompt).put("gen_new_tokens", genNewTokens)
-                    .put("gen_iterations", genIterations).put("warmup", warmup).put("seed", seed);
+            return RecordJson.tree(this);
         }
     }
 
@@ -78,28 +79,33 @@ public final class Latency {
         }
 
         public ObjectNode json() {
-            ObjectNode o = JsonNodeFactory.instance.objectNode().put("iterations", ms.length).put("tokens", tokens)
-                    .put("tokens_per_second", tokensPerSecond()).put("ms_per_token", msPerToken()).put("ms_mean", mean()).put("ms_sd", sd());
-            putSpread(o, "ms_", ms);
-            Arrays.stream(ms).forEach(o.putArray("ms")::add);
-            return o;
+            return RecordJson.tree(new Summary(ms.length, tokens, tokensPerSecond(), msPerToken(), mean(), sd(), Spread.of(ms), ms));
         }
+
+        /** How a phase is recorded: its iterations and tokens, the throughput and per-token time, every iteration's time and their spread. */
+        private record Summary(int iterations, int tokens, @JsonProperty("tokens_per_second") double tokensPerSecond,
+                               @JsonProperty("ms_per_token") double msPerToken, @JsonProperty("ms_mean") double msMean,
+                               @JsonProperty("ms_sd") double msSd, @JsonUnwrapped(prefix = "ms_") Spread spread, double[] ms) {}
     }
 
     /** The speed-up of b over a in one phase: mean a / mean b (the authors' figure), and per iteration pair. */
     public static ObjectNode speedup(Timing a, Timing b) {
         double[] pairs = new double[Math.min(a.ms().length, b.ms().length)];
         for (int i = 0; i < pairs.length; i++) pairs[i] = a.ms()[i] / b.ms()[i];
-        return putSpread(JsonNodeFactory.instance.objectNode().put("mean", a.mean() / b.mean()), "", pairs);
+        return RecordJson.tree(new Speedup(a.mean() / b.mean(), Spread.of(pairs)));
     }
 
-    /** min, median and max of xs as PREFIXmin, PREFIXmedian, PREFIXmax. */
-    private static ObjectNode putSpread(ObjectNode o, String prefix, double[] xs) {
-        double[] s = xs.clone();
-        Arrays.sort(s);
-        double median = s.length == 0 ? Double.NaN : s.length % 2 == 1 ? s[s.length / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-        return o.put(prefix + "min", s.length == 0 ? Double.NaN : s[0]).put(prefix + "median", median)
-                .put(prefix + "max", s.length == 0 ? Double.NaN : s[s.length - 1]);
+    /** The speed-up of the means, and the spread of the speed-ups of the iteration pairs. */
+    private record Speedup(double mean, @JsonUnwrapped Spread spread) {}
+
+    /** min, median and max (NaN of none). */
+    private record Spread(double min, double median, double max) {
+        static Spread of(double[] xs) {
+            double[] s = xs.clone();
+            Arrays.sort(s);
+            double median = s.length == 0 ? Double.NaN : s.length % 2 == 1 ? s[s.length / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+            return new Spread(s.length == 0 ? Double.NaN : s[0], median, s.length == 0 ? Double.NaN : s[s.length - 1]);
+        }
     }
 
     /** Prompt processing of every model, interleaved: one Timing per model, or none when the phase is skipped. */

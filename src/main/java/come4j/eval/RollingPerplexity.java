@@ -1,5 +1,6 @@
 package come4j.eval;
 
+import com.fasterxml.jackson.annotation.JsonProperty;
 import come4j.model.Tokenizer;
 import come4j.model.Transformer;
 import come4j.tensor.VectorOps;
@@ -15,8 +16,8 @@ import java.util.regex.Pattern;
  * normalised by the original document's words and bytes.
  */
 public final class RollingPerplexity {
-    public record Result(double wordPerplexity, double bytePerplexity, double bitsPerByte, int documents, long tokens,
-                         double seconds) {}
+    public record Result(@JsonProperty("word_perplexity") double wordPerplexity, @JsonProperty("byte_perplexity") double bytePerplexity,
+                         @JsonProperty("bits_per_byte") double bitsPerByte, int documents, long tokens, double seconds) {}
 
     private RollingPerplexity() {}
 

@@ -1,7 +1,6 @@
 package come4j.merge;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import come4j.calib.ActivationCache;
 import come4j.calib.CalibrationContext;
@@ -13,6 +12,7 @@ import come4j.io.TensorData;
 import come4j.model.LayerSchema;
 import come4j.model.LayerTensor;
 import come4j.model.ModelConfig;
+import come4j.report.RunSettings.MethodSettings;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -72,7 +72,7 @@ public final class Laco implements CompressionMethod {
      */
     @Override
     public Compression run(WorkingModel work, int targetLayers, Consumer<String> log) {
-        if (!work.steps(WALKED).isEmpty()) return work.toCompression(JsonNodeFactory.instance.objectNode(), (ObjectNode) work.records(WALKED).getFirst());
+        if (!work.steps(WALKED).isEmpty()) return work.toCompression(MethodSettings.NONE, (ObjectNode) work.records(WALKED).getFirst());
         Search s = new Search(work.context(), targetLayers);
         try {
             return s.run(work, settings, log);
@@ -146,7 +146,7 @@ public final class Laco implements CompressionMethod {
             log.accept(String.format("LaCo: T = %.6f, C = %d, I = %d, L_low = %d: %d layers after %d walks over %d distinct collapses",
                     lo, c, s.i(), s.low(), w.layers(), tried.size(), used.size()));
             work.commit(WALKED, record(w, s));
-            return work.toCompression(JsonNodeFactory.instance.objectNode(), (ObjectNode) work.records(WALKED).getFirst());
+            return work.toCompression(MethodSettings.NONE, (ObjectNode) work.records(WALKED).getFirst());
         }
 
         /**

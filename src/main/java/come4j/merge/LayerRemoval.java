@@ -14,6 +14,7 @@ import come4j.model.LayerSchema;
 import come4j.model.LayerTensor;
 import come4j.model.ModelConfig;
 import come4j.model.Role;
+import come4j.report.RunSettings.MethodSettings;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -88,7 +89,7 @@ public final class LayerRemoval {
             for (int i = p.removed().length - 1; i >= 0; i--) work.remove(p.removed()[i]); // original = current positions
             work.commit(BY, MergeRecord.removal(p));
         }
-        return work.toCompression(JsonNodeFactory.instance.objectNode(), (ObjectNode) work.records(BY).getFirst());
+        return work.toCompression(MethodSettings.NONE, (ObjectNode) work.records(BY).getFirst());
     }
 
     /** The plan of a one-shot method (not SLEB, which removes layer by layer). */
@@ -165,7 +166,7 @@ public final class LayerRemoval {
             }
         }
         Plan p = new Plan(removed.stream().mapToInt(Integer::intValue).sorted().toArray(), null, rounds);
-        return work.toCompression(JsonNodeFactory.instance.objectNode(), MergeRecord.removal(p));
+        return work.toCompression(MethodSettings.NONE, MergeRecord.removal(p));
     }
 
     /** The tree of a removal plan: the kept layers, each standing for itself. */

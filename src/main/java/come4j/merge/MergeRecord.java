@@ -2,16 +2,19 @@ package come4j.merge;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import come4j.io.TensorData;
 import come4j.model.Checkpoint;
 import come4j.model.ParameterCount;
+import come4j.io.RecordJson;
+import come4j.report.RunRecord;
+import come4j.report.RunSettings;
 import java.lang.foreign.MemorySegment;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.HexFormat;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -23,37 +26,23 @@ public final class MergeRecord {
 
     private MergeRecord() {}
 
-    /** The record of any method: the common part, then the method's own fields. */
-    public static ObjectNode build(String method, String command, Checkpoint input, ObjectNode settings, Compression c) {
-        ObjectNode root = header(method, command, input, settings.deepCopy().setAll(c.settings()), c.config(), c.tree());
+    /** The record of any method: the common part ({@link RunRecord}), then the method's own fields. */
+    public static ObjectNode build(String method, String command, Checkpoint input, RunSettings settings, Compression c) {
+        ParameterCount p0 = ParameterCount.of(input.config()), p1 = ParameterCount.of(c.config());
+        Map<String, String> hashes = new LinkedHashMap<>();
+        input.tensors().forEach((name, t) -> hashes.put(name, sha256(t.data())));
+        RunRecord.Input in = new RunRecord.Input(input.dir().toAbsolutePath().normalize().toString(), input.config().architecture(),
+                input.config().numLayers(), input.dtype().name(), p0.total(), p0.perLayer(), hashes);
+        RunRecord.Output out = new RunRecord.Output(c.config().numLayers(), p1.total(), 1 - (double) p1.total() / p0.total());
+        ObjectNode root = RecordJson.tree(new RunRecord(FORMAT, method, command, backend(come4j.tensor.Backends.forModel(input.dtype())), in, out,
+                settings.with(c.settings()), c.tree().entries()));
         root.setAll(c.record());
         return root;
     }
 
-    /** What every compression records: method, command line, input (with tensor hashes), output, settings, tree. */
-    private static ObjectNode header(String method, String command, Checkpoint input, ObjectNode settings,
-                                     come4j.model.ModelConfig out, MergeTree tree) {
-        ObjectNode root = JSON.createObjectNode();
-        root.put("format", FORMAT).put("method", method).put("command", command);
-        backend(root, come4j.tensor.Backends.forModel(input.dtype()));
-        ParameterCount p0 = ParameterCount.of(input.config()), p1 = ParameterCount.of(out);
-        ObjectNode in = root.putObject("input");
-        in.put("dir", input.dir().toAbsolutePath().normalize().toString()).put("architecture", input.config().architecture())
-                .put("layers", input.config().numLayers()).put("dtype", input.dtype().name())
-                .put("parameters", p0.total()).put("parameters_per_layer", p0.perLayer());
-        ObjectNode hashes = in.putObject("tensors");
-        input.tensors().forEach((name, t) -> hashes.put(name, sha256(t.data())));
-        root.putObject("output").put("layers", out.numLayers()).put("parameters", p1.total())
-                .put("sparsity", 1 - (double) p1.total() / p0.total());
-        root.set("settings", settings);
-        ArrayNode t = root.putArray("tree");
-        tree.entries().forEach(e -> ints(t.addArray(), e.stream().mapToInt(Integer::intValue).toArray()));
-        return root;
-    }
-
-    /** What the products ran on: {"name", "compute_dtype"} (statistics and merges are fp32 whatever it is). */
-    public static void backend(ObjectNode root, come4j.tensor.Backend b) {
-        root.putObject("backend").put("name", b.name()).put("compute_dtype", b.compute().torchName());
+    /** What the products ran on (statistics and merges are fp32 whatever it is). */
+    public static RunRecord.Backend backend(come4j.tensor.Backend b) {
+        return new RunRecord.Backend(b.name(), b.compute().torchName());
     }
 
     /** A removal baseline's fields: which original layers went, and the scores or rounds that chose them. */
@@ -83,11 +72,7 @@ public final class MergeRecord {
         }
     }
 
-    static void ints(ArrayNode a, int[] v) {
-        for (int x : v) a.add(x);
-    }
-
-    static void doubles(ArrayNode a, double[] v) {
+    static void doubles(com.fasterxml.jackson.databind.node.ArrayNode a, double[] v) {
         for (double x : v) a.add(x);
     }
 

@@ -2,8 +2,8 @@ package come4j.merge;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonProperty;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import come4j.io.RecordJson;
 import java.util.List;
 
 /**
@@ -15,7 +15,7 @@ public sealed interface MethodRecord permits MethodRecord.Steps, MethodRecord.Re
         MethodRecord.StreamlineSpan {
     /** The top-level fields this record adds to come-merge.json. */
     default ObjectNode json() {
-        return Mapper.JSON.valueToTree(this);
+        return RecordJson.tree(this);
     }
 
     /** CoMe's methods: every step, and the calibration NLL before the first and after the last. */
@@ -50,11 +50,4 @@ public sealed interface MethodRecord permits MethodRecord.Steps, MethodRecord.Re
 
     /** LLM-Streamline: the span of original layers replaced, the similarity of every span, and the trained layer. */
     record StreamlineSpan(int[] span, @JsonProperty("span_similarity") double[] spanSimilarity, ObjectNode replacement) implements MethodRecord {}
-
-    /** The writer the records share. */
-    final class Mapper {
-        private static final ObjectMapper JSON = new ObjectMapper();
-
-        private Mapper() {}
-    }
 }

@@ -2,7 +2,6 @@ package come4j.merge;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import come4j.calib.ActivationCache;
 import come4j.calib.CalibrationContext;
@@ -11,6 +10,7 @@ import come4j.calib.CalibrationPass;
 import come4j.calib.ManifoldSimilarity;
 import come4j.io.TensorData;
 import come4j.model.ModelConfig;
+import come4j.report.RunSettings.MethodSettings;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -96,7 +96,7 @@ public final class Mka implements CompressionMethod {
             log.accept(String.format("MKA: merged layers %d+%d (original %s + %s), alpha %.4f", i, j, steps.getLast().originalI(),
                     steps.getLast().originalJ(), a));
         }
-        return work.toCompression(JsonNodeFactory.instance.objectNode(), record(s, steps));
+        return work.toCompression(MethodSettings.NONE, record(s, steps));
     }
 
     private static ObjectNode record(double[][] s, List<Step> steps) {

@@ -14,6 +14,7 @@ import come4j.io.TensorData;
 import come4j.model.LayerWeights;
 import come4j.model.ModelConfig;
 import come4j.model.Transformer;
+import come4j.report.RunSettings.MethodSettings;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -81,15 +82,9 @@ public final class ProgressiveMerger {
         @Override
         public Compression run(WorkingModel work, int targetLayers, Consumer<String> log) {
             Result r = ProgressiveMerger.run(work, new Settings(method, targetLayers, officialGqaTiling, granularity, ls), log);
-            ObjectNode settings = JsonNodeFactory.instance.objectNode().put("official_gqa_tiling", officialGqaTiling)
-                    .put("granularity", granularity).put("sbi_tokens", method == Method.COME_P ? "all" : "last")
-                    .put("remerge_fallback", "argmin_all");
-            if (ls.correct()) {
-                ObjectNode o = settings.putObject("ls_correction").put("held_out", "last 1/8 of the windows")
-                        .put("pair_candidates", ls.pairCandidates());
-                var grid = o.putArray("alpha_grid");
-                for (double x : LeastSquaresCorrection.GRID) grid.add(x);
-            }
+            var settings = new MethodSettings.Progressive(officialGqaTiling, granularity, method == Method.COME_P ? "all" : "last", "argmin_all",
+                    ls.correct() ? new MethodSettings.LsCorrection("last 1/8 of the windows", ls.pairCandidates(),
+                            java.util.Arrays.stream(LeastSquaresCorrection.GRID).boxed().toList()) : null);
             return work.toCompression(settings, MergeRecord.steps(r));
         }
     }

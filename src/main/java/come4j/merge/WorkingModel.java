@@ -252,7 +252,7 @@ public final class WorkingModel {
     }
 
     /** The current model as a method's result, with the method's settings and record fields. */
-    public Compression toCompression(ObjectNode settings, ObjectNode record) {
+    public Compression toCompression(come4j.report.RunSettings.MethodSettings settings, ObjectNode record) {
         if (!pending.isEmpty()) throw new IllegalStateException("edits not committed: " + pending.size());
         return new Compression(config(), tree(), tensors(), settings, record);
     }

@@ -3,6 +3,9 @@ package come4j.report;
 import static come4j.report.Svg.f;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import come4j.eval.Perplexity;
+import come4j.eval.TaskScores;
+import come4j.report.BenchRecord.Cell;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -22,8 +25,9 @@ public final class BenchReport {
     /** A table: header row, then rows; the first column is a label, the others numbers or dashes. */
     record Table(String title, String note, List<String[]> rows) {}
 
-    public static String markdown(JsonNode b) {
-        StringBuilder s = new StringBuilder("# come bench: ").append(b.path("model").asText()).append("\n\n");
+    public static String markdown(JsonNode bench) {
+        BenchRecord b = BenchRecord.of(bench);
+        StringBuilder s = new StringBuilder("# come bench: ").append(b.model()).append("\n\n");
         s.append(summary(b)).append("\n\n");
         for (Table t : tables(b)) {
             s.append("## ").append(t.title()).append("\n\n");
@@ -41,21 +45,20 @@ public final class BenchReport {
         Files.writeString(file, html(b), StandardCharsets.UTF_8);
     }
 
-    static String html(JsonNode b) {
+    static String html(JsonNode bench) {
+        BenchRecord b = BenchRecord.of(bench);
         StringBuilder s = new StringBuilder("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>come4j bench</title><style>")
-                .append(MergeReport.CSS).append("</style></head><body>\n<h1>come bench: ").append(Html.escape(b.path("model").asText()))
+                .append(MergeReport.CSS).append("</style></head><body>\n<h1>come bench: ").append(Html.escape(b.model()))
                 .append("</h1>\n<p class=\"note\">").append(Html.escape(summary(b))).append("</p>\n<p class=\"note\"><code>")
-                .append(Html.escape(b.path("command").asText())).append("</code></p>\n");
-        for (JsonNode text : b.path("ppl")) {
-            String label = text.path("label").asText();
-            s.append(chart(b, "Perplexity on " + label, c -> c.path("ppl").path(label).path("ppl"), c -> null, 1, true, "perplexity"));
+                .append(Html.escape(java.util.Objects.toString(b.command(), ""))).append("</code></p>\n");
+        for (BenchRecord.Text text : b.ppl()) {
+            String label = text.label();
+            s.append(chart(b, "Perplexity on " + label, c -> ppl(c, label), c -> null, 1, true, "perplexity"));
         }
-        for (JsonNode task : b.path("tasks"))
-            for (String metric : metrics(b, task.asText())) {
-                String key = task.asText();
-                s.append(chart(b, metric + " on " + key + items(b, key), c -> c.path("tasks").path(key).path(metric),
-                        c -> c.path("tasks").path(key).path(metric + "_stderr"), 100, false, metric + " (%)"));
-            }
+        for (String key : tasks(b))
+            for (String metric : metrics(b, key))
+                s.append(chart(b, metric + " on " + key + items(b, key), c -> metric(c, key, metric, false),
+                        c -> metric(c, key, metric, true), 100, false, metric + " (%)"));
         for (Table t : tables(b)) {
             s.append("<h2>").append(Html.escape(t.title())).append("</h2>\n");
             if (!t.note().isEmpty()) s.append("<p class=\"note\">").append(Html.escape(t.note())).append("</p>\n");
@@ -75,19 +78,19 @@ public final class BenchReport {
      * One metric against sparsity: x = the requested sparsities (0 = the dense model, shared by every line), a line per
      * method; values and standard errors times {@code scale}; {@code log}: a log y axis.
      */
-    private static String chart(JsonNode b, String title, Function<JsonNode, JsonNode> value, Function<JsonNode, JsonNode> stderr,
+    private static String chart(BenchRecord b, String title, Function<Cell, Double> value, Function<Cell, Double> stderr,
                                 double scale, boolean log, String yTitle) {
         List<Double> sp = sparsities(b);
         double[] x = sp.stream().mapToDouble(Double::doubleValue).toArray();
         List<String> labels = sp.stream().map(v -> v == 0 ? "dense" : f("%.2f", v)).toList();
         List<Svg.Series> series = new ArrayList<>();
-        for (String m : methods(b)) {
+        for (String m : b.methods()) {
             List<Double> y = new ArrayList<>(), e = new ArrayList<>();
             for (double v : sp) {
-                JsonNode c = v == 0 ? cell(b, "base", 0) : cell(b, m, v);
-                y.add(c != null && value.apply(c).isNumber() ? scale * value.apply(c).asDouble() : null);
-                JsonNode se = c == null ? null : stderr.apply(c);
-                e.add(se != null && se.isNumber() ? scale * se.asDouble() : null);
+                Cell c = v == 0 ? cell(b, "base", 0) : cell(b, m, v);
+                Double value1 = c == null ? null : value.apply(c), se = c == null ? null : stderr.apply(c);
+                y.add(value1 != null ? scale * value1 : null);
+                e.add(se != null ? scale * se : null);
             }
             series.add(new Svg.Series(m, y, e));
         }
@@ -95,72 +98,69 @@ public final class BenchReport {
     }
 
     /** acc, and acc_norm where the task has it (any evaluated cell says). */
-    private static List<String> metrics(JsonNode b, String task) {
-        for (JsonNode c : b.path("cells"))
-            if (c.path("tasks").path(task).has("acc_norm")) return List.of("acc", "acc_norm");
+    private static List<String> metrics(BenchRecord b, String task) {
+        for (Cell c : b.cells())
+            if (scores(c, task) != null && scores(c, task).accNorm() != null) return List.of("acc", "acc_norm");
         return List.of("acc");
     }
 
     /** " (N items)" from the first cell that ran the task, or nothing. */
-    private static String items(JsonNode b, String task) {
-        for (JsonNode c : b.path("cells"))
-            if (c.path("tasks").path(task).has("items")) return f(" (%,d items)", c.path("tasks").path(task).path("items").asInt());
+    private static String items(BenchRecord b, String task) {
+        for (Cell c : b.cells())
+            if (scores(c, task) != null) return f(" (%,d items)", scores(c, task).items());
         return "";
     }
 
-    private static String summary(JsonNode b) {
-        JsonNode sh = b.path("shared");
-        String s = f("%d layers; %d cells compressed in this run, %d reused, %d evaluations run.", b.path("layers").asInt(),
-                sh.path("cells_compressed").asInt(), sh.path("cells_reused").asInt(), sh.path("evaluations").asInt());
-        if (sh.has("first_pass_seconds"))
-            s += f(" The first calibration pass (%.1f s) ran once and served %d method runs (%.1f s saved).", sh.path("first_pass_seconds").asDouble(),
-                    sh.path("first_pass_requests").asInt(), sh.path("first_pass_seconds_saved").asDouble());
+    private static String summary(BenchRecord b) {
+        BenchRecord.Shared sh = b.shared();
+        String s = f("%d layers; %d cells compressed in this run, %d reused, %d evaluations run.", b.layers(),
+                sh.cellsCompressed(), sh.cellsReused(), sh.evaluations());
+        if (sh.firstPassSeconds() != null)
+            s += f(" The first calibration pass (%.1f s) ran once and served %d method runs (%.1f s saved).", sh.firstPassSeconds(),
+                    sh.firstPassRequests(), sh.firstPassSecondsSaved());
         double tokenize = 0;
-        for (JsonNode t : b.path("ppl")) tokenize += t.path("tokenize_seconds").asDouble();
+        for (BenchRecord.Text t : b.ppl()) tokenize += t.tokenizeSeconds();
         if (tokenize > 0)
             s += f(" The texts were tokenized once (%.1f s), not once per evaluated cell.", tokenize);
         return s;
     }
 
-    static List<Table> tables(JsonNode b) {
+    static List<Table> tables(BenchRecord b) {
         List<Table> out = new ArrayList<>();
         List<Double> sp = sparsities(b);
-        for (JsonNode text : b.path("ppl")) {
-            String label = text.path("label").asText();
-            out.add(pivot(b, sp, "Perplexity on " + label, f("%,d windows of %d tokens (%,d tokens); lower is better.", text.path("windows").asInt(),
-                    text.path("seq_len").asInt(), (long) text.path("windows").asInt() * text.path("seq_len").asInt()),
-                    c -> number(c.path("ppl").path(label).path("ppl"), "%.3f")));
+        for (BenchRecord.Text text : b.ppl()) {
+            String label = text.label();
+            out.add(pivot(b, sp, "Perplexity on " + label, f("%,d windows of %d tokens (%,d tokens); lower is better.", text.windows(),
+                    text.seqLen(), (long) text.windows() * text.seqLen()), c -> number(ppl(c, label), "%.3f")));
         }
-        for (JsonNode task : b.path("tasks"))
-            for (String metric : metrics(b, task.asText())) {
-                String key = task.asText();
+        for (String key : tasks(b))
+            for (String metric : metrics(b, key))
                 out.add(pivot(b, sp, metric + " on " + key + items(b, key), metric + " in % \u00b1 standard error; higher is better.",
-                        c -> percent(c.path("tasks").path(key), metric)));
-            }
+                        c -> percent(c, key, metric)));
         List<String[]> rows = new ArrayList<>();
         List<String> head = new ArrayList<>(List.of("method", "sparsity", "layers", "parameter sparsity"));
-        for (JsonNode t : b.path("ppl")) head.add("PPL " + t.path("label").asText());
-        for (JsonNode t : b.path("tasks")) head.add(t.asText() + " acc" + items(b, t.asText()));
-        boolean timed = b.has("latency");
+        for (BenchRecord.Text t : b.ppl()) head.add("PPL " + t.label());
+        for (String t : tasks(b)) head.add(t + " acc" + items(b, t));
+        boolean timed = b.latency() != null;
         if (timed) head.addAll(List.of("prompt tok/s", "generation tok/s"));
         head.addAll(List.of("compress s", "eval s"));
         rows.add(head.toArray(String[]::new));
-        for (JsonNode c : b.path("cells")) {
-            List<String> r = new ArrayList<>(List.of(c.path("method").asText(), f("%.2f", c.path("sparsity").asDouble()),
-                    c.path("layers").asText(), f("%.1f%%", 100 * c.path("achieved_sparsity").asDouble())));
-            for (JsonNode t : b.path("ppl")) r.add(number(c.path("ppl").path(t.path("label").asText()).path("ppl"), "%.3f"));
-            for (JsonNode t : b.path("tasks")) r.add(percent(c.path("tasks").path(t.asText()), "acc"));
+        for (Cell c : b.cells()) {
+            List<String> r = new ArrayList<>(List.of(c.method(), f("%.2f", c.sparsity()), Integer.toString(c.layers()),
+                    f("%.1f%%", 100 * c.achievedSparsity())));
+            for (BenchRecord.Text t : b.ppl()) r.add(number(ppl(c, t.label()), "%.3f"));
+            for (String t : tasks(b)) r.add(percent(c, t, "acc"));
             if (timed)
                 for (String phase : List.of("prompt", "generation")) r.add(speed(c, cell(b, "base", 0), phase));
-            r.add(f("%.1f", c.path("compress_seconds").asDouble()));
-            r.add(f("%.1f", c.path("eval_seconds").asDouble()));
+            r.add(f("%.1f", c.compressSeconds()));
+            r.add(f("%.1f", c.evalSeconds() == null ? 0 : c.evalSeconds()));
             rows.add(r.toArray(String[]::new));
         }
-        for (JsonNode c : b.path("failed"))
+        for (BenchRecord.Failed c : b.failed())
             rows.add(failedRow(head.size(), c));
         out.add(new Table("All cells", "Wall times per cell on this machine: compress excludes the shared first calibration pass "
                 + "(reported above), eval covers every perplexity text and task" + (timed ? " and the timing" : "") + "."
-                + (timed ? latencyNote(b.path("latency")) : ""), rows));
+                + (timed ? latencyNote(b.latency()) : ""), rows));
         return out;
     }
 
@@ -174,35 +174,35 @@ public final class BenchReport {
     }
 
     /** A cell's tokens/s in one latency phase, with its speed-up over the dense model's (mean time over mean time). */
-    private static String speed(JsonNode c, JsonNode base, String phase) {
-        JsonNode t = c.path("latency").path(phase), d = base == null ? null : base.path("latency").path(phase);
+    private static String speed(Cell c, Cell base, String phase) {
+        JsonNode t = latency(c).path(phase), d = base == null ? null : latency(base).path(phase);
         if (!t.path("tokens_per_second").isNumber()) return "\u2013";
         String s = f("%.1f", t.path("tokens_per_second").asDouble());
         return d != null && d.path("ms_mean").isNumber() ? s + f(" (%.3fx)", d.path("ms_mean").asDouble() / t.path("ms_mean").asDouble()) : s;
     }
 
-    private static String[] failedRow(int width, JsonNode c) {
+    private static String[] failedRow(int width, BenchRecord.Failed c) {
         String[] r = new String[width];
         java.util.Arrays.fill(r, "\u2013");
-        r[0] = c.path("method").asText();
-        r[1] = f("%.2f", c.path("sparsity").asDouble());
-        r[2] = "failed: " + c.path("error").asText();
+        r[0] = c.method();
+        r[1] = f("%.2f", c.sparsity());
+        r[2] = "failed: " + c.error();
         return r;
     }
 
     /** Methods as rows, sparsities as columns (the dense model's value in the first column of every row). */
-    private static Table pivot(JsonNode b, List<Double> sp, String title, String note, Function<JsonNode, String> value) {
+    private static Table pivot(BenchRecord b, List<Double> sp, String title, String note, Function<Cell, String> value) {
         List<String[]> rows = new ArrayList<>();
         List<String> head = new ArrayList<>(List.of("method"));
         for (double v : sp) {
-            JsonNode any = v == 0 ? cell(b, "base", 0) : anyCell(b, v);
-            head.add((v == 0 ? "dense" : f("%.2f", v)) + (any == null ? "" : " (" + any.path("layers").asInt() + " layers)"));
+            Cell any = v == 0 ? cell(b, "base", 0) : anyCell(b, v);
+            head.add((v == 0 ? "dense" : f("%.2f", v)) + (any == null ? "" : " (" + any.layers() + " layers)"));
         }
         rows.add(head.toArray(String[]::new));
-        for (String m : methods(b)) {
+        for (String m : b.methods()) {
             List<String> r = new ArrayList<>(List.of(m));
             for (double v : sp) {
-                JsonNode c = v == 0 ? cell(b, "base", 0) : cell(b, m, v);
+                Cell c = v == 0 ? cell(b, "base", 0) : cell(b, m, v);
                 r.add(c == null ? "\u2013" : value.apply(c));
             }
             rows.add(r.toArray(String[]::new));
@@ -210,39 +210,58 @@ public final class BenchReport {
         return new Table(title, note, rows);
     }
 
-    private static String number(JsonNode v, String format) {
-        return v.isNumber() ? f(format, v.asDouble()) : "\u2013";
+    private static String number(Double v, String format) {
+        return v != null ? f(format, v) : "\u2013";
     }
 
     /** A task metric in percent to two decimals, with its standard error where recorded. */
-    private static String percent(JsonNode task, String metric) {
-        JsonNode v = task.path(metric), se = task.path(metric + "_stderr");
-        if (!v.isNumber()) return "\u2013";
-        return f("%.2f%%", 100 * v.asDouble()) + (se.isNumber() ? f(" \u00b1 %.2f", 100 * se.asDouble()) : "");
+    private static String percent(Cell c, String task, String metric) {
+        Double v = metric(c, task, metric, false), se = metric(c, task, metric, true);
+        if (v == null) return "\u2013";
+        return f("%.2f%%", 100 * v) + (se != null ? f(" \u00b1 %.2f", 100 * se) : "");
+    }
+
+    /** A cell's perplexity on a text, or null when it has none. */
+    private static Double ppl(Cell c, String label) {
+        Perplexity.Result r = c.ppl() == null ? null : c.ppl().get(label);
+        return r == null ? null : r.ppl();
+    }
+
+    private static TaskScores scores(Cell c, String task) {
+        return c.tasks() == null ? null : c.tasks().get(task);
+    }
+
+    /** acc or acc_norm of a task ({@code stderr}: its standard error), or null when the cell has none. */
+    private static Double metric(Cell c, String task, String metric, boolean stderr) {
+        TaskScores t = scores(c, task);
+        if (t == null) return null;
+        return metric.equals("acc") ? (stderr ? t.accStderr() : t.acc()) : stderr ? t.accNormStderr() : t.accNorm();
+    }
+
+    private static JsonNode latency(Cell c) {
+        return c.latency() == null ? com.fasterxml.jackson.databind.node.MissingNode.getInstance() : c.latency();
+    }
+
+    private static List<String> tasks(BenchRecord b) {
+        return b.tasks() == null ? List.of() : b.tasks();
     }
 
     /** 0 (the dense model), then the requested sparsities. */
-    private static List<Double> sparsities(JsonNode b) {
+    private static List<Double> sparsities(BenchRecord b) {
         List<Double> sp = new ArrayList<>(List.of(0.0));
-        for (JsonNode v : b.path("sparsities")) sp.add(v.asDouble());
+        sp.addAll(b.sparsities());
         return sp;
     }
 
-    private static List<String> methods(JsonNode b) {
-        List<String> m = new ArrayList<>();
-        for (JsonNode v : b.path("methods")) m.add(v.asText());
-        return m;
-    }
-
-    private static JsonNode cell(JsonNode b, String method, double sparsity) {
-        for (JsonNode c : b.path("cells"))
-            if (c.path("method").asText().equals(method) && c.path("sparsity").asDouble() == sparsity) return c;
+    private static Cell cell(BenchRecord b, String method, double sparsity) {
+        for (Cell c : b.cells())
+            if (c.method().equals(method) && c.sparsity() == sparsity) return c;
         return null;
     }
 
-    private static JsonNode anyCell(JsonNode b, double sparsity) {
-        for (JsonNode c : b.path("cells"))
-            if (!c.path("method").asText().equals("base") && c.path("sparsity").asDouble() == sparsity) return c;
+    private static Cell anyCell(BenchRecord b, double sparsity) {
+        for (Cell c : b.cells())
+            if (!c.method().equals("base") && c.sparsity() == sparsity) return c;
         return null;
     }
 }

@@ -37,8 +37,9 @@ public final class DistillReport {
 
     /** The section; {@code own}: a run of its own (its command shown, headed as the page's subject). */
     static String section(JsonNode d, boolean own) {
-        StringBuilder b = new StringBuilder("<h2>Hierarchical distillation").append(own ? "" : " (schedule " + Html.escape(d.path("settings")
-                .path("schedule").asText()) + ")").append("</h2>\n<table>\n");
+        DistillSettings st = DistillSettings.of(d.path("settings"));
+        StringBuilder b = new StringBuilder("<h2>Hierarchical distillation").append(own ? "" : " (schedule " + Html.escape(st.schedule()) + ")")
+                .append("</h2>\n<table>\n");
         if (own) b.append("<tr><th>command</th><td><code>").append(Html.escape(d.path("command").asText())).append("</code></td></tr>\n");
         settings(b, d.path("settings"));
         b.append("</table>\n<h3>Loss per trained layer</h3>\n<table><tr><th>layer</th><th>original layers</th><th>first step</th>")
@@ -50,14 +51,14 @@ public final class DistillReport {
                     .append(first > 0 ? f("%+.2f%%", 100 * (last / first - 1)) : "\u2013").append("</td></tr>\n");
         }
         b.append("</table>\n");
-        search(b, d);
+        search(b, d, st.training().lrCandidates());
         b.append("<p class=\"note\">Each merged layer is trained, teacher-forced, to map the teacher's hidden state ")
                 .append("entering its block of original layers to the state leaving it. Each point is the mean loss of the steps up to it.</p>\n");
-        String loss = d.path("settings").path("loss").asText();
+        String loss = st.training().loss();
         for (JsonNode layer : d.path("layers"))
             b.append("<h3>layer ").append(layer.path("layer").asInt()).append(" (original layers ").append(block(layer)).append(")</h3>\n")
                     .append(curve(layer.path("loss"), loss + " loss")).append('\n');
-        endToEnd(b, d);
+        endToEnd(b, d, st.e2e());
         return b.toString();
     }
 
@@ -65,23 +66,23 @@ public final class DistillReport {
      * The end-to-end stage (issue 17), when the run had one: the held-out KL each searched rate reached, the rate
      * chosen, the held-out KL before and at its best, where training stopped, and its curves.
      */
-    private static void endToEnd(StringBuilder b, JsonNode d) {
-        JsonNode e = d.path("e2e"), st = d.path("settings").path("e2e");
+    private static void endToEnd(StringBuilder b, JsonNode d, DistillSettings.EndToEnd st) {
+        JsonNode e = d.path("e2e");
         if (e.isMissingNode()) return;
         b.append("<h3>End-to-end stage: the merged layers ").append(Html.escape(String.join(", ", e.path("layers").valueStream().map(JsonNode::asText).toList())))
                 .append(" together, KL to the teacher's logits</h3>\n<table><tr>");
-        for (JsonNode r : st.path("lr_candidates")) b.append("<th>held-out KL at lr ").append(Html.num(r.asDouble())).append("</th>");
+        for (double r : st.lrCandidates()) b.append("<th>held-out KL at lr ").append(Html.num(r)).append("</th>");
         b.append("<th>lr chosen</th><th>held-out KL at the start</th><th>best held-out KL</th><th>at step</th><th>steps run (budget)</th><th>seconds</th></tr>\n<tr>");
         for (JsonNode h : e.path("lr_search")) b.append("<td class=\"n\">").append(Html.num(h.asDouble())).append("</td>");
         b.append("<td class=\"n\">").append(Html.num(e.path("lr").asDouble())).append("</td><td class=\"n\">")
                 .append(Html.num(e.path("held_out").get(0).get(1).asDouble())).append("</td><td class=\"n\">")
                 .append(Html.num(e.path("held_out_best").asDouble())).append("</td><td class=\"n\">").append(e.path("best_step").asInt())
-                .append("</td><td class=\"n\">").append(e.path("steps_run").asInt()).append(" (").append(st.path("steps").asInt())
+                .append("</td><td class=\"n\">").append(e.path("steps_run").asInt()).append(" (").append(st.steps())
                 .append(")</td><td class=\"n\">").append(f("%.0f", e.path("seconds").asDouble())).append("</td></tr>\n</table>\n")
                 .append("<p class=\"note\">After the layer-wise stage, all merged layers train at once on the mean over tokens of KL(teacher ")
                 .append("softmax \u2016 student softmax) over the vocabulary; everything else stays frozen. Each rate trains ")
-                .append(st.path("search_steps").asInt()).append(" steps from the start; the chosen rate then trains, its held-out KL measured every ")
-                .append(st.path("eval_every").asInt()).append(" steps, and the weights of the best measurement are kept.</p>\n");
+                .append(st.searchSteps()).append(" steps from the start; the chosen rate then trains, its held-out KL measured every ")
+                .append(st.evalEvery()).append(" steps, and the weights of the best measurement are kept.</p>\n");
         JsonNode held = e.path("held_out");
         double[] x = new double[held.size()];
         List<Double> y = new ArrayList<>();
@@ -99,11 +100,10 @@ public final class DistillReport {
      * The automatic schedule's record (issue 17), when there is one: per layer the held-out loss each searched rate
      * reached, the rate chosen, and where the held-out loss was best and training stopped.
      */
-    private static void search(StringBuilder b, JsonNode d) {
-        JsonNode rates = d.path("settings").path("lr_candidates");
-        if (rates.isEmpty()) return;
+    private static void search(StringBuilder b, JsonNode d, List<Double> rates) {
+        if (rates == null || rates.isEmpty()) return;
         b.append("<h3>Learning rate and stopping point (held-out windows)</h3>\n<table><tr><th>layer</th>");
-        for (JsonNode r : rates) b.append("<th>held-out loss at lr ").append(Html.num(r.asDouble())).append("</th>");
+        for (double r : rates) b.append("<th>held-out loss at lr ").append(Html.num(r)).append("</th>");
         b.append("<th>lr chosen</th><th>best held-out loss</th><th>at step</th><th>steps run</th></tr>\n");
         for (JsonNode l : d.path("layers")) {
             b.append("<tr><td>").append(l.path("layer").asInt()).append("</td>");

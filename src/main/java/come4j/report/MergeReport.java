@@ -64,7 +64,7 @@ public final class MergeReport {
                     .append("its own report.html shows the command that made it.</p>\n");
         } else {
             b.append("<h1>come4j: ").append(method).append(" compression").append(d.isMissingNode() ? "" : " + hierarchical distillation (schedule "
-                    + Html.escape(d.path("settings").path("schedule").asText()) + ")").append("</h1>\n");
+                    + Html.escape(DistillSettings.of(d.path("settings")).schedule()) + ")").append("</h1>\n");
         }
         header(b, m, !own);
         List<Section> sections = Section.of(m);
@@ -86,34 +86,45 @@ public final class MergeReport {
 
     /** The compression's facts; {@code command}: with the command that made it (not in a distillation's report). */
     private static void header(StringBuilder b, JsonNode m, boolean command) {
-        JsonNode in = m.path("input"), out = m.path("output"), st = m.path("settings");
+        RunRecord r = RunRecord.of(m);
+        RunRecord.Input in = r.input();
+        RunSettings st = r.settings();
+        RunSettings.Calibration cal = st.calibration();
         b.append("<table>\n");
-        row(b, "method", m.path("method").asText());
-        if (m.has("backend")) row(b, "backend", m.path("backend").path("name").asText() + ", computing in " + m.path("backend").path("compute_dtype").asText());
-        row(b, "input", in.path("dir").asText() + " (" + in.path("architecture").asText() + ", " + in.path("dtype").asText() + ")");
-        row(b, "layers", in.path("layers").asInt() + " \u2192 " + out.path("layers").asInt());
-        row(b, "parameters", f("%,d \u2192 %,d (sparsity %.2f%%)", in.path("parameters").asLong(), out.path("parameters").asLong(),
-                100 * out.path("sparsity").asDouble()));
-        row(b, "target", st.path("target_layers").asInt() + " layers" + (st.has("sparsity") ? f(" (sparsity %.2f%% requested)", 100 * st.get("sparsity").asDouble()) : ""));
-        if (st.has("windows"))
+        row(b, "method", r.method());
+        if (r.backend() != null) row(b, "backend", r.backend().name() + ", computing in " + r.backend().computeDtype());
+        row(b, "input", in.dir() + " (" + in.architecture() + ", " + in.dtype() + ")");
+        row(b, "layers", in.layers() + " \u2192 " + r.output().layers());
+        row(b, "parameters", f("%,d \u2192 %,d (sparsity %.2f%%)", in.parameters(), r.output().parameters(), 100 * r.output().sparsity()));
+        row(b, "target", st.targetLayers() + " layers" + (st.sparsity() != null ? f(" (sparsity %.2f%% requested)", 100 * st.sparsity()) : ""));
+        if (cal != null)
             row(b, "calibration", f("%d windows \u00d7 %d tokens = %,d tokens from %d rows (%d samples requested), seed %d, batch %d",
-                    st.path("windows").asInt(), st.path("seq_len").asInt(), st.path("tokens").asLong(), st.path("rows").asInt(),
-                    st.path("calib_samples").asInt(), st.path("seed").asLong(), st.path("batch").asInt()));
+                    cal.windows(), orZero(cal.seqLen()), orZero(cal.tokens()), orZero(cal.rows()), orZero(cal.samples()), orZero(cal.seed()),
+                    orZero(cal.batch())));
         else
             row(b, "calibration", "none");
-        for (JsonNode c : st.path("calib"))
-            row(b, "calibration file", c.path("file").asText() + "  sha256 " + c.path("sha256").asText());
+        if (cal != null && cal.calib() != null)
+            for (HashedFile c : cal.calib()) row(b, "calibration file", c.file() + "  sha256 " + c.sha256());
         List<String> rest = new ArrayList<>();
-        for (String k : List.of("sbi_tokens", "granularity", "official_gqa_tiling", "remerge_fallback"))
-            if (st.has(k)) rest.add(k + " = " + st.get(k).asText());
+        if (st.method() instanceof RunSettings.MethodSettings.Progressive p) {
+            if (p.sbiTokens() != null) rest.add("sbi_tokens = " + p.sbiTokens());
+            if (p.granularity() != null) rest.add("granularity = " + p.granularity());
+            if (p.officialGqaTiling() != null) rest.add("official_gqa_tiling = " + p.officialGqaTiling());
+            if (p.remergeFallback() != null) rest.add("remerge_fallback = " + p.remergeFallback());
+        }
         if (!rest.isEmpty()) row(b, "settings", String.join(", ", rest));
         JsonNode nll = calibNll(m);
         if (nll != null) row(b, "calibration NLL", nll(nll.path("before")) + " \u2192 " + nll(nll.path("after")));
         double seconds = 0;
         for (JsonNode s : m.path("steps")) seconds += s.path("seconds").asDouble();
         if (seconds > 0) b.append("<tr><th>merge steps</th><td>").append(time(seconds)).append(" in all</td></tr>\n");
-        if (command) b.append("<tr><th>command</th><td><code>").append(Html.escape(m.path("command").asText())).append("</code></td></tr>\n");
+        if (command) b.append("<tr><th>command</th><td><code>").append(Html.escape(java.util.Objects.toString(r.command(), ""))).append("</code></td></tr>\n");
         b.append("</table>\n");
+    }
+
+    /** A count an older record may lack, as the report has always shown it: 0. */
+    static long orZero(Number n) {
+        return n == null ? 0 : n.longValue();
     }
 
     /** Seconds to one decimal, marked as the one measured (run-dependent) value of the page. */

@@ -1,9 +1,10 @@
 package come4j.report;
 
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.JsonNodeFactory;
-import com.fasterxml.jackson.databind.node.NullNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import come4j.io.RecordJson;
 import java.nio.file.Path;
 import java.io.PrintStream;
 import java.util.ArrayList;
@@ -49,20 +50,17 @@ public final class MergeSummary {
      * and after, the requested and achieved sparsity, the merge tree, the removed layers and the calibration NLL.
      */
     public static ObjectNode json(JsonNode merge, Path out, double seconds) {
-        ObjectNode o = JsonNodeFactory.instance.objectNode();
-        JsonNode in = merge.path("input"), res = merge.path("output");
-        o.put("out", out.toAbsolutePath().toString()).put("method", merge.path("method").asText())
-                .put("layers_before", in.path("layers").asInt()).put("layers_after", res.path("layers").asInt());
-        o.set("target_sparsity", merge.path("settings").path("sparsity").isMissingNode() ? NullNode.instance : merge.path("settings").get("sparsity"));
-        o.put("sparsity", res.path("sparsity").asDouble()).put("parameters_before", in.path("parameters").asLong())
-                .put("parameters_after", res.path("parameters").asLong());
-        o.set("tree", merge.path("tree"));
-        if (merge.has("removed")) o.set("removed", merge.get("removed"));
-        JsonNode nll = MergeReport.calibNll(merge);
-        o.set("calib_nll", nll == null ? NullNode.instance : nll);
-        o.put("seconds", seconds);
-        return o;
+        RunRecord r = RunRecord.of(merge);
+        return RecordJson.tree(new Json(out.toAbsolutePath().toString(), r.method(), r.input().layers(), r.output().layers(),
+                r.settings().sparsity(), r.output().sparsity(), r.input().parameters(), r.output().parameters(), r.tree(), merge.get("removed"),
+                MergeReport.calibNll(merge), seconds));
     }
+
+    /** `come compress --json`: every field written, a null where the run has none (no sparsity asked, no calibration), but {@code removed}. */
+    private record Json(String out, String method, @JsonProperty("layers_before") int layersBefore, @JsonProperty("layers_after") int layersAfter,
+                        @JsonProperty("target_sparsity") Double targetSparsity, double sparsity, @JsonProperty("parameters_before") long parametersBefore,
+                        @JsonProperty("parameters_after") long parametersAfter, List<List<Integer>> tree,
+                        @JsonInclude(JsonInclude.Include.NON_NULL) JsonNode removed, @JsonProperty("calib_nll") JsonNode calibNll, double seconds) {}
 
     /** Columns as wide as their widest cell; the last column is not padded (it carries the fallback note). */
     private static void table(List<String[]> rows, PrintStream out) {

@@ -59,7 +59,8 @@ public final class ModelCard {
     static String card(JsonNode m, JsonNode distill, Path base, String config, String originalCard) {
         String baseModel = hubId(config, base);
         JsonNode d = distill != null ? distill : m.path("distill");
-        String method = m.path("method").asText();
+        RunRecord r = RunRecord.of(m);
+        String method = r.method();
         boolean removal = m.has("removed");
         StringBuilder s = new StringBuilder("---\nbase_model: ").append(yaml(baseModel)).append("\ntags:\n- come4j\n- ")
                 .append(removal ? "layer-pruning" : "layer-merging").append('\n');
@@ -67,23 +68,27 @@ public final class ModelCard {
         s.append("library_name: transformers\n");
         String[] original = splitFrontMatter(originalCard);
         for (String line : carried(original[0])) s.append(line).append('\n');
-        JsonNode in = m.path("input"), out = m.path("output"), st = m.path("settings");
-        s.append("---\n\n# ").append(baseModel).append(", ").append(in.path("layers").asInt()).append(" \u2192 ")
-                .append(out.path("layers").asInt()).append(" layers (").append(method).append(d.isMissingNode() ? "" : ", distilled").append(")\n\n");
+        RunRecord.Input in = r.input();
+        RunRecord.Output out = r.output();
+        RunSettings st = r.settings();
+        s.append("---\n\n# ").append(baseModel).append(", ").append(in.layers()).append(" \u2192 ")
+                .append(out.layers()).append(" layers (").append(method).append(d.isMissingNode() ? "" : ", distilled").append(")\n\n");
         s.append(f("`%s` with %d of its %d decoder layers %s by come4j's `%s` method", baseModel,
-                in.path("layers").asInt() - out.path("layers").asInt(), in.path("layers").asInt(), removal ? "removed" : "merged away", method));
+                in.layers() - out.layers(), in.layers(), removal ? "removed" : "merged away", method));
         s.append(d.isMissingNode() ? "" : ", the merged layers then trained by hierarchical distillation").append(". It loads with ")
                 .append("`transformers` as the original does (same architecture, fewer layers).\n\n## How it was made\n\n| | |\n|---|---|\n");
         row(s, "method", method + (METHODS.containsKey(base(method)) ? " (" + METHODS.get(base(method)) + ")" : ""));
-        row(s, "layers", in.path("layers").asInt() + " \u2192 " + out.path("layers").asInt());
-        row(s, "parameters", f("%,d \u2192 %,d (sparsity %.2f%%%s)", in.path("parameters").asLong(), out.path("parameters").asLong(),
-                100 * out.path("sparsity").asDouble(), st.has("sparsity") ? f(", %.2f%% requested", 100 * st.get("sparsity").asDouble()) : ""));
-        row(s, "calibration", calibration(st));
-        for (JsonNode c : st.path("calib")) row(s, "calibration text", "`" + c.path("file").asText() + "` (sha256 `" + c.path("sha256").asText() + "`)");
+        row(s, "layers", in.layers() + " \u2192 " + out.layers());
+        row(s, "parameters", f("%,d \u2192 %,d (sparsity %.2f%%%s)", in.parameters(), out.parameters(), 100 * out.sparsity(),
+                st.sparsity() != null ? f(", %.2f%% requested", 100 * st.sparsity()) : ""));
+        RunSettings.Calibration cal = st.calibration();
+        row(s, "calibration", calibration(cal));
+        if (cal != null && cal.calib() != null)
+            for (HashedFile c : cal.calib()) row(s, "calibration text", "`" + c.file() + "` (sha256 `" + c.sha256() + "`)");
         JsonNode nll = MergeReport.calibNll(m);
         if (nll != null && nll.path("before").isNumber())
             row(s, "calibration NLL (mean per token)", MergeReport.nll(nll.path("before")) + " before \u2192 " + MergeReport.nll(nll.path("after")) + " after");
-        s.append("\nCommand:\n\n```sh\n").append(m.path("command").asText()).append("\n```\n\n");
+        s.append("\nCommand:\n\n```sh\n").append(java.util.Objects.toString(r.command(), "")).append("\n```\n\n");
         tree(s, m);
         if (!d.isMissingNode()) distillation(s, d);
         s.append("## Files\n\n- `come-merge.json`: the full record of the compression (every step, statistic and tensor hash)\n");
@@ -123,12 +128,12 @@ public final class ModelCard {
         return name == null ? base.toString() : name.toString();
     }
 
-    private static String calibration(JsonNode st) {
-        if (!st.has("windows")) return "none (the method reads no calibration text)";
+    private static String calibration(RunSettings.Calibration cal) {
+        if (cal == null) return "none (the method reads no calibration text)";
         List<String> parts = new ArrayList<>();
-        parts.add(f("%,d windows \u00d7 %d tokens = %,d tokens", st.path("windows").asInt(), st.path("seq_len").asInt(), st.path("tokens").asLong()));
-        if (st.has("rows")) parts.add(f("from %,d samples", st.path("rows").asInt()));
-        if (st.has("seed")) parts.add("seed " + st.path("seed").asLong());
+        parts.add(f("%,d windows \u00d7 %d tokens = %,d tokens", cal.windows(), MergeReport.orZero(cal.seqLen()), MergeReport.orZero(cal.tokens())));
+        if (cal.rows() != null) parts.add(f("from %,d samples", cal.rows()));
+        if (cal.seed() != null) parts.add("seed " + cal.seed());
         return String.join(", ", parts);
     }
 
@@ -156,21 +161,22 @@ public final class ModelCard {
     }
 
     private static void distillation(StringBuilder s, JsonNode d) {
-        JsonNode st = d.path("settings");
+        DistillSettings st = DistillSettings.of(d.path("settings"));
+        DistillSettings.Training t = st.training();
         s.append("## Distillation\n\n");
-        if (st.path("steps").asInt() == 0) { // the end-to-end stage alone, on an already distilled student
+        if (t.steps() == 0) { // the end-to-end stage alone, on an already distilled student
             s.append("The layer-wise stage was skipped (`--steps 0`).");
             if (d.has("command")) s.append("\n\n```sh\n").append(d.path("command").asText()).append("\n```");
             s.append("\n\n");
             endToEnd(s, d.path("e2e"));
             return;
         }
-        boolean auto = st.path("lr").isTextual(); // "auto": searched per layer, early stopping on held-out windows (issue 17)
+        boolean auto = t.searched(); // searched per layer, early stopping on held-out windows (issue 17)
         s.append(f("Schedule %s, %s loss, %s%d steps of %d windows \u00d7 %d tokens per merged layer (%,d tokens), peak learning rate %s.",
-                st.path("schedule").asText(), st.path("loss").asText(), auto ? "up to " : "", st.path("steps").asInt(), st.path("batch").asInt(),
-                st.path("seq_len").asInt(), st.path("tokens_per_layer").asLong(),
-                auto ? "chosen per layer on held-out windows (below), with early stopping" : Html.num(st.path("lr").asDouble())));
-        for (JsonNode file : st.path("data")) s.append(" Training text: `").append(file.path("file").asText()).append("`.");
+                st.schedule(), t.loss(), auto ? "up to " : "", t.steps(), t.batch(), st.data().seqLen(), st.data().tokensPerLayer(),
+                auto ? "chosen per layer on held-out windows (below), with early stopping" : Html.num(((Number) t.lr()).doubleValue())));
+        if (st.data().data() != null)
+            for (HashedFile file : st.data().data()) s.append(" Training text: `").append(file.file()).append("`.");
         if (d.has("command")) s.append("\n\n```sh\n").append(d.path("command").asText()).append("\n```");
         s.append("\n\n| layer | original layers | loss at the first step | loss over the last 10% of steps |")
                 .append(auto ? " learning rate | best held-out step / steps run |\n|---|---|---|---|---|---|\n" : "\n|---|---|---|---|\n");

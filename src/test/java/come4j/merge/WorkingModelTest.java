@@ -82,7 +82,7 @@ class WorkingModelTest {
             assertEquals(1, w.model().numLayers());
             assertThrows(IllegalStateException.class, () -> w.toCompression(null, null), "edits must be committed first");
             w.commit("test", JsonNodeFactory.instance.objectNode());
-            Compression c = w.toCompression(JsonNodeFactory.instance.objectNode(), JsonNodeFactory.instance.objectNode());
+            Compression c = w.toCompression(come4j.report.RunSettings.MethodSettings.NONE, JsonNodeFactory.instance.objectNode());
             assertEquals(List.of(List.of(1, 2, 3, 4)), c.tree().entries());
             assertEquals(1, c.config().numLayers());
         }
