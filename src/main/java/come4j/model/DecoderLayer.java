@@ -38,9 +38,8 @@ public final class DecoderLayer {
         float[] xn = new float[rows * d];
         if (preNorm) norm(c, h, rows, normScale(c, w.inputNorm()), w.inputNormBias(), xn);
         else System.arraycopy(h, 0, xn, 0, rows * d);
-        float[] q = project(K, xn, rows, w.q(), w.qBias());
-        float[] k = project(K, xn, rows, w.k(), w.kBias());
-        float[] v = project(K, xn, rows, w.v(), w.vBias());
+        float[][] qkv = project(K, xn, rows, new Matrix[] {w.q(), w.k(), w.v()}, w.qBias(), w.kBias(), w.vBias());
+        float[] q = qkv[0], k = qkv[1], v = qkv[2];
         if (w.qNorm() != null) {
             norm(q, rows * c.numHeads(), hd, normScale(c, w.qNorm()), c.rmsNormEps(), q);
             norm(k, rows * c.numKvHeads(), hd, normScale(c, w.kNorm()), c.rmsNormEps(), k);
@@ -69,8 +68,9 @@ public final class DecoderLayer {
 
         if (preNorm) norm(c, h, rows, normScale(c, w.postNorm()), w.postNormBias(), xn);
         else System.arraycopy(h, 0, xn, 0, rows * d);
-        float[] up = project(K, xn, rows, w.up(), w.upBias());
-        float[] gate = w.gate() == null ? up : project(K, xn, rows, w.gate(), w.gateBias());
+        float[][] upGate = w.gate() == null ? project(K, xn, rows, new Matrix[] {w.up()}, w.upBias())
+                : project(K, xn, rows, new Matrix[] {w.up(), w.gate()}, w.upBias(), w.gateBias());
+        float[] up = upGate[0], gate = upGate.length == 1 ? up : upGate[1];
         if (c.layout().gemma() != null) Parallel.forRows(rows, 16, (r0, r1) -> VectorOps.geglu(gate, up, r0 * f, (r1 - r0) * f));
         else if (w.gate() != null) Parallel.forRows(rows, 16, (r0, r1) -> VectorOps.swiglu(gate, up, r0 * f, (r1 - r0) * f));
         else Parallel.forRows(rows, 16, (r0, r1) -> VectorOps.relu(gate, r0 * f, (r1 - r0) * f));
@@ -107,9 +107,15 @@ public final class DecoderLayer {
     }
 
     private static float[] project(Backend K, float[] x, int T, Matrix w, float[] bias) {
-        float[] y = new float[T * w.rows()];
+        return project(K, x, T, new Matrix[] {w}, bias)[0];
+    }
+
+    /** The projections of one input x (q, k, v; up, gate), in one backend call so it prepares x once. */
+    private static float[][] project(Backend K, float[] x, int T, Matrix[] w, float[]... bias) {
+        float[][] y = new float[w.length][];
+        for (int i = 0; i < w.length; i++) y[i] = new float[T * w[i].rows()];
         K.matmul(x, T, w, y);
-        if (bias != null) VectorOps.addBias(y, T, bias);
+        for (int i = 0; i < w.length; i++) if (bias[i] != null) VectorOps.addBias(y[i], T, bias[i]);
         return y;
     }
 }

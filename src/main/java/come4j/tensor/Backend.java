@@ -22,6 +22,14 @@ public interface Backend {
     /** c[m x n] = a[m x k] * b^T where b is n x k (weights in Hugging Face layout, y = W x); all threads. */
     void matmul(float[] a, int m, Matrix b, float[] c);
 
+    /**
+     * c[i] = a · b[i]^T for weights that share one input (q, k, v; gate, up): the same products as one call each, but a
+     * backend that converts a for its products (to bf16 in native memory) does it once for all of them.
+     */
+    default void matmul(float[] a, int m, Matrix[] b, float[][] c) {
+        for (int i = 0; i < b.length; i++) matmul(a, m, b[i], c[i]);
+    }
+
     /** The same on the calling thread, with offsets and row strides (for work already split across threads). */
     void matmul(float[] a, int aOff, int lda, int m, Matrix b, float[] c, int cOff, int ldc);
 

@@ -51,11 +51,10 @@ final class OneDnnAttention {
          */
         void block(OneDnnBackend K, int p0, int G, int i0, int rows, int lo, int n) {
             int nRep = heads / kvHeads, m = nRep * rows, qd = heads * hd, kvd = kvHeads * hd;
-            MemorySegment[] mem = new MemorySegment[6];
             try {
-                MemorySegment qs = mem[0] = K.allocate(2L * G * m * hd), ks = mem[1] = K.allocate(2L * G * n * hd),
-                        vs = mem[2] = K.allocate(2L * G * n * hd), scores = mem[3] = K.allocate(4L * G * m * n),
-                        probs = mem[4] = K.allocate(2L * G * m * n), o = mem[5] = K.allocate(4L * G * m * hd);
+                MemorySegment qs = K.scratch(2, 2L * G * m * hd), ks = K.scratch(3, 2L * G * n * hd),
+                        vs = K.scratch(4, 2L * G * n * hd), scores = K.scratch(5, 4L * G * m * n),
+                        probs = K.scratch(6, 2L * G * m * n), o = K.scratch(7, 4L * G * m * hd);
                 Parallel.forEach(G, g -> {
                     int b = (p0 + g) / kvHeads, kvh = (p0 + g) % kvHeads;
                     for (int r = 0; r < nRep; r++)
@@ -96,16 +95,6 @@ final class OneDnnAttention {
                 });
             } catch (RuntimeException | Error e) {
                 throw e;
-            } catch (Throwable t) {
-                throw new IllegalStateException(t);
-            } finally {
-                for (MemorySegment s : mem) if (s != null) free(K, s);
-            }
-        }
-
-        private static void free(OneDnnBackend K, MemorySegment s) {
-            try {
-                K.free(s);
             } catch (Throwable t) {
                 throw new IllegalStateException(t);
             }

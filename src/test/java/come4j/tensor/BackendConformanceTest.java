@@ -63,6 +63,34 @@ class BackendConformanceTest {
             }
     }
 
+    /**
+     * Products sharing one input (q, k, v; gate, up) in one call, over more rows than one native chunk and with a
+     * short last chunk: each against fp64, and the same numbers as the product alone.
+     */
+    @ParameterizedTest
+    @MethodSource("backends")
+    void sharedInputProductsMatchFp64(Backend backend) {
+        for (int m : new int[] {7, 600}) {
+            int k = 96;
+            Random rnd = new Random(m);
+            float[] a = random(rnd, m * k);
+            int[] ns = {128, 40, 33};
+            Matrix[] w = new Matrix[ns.length];
+            float[][] c = new float[ns.length][];
+            for (int i = 0; i < ns.length; i++) {
+                w[i] = stored(random(rnd, ns[i] * k), ns[i], k, DType.BF16);
+                c[i] = new float[m * ns[i]];
+            }
+            backend.matmul(a, m, w, c);
+            for (int i = 0; i < ns.length; i++) {
+                check(backend, a, 0, k, m, w[i], c[i], 0, ns[i], "shared input " + i + " " + m + "x" + ns[i] + "x" + k);
+                float[] alone = new float[m * ns[i]];
+                backend.matmul(a, m, w[i], alone);
+                assertArrayEquals(alone, c[i], backend.describe() + " shared input " + i + " " + m + " rows");
+            }
+        }
+    }
+
     /** The per-thread product with offsets and strides; B a transposed view (as attention reads V) or row-major. */
     @ParameterizedTest
     @MethodSource("backends")
