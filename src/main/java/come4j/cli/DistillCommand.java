@@ -81,7 +81,7 @@ final class DistillCommand implements Runnable {
     @Option(names = "--seed", paramLabel = "N", defaultValue = "0", description = "Seed of the window choice and order (default ${DEFAULT-VALUE}).")
     long seed;
 
-    @Option(names = "--save-every", defaultValue = "25", paramLabel = "N", description = "Steps between saved training states (default ${DEFAULT-VALUE}).")
+    @Option(names = "--save-every", defaultValue = "" + HierarchicalDistiller.SAVE_EVERY, paramLabel = "N", description = "Steps between saved training states (default ${DEFAULT-VALUE}).")
     int saveEvery;
 
     @Option(names = "--parallel-layers", defaultValue = "1", paramLabel = "N", description = "Merged layers trained at once (they are independent; default ${DEFAULT-VALUE}).")

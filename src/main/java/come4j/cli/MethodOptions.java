@@ -41,13 +41,13 @@ final class MethodOptions {
         return new Methods.Options(officialGqaTiling, granularity, new Laco.Settings(lacoC, lacoI, lacoLow), distillData, distillSettings());
     }
 
-    /** The distillation settings of METHOD+distill and --distill-each (batch 8; warm-up, decay and clipping as come distill's defaults). */
+    /** The distillation settings of METHOD+distill and --distill-each (batch 8; warm-up, decay, clipping and the saved states' cadence as come distill's defaults). */
     HierarchicalDistiller.Settings distillSettings() {
         Loss loss = Loss.of(distillLoss);
         if (distillSteps != null && distillSteps < 1 || distillLr != null && !(distillLr > 0))
             throw new come4j.io.BadInputException(null, "--distill-steps must be >= 1 and --distill-lr > 0");
         int steps = distillSteps == null ? 0 : distillSteps; // 0: sized to the model's layer when it is known
         return new HierarchicalDistiller.Settings(loss, 1, steps, 8, AdamW.Settings.defaults(distillLr == null ? Double.NaN : distillLr, steps),
-                Math.max(1, steps), 1, distillLr == null ? HierarchicalDistiller.Auto.DEFAULT : null);
+                HierarchicalDistiller.SAVE_EVERY, 1, distillLr == null ? HierarchicalDistiller.Auto.DEFAULT : null);
     }
 }

@@ -63,7 +63,7 @@ public record Distilled(CompressionMethod inner, List<Path> data, HierarchicalDi
              DistillationPlan.Prepared p = plan.prepare(tok, ctx.checkpoint(), ctx.model(), blocks, log)) {
             ObjectNode settings = plan.settings(JsonNodeFactory.instance.objectNode().put("schedule", "sp"));
             DistillationPlan.windows(settings, p.windows());
-            p.distiller(c.config(), null, log).trainAll(blocks,
+            p.distiller(c.config(), work.trainingStates(BY), log).trainAll(blocks,
                     blocks.stream().map(b -> LayerWeights.of(c.config(), c.layers().get(b.layer()))).toList(), t -> {
                         work.replace(t.block().layer(), t.params().store(work.store(), ctx.checkpoint().dtype()));
                         ObjectNode step = JsonNodeFactory.instance.objectNode();

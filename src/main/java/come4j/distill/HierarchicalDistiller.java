@@ -19,6 +19,9 @@ import java.util.concurrent.Future;
  * or several at once). Training state is saved every few steps; a rerun continues from it bit for bit.
  */
 public final class HierarchicalDistiller {
+    /** Steps between saved training states by default: a kill loses at most this many steps of a layer. */
+    public static final int SAVE_EVERY = 25;
+
     /**
      * What to train with. saveEvery: steps between saved states; parallelLayers: layers trained at once. auto: the
      * learning rate searched per layer and early stopping on held-out windows (null: adam's fixed rate for every step).

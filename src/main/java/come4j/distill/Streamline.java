@@ -21,7 +21,7 @@ import java.util.function.Consumer;
 public record Streamline(HierarchicalDistiller.Settings train) implements CompressionMethod {
     /** MSE, 200 steps of 4 windows, AdamW at 1e-3 with the usual warm-up and cosine. */
     public static Streamline defaults() {
-        return new Streamline(new HierarchicalDistiller.Settings(Loss.MSE, 1, 200, 4, AdamW.Settings.defaults(1e-3, 200), 200, 1));
+        return new Streamline(new HierarchicalDistiller.Settings(Loss.MSE, 1, 200, 4, AdamW.Settings.defaults(1e-3, 200), HierarchicalDistiller.SAVE_EVERY, 1));
     }
 
     @Override
@@ -58,7 +58,7 @@ public record Streamline(HierarchicalDistiller.Settings train) implements Compre
             ModelConfig c = work.candidate(new WorkingModel.Collapse(first, first + n - 1, ctx.tensors().get(first))).config();
             TrainingWindows windows = new TrainingWindows(ctx.set().windows(), 0, ctx.set().windows().size(), 0);
             var block = new HierarchicalDistiller.Block(first, first, first + n - 1);
-            var distiller = new HierarchicalDistiller(c, null, TeacherBoundaries.of(cache, windows.seqLen(), d), windows, train, null, log);
+            var distiller = new HierarchicalDistiller(c, null, TeacherBoundaries.of(cache, windows.seqLen(), d), windows, train, work.trainingStates(BY), log);
             HierarchicalDistiller.Trained t;
             try (Progress bar = Progress.start("streamline", (long) train.steps() * train.batch() * windows.seqLen(), "tok")) {
                 t = distiller.train(block, ctx.model().layers().get(first), bar);

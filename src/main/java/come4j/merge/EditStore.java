@@ -58,6 +58,17 @@ public final class EditStore implements WorkingModel.Log, AutoCloseable {
         return SafeTensorsFile.open(folder.resolve(SafeTensorsWriter.SINGLE), arena);
     }
 
+    /** A folder of the run folder per method: a method's states cannot be read as another's (streamline+distill). */
+    @Override
+    public java.nio.file.Path trainingStates(String by) {
+        java.nio.file.Path dir = run.dir().resolve("training-" + by);
+        try {
+            return java.nio.file.Files.createDirectories(dir);
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
     @Override
     public void save(List<WorkingModel.Step> steps) {
         ArrayNode all = JSON.createArrayNode();

@@ -53,6 +53,14 @@ public final class WorkingModel {
 
         /** Called after each commit with every step so far (the last one new). */
         void save(List<Step> steps);
+
+        /**
+         * Where the method {@code by} keeps training states between runs, so that a run killed inside a step's training
+         * resumes it (null: nothing is kept).
+         */
+        default java.nio.file.Path trainingStates(String by) {
+            return null;
+        }
     }
 
     /**
@@ -239,6 +247,11 @@ public final class WorkingModel {
         steps.add(new Step(by, record, List.copyOf(pending)));
         pending.clear();
         saved.save(List.copyOf(steps));
+    }
+
+    /** Where {@code by} keeps training states between runs ({@link Log#trainingStates}; null: nowhere). */
+    public java.nio.file.Path trainingStates(String by) {
+        return saved.trainingStates(by);
     }
 
     /** The committed steps {@code by} made (replayed ones first), in order. */

@@ -104,6 +104,39 @@ class DistillResumeTest {
         assertFalse(Files.exists(runDir), "the run folder is removed once the output is complete");
     }
 
+    /**
+     * `compress --method come+distill` SIGKILLed inside the merged layer's training (its state saved at step 50 or
+     * later, in the run folder's training-distill/): the rerun replays the merge, resumes the layer's training from the
+     * saved state and writes the uninterrupted run's bytes.
+     */
+    @Test
+    void methodPlusDistillKilledInsideTrainingResumesTheLayer(@TempDir Path tmp) throws Exception {
+        Path teacher = Fixtures.DIR.resolve("llama3-gqa-f32");
+        java.util.function.Function<Path, List<String>> compress = out -> List.of("compress", "--model", teacher.toString(), "--out", out.toString(),
+                "--target-layers", "2", "--calib", Fixtures.PPL_TEXT.toString(), "--calib-seq-len", "32", "--method", "come+distill",
+                "--distill-data", Fixtures.PPL_TEXT.toString(), "--distill-steps", "300", "--distill-lr", "1e-4", "--threads", "1");
+        assertEquals(0, run(compress.apply(tmp.resolve("straight"))));
+        Path out = tmp.resolve("resumed"), state = tmp.resolve(".resumed.run/training-distill").resolve(MERGED_LAYER);
+        List<String> cmd = new ArrayList<>(List.of(ProcessHandle.current().info().command().orElseThrow(),
+                "--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED",
+                "-Dcome4j.backend=" + System.getProperty("come4j.backend", "auto"), "-cp", System.getProperty("java.class.path"), Main.class.getName()));
+        cmd.addAll(compress.apply(out));
+        Process child = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(tmp.resolve("child.log").toFile()).start();
+        while (child.isAlive() && savedStep(state) < 50) Thread.sleep(2);
+        assertTrue(child.isAlive(), "the child finished before it could be killed: " + Files.readString(tmp.resolve("child.log")));
+        child.destroyForcibly().waitFor(); // SIGKILL
+        int before = savedStep(state);
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        assertEquals(0, Main.execute(compress.apply(out).toArray(String[]::new), new PrintStream(err)));
+        assertTrue(before >= 50 && before < 300, "resumed from step " + before);
+        assertTrue(err.toString().contains("resuming after step 1 ") && err.toString().contains("resuming at step " + before), err.toString());
+        assertArrayEquals(Files.readAllBytes(tmp.resolve("straight/model.safetensors")), Files.readAllBytes(out.resolve("model.safetensors")));
+        var mapper = new ObjectMapper();
+        assertEquals(mapper.readTree(tmp.resolve("straight/come-merge.json").toFile()).get("distill"),
+                mapper.readTree(out.resolve("come-merge.json").toFile()).get("distill"), "same distillation record");
+        assertFalse(Files.exists(tmp.resolve(".resumed.run")), "the run folder is removed once the output is complete");
+    }
+
     private static List<String> distill(Path teacher, Path student, Path out, List<String> extra) {
         List<String> args = new ArrayList<>(List.of("distill", "--teacher", teacher.toString(), "--student", student.toString(), "--data",
                 Fixtures.PPL_TEXT.toString(), "--out", out.toString(), "--steps", Integer.toString(STEPS), "--batch", "2", "--train-seq-len", "16",
