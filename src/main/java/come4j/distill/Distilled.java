@@ -6,11 +6,13 @@ import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import come4j.calib.CalibrationContext;
 import come4j.io.BadInputException;
+import come4j.io.RecordJson;
 import come4j.merge.Compression;
 import come4j.merge.CompressionMethod;
 import come4j.merge.WorkingModel;
 import come4j.model.LayerWeights;
 import come4j.model.Tokenizer;
+import come4j.report.DistillSettings;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.function.Consumer;
@@ -52,7 +54,7 @@ public record Distilled(CompressionMethod inner, List<Path> data, HierarchicalDi
         ArrayNode layers = JsonNodeFactory.instance.arrayNode();
         steps.forEach(r -> layers.add(r.get("layer")));
         ObjectNode record = c.record().deepCopy();
-        record.set("distill", DistillationPlan.record((ObjectNode) steps.getFirst().get("settings"), layers));
+        record.set("distill", DistillationPlan.record(DistillSettings.of(steps.getFirst().get("settings")), layers));
         return work.toCompression(c.settings(), record);
     }
 
@@ -61,13 +63,12 @@ public record Distilled(CompressionMethod inner, List<Path> data, HierarchicalDi
         DistillationPlan plan = DistillationPlan.sized(train, data, c.config());
         try (Tokenizer tok = Tokenizer.load(ctx.checkpoint().tokenizerFile());
              DistillationPlan.Prepared p = plan.prepare(tok, ctx.checkpoint(), ctx.model(), blocks, log)) {
-            ObjectNode settings = plan.settings(JsonNodeFactory.instance.objectNode().put("schedule", "sp"));
-            DistillationPlan.windows(settings, p.windows());
+            DistillSettings settings = DistillationPlan.windows(plan.settings("sp", null, null, null), p.windows());
             p.distiller(c.config(), null, log).trainAll(blocks,
                     blocks.stream().map(b -> LayerWeights.of(c.config(), c.layers().get(b.layer()))).toList(), t -> {
                         work.replace(t.block().layer(), t.params().store(work.store(), ctx.checkpoint().dtype()));
                         ObjectNode step = JsonNodeFactory.instance.objectNode();
-                        step.set("settings", settings);
+                        step.set("settings", RecordJson.tree(settings));
                         step.set("layer", t.json());
                         work.commit(BY, step);
                         log.accept(String.format("distilled layer %d (original %d-%d): %s %.5g -> %.5g", t.block().layer(), t.block().first(),

@@ -75,7 +75,7 @@ public final class StepDistiller implements WorkingModel.Refine, AutoCloseable {
 
     /** come-merge.json's "distill": the settings and the loss curves of every distilled step, in merge order. */
     public ObjectNode record() {
-        return DistillationPlan.record(plan.settings(JsonNodeFactory.instance.objectNode().put("schedule", "mp")), record);
+        return DistillationPlan.record(plan.settings("mp", null, null, null), record);
     }
 
     @Override
