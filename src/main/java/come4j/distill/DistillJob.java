@@ -18,6 +18,7 @@ import come4j.model.LayerWeights;
 import come4j.model.ModelConfig;
 import come4j.model.Tokenizer;
 import come4j.model.Transformer;
+import come4j.report.DistillRecord;
 import come4j.report.DistillReport;
 import come4j.report.DistillSettings;
 import come4j.report.ModelCard;
@@ -70,8 +71,8 @@ public final class DistillJob {
                 List<LayerParams> result = new ArrayList<>();
                 for (int i = 0; i < blocks.size(); i++)
                     result.add(joint != null ? joint.params(i) : trained.get(i).params());
-                ObjectNode record = record(o, settings, trained);
-                if (joint != null) record.set("e2e", joint.json());
+                ObjectNode record = RecordJson.tree(new DistillRecord("come4j-distill/1", o.commandLine(), settings,
+                        trained.stream().map(HierarchicalDistiller.Trained::record).toList(), joint == null ? null : joint.record()));
                 write(studentCkpt, blocks, result, output);
                 Files.writeString(output.dir().resolve("come-merge.json"), JSON.writerWithDefaultPrettyPrinter().writeValueAsString(merge) + "\n");
                 Files.writeString(output.dir().resolve("come-distill.json"), JSON.writerWithDefaultPrettyPrinter().writeValueAsString(record) + "\n");
@@ -143,14 +144,6 @@ public final class DistillJob {
 
     private static boolean same(Arr a, Arr b) {
         return a == null ? b == null : b != null && java.util.Arrays.equals(a.toFloat(), b.toFloat());
-    }
-
-    private static ObjectNode record(Options o, DistillSettings settings, List<HierarchicalDistiller.Trained> trained) {
-        ObjectNode r = JSON.createObjectNode();
-        r.put("format", "come4j-distill/1").put("command", o.commandLine());
-        var layers = JSON.createArrayNode();
-        trained.forEach(t -> layers.add(t.json()));
-        return r.setAll(DistillationPlan.record(settings, layers));
     }
 
     /** The student with its trained layers (stored in the student's dtype; one per block) and every other tensor as it was. */

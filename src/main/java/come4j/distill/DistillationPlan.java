@@ -1,7 +1,5 @@
 package come4j.distill;
 
-import com.fasterxml.jackson.databind.node.ArrayNode;
-import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import come4j.io.BadInputException;
 import come4j.io.RecordJson;
@@ -12,6 +10,7 @@ import come4j.model.Checkpoint;
 import come4j.model.ModelConfig;
 import come4j.model.Tokenizer;
 import come4j.model.Transformer;
+import come4j.report.DistillRecord;
 import come4j.report.DistillSettings;
 import come4j.report.HashedFile;
 import java.io.IOException;
@@ -109,11 +108,8 @@ public record DistillationPlan(HierarchicalDistiller.Settings train, Hierarchica
     }
 
     /** A distillation's record: its settings and each trained layer's (come-merge.json's "distill"). */
-    public static ObjectNode record(DistillSettings settings, ArrayNode layers) {
-        ObjectNode d = JsonNodeFactory.instance.objectNode();
-        d.set("settings", RecordJson.tree(settings));
-        d.set("layers", layers);
-        return d;
+    public static ObjectNode record(DistillSettings settings, List<DistillRecord.Layer> layers) {
+        return RecordJson.tree(new DistillRecord(null, null, settings, layers, null));
     }
 
     /**

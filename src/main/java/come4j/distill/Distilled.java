@@ -1,7 +1,6 @@
 package come4j.distill;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import come4j.calib.CalibrationContext;
@@ -12,6 +11,7 @@ import come4j.merge.CompressionMethod;
 import come4j.merge.WorkingModel;
 import come4j.model.LayerWeights;
 import come4j.model.Tokenizer;
+import come4j.report.DistillRecord;
 import come4j.report.DistillSettings;
 import java.nio.file.Path;
 import java.util.List;
@@ -51,8 +51,7 @@ public record Distilled(CompressionMethod inner, List<Path> data, HierarchicalDi
         int done = work.steps(BY).size();
         if (done < blocks.size()) distil(work, c, blocks.subList(done, blocks.size()), log);
         List<JsonNode> steps = work.records(BY);
-        ArrayNode layers = JsonNodeFactory.instance.arrayNode();
-        steps.forEach(r -> layers.add(r.get("layer")));
+        List<DistillRecord.Layer> layers = steps.stream().map(r -> RecordJson.read(r.get("layer"), DistillRecord.Layer.class)).toList();
         ObjectNode record = c.record().deepCopy();
         record.set("distill", DistillationPlan.record(DistillSettings.of(steps.getFirst().get("settings")), layers));
         return work.toCompression(c.settings(), record);
