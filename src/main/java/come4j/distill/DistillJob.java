@@ -8,6 +8,7 @@ import come4j.io.BadInputException;
 import come4j.io.Inputs;
 import come4j.io.IoFailureException;
 import come4j.io.Job;
+import come4j.io.RecordJson;
 import come4j.io.ScratchTensors;
 import come4j.io.TensorData;
 import come4j.merge.CompressedCheckpoint;
@@ -17,7 +18,9 @@ import come4j.model.LayerWeights;
 import come4j.model.ModelConfig;
 import come4j.model.Tokenizer;
 import come4j.model.Transformer;
+import come4j.report.DistillRecord;
 import come4j.report.DistillReport;
+import come4j.report.DistillSettings;
 import come4j.report.ModelCard;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -51,16 +54,16 @@ public final class DistillJob {
             List<HierarchicalDistiller.Block> blocks = DistillationPlan.blocks(checkCompatible(o, merge, tc, sc));
             if (blocks.isEmpty()) throw new BadInputException(o.student(), "has no merged layers to distil (come-merge.json tree)");
             DistillationPlan plan = o.plan();
-            ObjectNode settings = plan.settings(JSON.createObjectNode().put("schedule", "sp").put("teacher", DistillationPlan.absolute(o.teacher()))
-                    .put("student", DistillationPlan.absolute(o.student())).put("layers_trained", blocks.size()));
+            DistillSettings asked = plan.settings("sp", o.teacher(), o.student(), blocks.size());
             List<Path> inputs = new ArrayList<>(List.of(o.teacher(), o.student()));
             inputs.addAll(plan.data());
-            return new Job(o.out(), runKey(o, settings), Inputs.of(inputs), o.overwrite()).run(log,
+            return new Job(o.out(), runKey(o, asked), Inputs.of(inputs), o.overwrite()).run(log,
                     out -> (ObjectNode) JSON.readTree(out.resolve("come-distill.json").toFile()), (run, output) -> {
                 List<HierarchicalDistiller.Trained> trained = List.of();
                 EndToEnd.Result joint = null;
+                DistillSettings settings;
                 try (DistillationPlan.Prepared p = plan.prepare(tok, teacherCkpt, Transformer.load(teacherCkpt), blocks, log)) {
-                    DistillationPlan.windows(settings, p.windows());
+                    settings = DistillationPlan.windows(asked, p.windows());
                     if (plan.train().steps() > 0)
                         trained = p.distiller(sc, run.dir(), log).trainAll(blocks, blocks.stream().map(b -> LayerWeights.load(studentCkpt, b.layer())).toList());
                     if (plan.e2e() != null) joint = endToEnd(teacherCkpt, studentCkpt, blocks, trained, p, plan.e2e(), run.dir(), log);
@@ -68,8 +71,8 @@ public final class DistillJob {
                 List<LayerParams> result = new ArrayList<>();
                 for (int i = 0; i < blocks.size(); i++)
                     result.add(joint != null ? joint.params(i) : trained.get(i).params());
-                ObjectNode record = record(o, settings, trained);
-                if (joint != null) record.set("e2e", joint.json());
+                ObjectNode record = RecordJson.tree(new DistillRecord("come4j-distill/1", o.commandLine(), settings,
+                        trained.stream().map(HierarchicalDistiller.Trained::record).toList(), joint == null ? null : joint.record()));
                 write(studentCkpt, blocks, result, output);
                 Files.writeString(output.dir().resolve("come-merge.json"), JSON.writerWithDefaultPrettyPrinter().writeValueAsString(merge) + "\n");
                 Files.writeString(output.dir().resolve("come-distill.json"), JSON.writerWithDefaultPrettyPrinter().writeValueAsString(record) + "\n");
@@ -84,8 +87,8 @@ public final class DistillJob {
      * The run folder's key: the settings (training text by hash) and the identity of every file of the teacher and the
      * student ({@link Inputs#identity}), so that the saved training states are reused only on the same inputs.
      */
-    private static String runKey(Options o, ObjectNode settings) {
-        ObjectNode key = settings.deepCopy();
+    private static String runKey(Options o, DistillSettings settings) {
+        ObjectNode key = RecordJson.tree(settings);
         key.set("teacher_files", Inputs.identity(o.teacher()));
         key.set("student_files", Inputs.identity(o.student()));
         return key.toPrettyString();
@@ -141,14 +144,6 @@ public final class DistillJob {
 
     private static boolean same(Arr a, Arr b) {
         return a == null ? b == null : b != null && java.util.Arrays.equals(a.toFloat(), b.toFloat());
-    }
-
-    private static ObjectNode record(Options o, ObjectNode settings, List<HierarchicalDistiller.Trained> trained) {
-        ObjectNode r = JSON.createObjectNode();
-        r.put("format", "come4j-distill/1").put("command", o.commandLine());
-        var layers = JSON.createArrayNode();
-        trained.forEach(t -> layers.add(t.json()));
-        return r.setAll(DistillationPlan.record(settings, layers));
     }
 
     /** The student with its trained layers (stored in the student's dtype; one per block) and every other tensor as it was. */

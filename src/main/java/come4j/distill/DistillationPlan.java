@@ -1,7 +1,5 @@
 package come4j.distill;
 
-import com.fasterxml.jackson.databind.node.ArrayNode;
-import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import come4j.io.BadInputException;
 import come4j.io.RecordJson;
@@ -12,6 +10,9 @@ import come4j.model.Checkpoint;
 import come4j.model.ModelConfig;
 import come4j.model.Tokenizer;
 import come4j.model.Transformer;
+import come4j.report.DistillRecord;
+import come4j.report.DistillSettings;
+import come4j.report.HashedFile;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -27,7 +28,7 @@ import java.util.function.Consumer;
  * `compress --distill-each` (schedule mp): the settings sized to the model, the training text (files, window length,
  * seed) and the end-to-end stage if any. From them, {@link #prepare} makes the training windows with their held-out
  * slice, the teacher's boundary states and the frozen head of the logit-lens loss; {@link #settings} and
- * {@link #windows} give the record fields (come-distill.json's "settings", come-merge.json's "distill").
+ * {@link #windows} give the typed settings (come-distill.json's "settings", come-merge.json's "distill.settings").
  *
  * @param train the layer-wise stage (steps 0: skipped, for `come distill --steps 0 --e2e-steps N`)
  * @param e2e   the end-to-end stage ({@link EndToEnd}), or null for none
@@ -71,30 +72,29 @@ public record DistillationPlan(HierarchicalDistiller.Settings train, Hierarchica
     }
 
     /**
-     * The settings that decide the result, as the records state them, after {@code into}'s own fields: the
-     * layer-wise stage's, the end-to-end stage's ("e2e") and the training text's (files and hashes, window length,
-     * seed, tokens per layer).
+     * The settings that decide the result, as the records state them: the schedule and, for `come distill`, the
+     * teacher, student and layers trained (null otherwise), then the layer-wise stage's, the end-to-end stage's ("e2e")
+     * and the training text's (files and hashes, window length, seed, tokens per layer).
      */
-    public ObjectNode settings(ObjectNode into) {
-        into.setAll(RecordJson.tree(train.record()));
+    public DistillSettings settings(String schedule, Path teacher, Path student, Integer layersTrained) {
+        DistillSettings.EndToEnd j = null;
         if (e2e != null) {
             var a = e2e.auto();
-            ObjectNode j = into.putObject("e2e").put("loss", "kl_logits").put("steps", e2e.steps());
-            a.rates().forEach(j.putArray("lr_candidates")::add);
-            j.put("search_steps", a.searchSteps(e2e.steps())).put("eval_every", a.evalEvery(e2e.steps())).put("patience", a.patience())
-                    .put("warmup", e2e.adam().warmup());
+            j = new DistillSettings.EndToEnd("kl_logits", e2e.steps(), a.rates(), a.searchSteps(e2e.steps()), a.evalEvery(e2e.steps()),
+                    a.patience(), e2e.adam().warmup());
         }
-        into.put("seq_len", seqLen).put("seed", seed).put("tokens_per_layer", (long) train.steps() * train.batch() * seqLen);
-        var files = into.putArray("data");
+        List<HashedFile> files = new ArrayList<>();
         for (Path f : data) {
             TextFiles.requireText(f, "training text"); // before hashing reads it whole
             try {
-                files.addObject().put("file", absolute(f)).put("sha256", MergeRecord.sha256(java.lang.foreign.MemorySegment.ofArray(Files.readAllBytes(f))));
+                files.add(new HashedFile(absolute(f), MergeRecord.sha256(java.lang.foreign.MemorySegment.ofArray(Files.readAllBytes(f)))));
             } catch (IOException e) {
                 throw new BadInputException(f, "cannot read: " + e.getMessage());
             }
         }
-        return into;
+        return new DistillSettings(schedule, teacher == null ? null : absolute(teacher), student == null ? null : absolute(student),
+                layersTrained, train.record(), j, new DistillSettings.Data(seqLen, seed, (long) train.steps() * train.batch() * seqLen, files),
+                null, null, null);
     }
 
     /** Paths in the records are absolute, as in the recorded command, so they mean the same from any folder. */
@@ -102,18 +102,14 @@ public record DistillationPlan(HierarchicalDistiller.Settings train, Hierarchica
         return p.toAbsolutePath().normalize().toString();
     }
 
-    /** The windows a run trained on, after the settings (schedule sp; schedule mp does not record them). */
-    public static void windows(ObjectNode settings, TrainingWindows windows) {
-        settings.put("windows", windows.training()).put("windows_available", windows.available());
-        if (windows.heldOut() > 0) settings.put("held_out_windows", windows.heldOut());
+    /** {@code settings} with the windows a run trained on (schedule sp; schedule mp does not record them). */
+    public static DistillSettings windows(DistillSettings settings, TrainingWindows windows) {
+        return settings.withWindows(windows.training(), windows.available(), windows.heldOut() > 0 ? windows.heldOut() : null);
     }
 
     /** A distillation's record: its settings and each trained layer's (come-merge.json's "distill"). */
-    public static ObjectNode record(ObjectNode settings, ArrayNode layers) {
-        ObjectNode d = JsonNodeFactory.instance.objectNode();
-        d.set("settings", settings);
-        d.set("layers", layers);
-        return d;
+    public static ObjectNode record(DistillSettings settings, List<DistillRecord.Layer> layers) {
+        return RecordJson.tree(new DistillRecord(null, null, settings, layers, null));
     }
 
     /**

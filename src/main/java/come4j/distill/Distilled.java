@@ -1,16 +1,18 @@
 package come4j.distill;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import come4j.calib.CalibrationContext;
 import come4j.io.BadInputException;
+import come4j.io.RecordJson;
 import come4j.merge.Compression;
 import come4j.merge.CompressionMethod;
 import come4j.merge.WorkingModel;
 import come4j.model.LayerWeights;
 import come4j.model.Tokenizer;
+import come4j.report.DistillRecord;
+import come4j.report.DistillSettings;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.function.Consumer;
@@ -49,10 +51,9 @@ public record Distilled(CompressionMethod inner, List<Path> data, HierarchicalDi
         int done = work.steps(BY).size();
         if (done < blocks.size()) distil(work, c, blocks.subList(done, blocks.size()), log);
         List<JsonNode> steps = work.records(BY);
-        ArrayNode layers = JsonNodeFactory.instance.arrayNode();
-        steps.forEach(r -> layers.add(r.get("layer")));
+        List<DistillRecord.Layer> layers = steps.stream().map(r -> RecordJson.read(r.get("layer"), DistillRecord.Layer.class)).toList();
         ObjectNode record = c.record().deepCopy();
-        record.set("distill", DistillationPlan.record((ObjectNode) steps.getFirst().get("settings"), layers));
+        record.set("distill", DistillationPlan.record(DistillSettings.of(steps.getFirst().get("settings")), layers));
         return work.toCompression(c.settings(), record);
     }
 
@@ -61,13 +62,12 @@ public record Distilled(CompressionMethod inner, List<Path> data, HierarchicalDi
         DistillationPlan plan = DistillationPlan.sized(train, data, c.config());
         try (Tokenizer tok = Tokenizer.load(ctx.checkpoint().tokenizerFile());
              DistillationPlan.Prepared p = plan.prepare(tok, ctx.checkpoint(), ctx.model(), blocks, log)) {
-            ObjectNode settings = plan.settings(JsonNodeFactory.instance.objectNode().put("schedule", "sp"));
-            DistillationPlan.windows(settings, p.windows());
+            DistillSettings settings = DistillationPlan.windows(plan.settings("sp", null, null, null), p.windows());
             p.distiller(c.config(), work.trainingStates(BY), log).trainAll(blocks,
                     blocks.stream().map(b -> LayerWeights.of(c.config(), c.layers().get(b.layer()))).toList(), t -> {
                         work.replace(t.block().layer(), t.params().store(work.store(), ctx.checkpoint().dtype()));
                         ObjectNode step = JsonNodeFactory.instance.objectNode();
-                        step.set("settings", settings);
+                        step.set("settings", RecordJson.tree(settings));
                         step.set("layer", t.json());
                         work.commit(BY, step);
                         log.accept(String.format("distilled layer %d (original %d-%d): %s %.5g -> %.5g", t.block().layer(), t.block().first(),

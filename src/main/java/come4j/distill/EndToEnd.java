@@ -1,11 +1,10 @@
 package come4j.distill;
 
-import com.fasterxml.jackson.databind.node.JsonNodeFactory;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import come4j.model.ModelConfig;
 import come4j.model.Ropes;
 import come4j.model.Transformer;
 import come4j.io.Progress;
+import come4j.report.DistillRecord;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -35,13 +34,8 @@ public final class EndToEnd {
 
     /** The stage's record: the merged layers trained, their run of the schedule, and the seconds this run spent. */
     public record Result(List<Integer> layers, Schedule.Run run, double seconds) {
-        public ObjectNode json() {
-            ObjectNode n = JsonNodeFactory.instance.objectNode();
-            var l = n.putArray("layers");
-            layers.forEach(l::add);
-            run.json(n);
-            n.put("seconds", seconds);
-            return n;
+        public DistillRecord.EndToEnd record() {
+            return new DistillRecord.EndToEnd(layers, run.record(), seconds);
         }
 
         /** The trained weights of student layer {@code layers().get(k)}. */

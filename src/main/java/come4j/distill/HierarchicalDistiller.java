@@ -4,6 +4,8 @@ import come4j.io.Progress;
 import come4j.model.LayerWeights;
 import come4j.model.ModelConfig;
 import come4j.model.Ropes;
+import come4j.io.RecordJson;
+import come4j.report.DistillRecord;
 import come4j.report.DistillSettings;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -108,12 +110,14 @@ public final class HierarchicalDistiller {
             return run.losses();
         }
 
-        /** {"layer", "block": [first, last]}, then the run's record ({@link Schedule.Run#json}). */
+        /** The layer's record: its index, the block [first, last] it replaced, and its run of the schedule. */
+        public DistillRecord.Layer record() {
+            return new DistillRecord.Layer(block.layer(), List.of(block.first(), block.last()), run.record());
+        }
+
+        /** {@link #record} as JSON. */
         public com.fasterxml.jackson.databind.node.ObjectNode json() {
-            var l = com.fasterxml.jackson.databind.node.JsonNodeFactory.instance.objectNode().put("layer", block.layer());
-            l.putArray("block").add(block.first()).add(block.last());
-            run.json(l);
-            return l;
+            return RecordJson.tree(record());
         }
     }
 

@@ -1,9 +1,9 @@
 package come4j.distill;
 
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import come4j.distill.HierarchicalDistiller.Auto;
 import come4j.distill.HierarchicalDistiller.Settings;
 import come4j.io.Progress;
+import come4j.report.DistillRecord;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -32,22 +32,15 @@ final class Schedule {
      * every {@code evalEvery} steps, the last step). Empty lists and the fixed rate otherwise.
      */
     record Run(LayerParams params, List<Double> losses, List<Double> searched, double lr, List<Double> heldOut, int evalEvery) {
-        /** Adds "loss_first", "loss_last" (mean of the last tenth), the schedule's record, and "loss": [per step]. */
-        void json(ObjectNode l) {
+        /** Its record: the first and last losses, the automatic schedule's search and measurements (when it ran), the loss per step. */
+        DistillRecord.Run record() {
             int tail = Math.max(1, losses.size() / 10);
-            l.put("loss_first", losses.getFirst())
-                    .put("loss_last", losses.subList(losses.size() - tail, losses.size()).stream().mapToDouble(Double::doubleValue).average().orElseThrow());
-            if (!heldOut.isEmpty()) {
-                l.put("lr", lr);
-                var search = l.putArray("lr_search");
-                searched.forEach(search::add);
-                l.put("steps_run", losses.size()).put("best_step", evalStep(Auto.best(heldOut)))
-                        .put("held_out_best", heldOut.get(Auto.best(heldOut)));
-                var h = l.putArray("held_out");
-                for (int i = 0; i < heldOut.size(); i++) h.addArray().add(evalStep(i)).add(heldOut.get(i));
-            }
-            var arr = l.putArray("loss");
-            losses.forEach(arr::add);
+            double last = losses.subList(losses.size() - tail, losses.size()).stream().mapToDouble(Double::doubleValue).average().orElseThrow();
+            if (heldOut.isEmpty()) return new DistillRecord.Run(losses.getFirst(), last, null, null, null, null, null, null, losses);
+            int best = Auto.best(heldOut);
+            List<DistillRecord.HeldOut> h = new ArrayList<>();
+            for (int i = 0; i < heldOut.size(); i++) h.add(new DistillRecord.HeldOut(evalStep(i), heldOut.get(i)));
+            return new DistillRecord.Run(losses.getFirst(), last, lr, searched, losses.size(), evalStep(best), heldOut.get(best), h, losses);
         }
 
         /** The step of the i-th held-out measurement. */

@@ -1,11 +1,10 @@
 package come4j.distill;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.ArrayNode;
-import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import come4j.io.DType;
 import come4j.io.Progress;
+import come4j.io.RecordJson;
 import come4j.io.ScratchTensors;
 import come4j.io.TensorData;
 import come4j.merge.WorkingModel;
@@ -14,7 +13,9 @@ import come4j.model.LayerWeights;
 import come4j.model.ModelConfig;
 import come4j.model.Tokenizer;
 import come4j.model.Transformer;
+import come4j.report.DistillRecord;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Consumer;
@@ -31,7 +32,7 @@ public final class StepDistiller implements WorkingModel.Refine, AutoCloseable {
     private final ScratchTensors store;
     private final DType dtype;
     private final Consumer<String> log;
-    private final ArrayNode record = JsonNodeFactory.instance.arrayNode();
+    private final List<DistillRecord.Layer> record = new ArrayList<>();
 
     private StepDistiller(DistillationPlan plan, DistillationPlan.Prepared prepared, ScratchTensors store, DType dtype, Consumer<String> log) {
         this.plan = plan;
@@ -63,19 +64,18 @@ public final class StepDistiller implements WorkingModel.Refine, AutoCloseable {
         List<Double> loss = t.losses();
         log.accept(String.format("distilled layer %d (original %s): %s %.5g -> %.5g", position, originals, s.loss().id,
                 loss.getFirst(), loss.getLast()));
-        var json = t.json();
-        record.add(json);
-        return new WorkingModel.Refined(t.params().store(store, dtype), json);
+        record.add(t.record());
+        return new WorkingModel.Refined(t.params().store(store, dtype), t.json());
     }
 
     @Override
     public void replayed(JsonNode note) {
-        record.add(note);
+        record.add(RecordJson.read(note, DistillRecord.Layer.class));
     }
 
     /** come-merge.json's "distill": the settings and the loss curves of every distilled step, in merge order. */
     public ObjectNode record() {
-        return DistillationPlan.record(plan.settings(JsonNodeFactory.instance.objectNode().put("schedule", "mp")), record);
+        return DistillationPlan.record(plan.settings("mp", null, null, null), record);
     }
 
     @Override

@@ -64,7 +64,7 @@ public record Streamline(HierarchicalDistiller.Settings train) implements Compre
                 t = distiller.train(block, ctx.model().layers().get(first), bar);
             }
             work.collapse(first, first + n - 1, t.params().store(work.store(), ctx.checkpoint().dtype()));
-            work.commit(BY, new come4j.merge.MethodRecord.StreamlineSpan(new int[] {first, first + n - 1}, sim, t.json()).json());
+            work.commit(BY, new come4j.merge.MethodRecord.StreamlineSpan(new int[] {first, first + n - 1}, sim, t.record()).json());
         }
     }
 

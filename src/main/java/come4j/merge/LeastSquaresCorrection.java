@@ -1,7 +1,5 @@
 package come4j.merge;
 
-import com.fasterxml.jackson.databind.node.JsonNodeFactory;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import come4j.calib.CalibrationPass;
 import come4j.io.BadInputException;
 import come4j.io.DType;
@@ -52,17 +50,10 @@ public final class LeastSquaresCorrection {
     /** The corrected tensors and what the correction measured (errors: mean squared error per hidden element). */
     public record Result(Map<String, TensorData> tensors, List<Fit> fits, double before, double after, boolean reverted,
                          int windows, int held, long gramBytes, double seconds) {
-        public ObjectNode json() {
-            ObjectNode o = JsonNodeFactory.instance.objectNode();
-            o.put("windows", windows).put("held_out_windows", held);
-            var p = o.putArray("projections");
-            for (Fit f : fits) {
-                ObjectNode j = p.addObject().put("name", f.projection());
-                if (Double.isNaN(f.alpha())) j.putNull("alpha"); else j.put("alpha", f.alpha());
-                j.put("held_out_mse_before", f.heldBefore()).put("held_out_mse_after", f.heldAfter());
-            }
-            return o.put("calib_mse_before", before).put("calib_mse_after", after).put("reverted", reverted)
-                    .put("gram_bytes", gramBytes).put("seconds", seconds);
+        /** come-merge.json's "ls_correction" (an α of NaN, the projection kept as merged, is written null). */
+        public MergeStep.LsCorrection record() {
+            return new MergeStep.LsCorrection(windows, held, fits.stream().map(f -> new MergeStep.Projection(f.projection(),
+                    Double.isNaN(f.alpha()) ? null : f.alpha(), f.heldBefore(), f.heldAfter())).toList(), before, after, reverted, gramBytes, seconds, null);
         }
     }
 

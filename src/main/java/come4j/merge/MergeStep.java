@@ -2,7 +2,6 @@ package come4j.merge;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonProperty;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import come4j.io.TensorData;
 import java.util.Arrays;
 import java.util.List;
@@ -19,7 +18,7 @@ public record MergeStep(int step, @JsonProperty("layers_before") int layersBefor
                  Double[] sbi, double[] bi, double[] ratio, boolean fallback, Kept kept, Sides heads, Sides channels,
                  @JsonInclude(JsonInclude.Include.NON_EMPTY) List<Candidate> candidates,
                  @JsonProperty("calib_nll_before") double calibNllBefore, @JsonProperty("calib_nll_after") double calibNllAfter,
-                 @JsonProperty("ls_correction") ObjectNode lsCorrection, Double seconds) {
+                 @JsonProperty("ls_correction") LsCorrection lsCorrection, Double seconds) {
     /** How many kv head groups and FFN channels were kept from a and from b. */
     public record Kept(int[] heads, int[] channels) {}
 
@@ -28,6 +27,30 @@ public record MergeStep(int step, @JsonProperty("layers_before") int layersBefor
 
     /** CoMe-P: a candidate r_a and the calibration NLL it leads to. */
     public record Candidate(double ratio, double nll) {}
+
+    /**
+     * What the least-squares correction measured (come-ls and its variants, issue 16): the calibration windows fitted
+     * on and held out, each projection's fit, the layer's mean squared error on the calibration windows before and
+     * after, whether the correction was dropped (worse), the Gram matrices' bytes, the seconds; with come-ls-pair, the
+     * pairs tried.
+     */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    public record LsCorrection(int windows, @JsonProperty("held_out_windows") int heldOutWindows, List<Projection> projections,
+                               @JsonProperty("calib_mse_before") double calibMseBefore, @JsonProperty("calib_mse_after") double calibMseAfter,
+                               boolean reverted, @JsonProperty("gram_bytes") long gramBytes, double seconds,
+                               @JsonProperty("pair_candidates") List<PairCandidate> pairCandidates) {
+        /** This correction, of the pair chosen among {@code pairs}. */
+        LsCorrection withPairCandidates(List<PairCandidate> pairs) {
+            return new LsCorrection(windows, heldOutWindows, projections, calibMseBefore, calibMseAfter, reverted, gramBytes, seconds, pairs);
+        }
+    }
+
+    /** One refitted projection: its ridge strength (null: kept as merged) and its held-out mean squared error before and after. */
+    public record Projection(String name, @JsonInclude(JsonInclude.Include.ALWAYS) Double alpha,
+                             @JsonProperty("held_out_mse_before") double heldOutMseBefore, @JsonProperty("held_out_mse_after") double heldOutMseAfter) {}
+
+    /** come-ls-pair: a pair (a, a + 1) tried, its SBI and the calibration NLL after merging and correcting it. */
+    public record PairCandidate(int a, double sbi, double nll) {}
 
     /** Step {@code number} (from 1) of a run; an SBI of +∞ (a pair the no-re-merge rule excludes) is recorded as null. */
     static MergeStep of(int number, ProgressiveMerger.Step s) {

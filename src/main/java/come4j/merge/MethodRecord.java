@@ -4,6 +4,7 @@ import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import come4j.io.RecordJson;
+import come4j.report.DistillRecord;
 import java.util.List;
 
 /**
@@ -49,5 +50,5 @@ public sealed interface MethodRecord permits MethodRecord.Steps, MethodRecord.Re
     }
 
     /** LLM-Streamline: the span of original layers replaced, the similarity of every span, and the trained layer. */
-    record StreamlineSpan(int[] span, @JsonProperty("span_similarity") double[] spanSimilarity, ObjectNode replacement) implements MethodRecord {}
+    record StreamlineSpan(int[] span, @JsonProperty("span_similarity") double[] spanSimilarity, DistillRecord.Layer replacement) implements MethodRecord {}
 }

@@ -1,7 +1,5 @@
 package come4j.merge;
 
-import com.fasterxml.jackson.databind.node.JsonNodeFactory;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import come4j.calib.ActivationCache;
 import come4j.calib.CalibrationContext;
 import come4j.calib.CalibrationPass;
@@ -58,7 +56,7 @@ public final class ProgressiveMerger {
      */
     public record Step(int layersBefore, int a, List<Integer> originalA, List<Integer> originalB, double[] sbi,
                        double[] bi, double ra, double rb, boolean fallback, MergedLayer merged,
-                       List<double[]> candidates, double nllBefore, double nllAfter, double seconds, ObjectNode correction) {}
+                       List<double[]> candidates, double nllBefore, double nllAfter, double seconds, MergeStep.LsCorrection correction) {}
 
     public record Result(ModelConfig config, List<Map<String, TensorData>> layers, MergeTree tree, List<Step> steps,
                          double nllBefore) {}
@@ -131,16 +129,15 @@ public final class ProgressiveMerger {
             }
             int a = argmin(sbi);
             double[] bi = stats.stream().mapToDouble(LayerStats::bi).toArray();
-            ObjectNode pairs = null;
+            List<MergeStep.PairCandidate> pairs = null;
             if (s.ls().correct() && s.ls().pairCandidates() > 1) { // issue 16: the pair by its corrected calibration NLL
-                pairs = JsonNodeFactory.instance.objectNode();
-                var list = pairs.putArray("pair_candidates");
+                pairs = new ArrayList<>();
                 double bestNll = Double.POSITIVE_INFINITY;
                 for (int p : smallest(sbi, s.ls().pairCandidates())) {
                     try (ScratchTensors tmp = new ScratchTensors()) {
                         Candidate m = mergeAt(p, work, stats, pass, teacher, s, tmp, dtype, new ArrayList<>(), x -> {});
                         double n = pass.nllFrom(m.after().model(), p);
-                        list.addObject().put("a", p).put("sbi", sbi[p]).put("nll", n);
+                        pairs.add(new MergeStep.PairCandidate(p, sbi[p], n));
                         if (n < bestNll) {
                             bestNll = n;
                             a = p;
@@ -151,8 +148,7 @@ public final class ProgressiveMerger {
             List<double[]> candidates = new ArrayList<>();
             Candidate m = mergeAt(a, work, stats, pass, teacher, s, work.store(), dtype, candidates, log);
             MergedLayer merged = m.merged();
-            ObjectNode correction = m.correction();
-            if (pairs != null) correction.setAll(pairs);
+            MergeStep.LsCorrection correction = pairs == null ? m.correction() : m.correction().withPairCandidates(pairs);
             List<Integer> origA = tree.get(a), origB = tree.get(a + 1);
             work.merge(a, merged.tensors());
             double ra = m.ra(), rb = m.rb();
@@ -170,7 +166,7 @@ public final class ProgressiveMerger {
     }
 
     /** A merge of pair (a, a + 1) before it is applied: the merged layer and the model after. */
-    private record Candidate(MergedLayer merged, double ra, double rb, ObjectNode correction, WorkingModel.State after) {}
+    private record Candidate(MergedLayer merged, double ra, double rb, MergeStep.LsCorrection correction, WorkingModel.State after) {}
 
     /** Merges pair (a, a + 1) (CoMe-P: ratio search into {@code candidates}) and corrects it as {@code s.ls()} says. */
     private static Candidate mergeAt(int a, WorkingModel work, List<LayerStats> stats, CalibrationPass pass, CalibrationPass teacher,
@@ -191,13 +187,13 @@ public final class ProgressiveMerger {
                 ? WeightSumMerge.merge(c0, tensors.get(a), tensors.get(a + 1), ra, rb, store, dtype)
                 : ConcatMerge.merge(c0, tensors.get(a), tensors.get(a + 1), sa, sb, ra, rb, s.officialGqaTiling(), store, dtype);
         WorkingModel.State after = work.candidate(new WorkingModel.Collapse(a, a + 1, merged.tensors()));
-        ObjectNode correction = null;
+        MergeStep.LsCorrection correction = null;
         if (s.ls().correct()) {
             int end = work.tree().get(a + 1).getLast() + 1; // the original boundary leaving the block
             var ls = LeastSquaresCorrection.correct(after.model(), a, end, merged.tensors(), pass, teacher, store, dtype);
             merged = new MergedLayer(ls.tensors(), merged.headsA(), merged.headsB(), merged.channelsA(), merged.channelsB());
             after = work.candidate(new WorkingModel.Collapse(a, a + 1, merged.tensors()));
-            correction = ls.json();
+            correction = ls.record();
             log.accept(String.format("  least-squares correction: layer MSE %.4g -> %.4g on the calibration windows%s (%.1f s)",
                     ls.before(), ls.after(), ls.reverted() ? ", worse: dropped" : "", ls.seconds()));
         }

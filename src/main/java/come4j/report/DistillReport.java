@@ -37,28 +37,29 @@ public final class DistillReport {
 
     /** The section; {@code own}: a run of its own (its command shown, headed as the page's subject). */
     static String section(JsonNode d, boolean own) {
-        DistillSettings st = DistillSettings.of(d.path("settings"));
+        DistillRecord r = DistillRecord.of(d);
+        DistillSettings st = r.settings();
         StringBuilder b = new StringBuilder("<h2>Hierarchical distillation").append(own ? "" : " (schedule " + Html.escape(st.schedule()) + ")")
                 .append("</h2>\n<table>\n");
-        if (own) b.append("<tr><th>command</th><td><code>").append(Html.escape(d.path("command").asText())).append("</code></td></tr>\n");
+        if (own) b.append("<tr><th>command</th><td><code>").append(Html.escape(r.command())).append("</code></td></tr>\n");
         settings(b, d.path("settings"));
         b.append("</table>\n<h3>Loss per trained layer</h3>\n<table><tr><th>layer</th><th>original layers</th><th>first step</th>")
                 .append("<th>last 10% of steps (mean)</th><th>change</th></tr>\n");
-        for (JsonNode l : d.path("layers")) {
-            double first = l.path("loss_first").asDouble(), last = l.path("loss_last").asDouble();
-            b.append("<tr><td>").append(l.path("layer").asInt()).append("</td><td>").append(block(l)).append("</td><td class=\"n\">")
+        for (DistillRecord.Layer l : r.layers()) {
+            double first = l.run().lossFirst(), last = l.run().lossLast();
+            b.append("<tr><td>").append(l.layer()).append("</td><td>").append(block(l)).append("</td><td class=\"n\">")
                     .append(Html.num(first)).append("</td><td class=\"n\">").append(Html.num(last)).append("</td><td class=\"n\">")
                     .append(first > 0 ? f("%+.2f%%", 100 * (last / first - 1)) : "\u2013").append("</td></tr>\n");
         }
         b.append("</table>\n");
-        search(b, d, st.training().lrCandidates());
+        search(b, r.layers(), st.training().lrCandidates());
         b.append("<p class=\"note\">Each merged layer is trained, teacher-forced, to map the teacher's hidden state ")
                 .append("entering its block of original layers to the state leaving it. Each point is the mean loss of the steps up to it.</p>\n");
         String loss = st.training().loss();
-        for (JsonNode layer : d.path("layers"))
-            b.append("<h3>layer ").append(layer.path("layer").asInt()).append(" (original layers ").append(block(layer)).append(")</h3>\n")
-                    .append(curve(layer.path("loss"), loss + " loss")).append('\n');
-        endToEnd(b, d, st.e2e());
+        for (DistillRecord.Layer layer : r.layers())
+            b.append("<h3>layer ").append(layer.layer()).append(" (original layers ").append(block(layer)).append(")</h3>\n")
+                    .append(curve(layer.run().loss(), loss + " loss")).append('\n');
+        if (r.e2e() != null) endToEnd(b, r.e2e(), st.e2e());
         return b.toString();
     }
 
@@ -66,51 +67,51 @@ public final class DistillReport {
      * The end-to-end stage (issue 17), when the run had one: the held-out KL each searched rate reached, the rate
      * chosen, the held-out KL before and at its best, where training stopped, and its curves.
      */
-    private static void endToEnd(StringBuilder b, JsonNode d, DistillSettings.EndToEnd st) {
-        JsonNode e = d.path("e2e");
-        if (e.isMissingNode()) return;
-        b.append("<h3>End-to-end stage: the merged layers ").append(Html.escape(String.join(", ", e.path("layers").valueStream().map(JsonNode::asText).toList())))
+    private static void endToEnd(StringBuilder b, DistillRecord.EndToEnd stage, DistillSettings.EndToEnd st) {
+        DistillRecord.Run e = stage.run();
+        b.append("<h3>End-to-end stage: the merged layers ").append(Html.escape(String.join(", ", stage.layers().stream().map(String::valueOf).toList())))
                 .append(" together, KL to the teacher's logits</h3>\n<table><tr>");
         for (double r : st.lrCandidates()) b.append("<th>held-out KL at lr ").append(Html.num(r)).append("</th>");
         b.append("<th>lr chosen</th><th>held-out KL at the start</th><th>best held-out KL</th><th>at step</th><th>steps run (budget)</th><th>seconds</th></tr>\n<tr>");
-        for (JsonNode h : e.path("lr_search")) b.append("<td class=\"n\">").append(Html.num(h.asDouble())).append("</td>");
-        b.append("<td class=\"n\">").append(Html.num(e.path("lr").asDouble())).append("</td><td class=\"n\">")
-                .append(Html.num(e.path("held_out").get(0).get(1).asDouble())).append("</td><td class=\"n\">")
-                .append(Html.num(e.path("held_out_best").asDouble())).append("</td><td class=\"n\">").append(e.path("best_step").asInt())
-                .append("</td><td class=\"n\">").append(e.path("steps_run").asInt()).append(" (").append(st.steps())
-                .append(")</td><td class=\"n\">").append(f("%.0f", e.path("seconds").asDouble())).append("</td></tr>\n</table>\n")
+        for (double h : e.lrSearch()) b.append("<td class=\"n\">").append(Html.num(h)).append("</td>");
+        b.append("<td class=\"n\">").append(Html.num(e.lr())).append("</td><td class=\"n\">")
+                .append(Html.num(e.heldOut().getFirst().loss())).append("</td><td class=\"n\">")
+                .append(Html.num(e.heldOutBest())).append("</td><td class=\"n\">").append(e.bestStep())
+                .append("</td><td class=\"n\">").append(e.stepsRun()).append(" (").append(st.steps())
+                .append(")</td><td class=\"n\">").append(f("%.0f", stage.seconds())).append("</td></tr>\n</table>\n")
                 .append("<p class=\"note\">After the layer-wise stage, all merged layers train at once on the mean over tokens of KL(teacher ")
                 .append("softmax \u2016 student softmax) over the vocabulary; everything else stays frozen. Each rate trains ")
                 .append(st.searchSteps()).append(" steps from the start; the chosen rate then trains, its held-out KL measured every ")
                 .append(st.evalEvery()).append(" steps, and the weights of the best measurement are kept.</p>\n");
-        JsonNode held = e.path("held_out");
+        List<DistillRecord.HeldOut> held = e.heldOut();
         double[] x = new double[held.size()];
         List<Double> y = new ArrayList<>();
         List<String> labels = new ArrayList<>();
         for (int i = 0; i < held.size(); i++) {
-            x[i] = held.get(i).get(0).asDouble();
-            y.add(held.get(i).get(1).asDouble());
-            labels.add(held.get(i).get(0).asText());
+            x[i] = held.get(i).step();
+            y.add(held.get(i).loss());
+            labels.add(Integer.toString(held.get(i).step()));
         }
         b.append(Svg.line(x, y, labels, -1, "held-out KL", "training step", 200)).append('\n')
-                .append(curve(e.path("loss"), "training KL")).append('\n');
+                .append(curve(e.loss(), "training KL")).append('\n');
     }
 
     /**
      * The automatic schedule's record (issue 17), when there is one: per layer the held-out loss each searched rate
      * reached, the rate chosen, and where the held-out loss was best and training stopped.
      */
-    private static void search(StringBuilder b, JsonNode d, List<Double> rates) {
+    private static void search(StringBuilder b, List<DistillRecord.Layer> layers, List<Double> rates) {
         if (rates == null || rates.isEmpty()) return;
         b.append("<h3>Learning rate and stopping point (held-out windows)</h3>\n<table><tr><th>layer</th>");
         for (double r : rates) b.append("<th>held-out loss at lr ").append(Html.num(r)).append("</th>");
         b.append("<th>lr chosen</th><th>best held-out loss</th><th>at step</th><th>steps run</th></tr>\n");
-        for (JsonNode l : d.path("layers")) {
-            b.append("<tr><td>").append(l.path("layer").asInt()).append("</td>");
-            for (JsonNode h : l.path("lr_search")) b.append("<td class=\"n\">").append(Html.num(h.asDouble())).append("</td>");
-            b.append("<td class=\"n\">").append(Html.num(l.path("lr").asDouble())).append("</td><td class=\"n\">")
-                    .append(Html.num(l.path("held_out_best").asDouble())).append("</td><td class=\"n\">").append(l.path("best_step").asInt())
-                    .append("</td><td class=\"n\">").append(l.path("steps_run").asInt()).append("</td></tr>\n");
+        for (DistillRecord.Layer layer : layers) {
+            DistillRecord.Run l = layer.run();
+            b.append("<tr><td>").append(layer.layer()).append("</td>");
+            for (double h : l.lrSearch()) b.append("<td class=\"n\">").append(Html.num(h)).append("</td>");
+            b.append("<td class=\"n\">").append(Html.num(l.lr())).append("</td><td class=\"n\">")
+                    .append(Html.num(l.heldOutBest())).append("</td><td class=\"n\">").append(l.bestStep())
+                    .append("</td><td class=\"n\">").append(l.stepsRun()).append("</td></tr>\n");
         }
         b.append("</table>\n<p class=\"note\">Each rate trains the layer from its start for the search's steps; the rate with the lowest ")
                 .append("held-out loss then trains up to the budget, and the weights of its best held-out measurement are kept.</p>\n");
@@ -140,9 +141,8 @@ public final class DistillReport {
         b.append("<tr><th>").append(Html.escape(label)).append("</th><td>").append(escapedValue).append("</td></tr>\n");
     }
 
-    private static String block(JsonNode layer) {
-        JsonNode block = layer.path("block");
-        return block.get(0).asInt() + "&ndash;" + block.get(1).asInt();
+    private static String block(DistillRecord.Layer layer) {
+        return layer.block().get(0) + "&ndash;" + layer.block().get(1);
     }
 
     /** Whether {@link #curve} draws every step of {@code loss} (else the record's losses go to {@link OtherFields}). */
@@ -151,7 +151,7 @@ public final class DistillReport {
     }
 
     /** A loss curve: one point per step, or the means of equal runs of steps when there are more than {@link #POINTS}. */
-    static String curve(JsonNode loss, String label) {
+    static String curve(List<Double> loss, String label) {
         int n = loss.size(), per = Math.max(1, (n + POINTS - 1) / POINTS), points = (n + per - 1) / per;
         double[] x = new double[points];
         List<Double> y = new ArrayList<>();
@@ -159,7 +159,7 @@ public final class DistillReport {
         for (int p = 0; p < points; p++) {
             double sum = 0;
             int from = p * per, to = Math.min(n, from + per);
-            for (int i = from; i < to; i++) sum += loss.get(i).asDouble();
+            for (int i = from; i < to; i++) sum += loss.get(i);
             x[p] = to;
             y.add(sum / (to - from));
             labels.add(Integer.toString(to));

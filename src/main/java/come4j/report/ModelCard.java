@@ -160,15 +160,16 @@ public final class ModelCard {
         s.append('\n');
     }
 
-    private static void distillation(StringBuilder s, JsonNode d) {
-        DistillSettings st = DistillSettings.of(d.path("settings"));
+    private static void distillation(StringBuilder s, JsonNode node) {
+        DistillRecord d = DistillRecord.of(node);
+        DistillSettings st = d.settings();
         DistillSettings.Training t = st.training();
         s.append("## Distillation\n\n");
         if (t.steps() == 0) { // the end-to-end stage alone, on an already distilled student
             s.append("The layer-wise stage was skipped (`--steps 0`).");
-            if (d.has("command")) s.append("\n\n```sh\n").append(d.path("command").asText()).append("\n```");
+            if (d.command() != null) s.append("\n\n```sh\n").append(d.command()).append("\n```");
             s.append("\n\n");
-            endToEnd(s, d.path("e2e"));
+            endToEnd(s, d.e2e());
             return;
         }
         boolean auto = t.searched(); // searched per layer, early stopping on held-out windows (issue 17)
@@ -177,27 +178,28 @@ public final class ModelCard {
                 auto ? "chosen per layer on held-out windows (below), with early stopping" : Html.num(((Number) t.lr()).doubleValue())));
         if (st.data().data() != null)
             for (HashedFile file : st.data().data()) s.append(" Training text: `").append(file.file()).append("`.");
-        if (d.has("command")) s.append("\n\n```sh\n").append(d.path("command").asText()).append("\n```");
+        if (d.command() != null) s.append("\n\n```sh\n").append(d.command()).append("\n```");
         s.append("\n\n| layer | original layers | loss at the first step | loss over the last 10% of steps |")
                 .append(auto ? " learning rate | best held-out step / steps run |\n|---|---|---|---|---|---|\n" : "\n|---|---|---|---|\n");
-        for (JsonNode l : d.path("layers")) {
-            s.append("| ").append(l.path("layer").asInt()).append(" | ").append(l.path("block").path(0).asInt()).append('\u2013').append(l.path("block").path(1).asInt())
-                    .append(" | ").append(Html.num(l.path("loss_first").asDouble())).append(" | ").append(Html.num(l.path("loss_last").asDouble())).append(" |");
-            if (auto) s.append(' ').append(Html.num(l.path("lr").asDouble())).append(" | ").append(l.path("best_step").asInt()).append(" / ")
-                    .append(l.path("steps_run").asInt()).append(" |");
+        for (DistillRecord.Layer layer : d.layers()) {
+            DistillRecord.Run l = layer.run();
+            s.append("| ").append(layer.layer()).append(" | ").append(layer.block().get(0)).append('\u2013').append(layer.block().get(1))
+                    .append(" | ").append(Html.num(l.lossFirst())).append(" | ").append(Html.num(l.lossLast())).append(" |");
+            if (auto) s.append(' ').append(Html.num(l.lr())).append(" | ").append(l.bestStep()).append(" / ")
+                    .append(l.stepsRun()).append(" |");
             s.append('\n');
         }
         s.append('\n');
-        if (d.has("e2e")) endToEnd(s, d.path("e2e"));
+        if (d.e2e() != null) endToEnd(s, d.e2e());
     }
 
     /** The end-to-end stage (issue 17): the layers, the rate chosen and the held-out KL before and at its best. */
-    private static void endToEnd(StringBuilder s, JsonNode e) {
+    private static void endToEnd(StringBuilder s, DistillRecord.EndToEnd stage) {
+        DistillRecord.Run e = stage.run();
         s.append(f("End to end: merged layers %s trained together on KL to the teacher's logits, learning rate %s (searched on held-out windows);"
                         + " held-out KL %s at the start, %s at step %d of %d run.\n\n",
-                String.join(", ", e.path("layers").valueStream().map(JsonNode::asText).toList()), Html.num(e.path("lr").asDouble()),
-                Html.num(e.path("held_out").path(0).path(1).asDouble()), Html.num(e.path("held_out_best").asDouble()), e.path("best_step").asInt(),
-                e.path("steps_run").asInt()));
+                String.join(", ", stage.layers().stream().map(String::valueOf).toList()), Html.num(e.lr()),
+                Html.num(e.heldOut().getFirst().loss()), Html.num(e.heldOutBest()), e.bestStep(), e.stepsRun()));
     }
 
     /** The card's YAML front matter (without its fences) and its body; no front matter: empty and the whole text. */

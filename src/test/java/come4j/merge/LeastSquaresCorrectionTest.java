@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import come4j.Fixtures;
 import come4j.calib.ActivationCache;
 import come4j.calib.CalibrationContext;
@@ -74,14 +73,14 @@ class LeastSquaresCorrectionTest {
                 var r = ProgressiveMerger.run(new WorkingModel(ctx, store), s, log::add);
                 var step = r.steps().getFirst();
                 assertEquals(plain.steps().getFirst().a(), step.a()); // the same merge, then corrected
-                JsonNode ls = step.correction();
+                MergeStep.LsCorrection ls = step.correction();
                 assertNotNull(ls);
-                assertTrue(ls.get("calib_mse_after").asDouble() < ls.get("calib_mse_before").asDouble());
-                assertEquals("o_proj", ls.get("projections").get(0).get("name").asText());
+                assertTrue(ls.calibMseAfter() < ls.calibMseBefore());
+                assertEquals("o_proj", ls.projections().getFirst().name());
                 assertTrue(log.stream().anyMatch(l -> l.contains("least-squares correction")), log.toString());
                 var json = MergeRecord.step(1, step);
                 assertEquals(json, MergeRecord.step(1, MergeRecord.parseStep(json, step.merged().tensors())));
-                assertEquals(ls, json.get("ls_correction"));
+                assertEquals(come4j.io.RecordJson.tree(ls), json.get("ls_correction"));
             }
         }
     }

@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import come4j.Fixtures;
 import come4j.calib.CalibrationContext;
 import come4j.calib.CalibrationSet;
@@ -29,22 +28,22 @@ class LeastSquaresVariantsTest {
                 var come = ProgressiveMerger.run(new WorkingModel(ctx, store), new ProgressiveMerger.Settings(ProgressiveMerger.Method.COME, 2, false, 4, true), s -> {});
                 var s = new ProgressiveMerger.Settings(ProgressiveMerger.Method.COME, 2, false, 4, new ProgressiveMerger.Ls(true, 3));
                 var step = ProgressiveMerger.run(new WorkingModel(ctx, store), s, x -> {}).steps().getFirst();
-                JsonNode cands = step.correction().get("pair_candidates");
+                List<MergeStep.PairCandidate> cands = step.correction().pairCandidates();
                 assertEquals(2, cands.size()); // 3 layers: two pairs
                 int sbiPair = come.steps().getFirst().a();
                 double best = Double.POSITIVE_INFINITY;
                 int chosen = -1;
-                for (JsonNode p : cands) {
-                    if (p.get("a").asInt() == sbiPair) assertEquals(come.steps().getFirst().nllAfter(), p.get("nll").asDouble(), 1e-9);
-                    if (p.get("nll").asDouble() < best) {
-                        best = p.get("nll").asDouble();
-                        chosen = p.get("a").asInt();
+                for (MergeStep.PairCandidate p : cands) {
+                    if (p.a() == sbiPair) assertEquals(come.steps().getFirst().nllAfter(), p.nll(), 1e-9);
+                    if (p.nll() < best) {
+                        best = p.nll();
+                        chosen = p.a();
                     }
                 }
                 assertEquals(chosen, step.a());
                 assertEquals(best, step.nllAfter(), 1e-9);
                 assertTrue(step.nllAfter() <= come.steps().getFirst().nllAfter());
-                assertNotEquals(cands.get(0).get("a").asInt(), cands.get(1).get("a").asInt());
+                assertNotEquals(cands.get(0).a(), cands.get(1).a());
             }
         }
     }

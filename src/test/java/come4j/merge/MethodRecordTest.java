@@ -28,12 +28,13 @@ class MethodRecordTest {
     /** A weighted sum keeps no heads; CoMe-P's candidates and the least-squares fit come after the ratio's fields. */
     @Test
     void optionalStepFieldsAreLeftOutOrKeptInPlace() throws Exception {
-        var ls = JSON.createObjectNode().put("reverted", false);
+        var ls = new MergeStep.LsCorrection(8, 2, List.of(), 1, 0.5, false, 64, 0.5, null);
         var step = new ProgressiveMerger.Step(3, 0, List.of(0), List.of(1), new double[] {0.5, 0.25}, new double[] {1, 2, 3}, 0.5, 0.5, true,
                 new MergedLayer(Map.of(), null, null, null, null), List.of(new double[] {0, 3.7}, new double[] {1, 3.6}), 3.5, 3.6, Double.NaN, ls);
         String json = "{\"step\":2,\"layers_before\":3,\"pair\":[0,1],\"original\":[[0],[1]],\"sbi\":[0.5,0.25],\"bi\":[1.0,2.0,3.0],"
                 + "\"ratio\":[0.5,0.5],\"fallback\":true,\"candidates\":[{\"ratio\":0.0,\"nll\":3.7},{\"ratio\":1.0,\"nll\":3.6}],"
-                + "\"calib_nll_before\":3.5,\"calib_nll_after\":3.6,\"ls_correction\":{\"reverted\":false}}";
+                + "\"calib_nll_before\":3.5,\"calib_nll_after\":3.6,\"ls_correction\":{\"windows\":8,\"held_out_windows\":2,"
+                + "\"projections\":[],\"calib_mse_before\":1.0,\"calib_mse_after\":0.5,\"reverted\":false,\"gram_bytes\":64,\"seconds\":0.5}}";
         assertWritesAndReadsBack(json, 2, step);
     }
 
