@@ -55,11 +55,11 @@ public final class StepDistiller implements WorkingModel.Refine, AutoCloseable {
     }
 
     @Override
-    public WorkingModel.Refined apply(ModelConfig c, int position, List<Integer> originals, Map<String, TensorData> tensors) {
+    public WorkingModel.Refined apply(ModelConfig c, int position, List<Integer> originals, Map<String, TensorData> tensors, Path states) {
         var block = new HierarchicalDistiller.Block(position, originals.getFirst(), originals.getLast());
         HierarchicalDistiller.Trained t;
         try (Progress bar = Progress.start("distill", (long) HierarchicalDistiller.stepsPerLayer(s) * s.batch() * plan.seqLen(), "tok")) {
-            t = prepared.distiller(c, null, log).train(block, LayerWeights.of(c, tensors), bar);
+            t = prepared.distiller(c, states, log).train(block, LayerWeights.of(c, tensors), bar);
         }
         List<Double> loss = t.losses();
         log.accept(String.format("distilled layer %d (original %s): %s %.5g -> %.5g", position, originals, s.loss().id,

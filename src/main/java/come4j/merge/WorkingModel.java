@@ -68,7 +68,8 @@ public final class WorkingModel {
      * tensors replace it in the same step (a logged {@link Replace}, so a rerun does not refine it again).
      */
     public interface Refine {
-        Refined apply(ModelConfig c, int position, List<Integer> originals, Map<String, TensorData> tensors);
+        /** {@code states}: where this step's training may keep its states between runs (null: nowhere). */
+        Refined apply(ModelConfig c, int position, List<Integer> originals, Map<String, TensorData> tensors, java.nio.file.Path states);
 
         /** A refinement an earlier run made, replayed with the note it returned. */
         void replayed(JsonNode note);
@@ -218,7 +219,8 @@ public final class WorkingModel {
     public void merge(int a, Map<String, TensorData> tensors) {
         apply(new Collapse(a, a + 1, tensors));
         if (refine == null) return;
-        Refined r = refine.apply(config(), a, state.tree.get(a), tensors);
+        // a folder per step: a later merge may refine a layer at the same position, whose state must not be taken for this one's
+        Refined r = refine.apply(config(), a, state.tree.get(a), tensors, saved.trainingStates("refine-step-" + (steps.size() + 1)));
         apply(new Replace(a, r.tensors(), r.note()));
     }
 

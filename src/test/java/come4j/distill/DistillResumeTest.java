@@ -105,18 +105,24 @@ class DistillResumeTest {
     }
 
     /**
-     * `compress --method come+distill` SIGKILLed inside the merged layer's training (its state saved at step 50 or
-     * later, in the run folder's training-distill/): the rerun replays the merge, resumes the layer's training from the
-     * saved state and writes the uninterrupted run's bytes.
+     * `compress` with a distillation, SIGKILLed inside the merged layer's training (its state saved at step 50 or later
+     * in the run folder): the rerun replays what was committed, resumes the layer's training from the saved state and
+     * writes the uninterrupted run's bytes. come+distill (schedule sp: the merge is committed before the training) and
+     * --distill-each (schedule mp: the training is inside the merge's step, its states in a folder of that step).
      */
-    @Test
-    void methodPlusDistillKilledInsideTrainingResumesTheLayer(@TempDir Path tmp) throws Exception {
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.CsvSource({"come+distill, training-distill, resuming after step 1 ", "come --distill-each, training-refine-step-1, ''"})
+    void compressKilledInsideALayersTrainingResumesIt(String method, String states, String replayed, @TempDir Path tmp) throws Exception {
         Path teacher = Fixtures.DIR.resolve("llama3-gqa-f32");
-        java.util.function.Function<Path, List<String>> compress = out -> List.of("compress", "--model", teacher.toString(), "--out", out.toString(),
-                "--target-layers", "2", "--calib", Fixtures.PPL_TEXT.toString(), "--calib-seq-len", "32", "--method", "come+distill",
-                "--distill-data", Fixtures.PPL_TEXT.toString(), "--distill-steps", "150", "--distill-lr", "1e-4", "--threads", "1");
+        java.util.function.Function<Path, List<String>> compress = out -> {
+            List<String> a = new ArrayList<>(List.of("compress", "--model", teacher.toString(), "--out", out.toString(),
+                    "--target-layers", "2", "--calib", Fixtures.PPL_TEXT.toString(), "--calib-seq-len", "32", "--method"));
+            a.addAll(List.of(method.split(" ")));
+            a.addAll(List.of("--distill-data", Fixtures.PPL_TEXT.toString(), "--distill-steps", "150", "--distill-lr", "1e-4", "--threads", "1"));
+            return a;
+        };
         assertEquals(0, run(compress.apply(tmp.resolve("straight"))));
-        Path out = tmp.resolve("resumed"), state = tmp.resolve(".resumed.run/training-distill").resolve(MERGED_LAYER);
+        Path out = tmp.resolve("resumed"), state = tmp.resolve(".resumed.run").resolve(states).resolve(MERGED_LAYER);
         List<String> cmd = new ArrayList<>(List.of(ProcessHandle.current().info().command().orElseThrow(),
                 "--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED",
                 "-Dcome4j.backend=" + System.getProperty("come4j.backend", "auto"), "-cp", System.getProperty("java.class.path"), Main.class.getName()));
@@ -129,7 +135,7 @@ class DistillResumeTest {
         ByteArrayOutputStream err = new ByteArrayOutputStream();
         assertEquals(0, Main.execute(compress.apply(out).toArray(String[]::new), new PrintStream(err)));
         assertTrue(before >= 50 && before < 150, "resumed from step " + before);
-        assertTrue(err.toString().contains("resuming after step 1 ") && err.toString().contains("resuming at step " + before), err.toString());
+        assertTrue(err.toString().contains(replayed) && err.toString().contains("resuming at step " + before), err.toString());
         assertArrayEquals(Files.readAllBytes(tmp.resolve("straight/model.safetensors")), Files.readAllBytes(out.resolve("model.safetensors")));
         var mapper = new ObjectMapper();
         assertEquals(mapper.readTree(tmp.resolve("straight/come-merge.json").toFile()).get("distill"),

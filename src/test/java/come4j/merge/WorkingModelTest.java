@@ -33,7 +33,7 @@ class WorkingModelTest {
             this.layer = layer;
         }
 
-        public WorkingModel.Refined apply(ModelConfig c, int position, List<Integer> originals, Map<String, TensorData> tensors) {
+        public WorkingModel.Refined apply(ModelConfig c, int position, List<Integer> originals, Map<String, TensorData> tensors, java.nio.file.Path states) {
             applied++;
             return new WorkingModel.Refined(layer, JsonNodeFactory.instance.objectNode().put("at", position).put("originals", originals.toString()));
         }
