@@ -36,7 +36,7 @@ import java.util.function.Consumer;
 public record DistillationPlan(HierarchicalDistiller.Settings train, HierarchicalDistiller.Settings e2e, List<Path> data, int seqLen,
                                long seed) {
     /** The default training window: 256 tokens (capped by the model's positions). */
-    public static final int SEQ_LEN = 256;
+    private static final int SEQ_LEN = 256;
 
     /**
      * NAME+distill and --distill-each: the settings sized to a layer of {@code c} (steps 0: the budget), `come

@@ -168,12 +168,4 @@ public final class LayerRemoval {
         Plan p = new Plan(removed.stream().mapToInt(Integer::intValue).sorted().toArray(), null, rounds);
         return work.toCompression(MethodSettings.NONE, MergeRecord.removal(p));
     }
-
-    /** The tree of a removal plan: the kept layers, each standing for itself. */
-    public static MergeTree tree(int layers, int[] removed) {
-        MergeTree t = new MergeTree(layers);
-        for (int i = removed.length - 1; i >= 0; i--) t.remove(removed[i]);
-        return t;
-    }
-
 }

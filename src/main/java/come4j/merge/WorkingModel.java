@@ -186,10 +186,6 @@ public final class WorkingModel {
         return store;
     }
 
-    public State state() {
-        return state;
-    }
-
     public Transformer model() {
         return state.model();
     }
