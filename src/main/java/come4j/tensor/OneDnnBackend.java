@@ -114,7 +114,7 @@ public final class OneDnnBackend implements Backend {
                 Parallel.forRows(rows, 16, (q0, q1) -> Convert.toBf16(a, (from + q0) * k, (q1 - q0) * k, as, 2L * q0 * k));
                 for (int i = 0; i < b.length; i++) {
                     int ni = b[i].rows();
-                    lib.matmulBf16(1, rows, ni, k, true, as, ws[i], cs);
+                    lib.matmulBf16(1, rows, ni, k, true, (long) ni * k, as, ws[i], cs);
                     MemorySegment.copy(cs, JAVA_FLOAT, 0, c[i], from * ni, rows * ni);
                 }
             }
@@ -155,10 +155,13 @@ public final class OneDnnBackend implements Backend {
         else Backend.super.attention(q, keys, values, batch, T, kvRows, pos0, heads, kvHeads, hd, scale, window, out);
     }
 
-    /** {@code batch} products c = a · w^T (w n x k, {@code wRowsN}) or a · w (w k x n), bf16 in, fp32 out, all threads. */
-    void matmulBf16(int batch, int m, int n, int k, boolean wRowsN, MemorySegment a, MemorySegment w, MemorySegment c) throws Throwable {
+    /**
+     * {@code batch} products c = a · w^T (w n x k, {@code wRowsN}) or a · w (w k x n), bf16 in, fp32 out, all threads;
+     * w's matrices are {@code wStride} elements apart (a and c are packed).
+     */
+    void matmulBf16(int batch, int m, int n, int k, boolean wRowsN, long wStride, MemorySegment a, MemorySegment w, MemorySegment c) throws Throwable {
         lib.setThreads.invokeExact(Parallel.threads());
-        lib.matmulBf16(batch, m, n, k, wRowsN, a, w, c);
+        lib.matmulBf16(batch, m, n, k, wRowsN, wStride, a, w, c);
     }
 
     /**
@@ -244,8 +247,8 @@ public final class OneDnnBackend implements Backend {
         private final MemorySegment engine;
         /** One in-order stream per calling thread (a stream is not for concurrent use). */
         private final ThreadLocal<MemorySegment> streams;
-        /** Matmul primitives by shape (batch, m, n, k, layout of w), created once: creating one costs far more than running a small one. */
-        private final java.util.concurrent.ConcurrentHashMap<java.util.List<Integer>, MemorySegment[]> primitives =
+        /** Matmul primitives by shape (batch, m, n, k, layout of w, stride of w's matrices), created once: creating one costs far more than running a small one. */
+        private final java.util.concurrent.ConcurrentHashMap<java.util.List<Long>, MemorySegment[]> primitives =
                 new java.util.concurrent.ConcurrentHashMap<>();
 
         private Library() throws IOException {
@@ -305,10 +308,12 @@ public final class OneDnnBackend implements Backend {
 
         /**
          * c[m x n] (fp32) = a[m x k] (bf16) · w^T for w n x k (bf16; {@code wRowsN}) or a · w for w k x n, all
-         * row-major in native memory; batch > 1: that many such products, each operand's matrices one after another.
+         * row-major in native memory; batch > 1: that many such products, a's and c's matrices one after another, w's
+         * {@code wStride} elements apart.
          */
-        void matmulBf16(int batch, int m, int n, int k, boolean wRowsN, MemorySegment a, MemorySegment w, MemorySegment c) throws Throwable {
-            MemorySegment[] p = primitives.computeIfAbsent(java.util.List.of(batch, m, n, k, wRowsN ? 1 : 0), key -> create(batch, m, n, k, wRowsN));
+        void matmulBf16(int batch, int m, int n, int k, boolean wRowsN, long wStride, MemorySegment a, MemorySegment w, MemorySegment c) throws Throwable {
+            MemorySegment[] p = primitives.computeIfAbsent(java.util.List.of((long) batch, (long) m, (long) n, (long) k, wRowsN ? 1L : 0L, wStride),
+                    key -> create(batch, m, n, k, wRowsN, wStride));
             MemorySegment stream = streams.get();
             try (Arena arena = Arena.ofConfined()) {
                 MemorySegment args = arena.allocate(48, 8);
@@ -331,9 +336,9 @@ public final class OneDnnBackend implements Backend {
         }
 
         /** {primitive, src, weights, dst descriptors}: A ab, W^T as ba (W row-major n x k) or W ab, C ab; batched: abc. */
-        private MemorySegment[] create(int batch, long m, long n, long k, boolean wRowsN) {
+        private MemorySegment[] create(int batch, long m, long n, long k, boolean wRowsN, long wStride) {
             try (Arena arena = Arena.ofConfined()) {
-                long[] wStrides = wRowsN ? new long[] {n * k, 1, k} : new long[] {n * k, n, 1};
+                long[] wStrides = wRowsN ? new long[] {wStride, 1, k} : new long[] {wStride, n, 1};
                 MemorySegment src = desc(arena, batch, new long[] {m, k}, new long[] {m * k, k, 1}, BF16),
                         wei = desc(arena, batch, new long[] {k, n}, wStrides, BF16),
                         dst = desc(arena, batch, new long[] {m, n}, new long[] {m * n, n, 1}, F32);
