@@ -3,6 +3,7 @@ package come4j.eval;
 import come4j.io.Progress;
 import come4j.model.NextTokenLoss;
 import come4j.model.Transformer;
+import come4j.tensor.Parallel;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -26,19 +27,28 @@ public final class Perplexity {
         return out;
     }
 
-    /** Evaluates the windows, {@code batch} at a time (the batch size does not change the result). */
+    /**
+     * Evaluates the windows, {@code batch} at a time (the batch size does not change the result), as many batches
+     * side by side as there are threads: each pass's kernels then run on one thread each (at small widths one pass's
+     * kernels do not keep two cores busy), and the losses are added in window order whatever finishes first.
+     */
     public static Result evaluate(Transformer model, List<int[]> windows, int batch) {
         if (windows.isEmpty()) throw new IllegalArgumentException("no complete window to evaluate");
-        int T = windows.get(0).length;
+        int T = windows.get(0).length, batches = (windows.size() + batch - 1) / batch, together = Parallel.threads();
         long start = System.nanoTime();
         double lossSum = 0;
         try (Progress bar = Progress.start("perplexity", windows.size(), "windows")) {
-            for (int w0 = 0; w0 < windows.size(); w0 += batch) {
-                int b = Math.min(batch, windows.size() - w0);
-                int[] ids = new int[b * T];
-                for (int i = 0; i < b; i++) System.arraycopy(windows.get(w0 + i), 0, ids, i * T, T);
-                lossSum += NextTokenLoss.sumOfWindowLosses(model.forward(ids, b), ids, b, T, model.config().vocabSize());
-                bar.step(b);
+            for (int b0 = 0; b0 < batches; b0 += together) {
+                int first = b0, n = Math.min(together, batches - b0);
+                double[] losses = new double[n];
+                Parallel.sideBySide(n, j -> {
+                    int w0 = (first + j) * batch, b = Math.min(batch, windows.size() - w0);
+                    int[] ids = new int[b * T];
+                    for (int i = 0; i < b; i++) System.arraycopy(windows.get(w0 + i), 0, ids, i * T, T);
+                    losses[j] = NextTokenLoss.sumOfWindowLosses(model.forward(ids, b), ids, b, T, model.config().vocabSize());
+                });
+                for (int j = 0; j < n; j++) lossSum += losses[j];
+                bar.step(Math.min(n * batch, windows.size() - b0 * batch));
             }
         }
         double seconds = (System.nanoTime() - start) / 1e9;

@@ -240,15 +240,19 @@ public final class OneDnnBackend implements Backend {
         private static Library loaded;
         private static RuntimeException failure;
 
-        private static final int CPU = 1, BF16 = 2, F32 = 3, IN_ORDER = 1, ARG_SRC = 1, ARG_DST = 17, ARG_WEIGHTS = 33;
+        private static final int CPU = 1, BF16 = 2, F32 = 3, IN_ORDER = 1, ARG_SRC = 1, ARG_DST = 17, ARG_WEIGHTS = 33,
+                ARG_SCRATCHPAD = 80, SCRATCHPAD_USER = 1, QUERY_SCRATCHPAD_MD = 136;
 
         final MethodHandle sgemm, setThreads;
         private final MethodHandle streamCreate, mdCreate, pdCreate, primitiveCreate, memoryCreate, memoryDestroy, execute, streamWait;
-        private final MemorySegment engine;
+        private final MethodHandle queryMd, mdSize;
+        private final MemorySegment engine, attributes;
+        /** Each thread's scratchpad for the primitives it runs (slot 0). */
+        private final ThreadLocal<Scratch> pads = ThreadLocal.withInitial(Scratch::new);
         /** One in-order stream per calling thread (a stream is not for concurrent use). */
         private final ThreadLocal<MemorySegment> streams;
         /** Matmul primitives by shape (batch, m, n, k, layout of w, stride of w's matrices), created once: creating one costs far more than running a small one. */
-        private final java.util.concurrent.ConcurrentHashMap<java.util.List<Long>, MemorySegment[]> primitives =
+        private final java.util.concurrent.ConcurrentHashMap<java.util.List<Long>, Primitive> primitives =
                 new java.util.concurrent.ConcurrentHashMap<>();
 
         private Library() throws IOException {
@@ -288,10 +292,17 @@ public final class OneDnnBackend implements Backend {
             memoryDestroy = fn.apply("dnnl_memory_destroy", FunctionDescriptor.of(JAVA_INT, ADDRESS));
             execute = fn.apply("dnnl_primitive_execute", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, JAVA_INT, ADDRESS));
             streamWait = fn.apply("dnnl_stream_wait", FunctionDescriptor.of(JAVA_INT, ADDRESS));
+            queryMd = fn.apply("dnnl_primitive_desc_query_md", FunctionDescriptor.of(ADDRESS, ADDRESS, JAVA_INT, JAVA_INT));
+            mdSize = fn.apply("dnnl_memory_desc_get_size", FunctionDescriptor.of(JAVA_LONG, ADDRESS));
+            MethodHandle attrCreate = fn.apply("dnnl_primitive_attr_create", FunctionDescriptor.of(JAVA_INT, ADDRESS)),
+                    attrScratchpad = fn.apply("dnnl_primitive_attr_set_scratchpad_mode", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT));
             try (Arena arena = Arena.ofConfined()) {
                 MemorySegment out = arena.allocate(ADDRESS);
                 check((int) engineCreate.invokeExact(out, CPU, 0L), "engine");
                 engine = out.get(ADDRESS, 0);
+                check((int) attrCreate.invokeExact(out), "attributes");
+                attributes = out.get(ADDRESS, 0);
+                check((int) attrScratchpad.invokeExact(attributes, SCRATCHPAD_USER), "scratchpad mode");
             } catch (Throwable t) {
                 throw new IOException("no oneDNN CPU engine: " + t.getMessage());
             }
@@ -312,22 +323,23 @@ public final class OneDnnBackend implements Backend {
          * {@code wStride} elements apart.
          */
         void matmulBf16(int batch, int m, int n, int k, boolean wRowsN, long wStride, MemorySegment a, MemorySegment w, MemorySegment c) throws Throwable {
-            MemorySegment[] p = primitives.computeIfAbsent(java.util.List.of((long) batch, (long) m, (long) n, (long) k, wRowsN ? 1L : 0L, wStride),
+            Primitive p = primitives.computeIfAbsent(java.util.List.of((long) batch, (long) m, (long) n, (long) k, wRowsN ? 1L : 0L, wStride),
                     key -> create(batch, m, n, k, wRowsN, wStride));
             MemorySegment stream = streams.get();
             try (Arena arena = Arena.ofConfined()) {
-                MemorySegment args = arena.allocate(48, 8);
-                int[] kinds = {ARG_SRC, ARG_WEIGHTS, ARG_DST};
-                MemorySegment[] data = {a, w, c}, mems = new MemorySegment[3];
+                int nArgs = p.scratchpadBytes > 0 ? 4 : 3;
+                MemorySegment args = arena.allocate(16L * nArgs, 8);
+                int[] kinds = {ARG_SRC, ARG_WEIGHTS, ARG_DST, ARG_SCRATCHPAD};
+                MemorySegment[] data = {a, w, c, nArgs == 4 ? pads.get().get(0, p.scratchpadBytes) : null}, mems = new MemorySegment[nArgs];
                 MemorySegment out = arena.allocate(ADDRESS);
                 try {
-                    for (int i = 0; i < 3; i++) {
-                        check((int) memoryCreate.invokeExact(out, p[i + 1], engine, data[i]), "memory");
+                    for (int i = 0; i < nArgs; i++) {
+                        check((int) memoryCreate.invokeExact(out, p.descriptors[i], engine, data[i]), "memory");
                         mems[i] = out.get(ADDRESS, 0);
                         args.set(JAVA_INT, 16L * i, kinds[i]);
                         args.set(ADDRESS, 16L * i + 8, mems[i]);
                     }
-                    check((int) execute.invokeExact(p[0], stream, 3, args), "matmul");
+                    check((int) execute.invokeExact(p.primitive, stream, nArgs, args), "matmul");
                     check((int) streamWait.invokeExact(stream), "stream wait");
                 } finally {
                     for (MemorySegment mem : mems) if (mem != null) check((int) memoryDestroy.invokeExact(mem), "memory destroy");
@@ -335,18 +347,25 @@ public final class OneDnnBackend implements Backend {
             }
         }
 
-        /** {primitive, src, weights, dst descriptors}: A ab, W^T as ba (W row-major n x k) or W ab, C ab; batched: abc. */
-        private MemorySegment[] create(int batch, long m, long n, long k, boolean wRowsN, long wStride) {
+        /**
+         * A matmul primitive with its src, weights, dst and scratchpad descriptors. The scratchpad is the caller's
+         * (a buffer per thread), so threads may run the same primitive at once.
+         */
+        private record Primitive(MemorySegment primitive, MemorySegment[] descriptors, long scratchpadBytes) {}
+
+        /** A ab, W^T as ba (W row-major n x k) or W ab, C ab; batched: abc. */
+        private Primitive create(int batch, long m, long n, long k, boolean wRowsN, long wStride) {
             try (Arena arena = Arena.ofConfined()) {
                 long[] wStrides = wRowsN ? new long[] {wStride, 1, k} : new long[] {wStride, n, 1};
                 MemorySegment src = desc(arena, batch, new long[] {m, k}, new long[] {m * k, k, 1}, BF16),
                         wei = desc(arena, batch, new long[] {k, n}, wStrides, BF16),
                         dst = desc(arena, batch, new long[] {m, n}, new long[] {m * n, n, 1}, F32);
                 MemorySegment out = arena.allocate(ADDRESS);
-                check((int) pdCreate.invokeExact(out, engine, src, wei, MemorySegment.NULL, dst, MemorySegment.NULL), "matmul descriptor");
+                check((int) pdCreate.invokeExact(out, engine, src, wei, MemorySegment.NULL, dst, attributes), "matmul descriptor");
                 MemorySegment pd = out.get(ADDRESS, 0);
                 check((int) primitiveCreate.invokeExact(out, pd), "matmul primitive");
-                return new MemorySegment[] {out.get(ADDRESS, 0), src, wei, dst};
+                MemorySegment pad = (MemorySegment) queryMd.invokeExact(pd, QUERY_SCRATCHPAD_MD, 0);
+                return new Primitive(out.get(ADDRESS, 0), new MemorySegment[] {src, wei, dst, pad}, (long) mdSize.invokeExact(pad));
             } catch (RuntimeException e) {
                 throw e;
             } catch (Throwable t) {

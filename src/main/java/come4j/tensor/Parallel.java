@@ -8,10 +8,31 @@ import java.util.stream.IntStream;
 public final class Parallel {
     private static volatile ForkJoinPool pool = new ForkJoinPool(Runtime.getRuntime().availableProcessors());
 
+    /** Set on a thread that runs one of several jobs side by side ({@link #sideBySide}): its kernels stay on it. */
+    private static final ThreadLocal<Boolean> ALONE = ThreadLocal.withInitial(() -> false);
+
     private Parallel() {}
 
+    /** Threads the kernels called from this thread use: all workers, or 1 inside a job run side by side. */
     public static int threads() {
-        return pool.getParallelism();
+        return ALONE.get() ? 1 : pool.getParallelism();
+    }
+
+    /**
+     * Runs jobs 0 .. n-1 side by side, one per worker, each with every kernel it calls on that worker alone (the
+     * native library included). For work whose kernels are too small to keep all cores busy, e.g. a small model's
+     * forward passes, whole jobs scale where their kernels do not. Jobs must write disjoint outputs.
+     */
+    public static void sideBySide(int n, IntConsumer job) {
+        forEach(n, i -> {
+            boolean was = ALONE.get();
+            ALONE.set(true);
+            try {
+                job.accept(i);
+            } finally {
+                ALONE.set(was);
+            }
+        });
     }
 
     public static synchronized void setThreads(int n) {

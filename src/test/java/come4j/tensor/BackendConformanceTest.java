@@ -117,8 +117,6 @@ class BackendConformanceTest {
     @MethodSource("backends")
     void attentionMatchesFp64(Backend backend) {
         // (batch, T, pos0, heads, kvHeads, hd, window, spare cache rows): MHA, GQA, a sliding window, cached positions
-        // (one sequence, and a batch of them in a cache with room to spare), T over a query block
-        // (batch, T, pos0, heads, kvHeads, hd, window, spare cache rows): MHA, GQA, a sliding window, cached positions
         // (one sequence, and a batch of them in a cache with room to spare), T over a query block; bf16 on oneDNN
         // from 16 queries on: a window and a cache there too, and the demo model's shape (8 heads of 32, 4 kv heads)
         int[][] cases = {{2, 70, 0, 4, 4, 16, 0, 0}, {1, 130, 0, 8, 2, 8, 0, 0}, {2, 90, 0, 4, 2, 16, 17, 0},
@@ -160,6 +158,34 @@ class BackendConformanceTest {
                         }
                     }
             assertTrue(worst < 1, backend.describe() + " attention " + java.util.Arrays.toString(t) + ": error " + worst + " x the tolerance");
+        }
+    }
+
+    /**
+     * Jobs run side by side ({@link Parallel#sideBySide}: every kernel of a job on its worker alone) give the bits the
+     * same products and attention give on all threads: the native library's scratchpad is each thread's own, and no
+     * result depends on the thread count (perplexity runs its batches so).
+     */
+    @ParameterizedTest
+    @MethodSource("backends")
+    void jobsSideBySideGiveTheBitsOfAllThreads(Backend backend) {
+        Random rnd = new Random(11);
+        int m = 300, n = 130, k = 257, batch = 2, T = 150, heads = 4, kvHeads = 2, hd = 16;
+        float[] a = random(rnd, m * k), q = random(rnd, batch * T * heads * hd), kk = random(rnd, batch * T * kvHeads * hd),
+                v = random(rnd, batch * T * kvHeads * hd);
+        Matrix w = stored(random(rnd, n * k), n, k, DType.BF16);
+        float[] c = new float[m * n], out = new float[q.length];
+        backend.matmul(a, m, w, c);
+        backend.attention(q, kk, v, batch, T, T, 0, heads, kvHeads, hd, 0.25f, 0, out);
+        int jobs = 6;
+        float[][] cs = new float[jobs][m * n], outs = new float[jobs][q.length];
+        Parallel.sideBySide(jobs, j -> {
+            backend.matmul(a, m, w, cs[j]);
+            backend.attention(q, kk, v, batch, T, T, 0, heads, kvHeads, hd, 0.25f, 0, outs[j]);
+        });
+        for (int j = 0; j < jobs; j++) {
+            assertArrayEquals(c, cs[j], backend.describe() + " product, job " + j);
+            assertArrayEquals(out, outs[j], backend.describe() + " attention, job " + j);
         }
     }
 
