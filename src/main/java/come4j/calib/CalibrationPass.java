@@ -6,6 +6,7 @@ import come4j.io.Progress;
 import come4j.model.LayerHooks;
 import come4j.model.NextTokenLoss;
 import come4j.model.Transformer;
+import come4j.tensor.Parallel;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -53,24 +54,34 @@ public final class CalibrationPass {
         return stats;
     }
 
+    /** What one batch's pass through a layer leaves for the statistics: the hooks' inputs and its block influence. */
+    private record Pass(float[] attn, float[] ffn, int rows, double bi) {}
+
+    /** Batches run side by side ({@link Parallel#sideBySide}); their statistics are added in window order. */
     private LayerStats runLayer(Transformer m, int layer, int L, int d, Progress bar) {
         MeanAbs attn = new MeanAbs(m.config().qDim()), ffn = new MeanAbs(m.config().intermediateSize());
-        LayerHooks hooks = new LayerHooks() {
-            public void attentionOutput(int l, float[] x, int rows) { attn.add(x, rows); }
-            public void ffnInner(int l, float[] x, int rows) { ffn.add(x, rows); }
-        };
-        double bi = 0;
-        for (int w0 = 0; w0 < windows.size(); w0 += batch) {
-            int b = Math.min(batch, windows.size() - w0);
+        double[] bi = {0};
+        int rows = batch * T, batches = (windows.size() + batch - 1) / batch;
+        Parallel.sideBySide(batches, Parallel.together(m.passBytes(rows, false) + 8L * rows * d), j -> {
+            int w0 = j * batch, b = Math.min(batch, windows.size() - w0);
             float[] h = load(layer, w0, b, d), in = h.clone();
-            m.layer(layer, h, b, T, 0, null, hooks);
+            float[][] kept = new float[2][];
+            m.layer(layer, h, b, T, 0, null, new LayerHooks() {
+                public void attentionOutput(int l, float[] x, int n) { kept[0] = x; }
+                public void ffnInner(int l, float[] x, int n) { kept[1] = x; }
+            });
             requireFinite(h, layer, w0, d);
             float[] out = layer == L - 1 ? m.finalNorm(h, 0, b * T) : h; // hs[L] is final-normed (Q2)
-            bi += Similarity.blockInfluence(in, out, b * T, d);
+            double influence = Similarity.blockInfluence(in, out, b * T, d);
             for (int k = 0; k < b; k++) cache.put(layer + 1, w0 + k, h, k * T * d);
-            bar.step(b);
-        }
-        return new LayerStats(bi, (long) windows.size() * T, attn.means(), ffn.means());
+            return new Pass(kept[0], kept[1], b * T, influence);
+        }, (p, j) -> {
+            attn.add(p.attn, p.rows);
+            ffn.add(p.ffn, p.rows);
+            bi[0] += p.bi;
+            bar.step(p.rows / T);
+        });
+        return new LayerStats(bi[0], (long) windows.size() * T, attn.means(), ffn.means());
     }
 
     /** Mean token NLL of the model on the windows, from the cached last boundary. */
@@ -93,17 +104,20 @@ public final class CalibrationPass {
 
     /** {@link #nllFrom(Transformer, int)}, advancing {@code bar} by {@link #nllWork} units. */
     public double nllFrom(Transformer m, int from, Progress bar) {
-        int d = m.config().hiddenSize(), V = m.config().vocabSize();
-        double sum = 0;
-        for (int w0 = 0; w0 < windows.size(); w0 += batch) {
-            int b = Math.min(batch, windows.size() - w0);
+        int d = m.config().hiddenSize(), V = m.config().vocabSize(), batches = (windows.size() + batch - 1) / batch;
+        double[] total = {0};
+        Parallel.sideBySide(batches, Parallel.together(m.passBytes(batch * T, true)), j -> {
+            int w0 = j * batch, b = Math.min(batch, windows.size() - w0);
             float[] h = load(from, w0, b, d);
             for (int i = from; i < m.numLayers(); i++) m.layer(i, h, b, T, 0, null, LayerHooks.NONE);
             int[] ids = new int[b * T];
             for (int k = 0; k < b; k++) System.arraycopy(windows.get(w0 + k), 0, ids, k * T, T);
-            sum += NextTokenLoss.sumOfWindowLosses(m.logits(m.finalNorm(h, 0, b * T), b * T), ids, b, T, V);
-            bar.step((long) b * (m.numLayers() - from + 1));
-        }
+            return NextTokenLoss.sumOfWindowLosses(m.logits(m.finalNorm(h, 0, b * T), b * T), ids, b, T, V);
+        }, (loss, j) -> {
+            total[0] += loss;
+            bar.step((long) Math.min(batch, windows.size() - j * batch) * (m.numLayers() - from + 1));
+        });
+        double sum = total[0];
         if (!Double.isFinite(sum)) throw new BadInputException(null, "calibration NLL is " + sum + ": the logits overflow (layers " + from + ".." + (m.numLayers() - 1) + " ran)");
         return sum / windows.size();
     }

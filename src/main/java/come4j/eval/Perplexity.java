@@ -34,24 +34,21 @@ public final class Perplexity {
      */
     public static Result evaluate(Transformer model, List<int[]> windows, int batch) {
         if (windows.isEmpty()) throw new IllegalArgumentException("no complete window to evaluate");
-        int T = windows.get(0).length, batches = (windows.size() + batch - 1) / batch, together = Parallel.threads();
+        int T = windows.get(0).length, batches = (windows.size() + batch - 1) / batch;
         long start = System.nanoTime();
-        double lossSum = 0;
+        double[] lossSum = {0};
         try (Progress bar = Progress.start("perplexity", windows.size(), "windows")) {
-            for (int b0 = 0; b0 < batches; b0 += together) {
-                int first = b0, n = Math.min(together, batches - b0);
-                double[] losses = new double[n];
-                Parallel.sideBySide(n, j -> {
-                    int w0 = (first + j) * batch, b = Math.min(batch, windows.size() - w0);
-                    int[] ids = new int[b * T];
-                    for (int i = 0; i < b; i++) System.arraycopy(windows.get(w0 + i), 0, ids, i * T, T);
-                    losses[j] = NextTokenLoss.sumOfWindowLosses(model.forward(ids, b), ids, b, T, model.config().vocabSize());
-                });
-                for (int j = 0; j < n; j++) lossSum += losses[j];
-                bar.step(Math.min(n * batch, windows.size() - b0 * batch));
-            }
+            Parallel.sideBySide(batches, Parallel.together(model.passBytes(batch * T, true)), j -> {
+                int w0 = j * batch, b = Math.min(batch, windows.size() - w0);
+                int[] ids = new int[b * T];
+                for (int i = 0; i < b; i++) System.arraycopy(windows.get(w0 + i), 0, ids, i * T, T);
+                return NextTokenLoss.sumOfWindowLosses(model.forward(ids, b), ids, b, T, model.config().vocabSize());
+            }, (loss, j) -> {
+                lossSum[0] += loss;
+                bar.step(Math.min(batch, windows.size() - j * batch));
+            });
         }
         double seconds = (System.nanoTime() - start) / 1e9;
-        return new Result(Math.exp(lossSum / windows.size()), (long) windows.size() * T, windows.size(), seconds);
+        return new Result(Math.exp(lossSum[0] / windows.size()), (long) windows.size() * T, windows.size(), seconds);
     }
 }

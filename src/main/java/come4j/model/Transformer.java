@@ -168,6 +168,15 @@ public final class Transformer {
         return h;
     }
 
+    /**
+     * About the heap a pass over {@code rows} tokens holds at once: one layer's activations, and the logits if it
+     * computes them (how many passes run side by side, {@link come4j.tensor.Parallel#together}).
+     */
+    public long passBytes(int rows, boolean logits) {
+        ModelConfig c = config;
+        return 4L * rows * (4L * c.hiddenSize() + c.qDim() + 2L * c.kvDim() + 3L * c.intermediateSize() + (logits ? c.vocabSize() : 0));
+    }
+
     /** Full forward pass of a batch of sequences of T tokens (ids concatenated): logits [batch * T x vocab]. */
     public float[] forward(int[] ids, int batch) {
         int T = ids.length / batch;

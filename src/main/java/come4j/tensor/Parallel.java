@@ -2,6 +2,8 @@ package come4j.tensor;
 
 import java.util.concurrent.ForkJoinPool;
 import java.util.function.IntConsumer;
+import java.util.function.IntFunction;
+import java.util.function.ObjIntConsumer;
 import java.util.stream.IntStream;
 
 /** The worker threads every kernel shares (all cores unless --threads says otherwise). */
@@ -41,6 +43,25 @@ public final class Parallel {
         ForkJoinPool old = pool;
         pool = new ForkJoinPool(n);
         old.shutdown();
+    }
+
+    /**
+     * Jobs 0 .. n-1 side by side, {@code together} at a time ({@link #sideBySide(int, IntConsumer)}); {@code then} gets
+     * each result on the calling thread in index order, so what it adds up does not depend on which job ends first.
+     */
+    @SuppressWarnings("unchecked")
+    public static <R> void sideBySide(int n, int together, IntFunction<R> job, ObjIntConsumer<R> then) {
+        for (int g0 = 0; g0 < n; g0 += together) {
+            int first = g0, size = Math.min(together, n - g0);
+            Object[] results = new Object[size];
+            sideBySide(size, j -> results[j] = job.apply(first + j));
+            for (int j = 0; j < size; j++) then.accept((R) results[j], first + j);
+        }
+    }
+
+    /** How many jobs of about {@code bytes} of heap each run side by side: one per thread, as many as half the heap holds. */
+    public static int together(long bytes) {
+        return (int) Math.max(1, Math.min(threads(), Runtime.getRuntime().maxMemory() / 2 / Math.max(1, bytes)));
     }
 
     /** Row-range work: rows [from, to). */
