@@ -50,11 +50,12 @@ stamp="$(date +%Y%m%d-%H%M%S)"; log="bench/out/big_calib-$stamp.log"; tsv="bench
 echo "model $dir ($layers layers), $windows x $seq_len calibration tokens, threads $threads, measured on $(hostname)" | tee "$log"
 ./come --version > /dev/null 2>&1   # builds the jar first, so the timed runs are the compressions alone
 
-# One compression with -Xmx4g; prints the peak RssAnon in kB on stdout.
+# One compression with -Xmx4g; prints the peak RssAnon in kB on stdout. --batch 1: one window per forward pass, so the
+# passes of two windows fit side by side in half the 4 GB heap (two windows per pass, the default, would run one at a time).
 compress() { # method target backend dtype out
   COME_JAVA_OPTS="-Xmx4g" ./come compress --model "$dir" --out "$5" --method "$1" --target-layers "$2" \
     --backend "$3" --dtype "$4" --threads "$threads" --calib "$text" --calib-seq-len "$seq_len" \
-    --calib-tokens $((windows * seq_len)) --calib-samples "$windows" --calib-max-len 0 --overwrite >> "$log" 2>&1 &
+    --calib-tokens $((windows * seq_len)) --calib-samples "$windows" --calib-max-len 0 --batch 1 --overwrite >> "$log" 2>&1 &
   local pid=$! peak=0 a
   while kill -0 "$pid" 2> /dev/null; do
     a=$(awk '/^RssAnon:/ {print $2}' "/proc/$pid/status" 2> /dev/null || echo 0)

@@ -3,6 +3,7 @@ package come4j.eval;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import come4j.model.Tokenizer;
 import come4j.model.Transformer;
+import come4j.tensor.Parallel;
 import come4j.tensor.VectorOps;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
@@ -24,15 +25,18 @@ public final class RollingPerplexity {
     public static Result evaluate(Transformer model, Tokenizer tok, List<String> pages, int maxLength, boolean specialTokens) {
         long start = System.nanoTime(), tokens = 0, words = 0, bytes = 0;
         int bos = model.config().bosTokenId(), prefix = bos >= 0 ? bos : model.config().eosTokenId();
-        double ll = 0;
-        for (String page : pages) {
-            String text = detokenize(page);
-            int[] ids = specialTokens ? tok.encode(text) : tok.encodePlain(text);
-            ll += logLikelihood(model, ids, prefix, maxLength);
-            tokens += ids.length;
-            words += WORDS.split(page, -1).length;
-            bytes += page.getBytes(StandardCharsets.UTF_8).length;
+        int[][] ids = new int[pages.size()][];
+        for (int i = 0; i < ids.length; i++) {
+            String text = detokenize(pages.get(i));
+            ids[i] = specialTokens ? tok.encode(text) : tok.encodePlain(text);
+            tokens += ids[i].length;
+            words += WORDS.split(pages.get(i), -1).length;
+            bytes += pages.get(i).getBytes(StandardCharsets.UTF_8).length;
         }
+        double[] total = {0}; // pages side by side, their log-likelihoods added in page order
+        Parallel.sideBySide(ids.length, Parallel.together(model.passBytes(maxLength, true)),
+                i -> logLikelihood(model, ids[i], prefix, maxLength), (pageLl, i) -> total[0] += pageLl);
+        double ll = total[0];
         return new Result(Math.exp(-ll / words), Math.exp(-ll / bytes), -ll / bytes / Math.log(2), pages.size(), tokens,
                 (System.nanoTime() - start) / 1e9);
     }

@@ -46,7 +46,7 @@ public record TaskResult(Task task, int items, Metric acc, Metric accNorm, Map<S
         long start = System.nanoTime();
         Sample[] samples = new Sample[items.size()];
         try (Progress bar = Progress.start(task.key, items.size(), "items")) {
-            Parallel.forEach(items.size(), i -> {
+            Parallel.sideBySide(items.size(), i -> { // each item's kernels on its worker alone
                 Item it = items.get(i);
                 List<LogLikelihood.Scored> s = ll.score(it);
                 int pred = 0, predNorm = 0;

@@ -46,11 +46,16 @@ public final class Parallel {
     }
 
     /**
-     * Jobs 0 .. n-1 side by side, {@code together} at a time ({@link #sideBySide(int, IntConsumer)}); {@code then} gets
+     * Jobs 0 .. n-1 side by side, {@code together} at a time ({@link #sideBySide(int, IntConsumer)}; one at a time on
+     * all threads when {@code together} is 1); {@code then} gets
      * each result on the calling thread in index order, so what it adds up does not depend on which job ends first.
      */
     @SuppressWarnings("unchecked")
     public static <R> void sideBySide(int n, int together, IntFunction<R> job, ObjIntConsumer<R> then) {
+        if (together <= 1) { // one at a time: each job's kernels on all threads
+            for (int i = 0; i < n; i++) then.accept(job.apply(i), i);
+            return;
+        }
         for (int g0 = 0; g0 < n; g0 += together) {
             int first = g0, size = Math.min(together, n - g0);
             Object[] results = new Object[size];
