@@ -47,8 +47,8 @@ public final class Parallel {
 
     /**
      * Jobs 0 .. n-1 side by side, {@code together} at a time ({@link #sideBySide(int, IntConsumer)}; one at a time on
-     * all threads when {@code together} is 1); {@code then} gets
-     * each result on the calling thread in index order, so what it adds up does not depend on which job ends first.
+     * all threads when {@code together} is 1); {@code then} gets each result on the calling thread in index order, so
+     * what it adds up does not depend on which job ends first.
      */
     @SuppressWarnings("unchecked")
     public static <R> void sideBySide(int n, int together, IntFunction<R> job, ObjIntConsumer<R> then) {
