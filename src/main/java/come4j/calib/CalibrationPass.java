@@ -55,7 +55,7 @@ public final class CalibrationPass {
     }
 
     /** What one batch's pass through a layer leaves for the statistics: the hooks' inputs and its block influence. */
-    private record Pass(float[] attn, float[] ffn, int rows, double bi) {}
+    private record Pass(float[] attn, float[] ffn, double bi) {}
 
     /** Batches run side by side ({@link Parallel#sideBySide}); their statistics are added in window order. */
     private LayerStats runLayer(Transformer m, int layer, int L, int d, Progress bar) {
@@ -74,12 +74,13 @@ public final class CalibrationPass {
             float[] out = layer == L - 1 ? m.finalNorm(h, 0, b * T) : h; // hs[L] is final-normed (Q2)
             double influence = Similarity.blockInfluence(in, out, b * T, d);
             for (int k = 0; k < b; k++) cache.put(layer + 1, w0 + k, h, k * T * d);
-            return new Pass(kept[0], kept[1], b * T, influence);
+            return new Pass(kept[0], kept[1], influence);
         }, (p, j) -> {
-            attn.add(p.attn, p.rows);
-            ffn.add(p.ffn, p.rows);
+            int b = Math.min(batch, windows.size() - j * batch);
+            attn.add(p.attn, b * T);
+            ffn.add(p.ffn, b * T);
             bi[0] += p.bi;
-            bar.step(p.rows / T);
+            bar.step(b);
         });
         return new LayerStats(bi[0], (long) windows.size() * T, attn.means(), ffn.means());
     }

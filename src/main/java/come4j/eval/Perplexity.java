@@ -29,8 +29,8 @@ public final class Perplexity {
 
     /**
      * Evaluates the windows, {@code batch} at a time (the batch size does not change the result), as many batches
-     * side by side as there are threads: each pass's kernels then run on one thread each (at small widths one pass's
-     * kernels do not keep two cores busy), and the losses are added in window order whatever finishes first.
+     * side by side as threads and the heap allow: each pass's kernels then run on one thread (at small widths one
+     * pass's kernels do not keep two cores busy), and the losses are added in window order whatever finishes first.
      */
     public static Result evaluate(Transformer model, List<int[]> windows, int batch) {
         if (windows.isEmpty()) throw new IllegalArgumentException("no complete window to evaluate");
