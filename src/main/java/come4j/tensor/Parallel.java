@@ -23,18 +23,33 @@ public final class Parallel {
     /**
      * Runs jobs 0 .. n-1 side by side, one per worker, each with every kernel it calls on that worker alone (the
      * native library included). For work whose kernels are too small to keep all cores busy, e.g. a small model's
-     * forward passes, whole jobs scale where their kernels do not. Jobs must write disjoint outputs.
+     * forward passes, whole jobs scale where their kernels do not. Jobs must write disjoint outputs. If jobs fail, the
+     * failure of the lowest-numbered one is thrown, as a loop would, whichever ends first.
      */
     public static void sideBySide(int n, IntConsumer job) {
+        for (Throwable t : alone(n, job)) rethrow(t);
+    }
+
+    /** Runs the jobs side by side and returns what each threw (null where it ended normally). */
+    private static Throwable[] alone(int n, IntConsumer job) {
+        Throwable[] failed = new Throwable[n];
         forEach(n, i -> {
             boolean was = ALONE.get();
             ALONE.set(true);
             try {
                 job.accept(i);
+            } catch (RuntimeException | Error e) {
+                failed[i] = e;
             } finally {
                 ALONE.set(was);
             }
         });
+        return failed;
+    }
+
+    private static void rethrow(Throwable t) {
+        if (t instanceof RuntimeException r) throw r;
+        if (t != null) throw (Error) t;
     }
 
     public static synchronized void setThreads(int n) {
@@ -48,7 +63,8 @@ public final class Parallel {
     /**
      * Jobs 0 .. n-1 side by side, {@code together} at a time ({@link #sideBySide(int, IntConsumer)}; one at a time on
      * all threads when {@code together} is 1); {@code then} gets each result on the calling thread in index order, so
-     * what it adds up does not depend on which job ends first.
+     * what it adds up does not depend on which job ends first. A failure is thrown after the results of the jobs
+     * before it are handed over, as in a loop.
      */
     @SuppressWarnings("unchecked")
     public static <R> void sideBySide(int n, int together, IntFunction<R> job, ObjIntConsumer<R> then) {
@@ -59,8 +75,11 @@ public final class Parallel {
         for (int g0 = 0; g0 < n; g0 += together) {
             int first = g0, size = Math.min(together, n - g0);
             Object[] results = new Object[size];
-            sideBySide(size, j -> results[j] = job.apply(first + j));
-            for (int j = 0; j < size; j++) then.accept((R) results[j], first + j);
+            Throwable[] failed = alone(size, j -> results[j] = job.apply(first + j));
+            for (int j = 0; j < size; j++) {
+                rethrow(failed[j]);
+                then.accept((R) results[j], first + j);
+            }
         }
     }
 

@@ -1,6 +1,7 @@
 package come4j.tensor;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -12,11 +13,7 @@ class ParallelTest {
     void resultsAreHandedOverInJobOrder() {
         List<Integer> seen = new ArrayList<>();
         Parallel.sideBySide(7, 3, i -> {
-            try {
-                Thread.sleep(5L * (7 - i));
-            } catch (InterruptedException e) {
-                throw new RuntimeException(e);
-            }
+            sleep(5L * (7 - i));
             return i * i;
         }, (r, i) -> {
             assertEquals(i * i, r);
@@ -35,5 +32,34 @@ class ParallelTest {
         Parallel.sideBySide(4, 1, i -> Parallel.threads(), (t, i) -> inside[i] = t);
         for (int t : inside) assertEquals(all, t);
         assertEquals(all, Parallel.threads());
+    }
+
+    /** Of several failing jobs, the lowest-numbered one's failure is thrown, as in a loop, though a later one fails first. */
+    @Test
+    void theFirstJobsFailureIsThrown() {
+        int before = Parallel.threads();
+        Parallel.setThreads(4);
+        try {
+            for (int together : new int[] {1, 4}) {
+                List<Integer> handed = new ArrayList<>();
+                IllegalStateException e = assertThrows(IllegalStateException.class, () -> Parallel.sideBySide(4, together, i -> {
+                    sleep(i == 1 ? 200 : 0);
+                    if (i >= 1) throw new IllegalStateException("job " + i);
+                    return i;
+                }, (r, i) -> handed.add(i)));
+                assertEquals("job 1", e.getMessage());
+                assertEquals(List.of(0), handed);
+            }
+        } finally {
+            Parallel.setThreads(before);
+        }
+    }
+
+    private static void sleep(long ms) {
+        try {
+            Thread.sleep(ms);
+        } catch (InterruptedException e) {
+            throw new RuntimeException(e);
+        }
     }
 }
