@@ -64,24 +64,23 @@ public final class Convert {
     /** x[off .. off + n) as bf16 bits into dst[dOff..] (round to nearest even; the inputs are finite). */
     public static void toBf16(float[] x, int off, int n, short[] dst, int dOff) {
         int i = 0;
-        for (int bound = n - n % LANES; i < bound; i += LANES) {
-            IntVector bits = FloatVector.fromArray(FLOATS, x, off + i).reinterpretAsInts();
-            ((ShortVector) bits.add(bits.lanewise(VectorOperators.LSHR, 16).and(1).add(0x7FFF))
-                    .lanewise(VectorOperators.LSHR, 16).convertShape(VectorOperators.I2S, HALVES, 0))
-                    .intoArray(dst, dOff + i);
-        }
+        for (int bound = n - n % LANES; i < bound; i += LANES)
+            bf16Bits(FloatVector.fromArray(FLOATS, x, off + i)).intoArray(dst, dOff + i);
         for (; i < n; i++) dst[dOff + i] = toBf16(x[off + i]);
+    }
+
+    /** The lanes of finite x as bf16 bits (round to nearest even), in a vector of half x's size. */
+    public static ShortVector bf16Bits(FloatVector x) {
+        IntVector bits = x.reinterpretAsInts();
+        return (ShortVector) bits.add(bits.lanewise(VectorOperators.LSHR, 16).and(1).add(0x7FFF))
+                .lanewise(VectorOperators.LSHR, 16).convertShape(VectorOperators.I2S, HALVES, 0);
     }
 
     /** The same into native memory at byte offset {@code at} (native byte order, as a C library reads it). */
     public static void toBf16(float[] x, int off, int n, MemorySegment dst, long at) {
         int i = 0;
-        for (int bound = n - n % LANES; i < bound; i += LANES) {
-            IntVector bits = FloatVector.fromArray(FLOATS, x, off + i).reinterpretAsInts();
-            ((ShortVector) bits.add(bits.lanewise(VectorOperators.LSHR, 16).and(1).add(0x7FFF))
-                    .lanewise(VectorOperators.LSHR, 16).convertShape(VectorOperators.I2S, HALVES, 0))
-                    .intoMemorySegment(dst, at + 2L * i, ByteOrder.nativeOrder());
-        }
+        for (int bound = n - n % LANES; i < bound; i += LANES)
+            bf16Bits(FloatVector.fromArray(FLOATS, x, off + i)).intoMemorySegment(dst, at + 2L * i, ByteOrder.nativeOrder());
         for (; i < n; i++) dst.set(ValueLayout.JAVA_SHORT_UNALIGNED, at + 2L * i, toBf16(x[off + i]));
     }
 

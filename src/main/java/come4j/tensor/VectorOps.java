@@ -1,8 +1,15 @@
 package come4j.tensor;
 
+import come4j.io.Convert;
+import java.lang.foreign.MemorySegment;
+import java.nio.ByteOrder;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
+
+import static java.lang.foreign.ValueLayout.JAVA_FLOAT;
 
 /** Row-wise vector operations of a decoder layer (cheap next to the GEMMs; all fp32). */
 public final class VectorOps {
@@ -20,6 +27,7 @@ public final class VectorOps {
 
     private static final FloatVector EXP_LO = FloatVector.broadcast(S, -87.3f), EXP_HI = FloatVector.broadcast(S, 88.3f);
     private static final int ROUND_BITS = Float.floatToRawIntBits(ROUND);
+    private static final FloatVector IOTA = FloatVector.zero(S).addIndex(1);
 
     /**
      * e^x per lane (Cephes expf polynomial, within 2 ulp); inputs clamped to the finite range of fp32. The clamps are
@@ -43,8 +51,9 @@ public final class VectorOps {
 
     /** The lanes' sum, added in lane order. */
     static float sum(FloatVector v) {
+        float[] lanes = v.toArray(); // one store: lane(i) with a variable i is a store and a load per lane
         float s = 0;
-        for (int i = 0; i < L; i++) s += v.lane(i);
+        for (float x : lanes) s += x;
         return s;
     }
 
@@ -139,6 +148,49 @@ public final class VectorOps {
             sum += x[off + i];
         }
         return sum;
+    }
+
+    /**
+     * {@link #expSum} of the n fp32 scores at byte {@code at} of native memory, the numerators written as bf16 at byte
+     * {@code to} of {@code probs} instead of in place: one read of the scores per pass, no copy to the heap. Up to
+     * {@code room} >= n elements from {@code at} and {@code to} may be touched: the last vector is read and written
+     * whole (lanes past n read anything and write 0). Masked loads and stores cost more than a short row here, and a
+     * second copy of the loop body for the tail stops the JIT inlining exp (boxing every vector).
+     */
+    static float expSumToBf16(MemorySegment scores, long at, int n, int room, float s, MemorySegment probs, long to) {
+        int whole = (n + L - 1) / L * L;
+        if (whole > room || at + 4L * whole > scores.byteSize()) { // rare: the last vector would cross into the next row
+            MemorySegment padded = MemorySegment.ofArray(new float[whole]), bf16 = MemorySegment.ofArray(new short[whole]);
+            MemorySegment.copy(scores, at, padded, 0, 4L * n);
+            float sum = expSumToBf16(padded, 0, n, whole, s, bf16, 0);
+            MemorySegment.copy(bf16, 0, probs, to, 2L * n);
+            return sum;
+        }
+        ByteOrder o = ByteOrder.nativeOrder();
+        FloatVector m = FloatVector.broadcast(S, Float.NEGATIVE_INFINITY), zero = FloatVector.zero(S);
+        for (int i = 0; i < n; i += L) {
+            FloatVector v = FloatVector.fromMemorySegment(S, scores, at + 4L * i, o);
+            m = m.blend(v, v.compare(VectorOperators.GT, m).and(IOTA.compare(VectorOperators.LT, n - i)));
+        }
+        FloatVector max = FloatVector.broadcast(S, m.reduceLanes(VectorOperators.MAX)), acc = zero;
+        for (int i = 0; i < n; i += L) {
+            FloatVector e = exp(FloatVector.fromMemorySegment(S, scores, at + 4L * i, o).sub(max).mul(s));
+            e = zero.blend(e, IOTA.compare(VectorOperators.LT, n - i));
+            acc = acc.add(e);
+            Convert.bf16Bits(e).intoMemorySegment(probs, to + 2L * i, o);
+        }
+        float sum = 0; // sum(acc) inlined: this method is past the JIT's inlining budget, and a call would box acc
+        for (float x : acc.toArray()) sum += x;
+        return sum;
+    }
+
+    /** dst[off .. off + n) = s · the n fp32 values at byte {@code at} of native memory. */
+    static void scaleInto(MemorySegment src, long at, int n, float s, float[] dst, int off) {
+        FloatVector v = FloatVector.broadcast(S, s);
+        int i = 0;
+        for (int bound = S.loopBound(n); i < bound; i += L)
+            FloatVector.fromMemorySegment(S, src, at + 4L * i, ByteOrder.nativeOrder()).mul(v).intoArray(dst, off + i);
+        for (; i < n; i++) dst[off + i] = s * src.get(JAVA_FLOAT, at + 4L * i);
     }
 
     /** log-sum-exp of x[off .. off+n), accumulated in double. */
