@@ -118,10 +118,11 @@ class BackendConformanceTest {
     void attentionMatchesFp64(Backend backend) {
         // (batch, T, pos0, heads, kvHeads, hd, window, spare cache rows): MHA, GQA, a sliding window, cached positions
         // (one sequence, and a batch of them in a cache with room to spare), T over a query block; bf16 on oneDNN
-        // from 16 queries on: a window and a cache there too, and the demo model's shape (8 heads of 32, 4 kv heads)
+        // from 16 queries on: a window and a cache there too, the demo model's shape (8 heads of 32, 4 kv heads), and
+        // 16 (sequence, kv head) pairs of 256 tokens, whose scores oneDNN's attention holds in 4 chunks of pairs
         int[][] cases = {{2, 70, 0, 4, 4, 16, 0, 0}, {1, 130, 0, 8, 2, 8, 0, 0}, {2, 90, 0, 4, 2, 16, 17, 0},
                 {1, 5, 40, 4, 2, 16, 0, 0}, {1, 7, 30, 2, 1, 8, 12, 0}, {3, 4, 20, 4, 2, 8, 0, 9},
-                {2, 20, 30, 4, 1, 16, 25, 7}, {2, 64, 0, 8, 4, 32, 0, 0}};
+                {2, 20, 30, 4, 1, 16, 25, 7}, {2, 64, 0, 8, 4, 32, 0, 0}, {4, 256, 0, 8, 4, 16, 0, 0}};
         for (int[] t : cases) {
             int batch = t[0], T = t[1], pos0 = t[2], heads = t[3], kvHeads = t[4], hd = t[5], window = t[6];
             int keysLen = pos0 + T + t[7], qd = heads * hd, kvd = kvHeads * hd;
