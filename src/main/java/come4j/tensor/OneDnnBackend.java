@@ -102,7 +102,7 @@ public final class OneDnnBackend implements Backend {
         }
         int k = b[0].cols(), n = 0;
         for (Matrix w : b) n = Math.max(n, w.rows());
-        int chunk = Math.min(m, CHUNK);
+        int chunk = Math.min(m, CHUNK), part = k > WHOLE_DEPTH ? DEPTH_PART : k;
         try (Arena call = Arena.ofShared()) {
             lib.setThreads.invokeExact(Parallel.threads());
             MemorySegment[] ws = new MemorySegment[b.length];
@@ -114,7 +114,9 @@ public final class OneDnnBackend implements Backend {
                 Parallel.forRows(rows, 16, (q0, q1) -> Convert.toBf16(a, (from + q0) * k, (q1 - q0) * k, as, 2L * q0 * k));
                 for (int i = 0; i < b.length; i++) {
                     int ni = b[i].rows();
-                    lib.matmulBf16(1, rows, ni, k, true, (long) ni * k, as, ws[i], cs);
+                    for (int k0 = 0; k0 < k; k0 += part)
+                        lib.matmulBf16(1, rows, ni, Math.min(part, k - k0), true, (long) ni * k, k, k, k0 > 0,
+                                as.asSlice(2L * k0), ws[i].asSlice(2L * k0), cs);
                     MemorySegment.copy(cs, JAVA_FLOAT, 0, c[i], from * ni, rows * ni);
                 }
             }
@@ -130,6 +132,12 @@ public final class OneDnnBackend implements Backend {
      * and the copy back (demo model, 2,048 rows: the native products took half the time in chunks of 256).
      */
     static final int CHUNK = 256;
+
+    /**
+     * Products deeper than WHOLE_DEPTH run as slices of DEPTH_PART, each added to c: the bundled oneDNN's AMX kernel
+     * slows down on deep products (LLaMA-7b's down projection, k = 11,008).
+     */
+    static final int WHOLE_DEPTH = 4096, DEPTH_PART = 2048;
 
     /** Per-thread native buffers by slot, grown on demand and reused: fresh pages cost a fault each on first touch. */
     private static final class Scratch {
@@ -241,12 +249,13 @@ public final class OneDnnBackend implements Backend {
         private static RuntimeException failure;
 
         private static final int CPU = 1, BF16 = 2, F32 = 3, IN_ORDER = 1, ARG_SRC = 1, ARG_DST = 17, ARG_WEIGHTS = 33,
-                ARG_SCRATCHPAD = 80, SCRATCHPAD_USER = 1, QUERY_SCRATCHPAD_MD = 136;
+                ARG_SCRATCHPAD = 80, SCRATCHPAD_USER = 1, QUERY_SCRATCHPAD_MD = 136, DATA_TYPE_UNDEF = 0;
 
         final MethodHandle sgemm, setThreads;
         private final MethodHandle streamCreate, mdCreate, pdCreate, primitiveCreate, memoryCreate, memoryDestroy, execute, streamWait;
         private final MethodHandle queryMd, mdSize;
-        private final MemorySegment engine, attributes;
+        /** Primitive attributes: the caller's scratchpad; with a sum post-op (c += a · w) for sumAttributes. */
+        private final MemorySegment engine, attributes, sumAttributes;
         /** Each thread's scratchpad for the primitives it runs (slot 0). */
         private final ThreadLocal<Scratch> pads = ThreadLocal.withInitial(Scratch::new);
         /** One in-order stream per calling thread (a stream is not for concurrent use). */
@@ -295,7 +304,10 @@ public final class OneDnnBackend implements Backend {
             queryMd = fn.apply("dnnl_primitive_desc_query_md", FunctionDescriptor.of(ADDRESS, ADDRESS, JAVA_INT, JAVA_INT));
             mdSize = fn.apply("dnnl_memory_desc_get_size", FunctionDescriptor.of(JAVA_LONG, ADDRESS));
             MethodHandle attrCreate = fn.apply("dnnl_primitive_attr_create", FunctionDescriptor.of(JAVA_INT, ADDRESS)),
-                    attrScratchpad = fn.apply("dnnl_primitive_attr_set_scratchpad_mode", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT));
+                    attrScratchpad = fn.apply("dnnl_primitive_attr_set_scratchpad_mode", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT)),
+                    postOpsCreate = fn.apply("dnnl_post_ops_create", FunctionDescriptor.of(JAVA_INT, ADDRESS)),
+                    appendSum = fn.apply("dnnl_post_ops_append_sum", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_FLOAT, JAVA_INT, JAVA_INT)),
+                    attrPostOps = fn.apply("dnnl_primitive_attr_set_post_ops", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS));
             try (Arena arena = Arena.ofConfined()) {
                 MemorySegment out = arena.allocate(ADDRESS);
                 check((int) engineCreate.invokeExact(out, CPU, 0L), "engine");
@@ -303,6 +315,13 @@ public final class OneDnnBackend implements Backend {
                 check((int) attrCreate.invokeExact(out), "attributes");
                 attributes = out.get(ADDRESS, 0);
                 check((int) attrScratchpad.invokeExact(attributes, SCRATCHPAD_USER), "scratchpad mode");
+                check((int) attrCreate.invokeExact(out), "attributes");
+                sumAttributes = out.get(ADDRESS, 0);
+                check((int) attrScratchpad.invokeExact(sumAttributes, SCRATCHPAD_USER), "scratchpad mode");
+                check((int) postOpsCreate.invokeExact(out), "post-ops");
+                MemorySegment sum = out.get(ADDRESS, 0);
+                check((int) appendSum.invokeExact(sum, 1f, 0, DATA_TYPE_UNDEF), "sum post-op");
+                check((int) attrPostOps.invokeExact(sumAttributes, sum), "post-ops");
             } catch (Throwable t) {
                 throw new IOException("no oneDNN CPU engine: " + t.getMessage());
             }
@@ -323,8 +342,17 @@ public final class OneDnnBackend implements Backend {
          * {@code wStride} elements apart.
          */
         void matmulBf16(int batch, int m, int n, int k, boolean wRowsN, long wStride, MemorySegment a, MemorySegment w, MemorySegment c) throws Throwable {
-            Primitive p = primitives.computeIfAbsent(java.util.List.of((long) batch, (long) m, (long) n, (long) k, wRowsN ? 1L : 0L, wStride),
-                    key -> create(batch, m, n, k, wRowsN, wStride));
+            matmulBf16(batch, m, n, k, wRowsN, wStride, k, k, false, a, w, c);
+        }
+
+        /**
+         * The same with a's rows {@code lda} elements apart and (wRowsN) w's rows {@code ldw} apart, e.g. a slice of
+         * the depth k of both; {@code accumulate}: c += the product instead of c = it.
+         */
+        void matmulBf16(int batch, int m, int n, int k, boolean wRowsN, long wStride, long lda, long ldw, boolean accumulate,
+                        MemorySegment a, MemorySegment w, MemorySegment c) throws Throwable {
+            Primitive p = primitives.computeIfAbsent(java.util.List.of((long) batch, (long) m, (long) n, (long) k, wRowsN ? 1L : 0L, wStride,
+                    lda, ldw, accumulate ? 1L : 0L), key -> create(batch, m, n, k, wRowsN, wStride, lda, ldw, accumulate));
             MemorySegment stream = streams.get();
             try (Arena arena = Arena.ofConfined()) {
                 int nArgs = p.scratchpadBytes > 0 ? 4 : 3;
@@ -353,15 +381,15 @@ public final class OneDnnBackend implements Backend {
          */
         private record Primitive(MemorySegment primitive, MemorySegment[] descriptors, long scratchpadBytes) {}
 
-        /** A ab, W^T as ba (W row-major n x k) or W ab, C ab; batched: abc. */
-        private Primitive create(int batch, long m, long n, long k, boolean wRowsN, long wStride) {
+        /** A ab, W^T as ba (W row-major n x k) or W ab, C ab; batched: abc. Accumulating: a sum post-op. */
+        private Primitive create(int batch, long m, long n, long k, boolean wRowsN, long wStride, long lda, long ldw, boolean accumulate) {
             try (Arena arena = Arena.ofConfined()) {
-                long[] wStrides = wRowsN ? new long[] {wStride, 1, k} : new long[] {wStride, n, 1};
-                MemorySegment src = desc(arena, batch, new long[] {m, k}, new long[] {m * k, k, 1}, BF16),
+                long[] wStrides = wRowsN ? new long[] {wStride, 1, ldw} : new long[] {wStride, n, 1};
+                MemorySegment src = desc(arena, batch, new long[] {m, k}, new long[] {m * lda, lda, 1}, BF16),
                         wei = desc(arena, batch, new long[] {k, n}, wStrides, BF16),
                         dst = desc(arena, batch, new long[] {m, n}, new long[] {m * n, n, 1}, F32);
-                MemorySegment out = arena.allocate(ADDRESS);
-                check((int) pdCreate.invokeExact(out, engine, src, wei, MemorySegment.NULL, dst, attributes), "matmul descriptor");
+                MemorySegment out = arena.allocate(ADDRESS), attr = accumulate ? sumAttributes : attributes;
+                check((int) pdCreate.invokeExact(out, engine, src, wei, MemorySegment.NULL, dst, attr), "matmul descriptor");
                 MemorySegment pd = out.get(ADDRESS, 0);
                 check((int) primitiveCreate.invokeExact(out, pd), "matmul primitive");
                 MemorySegment pad = (MemorySegment) queryMd.invokeExact(pd, QUERY_SCRATCHPAD_MD, 0);

@@ -40,9 +40,12 @@ class BackendConformanceTest {
         return all;
     }
 
-    /** Shapes that hit every edge of the blocking, on both sides of the native backends' row threshold. */
+    /**
+     * Shapes that hit every edge of the blocking, on both sides of the native backends' row threshold, and one deeper
+     * than oneDNN's whole-depth products (slices of 2,048 added up, the last one short).
+     */
     private static final int[][] SHAPES = {{1, 1, 1}, {2, 17, 31}, {3, 65, 300}, {5, 64, 256}, {16, 33, 70},
-            {67, 130, 257}, {128, 64, 64}, {257, 200, 513}, {9, 1, 7}};
+            {67, 130, 257}, {128, 64, 64}, {257, 200, 513}, {9, 1, 7}, {20, 24, 6221}};
 
     @ParameterizedTest
     @MethodSource("backends")
