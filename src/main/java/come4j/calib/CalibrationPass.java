@@ -63,7 +63,7 @@ public final class CalibrationPass {
         double[] bi = {0};
         int rows = batch * T, batches = (windows.size() + batch - 1) / batch;
         Parallel.sideBySide(batches, Parallel.together(m.passBytes(rows, false) + 8L * rows * d), j -> {
-            int w0 = j * batch, b = Math.min(batch, windows.size() - w0);
+            int w0 = j * batch, b = windowsIn(j);
             float[] h = load(layer, w0, b, d), in = h.clone();
             float[][] kept = new float[2][];
             m.layer(layer, h, b, T, 0, null, new LayerHooks() {
@@ -76,13 +76,18 @@ public final class CalibrationPass {
             for (int k = 0; k < b; k++) cache.put(layer + 1, w0 + k, h, k * T * d);
             return new Pass(kept[0], kept[1], influence);
         }, (p, j) -> {
-            int b = Math.min(batch, windows.size() - j * batch);
+            int b = windowsIn(j);
             attn.add(p.attn, b * T);
             ffn.add(p.ffn, b * T);
             bi[0] += p.bi;
             bar.step(b);
         });
         return new LayerStats(bi[0], (long) windows.size() * T, attn.means(), ffn.means());
+    }
+
+    /** Windows in batch j (the last batch may be short). */
+    private int windowsIn(int j) {
+        return Math.min(batch, windows.size() - j * batch);
     }
 
     /** Mean token NLL of the model on the windows, from the cached last boundary. */
@@ -108,7 +113,7 @@ public final class CalibrationPass {
         int d = m.config().hiddenSize(), V = m.config().vocabSize(), batches = (windows.size() + batch - 1) / batch;
         double[] total = {0};
         Parallel.sideBySide(batches, Parallel.together(m.passBytes(batch * T, true)), j -> {
-            int w0 = j * batch, b = Math.min(batch, windows.size() - w0);
+            int w0 = j * batch, b = windowsIn(j);
             float[] h = load(from, w0, b, d);
             for (int i = from; i < m.numLayers(); i++) m.layer(i, h, b, T, 0, null, LayerHooks.NONE);
             int[] ids = new int[b * T];
@@ -116,7 +121,7 @@ public final class CalibrationPass {
             return NextTokenLoss.sumOfWindowLosses(m.logits(m.finalNorm(h, 0, b * T), b * T), ids, b, T, V);
         }, (loss, j) -> {
             total[0] += loss;
-            bar.step((long) Math.min(batch, windows.size() - j * batch) * (m.numLayers() - from + 1));
+            bar.step((long) windowsIn(j) * (m.numLayers() - from + 1));
         });
         double sum = total[0];
         if (!Double.isFinite(sum)) throw new BadInputException(null, "calibration NLL is " + sum + ": the logits overflow (layers " + from + ".." + (m.numLayers() - 1) + " ran)");

@@ -260,7 +260,7 @@ public final class OneDnnBackend implements Backend {
         private final ThreadLocal<Scratch> pads = ThreadLocal.withInitial(Scratch::new);
         /** One in-order stream per calling thread (a stream is not for concurrent use). */
         private final ThreadLocal<MemorySegment> streams;
-        /** Matmul primitives by shape (batch, m, n, k, layout of w, stride of w's matrices), created once: creating one costs far more than running a small one. */
+        /** Matmul primitives by shape (batch, m, n, k, layout of w, stride of w's matrices, row strides, accumulation), created once: creating one costs far more than running a small one. */
         private final java.util.concurrent.ConcurrentHashMap<java.util.List<Long>, Primitive> primitives =
                 new java.util.concurrent.ConcurrentHashMap<>();
 
