@@ -3,9 +3,12 @@
 # if DIR has no config.json and more than 40 GB are free), 16 windows x 2048 tokens of SOTU text (as many whole
 # addresses as windows, shuffled with the default seed, then cut to the windows), CoMe 32 -> 28
 # layers and CoMe-P for one step, on every backend x dtype, each with -Xmx4g. Per merge step (from come-merge.json):
-# seconds, layer-tokens/s (calibration tokens x layers the step ran, a..L-1; CoMe-P: x its candidate passes + 1) and
-# GFLOP/s (2 x parameters per layer + 2 x seq_len x hidden per token per layer: projections and causal attention; the
-# LM head pass of the calibration NLL is left out); peak RssAnon of the JVM (/proc, every 0.2 s; must stay < 6 GB).
+# seconds, layer-tokens/s (calibration tokens x layers the step ran: merging pair (a, a+1) of L layers leaves L-1, of
+# which a..L-2 run again; CoMe-P: x its candidate passes + 1) and GFLOP/s (2 x parameters per layer + 2 x seq_len x
+# hidden per token per layer: projections and causal attention, plus 2 x vocab x hidden per token for each LM head pass
+# of the calibration NLL, whose time the step's seconds include); peak RssAnon of the JVM (/proc, every 0.2 s; must
+# stay < 6 GB). The first calibration pass (every layer over every window, as the reference runs them) is timed on its
+# own: its layer-tokens/s is the per-layer comparison with transformers.
 # Beside it, transformers' LlamaDecoderLayer in bf16 over the same number of windows (tools/layer_reference.py: one
 # layer timed, scaled to the model) and the ratio per layer. Everything goes to bench/out/big_calib-STAMP.{log,tsv}.
 #
@@ -43,7 +46,7 @@ if [ ! -f "$dir/config.json" ]; then
   [ "$have" -gt 40 ] || { echo "big_calib.sh: need > 40 GB free under $(dirname "$dir") to generate $dir, have $have GB" >&2; exit 1; }
   "$py" tools/make_random_checkpoint.py --out "$dir" --shape llama2-7b >&2
 fi
-read -r layers hidden < <(python3 -c 'import json,sys; c = json.load(open(sys.argv[1])); print(c["num_hidden_layers"], c["hidden_size"])' "$dir/config.json")
+read -r layers hidden vocab < <(python3 -c 'import json,sys; c = json.load(open(sys.argv[1])); print(c["num_hidden_layers"], c["hidden_size"], c["vocab_size"])' "$dir/config.json")
 work="$(mktemp -d)"; trap 'rm -rf "$work"' EXIT
 mkdir -p bench/out
 stamp="$(date +%Y%m%d-%H%M%S)"; log="bench/out/big_calib-$stamp.log"; tsv="bench/out/big_calib-$stamp.tsv"
@@ -76,17 +79,24 @@ for backend in $backends; do
       t0=$(date +%s.%N)
       peak=$(compress "$method" "$target" "$backend" "$dtype" "$work/out")
       wall=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN {printf "%.1f", b - a}')
-      python3 - "$work/out/come-merge.json" "$method" "$backend" "$dtype" "$peak" "$wall" "$seq_len" "$hidden" >> "$tsv" <<'PY'
-import json, sys
-r = json.load(open(sys.argv[1])); method, backend, dtype, peak, wall, S, hidden = sys.argv[2:9]
+      first=$(grep -a "first calibration pass:" "$log" | tail -n 1)
+      python3 - "$work/out/come-merge.json" "$method" "$backend" "$dtype" "$peak" "$wall" "$seq_len" "$hidden" "$vocab" "$first" >> "$tsv" <<'PY'
+import json, re, sys
+r = json.load(open(sys.argv[1])); method, backend, dtype, peak, wall, S, hidden, vocab, first = sys.argv[2:11]
 tokens, p = r["settings"]["tokens"], r["input"]["parameters_per_layer"]
 flops_per_token_layer = 2 * p + 2 * int(S) * int(hidden)
+head = lambda passes: 2 * int(vocab) * int(hidden) * tokens * passes
+row = lambda step, run, secs, lt, flops: print(f"{method}\t{r['backend']['name']}\t{r['backend']['compute_dtype']}\t{step}\t{run}\t{secs:.1f}\t"
+                                              f"{lt / secs:.0f}\t{flops / secs / 1e9:.1f}\t{int(peak) * 1024 / 1e9:.2f}\t{wall}")
+m = re.search(r"pass: (\d+) layers x \d+ tokens in ([\d.]+) s", first)
+if m: # the layers' run of the first pass alone (its calibration NLL after it is not in these seconds)
+    L, secs = int(m.group(1)), float(m.group(2))
+    row("first", f"{L}x1", secs, tokens * L, flops_per_token_layer * tokens * L)
 for s in r["steps"]:
-    run = s["layers_before"] - s["pair"][0]
+    run = s["layers_before"] - 1 - s["pair"][0]
     passes = 1 + len(s.get("candidates", []))
     lt = tokens * run * passes
-    print(f"{method}\t{r['backend']['name']}\t{r['backend']['compute_dtype']}\t{s['step']}\t{run}x{passes}\t{s['seconds']:.1f}\t"
-          f"{lt / s['seconds']:.0f}\t{flops_per_token_layer * lt / s['seconds'] / 1e9:.1f}\t{int(peak) * 1024 / 1e9:.2f}\t{wall}")
+    row(s["step"], f"{run}x{passes}", s["seconds"], lt, flops_per_token_layer * lt + head(passes))
 PY
       rm -rf "$work/out"
     done
@@ -103,8 +113,9 @@ import csv, json, sys
 ref = json.load(open(sys.argv[2])); tps = ref["tokens_per_second_per_layer"]
 print(f"transformers bf16: {tps:.0f} layer-tokens/s, {ref['model_seconds']:.1f} s for all {ref['layers']} layers")
 for row in csv.DictReader(open(sys.argv[1]), delimiter="\t"):
-    if row["method"] == "come" and row["step"] == "1":
-        print(f"come4j {row['backend']} {row['dtype']}: {float(row['layer_tokens_per_s']):.0f} layer-tokens/s in step 1 = "
+    if row["method"] == "come" and row["step"] in ("first", "1"):
+        what = "in the first pass's layers" if row["step"] == "first" else "in step 1 (its calibration NLL's LM head and the merge included)"
+        print(f"come4j {row['backend']} {row['dtype']}: {float(row['layer_tokens_per_s']):.0f} layer-tokens/s {what} = "
               f"{float(row['layer_tokens_per_s']) / tps:.2f}x transformers bf16 per layer")
 PY
 fi

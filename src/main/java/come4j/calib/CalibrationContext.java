@@ -33,7 +33,7 @@ public final class CalibrationContext implements AutoCloseable {
     private final Map<String, Object> shared = new HashMap<>();
     private FirstPass first;
     private int requests;
-    private double seconds;
+    private double seconds, layerSeconds;
 
     /** {@code set} may be null for methods without calibration (Reverse, Magnitude). */
     public CalibrationContext(Checkpoint ckpt, CalibrationSet set, int batch) {
@@ -79,7 +79,9 @@ public final class CalibrationContext implements AutoCloseable {
         original = new ActivationCache(set.windows().size(), set.seqLen(), model.config().hiddenSize());
         CalibrationPass pass = new CalibrationPass(set, original, batch);
         pass.embed(model);
+        long t1 = System.nanoTime();
         List<LayerStats> stats = List.copyOf(pass.run(model, 0));
+        layerSeconds = (System.nanoTime() - t1) / 1e9;
         first = new FirstPass(stats, pass.nll(model));
         seconds = (System.nanoTime() - t0) / 1e9;
         return first;
@@ -118,6 +120,11 @@ public final class CalibrationContext implements AutoCloseable {
     /** Wall time of the first pass (0 when it has not run). */
     public synchronized double firstPassSeconds() {
         return seconds;
+    }
+
+    /** Of {@link #firstPassSeconds()}, the wall time of the layers' run over the windows (the statistics included). */
+    public synchronized double firstPassLayerSeconds() {
+        return layerSeconds;
     }
 
     @Override

@@ -134,6 +134,11 @@ final class CompressCommand implements Runnable {
                      ctx.model(), store, log) : null) {
             WorkingModel work = new WorkingModel(ctx, store, saved, mp, log);
             Compression c = m.run(work, targetLayers, log);
+            if (ctx.firstPassRan()) {
+                long layerTokens = (long) L0 * set.windows().size() * set.seqLen();
+                log.accept(String.format("first calibration pass: %d layers x %d tokens in %.1f s (%.0f layer-tokens/s), with the calibration NLL %.1f s",
+                        L0, (long) set.windows().size() * set.seqLen(), ctx.firstPassLayerSeconds(), layerTokens / ctx.firstPassLayerSeconds(), ctx.firstPassSeconds()));
+            }
             ObjectNode record = MergeRecord.build(method, RecordedCommand.of(spec), ckpt,
                     calibration.settings(files, set, targetLayers, target.sparsity), c);
             if (mp != null) record.set("distill", mp.record());

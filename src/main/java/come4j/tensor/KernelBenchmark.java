@@ -47,6 +47,23 @@ public final class KernelBenchmark {
                 System.out.printf("%s: GEMM T=%d x (%d x %d)^T, %s weights, %s products: %.1f GFLOP/s = %.0f%% of the %s peak%n",
                         K.name(), T, s[0], s[1], dtype, compute, g, 100 * g / peak, compute);
             }
+        if (threads > 1)
+            for (Backend K : Backends.available(compute)) scaling(K, T, shapes.getFirst(), dtype, threads);
+    }
+
+    /**
+     * How the product of the first shape scales with cores: on one thread alone, as {@code threads} products side by
+     * side on a thread each (how calibration runs windows), and as one product on all threads. A unit that the cores
+     * share (e.g. one AMX unit behind two virtual cores) shows as a side-by-side sum near the one-thread rate.
+     */
+    private static void scaling(Backend K, int T, int[] s, DType dtype, int threads) {
+        Product p = new Product(K, T, s[0], s[1], dtype);
+        double[] alone = new double[1], each = new double[threads];
+        Parallel.sideBySide(1, j -> alone[0] = p.rate());
+        Parallel.sideBySide(threads, j -> each[j] = p.rate());
+        double sum = java.util.Arrays.stream(each).sum(), all = p.rate();
+        System.out.printf("%s: scaling of %dx%d, %s products: 1 thread %.1f GFLOP/s; %d side by side on a thread each %.1f in all (%.2fx); one product on %d threads %.1f (%.2fx)%n",
+                K.name(), s[0], s[1], K.compute(), alone[0], threads, sum, sum / alone[0], threads, all, all / alone[0]);
     }
 
     /** Independent FMA chains on registers only: the most the Vector API gets from these cores. */
@@ -81,25 +98,40 @@ public final class KernelBenchmark {
     }
 
     static double gemm(Backend K, int T, int n, int k, DType dtype) {
-        Random rnd = new Random(1);
-        float[] a = new float[T * k], c = new float[T * n];
-        for (int i = 0; i < a.length; i++) a[i] = rnd.nextFloat() - 0.5f;
-        MemorySegment w = Arena.ofAuto().allocate((long) n * k * dtype.bytes);
-        float[] row = new float[k];
-        for (int r = 0; r < n; r++) {
-            for (int i = 0; i < k; i++) row[i] = rnd.nextFloat() - 0.5f;
-            Convert.fromFloat(row, 0, k, w, dtype, (long) r * k);
+        return new Product(K, T, n, k, dtype).rate();
+    }
+
+    /** A random product of T rows by an n x k weight; {@link #rate} may run on several threads at once (own c each). */
+    private record Product(Backend K, int T, int n, int k, float[] a, Matrix w) {
+        Product(Backend K, int T, int n, int k, DType dtype) {
+            this(K, T, n, k, new float[T * k], weight(n, k, dtype));
+            Random rnd = new Random(1);
+            for (int i = 0; i < a.length; i++) a[i] = rnd.nextFloat() - 0.5f;
         }
-        Matrix m = Matrix.of(new TensorData("w", dtype, new long[] {n, k}, w));
-        // warm-up (JIT, the native library's threads) for half a second, then as many products as fill a second
-        for (long t0 = System.nanoTime(); System.nanoTime() - t0 < 500_000_000L; ) K.matmul(a, T, m, c);
-        int reps = 0;
-        long t0 = System.nanoTime();
-        do {
-            K.matmul(a, T, m, c);
-            reps++;
-        } while (System.nanoTime() - t0 < 1_000_000_000L);
-        double secs = (System.nanoTime() - t0) / 1e9 / reps;
-        return 2.0 * T * n * k / secs / 1e9;
+
+        private static Matrix weight(int n, int k, DType dtype) {
+            Random rnd = new Random(2);
+            MemorySegment w = Arena.ofAuto().allocate((long) n * k * dtype.bytes);
+            float[] row = new float[k];
+            for (int r = 0; r < n; r++) {
+                for (int i = 0; i < k; i++) row[i] = rnd.nextFloat() - 0.5f;
+                Convert.fromFloat(row, 0, k, w, dtype, (long) r * k);
+            }
+            return Matrix.of(new TensorData("w", dtype, new long[] {n, k}, w));
+        }
+
+        /** GFLOP/s: half a second of warm-up (JIT, the native library's threads), then as many products as fill a second. */
+        double rate() {
+            float[] c = new float[T * n];
+            for (long t0 = System.nanoTime(); System.nanoTime() - t0 < 500_000_000L; ) K.matmul(a, T, w, c);
+            int reps = 0;
+            long t0 = System.nanoTime();
+            do {
+                K.matmul(a, T, w, c);
+                reps++;
+            } while (System.nanoTime() - t0 < 1_000_000_000L);
+            double secs = (System.nanoTime() - t0) / 1e9 / reps;
+            return 2.0 * T * n * k / secs / 1e9;
+        }
     }
 }
