@@ -110,7 +110,7 @@ public final class CalibrationPass {
 
     /** {@link #nllFrom(Transformer, int)}, advancing {@code bar} by {@link #nllWork} units. */
     public double nllFrom(Transformer m, int from, Progress bar) {
-        int d = m.config().hiddenSize(), V = m.config().vocabSize(), batches = (windows.size() + batch - 1) / batch;
+        int d = m.config().hiddenSize(), batches = (windows.size() + batch - 1) / batch;
         double[] total = {0};
         Parallel.sideBySide(batches, Parallel.together(m.passBytes(batch * T, true)), j -> {
             int w0 = j * batch, b = windowsIn(j);
@@ -118,7 +118,7 @@ public final class CalibrationPass {
             for (int i = from; i < m.numLayers(); i++) m.layer(i, h, b, T, 0, null, LayerHooks.NONE);
             int[] ids = new int[b * T];
             for (int k = 0; k < b; k++) System.arraycopy(windows.get(w0 + k), 0, ids, k * T, T);
-            return NextTokenLoss.sumOfWindowLosses(m.logits(m.finalNorm(h, 0, b * T), b * T), ids, b, T, V);
+            return NextTokenLoss.sumOfWindowLosses(m, m.finalNorm(h, 0, b * T), ids, b, T);
         }, (loss, j) -> {
             total[0] += loss;
             bar.step((long) windowsIn(j) * (m.numLayers() - from + 1));

@@ -42,7 +42,7 @@ public final class Perplexity {
                 int w0 = j * batch, b = Math.min(batch, windows.size() - w0);
                 int[] ids = new int[b * T];
                 for (int i = 0; i < b; i++) System.arraycopy(windows.get(w0 + i), 0, ids, i * T, T);
-                return NextTokenLoss.sumOfWindowLosses(model.forward(ids, b), ids, b, T, model.config().vocabSize());
+                return NextTokenLoss.sumOfWindowLosses(model, model.finalStates(ids, b), ids, b, T);
             }, (loss, j) -> {
                 lossSum[0] += loss;
                 bar.step(Math.min(batch, windows.size() - j * batch));

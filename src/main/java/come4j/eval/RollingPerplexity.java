@@ -4,7 +4,6 @@ import com.fasterxml.jackson.annotation.JsonProperty;
 import come4j.model.Tokenizer;
 import come4j.model.Transformer;
 import come4j.tensor.Parallel;
-import come4j.tensor.VectorOps;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.regex.Matcher;
@@ -45,7 +44,7 @@ public final class RollingPerplexity {
 
     /** Σ log P(t_i | ...) over the rolling windows of §2. */
     static double logLikelihood(Transformer model, int[] t, int prefix, int M) {
-        int N = t.length, V = model.config().vocabSize();
+        int N = t.length;
         double ll = 0;
         for (int P = 0; P < N; ) {
             int p = Math.min(N - P, M);
@@ -56,11 +55,11 @@ public final class RollingPerplexity {
             } else { // t[P+p-M-1 .. P+p-2]: the last p positions predict t[P .. P+p-1]
                 System.arraycopy(t, P + p - M - 1, input, 0, M);
             }
-            float[] logits = model.forward(input, 1);
-            for (int k = 0; k < p; k++) {
-                int row = input.length - p + k;
-                ll += logits[row * V + t[P + k]] - VectorOps.logSumExp(logits, row * V, V);
-            }
+            int[] target = new int[input.length];
+            java.util.Arrays.fill(target, -1);
+            for (int k = 0; k < p; k++) target[input.length - p + k] = t[P + k];
+            double[] nll = model.tokenNll(model.finalStates(input, 1), input.length, target);
+            for (int k = 0; k < p; k++) ll -= nll[input.length - p + k];
             P += p;
         }
         return ll;

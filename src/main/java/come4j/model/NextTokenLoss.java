@@ -1,8 +1,5 @@
 package come4j.model;
 
-import come4j.tensor.Parallel;
-import come4j.tensor.VectorOps;
-
 /**
  * The language-model loss of windows, one definition for the calibration NLL (calib) and perplexity (eval): each
  * window is a sequence of its own, scored by the mean NLL of its next-token predictions.
@@ -10,15 +7,15 @@ import come4j.tensor.VectorOps;
 public final class NextTokenLoss {
     private NextTokenLoss() {}
 
-    /** Σ over windows of the mean NLL of tokens 1..T-1 given their prefixes (log-softmax in fp32, sums in double). */
-    public static double sumOfWindowLosses(float[] logits, int[] ids, int batch, int T, int vocab) {
-        double[] nll = new double[batch * T];
-        Parallel.forEach(batch, b -> {
-            for (int p = 0; p < T - 1; p++) {
-                int row = b * T + p;
-                nll[row] = VectorOps.logSumExp(logits, row * vocab, vocab) - logits[row * vocab + ids[row + 1]];
-            }
-        });
+    /**
+     * Σ over windows of the mean NLL of tokens 1..T-1 given their prefixes, from the final-normed states of the windows
+     * ({@link Transformer#tokenNll}: log-softmax in fp32, sums in double).
+     */
+    public static double sumOfWindowLosses(Transformer m, float[] normed, int[] ids, int batch, int T) {
+        int[] next = new int[batch * T];
+        for (int b = 0; b < batch; b++)
+            for (int p = 0; p < T; p++) next[b * T + p] = p < T - 1 ? ids[b * T + p + 1] : -1;
+        double[] nll = m.tokenNll(normed, batch * T, next);
         double total = 0;
         for (int b = 0; b < batch; b++) {
             double s = 0;

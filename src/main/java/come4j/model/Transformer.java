@@ -4,6 +4,7 @@ import come4j.io.TensorData;
 import come4j.tensor.Backend;
 import come4j.tensor.Backends;
 import come4j.tensor.Matrix;
+import come4j.tensor.Parallel;
 import come4j.tensor.VectorOps;
 import java.util.ArrayList;
 import java.util.List;
@@ -151,6 +152,43 @@ public final class Transformer {
         return out;
     }
 
+    /** The most logits {@link #tokenNll} holds at once (64 MB of fp32). */
+    private static final int LOGIT_FLOATS = 1 << 24;
+
+    /**
+     * Rows whose logits {@link #tokenNll} computes at once: a power of two, so that its chunks split the rows where a
+     * backend's own row chunks of a whole product would.
+     */
+    private int logitRows() {
+        return Integer.highestOneBit(Math.max(1, LOGIT_FLOATS / config.vocabSize()));
+    }
+
+    /**
+     * For each final-normed row r, −log softmax(logits_r)[target[r]] (log-sum-exp of the fp32 logits in double; 0
+     * where target[r] < 0). The logits are computed {@link #logitRows} rows at a time, so no [rows x vocab] array is
+     * held: a 2,048-token window of a 152k vocabulary would take 1.25 GB.
+     */
+    public double[] tokenNll(float[] normed, int rows, int[] target) {
+        return tokenNll(normed, rows, target, logitRows());
+    }
+
+    /** {@link #tokenNll(float[], int, int[])} with the logits of {@code step} rows at a time. */
+    double[] tokenNll(float[] normed, int rows, int[] target, int chunk) {
+        int d = config.hiddenSize(), V = config.vocabSize(), step = Math.min(rows, chunk);
+        double[] nll = new double[rows];
+        for (int r0 = 0; r0 < rows; r0 += step) {
+            int n = Math.min(step, rows - r0), first = r0;
+            float[] z = logits(n == rows ? normed : java.util.Arrays.copyOfRange(normed, r0 * d, (r0 + n) * d), n);
+            Parallel.forRows(n, 16, (a, b) -> {
+                for (int r = a; r < b; r++) {
+                    int t = target[first + r];
+                    if (t >= 0) nll[first + r] = VectorOps.logSumExp(z, r * V, V) - z[r * V + t];
+                }
+            });
+        }
+        return nll;
+    }
+
     /** Appends tokens to a cached sequence (positions from cache.length()); returns their hidden states [T x d]. */
     public float[] extend(int[] ids, KVCache cache) {
         return extend(ids, 1, cache);
@@ -170,18 +208,25 @@ public final class Transformer {
 
     /**
      * About the heap a pass over {@code rows} tokens holds at once: one layer's activations, and the logits if it
-     * computes them (how many passes run side by side, {@link come4j.tensor.Parallel#together}).
+     * computes a loss from them ({@link #tokenNll}: a chunk of rows at a time), for how many passes run side by side
+     * ({@link come4j.tensor.Parallel#together}).
      */
     public long passBytes(int rows, boolean logits) {
         ModelConfig c = config;
-        return 4L * rows * (4L * c.hiddenSize() + c.qDim() + 2L * c.kvDim() + 3L * c.intermediateSize() + (logits ? c.vocabSize() : 0));
+        return 4L * rows * (4L * c.hiddenSize() + c.qDim() + 2L * c.kvDim() + 3L * c.intermediateSize())
+                + (logits ? 4L * Math.min(rows, logitRows()) * c.vocabSize() : 0);
     }
 
     /** Full forward pass of a batch of sequences of T tokens (ids concatenated): logits [batch * T x vocab]. */
     public float[] forward(int[] ids, int batch) {
+        return logits(finalStates(ids, batch), ids.length);
+    }
+
+    /** The final-normed hidden states of a full forward pass of a batch of sequences (ids concatenated): [batch * T x d]. */
+    public float[] finalStates(int[] ids, int batch) {
         int T = ids.length / batch;
         float[] h = embed(ids, batch, 0);
         for (int i = 0; i < layers.size(); i++) layer(i, h, batch, T, 0, null, LayerHooks.NONE);
-        return logits(finalNorm(h, 0, ids.length), ids.length);
+        return finalNorm(h, 0, ids.length);
     }
 }

@@ -79,7 +79,7 @@ class ModelGradientTest {
             for (int i = 0; i < ids.length; i++) ids[i] = rnd.nextInt(c.vocabSize());
             float[] h = m.embed(ids);
             for (int l = 0; l < c.numLayers(); l++) m.layer(l, h, batch, n, 0, null, come4j.model.LayerHooks.NONE);
-            double expected = come4j.model.NextTokenLoss.sumOfWindowLosses(m.logits(m.finalNorm(h, 0, ids.length), ids.length), ids, batch, n, c.vocabSize()) / batch;
+            double expected = come4j.model.NextTokenLoss.sumOfWindowLosses(m, m.finalNorm(h, 0, ids.length), ids, batch, n) / batch;
             double actual = Loss.crossEntropy(Arr.of(h), ids, n, Loss.Head.of(ckpt), d, Arr.f32(h.length));
             assertTrue(Math.abs(actual - expected) < 1e-5 * expected, actual + " vs " + expected);
         }

@@ -119,7 +119,7 @@ class LayerRemovalTest {
                 w.remove(j);
                 Transformer without = m.withLayers(m.config().withLayers(kept.stream().mapToInt(Integer::intValue).toArray()), w);
                 for (int[] win : s.set().windows())
-                    nll[j] += NextTokenLoss.sumOfWindowLosses(without.forward(win, 1), win, 1, win.length, m.config().vocabSize());
+                    nll[j] += NextTokenLoss.sumOfWindowLosses(without, without.finalStates(win, 1), win, 1, win.length);
                 nll[j] /= s.set().windows().size();
             }
             LayerRemoval.Plan p = plan(s, LayerRemoval.Method.SLEB, 1);
