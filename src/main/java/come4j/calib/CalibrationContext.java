@@ -9,6 +9,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Consumer;
 import java.util.function.Supplier;
 
 /**
@@ -34,6 +35,7 @@ public final class CalibrationContext implements AutoCloseable {
     private FirstPass first;
     private int requests;
     private double seconds, layerSeconds;
+    private Consumer<String> log = line -> {};
 
     /** {@code set} may be null for methods without calibration (Reverse, Magnitude). */
     public CalibrationContext(Checkpoint ckpt, CalibrationSet set, int batch) {
@@ -42,6 +44,12 @@ public final class CalibrationContext implements AutoCloseable {
         this.set = set;
         this.batch = batch;
         for (int i = 0; i < ckpt.config().numLayers(); i++) tensors.add(LayerWeights.tensors(ckpt, i));
+    }
+
+    /** Where the first pass reports its timing (`come compress` logs it; silent by default). */
+    public CalibrationContext logTo(Consumer<String> log) {
+        this.log = log;
+        return this;
     }
 
     public Checkpoint checkpoint() {
@@ -84,6 +92,9 @@ public final class CalibrationContext implements AutoCloseable {
         layerSeconds = (System.nanoTime() - t1) / 1e9;
         first = new FirstPass(stats, pass.nll(model));
         seconds = (System.nanoTime() - t0) / 1e9;
+        long tokens = (long) set.windows().size() * set.seqLen(), layerTokens = tokens * model.numLayers();
+        log.accept(String.format("first calibration pass: %d layers x %d tokens in %.1f s (%.0f layer-tokens/s); calibration NLL %.4f in %.1f s",
+                model.numLayers(), tokens, layerSeconds, layerTokens / layerSeconds, first.nll(), seconds - layerSeconds));
         return first;
     }
 
@@ -120,11 +131,6 @@ public final class CalibrationContext implements AutoCloseable {
     /** Wall time of the first pass (0 when it has not run). */
     public synchronized double firstPassSeconds() {
         return seconds;
-    }
-
-    /** Of {@link #firstPassSeconds()}, the wall time of the layers' run over the windows (the statistics included). */
-    public synchronized double firstPassLayerSeconds() {
-        return layerSeconds;
     }
 
     @Override

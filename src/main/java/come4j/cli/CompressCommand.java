@@ -129,16 +129,11 @@ final class CompressCommand implements Runnable {
         CalibrationSet set = m.calibrated() ? calibration.build(ckpt, tok, files) : null;
         ckpt.requireFinite();
         Consumer<String> log = common::log;
-        try (CalibrationContext ctx = new CalibrationContext(ckpt, set, calibration.batch); ScratchTensors store = new ScratchTensors();
+        try (CalibrationContext ctx = new CalibrationContext(ckpt, set, calibration.batch).logTo(log); ScratchTensors store = new ScratchTensors();
              StepDistiller mp = distillEach ? StepDistiller.prepare(methodOptions.distillSettings(), methodOptions.distillData, ckpt, tok,
                      ctx.model(), store, log) : null) {
             WorkingModel work = new WorkingModel(ctx, store, saved, mp, log);
             Compression c = m.run(work, targetLayers, log);
-            if (ctx.firstPassRan()) {
-                long layerTokens = (long) L0 * set.windows().size() * set.seqLen();
-                log.accept(String.format("first calibration pass: %d layers x %d tokens in %.1f s (%.0f layer-tokens/s), with the calibration NLL %.1f s",
-                        L0, (long) set.windows().size() * set.seqLen(), ctx.firstPassLayerSeconds(), layerTokens / ctx.firstPassLayerSeconds(), ctx.firstPassSeconds()));
-            }
             ObjectNode record = MergeRecord.build(method, RecordedCommand.of(spec), ckpt,
                     calibration.settings(files, set, targetLayers, target.sparsity), c);
             if (mp != null) record.set("distill", mp.record());

@@ -247,10 +247,19 @@ public final class RunFolder implements AutoCloseable {
 
     /**
      * Fault injection for the kill-and-rerun tests: with {@code -Dcome4j.crash-at=POINT} the JVM halts there as
-     * SIGKILL would (no finally blocks, no shutdown hooks).
+     * SIGKILL would (no finally blocks, no shutdown hooks); with {@code -Dcome4j.pause-at=POINT} it says so on stderr
+     * and waits there a minute, so that a test's Ctrl-C lands while the run is surely still going.
      */
     public static void crashPoint(String point) {
         if (point.equals(System.getProperty("come4j.crash-at"))) Runtime.getRuntime().halt(137);
+        if (point.equals(System.getProperty("come4j.pause-at"))) {
+            System.err.println("come: paused at " + point);
+            try {
+                Thread.sleep(60_000);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
     }
 
     /** What the open runs have saved, for the one line printed when the command is interrupted (Ctrl-C). */

@@ -178,8 +178,8 @@ class ResumeTest {
     /** Ctrl-C: exit 130 and one line on what was kept and how to go on; the rerun resumes. */
     @Test
     void interruptSaysWhatWasSavedAndHowToResume() throws Exception {
-        Child c = Child.start(0, args(out));
-        assertTrue(c.awaitLine("step 1:")); // the earliest step: the run must not end before the signal lands (4 steps left)
+        Child c = Child.start(0, List.of("-Dcome4j.pause-at=saved step 1"), args(out)); // steps take 0.1 s: Ctrl-C lands in a pause
+        assertTrue(c.awaitLine("paused at saved step 1"));
         c.interrupt();
         Child.Result r = c.finish();
         assertEquals(130, r.code(), r.err());
