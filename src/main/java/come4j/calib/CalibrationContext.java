@@ -34,7 +34,7 @@ public final class CalibrationContext implements AutoCloseable {
     private final Map<String, Object> shared = new HashMap<>();
     private FirstPass first;
     private int requests;
-    private double seconds, layerSeconds;
+    private double seconds;
     private Consumer<String> log = line -> {};
 
     /** {@code set} may be null for methods without calibration (Reverse, Magnitude). */
@@ -89,12 +89,13 @@ public final class CalibrationContext implements AutoCloseable {
         pass.embed(model);
         long t1 = System.nanoTime();
         List<LayerStats> stats = List.copyOf(pass.run(model, 0));
-        layerSeconds = (System.nanoTime() - t1) / 1e9;
+        long t2 = System.nanoTime();
         first = new FirstPass(stats, pass.nll(model));
         seconds = (System.nanoTime() - t0) / 1e9;
+        double layerSeconds = (t2 - t1) / 1e9, nllSeconds = (System.nanoTime() - t2) / 1e9;
         long tokens = (long) set.windows().size() * set.seqLen(), layerTokens = tokens * model.numLayers();
         log.accept(String.format("first calibration pass: %d layers x %d tokens in %.1f s (%.0f layer-tokens/s); calibration NLL %.4f in %.1f s",
-                model.numLayers(), tokens, layerSeconds, layerTokens / layerSeconds, first.nll(), seconds - layerSeconds));
+                model.numLayers(), tokens, layerSeconds, layerTokens / layerSeconds, first.nll(), nllSeconds));
         return first;
     }
 

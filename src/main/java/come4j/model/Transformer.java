@@ -172,7 +172,7 @@ public final class Transformer {
         return tokenNll(normed, rows, target, logitRows());
     }
 
-    /** {@link #tokenNll(float[], int, int[])} with the logits of {@code step} rows at a time. */
+    /** {@link #tokenNll(float[], int, int[])} with the logits of {@code chunk} rows at a time. */
     double[] tokenNll(float[] normed, int rows, int[] target, int chunk) {
         int d = config.hiddenSize(), V = config.vocabSize(), step = Math.min(rows, chunk);
         double[] nll = new double[rows];
