@@ -102,7 +102,7 @@ public final class OneDnnBackend implements Backend {
         }
         int k = b[0].cols(), n = 0;
         for (Matrix w : b) n = Math.max(n, w.rows());
-        int chunk = Math.min(m, CHUNK), part = k > WHOLE_DEPTH ? DEPTH_PART : k;
+        int chunk = Math.min(m, (long) n * k >= LARGE_WEIGHT ? LARGE_CHUNK : CHUNK), part = k > WHOLE_DEPTH ? DEPTH_PART : k;
         try (Arena call = Arena.ofShared()) {
             lib.setThreads.invokeExact(Parallel.threads());
             MemorySegment[] ws = new MemorySegment[b.length];
@@ -129,9 +129,12 @@ public final class OneDnnBackend implements Backend {
 
     /**
      * Rows per product call: a chunk's bf16 A and fp32 C stay in the core's cache between the rounding, the product
-     * and the copy back (demo model, 2,048 rows: the native products took half the time in chunks of 256).
+     * and the copy back (demo model, 2,048 rows: the native products took half the time in chunks of 256). Weights of
+     * LARGE_WEIGHT elements or more (7B shapes) take LARGE_CHUNK rows: there the product itself dominates, and the
+     * bundled oneDNN's AMX kernel runs it 1.3-1.6x faster in chunks of 512 or more than of 256 (docs/results.md).
      */
-    static final int CHUNK = 256;
+    static final int CHUNK = 256, LARGE_CHUNK = 1024;
+    static final long LARGE_WEIGHT = 1L << 22;
 
     /**
      * Products deeper than WHOLE_DEPTH run as slices of DEPTH_PART, each added to c: the bundled oneDNN's AMX kernel
@@ -244,7 +247,8 @@ public final class OneDnnBackend implements Backend {
 
     /** The native library, loaded once per process; the reason it did not load, when it did not. */
     private static final class Library {
-        private static final String DNNL = "org/bytedeco/dnnl/linux-x86_64/", OPENCL = "org/bytedeco/opencl/linux-x86_64/";
+        /** The bundled oneDNN's version: the cache folder is named after it, so an upgrade never loads stale libraries. */
+        private static final String DNNL = "org/bytedeco/dnnl/linux-x86_64/", VERSION = "3.13";
         private static Library loaded;
         private static RuntimeException failure;
 
@@ -280,8 +284,8 @@ public final class OneDnnBackend implements Backend {
             } catch (Throwable t) {
                 throw new IOException("setenv failed: " + t);
             }
-            // libdnnl links libOpenCL (its GPU engine; never used here) and libgomp: loaded first, they satisfy it
-            for (String lib : new String[] {OPENCL + "libOpenCL.so.1", DNNL + "libgomp.so.1", DNNL + "libdnnl.so.3"})
+            // libdnnl links the bundled libgomp: loaded first, it satisfies the link
+            for (String lib : new String[] {DNNL + "libgomp.so.1", DNNL + "libdnnl.so.3"})
                 System.load(extract(lib, dir).toString());
             SymbolLookup symbols = SymbolLookup.loaderLookup();
             Linker linker = Linker.nativeLinker();
@@ -437,9 +441,9 @@ public final class OneDnnBackend implements Backend {
             String xdg = System.getenv("XDG_CACHE_HOME");
             Path cache = xdg != null && !xdg.isBlank() ? Path.of(xdg) : Path.of(System.getProperty("user.home"), ".cache");
             try {
-                return Files.createDirectories(cache.resolve("come4j").resolve("onednn-3.8.1"));
+                return Files.createDirectories(cache.resolve("come4j").resolve("onednn-" + VERSION));
             } catch (IOException e) {
-                return Files.createDirectories(Path.of(System.getProperty("java.io.tmpdir"), "come4j-onednn-3.8.1-" + System.getProperty("user.name")));
+                return Files.createDirectories(Path.of(System.getProperty("java.io.tmpdir"), "come4j-onednn-" + VERSION + "-" + System.getProperty("user.name")));
             }
         }
 
