@@ -13,7 +13,9 @@ import java.util.stream.Stream;
 /**
  * A scratch folder of the system's temp space ({@code come4j-*}), deleted with everything in it on close. It is
  * marked with its owner (pid and process start time), so that what a killed run left is recognised and freed by the
- * next run ({@link #freeStale()}), and nothing else is ever touched.
+ * next run ({@link #freeStale()}), and nothing else is ever touched. The owner is also in the folder's name
+ * ({@code PREFIX-PID_START-RANDOM}): a run killed between creating the folder and writing the mark leaves a folder
+ * that is still recognised.
  */
 public final class TempFolder implements AutoCloseable {
     /** The owner mark: "PID START-MILLIS". */
@@ -23,8 +25,9 @@ public final class TempFolder implements AutoCloseable {
 
     public TempFolder(String prefix) {
         try {
-            path = Files.createTempDirectory(prefix);
-            Files.writeString(path.resolve(OWNER), ProcessHandle.current().pid() + " " + startMillis(ProcessHandle.current()));
+            long pid = ProcessHandle.current().pid(), start = startMillis(ProcessHandle.current());
+            path = Files.createTempDirectory(prefix + "-" + pid + "_" + start + "-");
+            Files.writeString(path.resolve(OWNER), pid + " " + start);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
@@ -54,7 +57,8 @@ public final class TempFolder implements AutoCloseable {
 
     /**
      * Deletes the scratch folders in the temp space whose owner process is gone (its pid is not running, or runs a
-     * process started at another time). Folders without an owner mark (another program's, or one being created) stay.
+     * process started at another time). Folders with neither an owner mark nor an owner in their name (another
+     * program's) stay.
      */
     public static Freed freeStale() {
         Path tmp = Path.of(System.getProperty("java.io.tmpdir"));
@@ -62,7 +66,7 @@ public final class TempFolder implements AutoCloseable {
         long bytes = 0;
         try (Stream<Path> entries = Files.list(tmp)) {
             for (Path dir : entries.filter(p -> p.getFileName().toString().startsWith("come4j-")).toList()) {
-                Optional<String> gone = Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS) ? goneOwner(dir.resolve(OWNER)) : Optional.empty();
+                Optional<String> gone = Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS) ? goneOwner(dir) : Optional.empty();
                 if (gone.isEmpty()) continue;
                 long size = size(dir);
                 deleteTree(dir);
@@ -75,16 +79,26 @@ public final class TempFolder implements AutoCloseable {
         return new Freed(owners.size(), bytes);
     }
 
-    /** The owner mark's text if its process is gone; empty for a live owner or no readable mark. */
-    private static Optional<String> goneOwner(Path mark) {
+    /** A folder's name ending in its owner: PREFIX-PID_START-RANDOM. */
+    private static final java.util.regex.Pattern OWNED = java.util.regex.Pattern.compile("come4j-.*-(\\d{1,18})_(-?\\d{1,19})-\\d+");
+
+    /**
+     * The owner ("PID START") of a scratch folder if its process is gone: from the owner mark, or from the folder's name
+     * when the mark is missing or unreadable (the run was killed before it was written); empty for a live owner or none.
+     */
+    private static Optional<String> goneOwner(Path dir) {
         String text;
         try {
-            text = Files.readString(mark).strip();
+            text = Files.readString(dir.resolve(OWNER)).strip();
         } catch (IOException e) {
-            return Optional.empty();
+            text = "";
+        }
+        java.util.regex.Matcher named = OWNED.matcher(dir.getFileName().toString());
+        if (!text.matches("\\d{1,18} -?\\d{1,19}")) {
+            if (!named.matches()) return Optional.empty();
+            text = named.group(1) + " " + named.group(2);
         }
         String[] f = text.split(" ");
-        if (f.length != 2 || !f[0].matches("\\d{1,18}") || !f[1].matches("-?\\d{1,19}")) return Optional.empty();
         Optional<ProcessHandle> p = ProcessHandle.of(Long.parseLong(f[0]));
         if (p.isEmpty() || !p.get().isAlive()) return Optional.of(text);
         long start = startMillis(p.get()); // unknown (-1): assume the owner still runs

@@ -273,7 +273,10 @@ class SafetyTest {
         return out;
     }
 
-    /** Scratch folders whose owner is gone are freed on start; a live owner's and unmarked ones are left alone. */
+    /**
+     * Scratch folders whose owner is gone are freed on start, also one killed before its mark was written (the owner in
+     * its name); a live owner's and unmarked ones are left alone.
+     */
     @Test
     void scratchOfDeadRunsIsFreedOnStart() throws Exception {
         Process gone = new ProcessBuilder("true").start();
@@ -286,9 +289,11 @@ class SafetyTest {
         Files.writeString(live.resolve(".come4j-owner"), ProcessHandle.current().pid() + " "
                 + ProcessHandle.current().info().startInstant().orElseThrow().toEpochMilli());
         Path unmarked = Files.createDirectory(scratch.resolve("come4j-scratch3"));
+        Path killedBeforeMark = Files.createDirectory(scratch.resolve("come4j-scratch-" + gone.pid() + "_" + start + "-42"));
+        Files.write(killedBeforeMark.resolve("b0"), new byte[1_000_000]);
         Child.Result r = child(null, compress(work.resolve("out")));
         assertEquals(0, r.code(), r.err());
-        assertTrue(r.err().contains("freed 3.0 MB of scratch space that 1 killed run left in " + scratch), r.err());
+        assertTrue(r.err().contains("freed 4.0 MB of scratch space that 1 killed run left in " + scratch), r.err());
         assertEquals(List.of("come4j-scratch2", "come4j-scratch3"), names(scratch));
         Files.delete(live.resolve(".come4j-owner"));
         Files.delete(live);
