@@ -8,26 +8,27 @@ import java.nio.file.Path;
 import java.time.Instant;
 import java.util.Comparator;
 import java.util.Optional;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
 /**
- * A scratch folder of the system's temp space ({@code come4j-*}), deleted with everything in it on close. It is
- * marked with its owner (pid and process start time), so that what a killed run left is recognised and freed by the
- * next run ({@link #freeStale()}), and nothing else is ever touched. The owner is also in the folder's name
- * ({@code PREFIX-PID_START-RANDOM}): a run killed between creating the folder and writing the mark leaves a folder
- * that is still recognised.
+ * A scratch folder of the system's temp space ({@code come4j-*}), deleted with everything in it on close. Its name
+ * carries its owner ({@code PREFIX-PID_START-RANDOM}: pid and process start time), given by the one call that creates
+ * it, so that what a killed run left, at any moment, is recognised and freed by the next run ({@link #freeStale()}),
+ * and nothing else is ever touched.
  */
 public final class TempFolder implements AutoCloseable {
-    /** The owner mark: "PID START-MILLIS". */
+    /** The owner mark of folders made by earlier versions, whose names do not carry it: "PID START-MILLIS". */
     private static final String OWNER = ".come4j-owner";
+    /** A folder's name ending in its owner: PREFIX-PID_START-RANDOM. */
+    private static final Pattern OWNED = Pattern.compile("come4j-.*-(\\d{1,18})_(-?\\d{1,19})-\\d+");
 
     private final Path path;
 
     public TempFolder(String prefix) {
         try {
-            long pid = ProcessHandle.current().pid(), start = startMillis(ProcessHandle.current());
-            path = Files.createTempDirectory(prefix + "-" + pid + "_" + start + "-");
-            Files.writeString(path.resolve(OWNER), pid + " " + start);
+            path = Files.createTempDirectory(prefix + "-" + ProcessHandle.current().pid() + "_" + startMillis(ProcessHandle.current()) + "-");
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
@@ -57,7 +58,7 @@ public final class TempFolder implements AutoCloseable {
 
     /**
      * Deletes the scratch folders in the temp space whose owner process is gone (its pid is not running, or runs a
-     * process started at another time). Folders with neither an owner mark nor an owner in their name (another
+     * process started at another time). Folders with neither an owner in their name nor an owner mark (another
      * program's) stay.
      */
     public static Freed freeStale() {
@@ -79,25 +80,19 @@ public final class TempFolder implements AutoCloseable {
         return new Freed(owners.size(), bytes);
     }
 
-    /** A folder's name ending in its owner: PREFIX-PID_START-RANDOM. */
-    private static final java.util.regex.Pattern OWNED = java.util.regex.Pattern.compile("come4j-.*-(\\d{1,18})_(-?\\d{1,19})-\\d+");
-
     /**
-     * The owner ("PID START") of a scratch folder if its process is gone: from the owner mark, or from the folder's name
-     * when the mark is missing or unreadable (the run was killed before it was written); empty for a live owner or none.
+     * The owner ("PID START") of a scratch folder if its process is gone: from the folder's name, or from the owner mark
+     * of an earlier version's folder; empty for a live owner or none.
      */
     private static Optional<String> goneOwner(Path dir) {
+        Matcher named = OWNED.matcher(dir.getFileName().toString());
         String text;
         try {
-            text = Files.readString(dir.resolve(OWNER)).strip();
+            text = named.matches() ? named.group(1) + " " + named.group(2) : Files.readString(dir.resolve(OWNER)).strip();
         } catch (IOException e) {
-            text = "";
+            return Optional.empty();
         }
-        java.util.regex.Matcher named = OWNED.matcher(dir.getFileName().toString());
-        if (!text.matches("\\d{1,18} -?\\d{1,19}")) {
-            if (!named.matches()) return Optional.empty();
-            text = named.group(1) + " " + named.group(2);
-        }
+        if (!text.matches("\\d{1,18} -?\\d{1,19}")) return Optional.empty();
         String[] f = text.split(" ");
         Optional<ProcessHandle> p = ProcessHandle.of(Long.parseLong(f[0]));
         if (p.isEmpty() || !p.get().isAlive()) return Optional.of(text);

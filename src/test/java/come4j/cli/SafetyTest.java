@@ -274,8 +274,8 @@ class SafetyTest {
     }
 
     /**
-     * Scratch folders whose owner is gone are freed on start, also one killed before its mark was written (the owner in
-     * its name); a live owner's and unmarked ones are left alone.
+     * Scratch folders whose owner is gone are freed on start, whether the owner is in the name (this version) or in a
+     * mark (earlier versions); a live owner's and unmarked ones are left alone.
      */
     @Test
     void scratchOfDeadRunsIsFreedOnStart() throws Exception {
