@@ -279,9 +279,10 @@ class SafetyTest {
      */
     @Test
     void scratchOfDeadRunsIsFreedOnStart() throws Exception {
-        Process gone = new ProcessBuilder("true").start();
+        // a process that lives until its start time is read: one that exits at once may already have no start time
+        Process gone = new ProcessBuilder("sleep", "60").start();
         long start = gone.info().startInstant().orElseThrow().toEpochMilli();
-        gone.waitFor();
+        gone.destroyForcibly().waitFor();
         Path stale = Files.createDirectory(scratch.resolve("come4j-activations1"));
         Files.writeString(stale.resolve(".come4j-owner"), gone.pid() + " " + start);
         Files.write(stale.resolve("b0"), new byte[3_000_000]);
