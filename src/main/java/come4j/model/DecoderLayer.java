@@ -29,17 +29,29 @@ public final class DecoderLayer {
      */
     public static void forward(Backend K, ModelConfig c, LayerWeights w, Rope rope, float[] h, int batch, int T, int pos0,
                                KVCache cache, LayerHooks hooks, int layer) {
+        Workspace ws = Workspace.acquire();
+        try {
+            forward(K, c, w, rope, h, batch, T, pos0, cache, hooks, layer, ws);
+        } finally {
+            ws.release();
+        }
+    }
+
+    private static void forward(Backend K, ModelConfig c, LayerWeights w, Rope rope, float[] h, int batch, int T, int pos0,
+                                KVCache cache, LayerHooks hooks, int layer, Workspace ws) {
         int d = c.hiddenSize(), f = c.intermediateSize(), qd = c.qDim(), kvd = c.kvDim(), hd = c.headDim();
         if (cache == null ? pos0 != 0 : batch != cache.batch)
             throw new IllegalArgumentException("a KV cache serves its own batch of sequences; without one, positions start at 0");
         int rows = batch * T;
 
         boolean preNorm = c.layout().preNorm();
-        float[] xn = new float[rows * d];
+        boolean kept = hooks != LayerHooks.NONE; // the hooks may keep attn and gate: those are fresh arrays then
+        float[] xn = ws.array(Workspace.NORMED, rows * d);
         if (preNorm) norm(c, h, rows, normScale(c, w.inputNorm()), w.inputNormBias(), xn);
         else System.arraycopy(h, 0, xn, 0, rows * d);
-        float[][] qkv = project(K, xn, rows, new Matrix[] {w.q(), w.k(), w.v()}, w.qBias(), w.kBias(), w.vBias());
-        float[] q = qkv[0], k = qkv[1], v = qkv[2];
+        float[] q = ws.array(Workspace.Q, rows * w.q().rows()), k = ws.array(Workspace.K, rows * w.k().rows()),
+                v = ws.array(Workspace.V, rows * w.v().rows());
+        project(K, xn, rows, new Matrix[] {w.q(), w.k(), w.v()}, new float[][] {q, k, v}, w.qBias(), w.kBias(), w.vBias());
         if (w.qNorm() != null) {
             norm(q, rows * c.numHeads(), hd, normScale(c, w.qNorm()), c.rmsNormEps(), q);
             norm(k, rows * c.numKvHeads(), hd, normScale(c, w.kNorm()), c.rmsNormEps(), k);
@@ -60,22 +72,24 @@ public final class DecoderLayer {
             keys = cache.keys[layer];
             values = cache.values[layer];
         }
-        float[] attn = new float[rows * qd];
+        float[] attn = kept ? new float[rows * qd] : ws.array(Workspace.ATTENTION, rows * qd);
         K.attention(q, keys, values, batch, T, kvRows, pos0, c.numHeads(), c.numKvHeads(), hd, (float) c.attentionScale(), c.slidingWindow()[layer], attn);
         hooks.attentionOutput(layer, attn, rows);
-        addNormed(c, h, project(K, attn, rows, w.o(), w.oBias()), w.vector(Role.ATTENTION_OUTPUT_NORM), rows);
+        addNormed(c, h, project(K, attn, rows, w.o(), w.oBias(), ws), w.vector(Role.ATTENTION_OUTPUT_NORM), rows);
         if (!preNorm) norm(c, h, rows, w.inputNorm(), w.inputNormBias(), h);
 
         if (preNorm) norm(c, h, rows, normScale(c, w.postNorm()), w.postNormBias(), xn);
         else System.arraycopy(h, 0, xn, 0, rows * d);
-        float[][] upGate = w.gate() == null ? project(K, xn, rows, new Matrix[] {w.up()}, w.upBias())
-                : project(K, xn, rows, new Matrix[] {w.up(), w.gate()}, w.upBias(), w.gateBias());
-        float[] up = upGate[0], gate = upGate.length == 1 ? up : upGate[1];
+        int width = rows * w.up().rows();
+        float[] up = kept && w.gate() == null ? new float[width] : ws.array(Workspace.UP, width);
+        float[] gate = w.gate() == null ? up : kept ? new float[width] : ws.array(Workspace.GATE, width);
+        if (w.gate() == null) project(K, xn, rows, new Matrix[] {w.up()}, new float[][] {up}, w.upBias());
+        else project(K, xn, rows, new Matrix[] {w.up(), w.gate()}, new float[][] {up, gate}, w.upBias(), w.gateBias());
         if (c.layout().gemma() != null) Parallel.forRows(rows, 16, (r0, r1) -> VectorOps.geglu(gate, up, r0 * f, (r1 - r0) * f));
         else if (w.gate() != null) Parallel.forRows(rows, 16, (r0, r1) -> VectorOps.swiglu(gate, up, r0 * f, (r1 - r0) * f));
         else Parallel.forRows(rows, 16, (r0, r1) -> VectorOps.relu(gate, r0 * f, (r1 - r0) * f));
         hooks.ffnInner(layer, gate, rows);
-        addNormed(c, h, project(K, gate, rows, w.down(), w.downBias()), w.vector(Role.FFN_OUTPUT_NORM), rows);
+        addNormed(c, h, project(K, gate, rows, w.down(), w.downBias(), ws), w.vector(Role.FFN_OUTPUT_NORM), rows);
         if (!preNorm) norm(c, h, rows, w.postNorm(), w.postNormBias(), h);
     }
 
@@ -106,16 +120,16 @@ public final class DecoderLayer {
         return s;
     }
 
-    private static float[] project(Backend K, float[] x, int T, Matrix w, float[] bias) {
-        return project(K, x, T, new Matrix[] {w}, bias)[0];
+    /** A projection of x into this thread's OUT array. */
+    private static float[] project(Backend K, float[] x, int T, Matrix w, float[] bias, Workspace ws) {
+        float[] y = ws.array(Workspace.OUT, T * w.rows());
+        project(K, x, T, new Matrix[] {w}, new float[][] {y}, bias);
+        return y;
     }
 
-    /** The projections of one input x (q, k, v; up, gate), in one backend call so it prepares x once. */
-    private static float[][] project(Backend K, float[] x, int T, Matrix[] w, float[]... bias) {
-        float[][] y = new float[w.length][];
-        for (int i = 0; i < w.length; i++) y[i] = new float[T * w[i].rows()];
+    /** The projections y[i] = x · w[i]^T (+ bias) of one input x (q, k, v; up, gate), in one backend call so it prepares x once. */
+    private static void project(Backend K, float[] x, int T, Matrix[] w, float[][] y, float[]... bias) {
         K.matmul(x, T, w, y);
         for (int i = 0; i < w.length; i++) if (bias[i] != null) VectorOps.addBias(y[i], T, bias[i]);
-        return y;
     }
 }
