@@ -120,7 +120,7 @@ public final class DecoderLayer {
         return s;
     }
 
-    /** A projection of x into this thread's OUT array. */
+    /** A projection of x into the workspace's OUT array. */
     private static float[] project(Backend K, float[] x, int T, Matrix w, float[] bias, Workspace ws) {
         float[] y = ws.array(Workspace.OUT, T * w.rows());
         project(K, x, T, new Matrix[] {w}, new float[][] {y}, bias);
