@@ -9,6 +9,7 @@ import come4j.tensor.Backends;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -71,5 +72,53 @@ class LayerStreamTest {
                     assertEquals(s.hidden(win)[i], rebuilt, 1e-5f);
                 }
         }
+    }
+
+    /**
+     * Arrays handed to hooks are the hook's to keep: the layers after it, and passes without hooks (which reuse their
+     * arrays, {@link Workspace}), never write them.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"mistral-f32", "llama-mha-f32"})
+    void hookedArraysAreNotWrittenLater(String name) {
+        try (Checkpoint ckpt = Checkpoint.open(Fixtures.DIR.resolve(name))) {
+            Transformer m = Transformer.load(ckpt);
+            int T = 10;
+            int[] a = Arrays.copyOfRange(DecodingTest.IDS, 0, T), b = Arrays.copyOfRange(DecodingTest.IDS, 2, 2 + T);
+            LayerStream s = new LayerStream(m, List.of(a, b), 2);
+            List<float[]> kept = new ArrayList<>(), copies = new ArrayList<>();
+            s.advance(new LayerHooks() {
+                public void attentionOutput(int layer, float[] x, int rows) {
+                    kept.add(x);
+                    copies.add(x.clone());
+                }
+
+                public void ffnInner(int layer, float[] x, int rows) {
+                    kept.add(x);
+                    copies.add(x.clone());
+                }
+            });
+            while (s.position() < m.numLayers()) s.advance(LayerHooks.NONE);
+            m.tokenNll(new float[2 * T * m.config().hiddenSize()], 2 * T, new int[2 * T]);
+            assertEquals(2, kept.size());
+            for (int i = 0; i < kept.size(); i++) assertTrue(Arrays.equals(copies.get(i), kept.get(i)), "hooked array " + i + " was written");
+        }
+    }
+
+    /** A thread's workspace hands out the same arrays call after call; a pass inside another on the thread gets its own. */
+    @Test
+    void workspaceArraysAreReusedButNotShared() {
+        Workspace outer = Workspace.acquire();
+        float[] q = outer.array(Workspace.Q, 64);
+        Workspace inner = Workspace.acquire();
+        assertTrue(inner != outer);
+        assertTrue(inner.array(Workspace.Q, 64) != q);
+        inner.release();
+        outer.release();
+        Workspace again = Workspace.acquire();
+        assertTrue(again == outer);
+        assertTrue(again.array(Workspace.Q, 64) == q);
+        assertTrue(again.array(Workspace.Q, 32) != q); // another size: another array
+        again.release();
     }
 }
