@@ -26,8 +26,8 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  * foreign function interface: no JNI wrapper, no install step). bf16 compute runs oneDNN's matmul primitive with bf16
  * operands and fp32 accumulation (AMX tiles or AVX512-BF16, whichever the CPU has; measured 2-3x its
  * {@code dnnl_gemm_bf16bf16f32} at 7B shapes, docs/results.md): A is rounded into native memory once for all the
- * weights that share it, mmap'd bf16 weights are read where they are, C is copied back, 256 rows at a time through
- * per-thread buffers that are reused. fp32 compute runs {@code dnnl_sgemm} on the arrays in place (critical
+ * weights that share it, mmap'd bf16 weights are read where they are (resident ones, {@link #prepare}, in oneDNN's
+ * own blocked layout), C is copied back, 256 rows at a time through per-thread buffers that are reused. fp32 compute runs {@code dnnl_sgemm} on the arrays in place (critical
  * downcalls). bf16 attention over many queries runs as batched bf16 matmuls ({@link OneDnnAttention}). What oneDNN
  * does not win stays on the Vector API: products of few rows (generation, short requests), fp32 attention and the
  * per-thread products of work already split across threads.
@@ -39,19 +39,27 @@ public final class OneDnnBackend implements Backend {
     private final DType compute;
     private final Library lib;
     private final VectorBackend vector;
+    /** Whether bf16 products deeper than WHOLE_DEPTH run in slices of the depth (CPUs with AMX). */
+    private final boolean slices;
     private static OneDnnBackend bf16, f32;
 
-    private OneDnnBackend(DType compute, Library lib) {
+    private OneDnnBackend(DType compute, Library lib, boolean slices) {
         this.compute = compute;
         this.lib = lib;
         this.vector = compute == DType.BF16 ? VectorBackend.BF16 : VectorBackend.FP32;
+        this.slices = slices;
     }
 
     /** The backend with this compute dtype; throws with the reason when the library does not load here. */
     static synchronized OneDnnBackend load(DType compute) {
         Library lib = Library.get();
-        if (compute == DType.BF16) return bf16 == null ? bf16 = new OneDnnBackend(compute, lib) : bf16;
-        return f32 == null ? f32 = new OneDnnBackend(DType.F32, lib) : f32;
+        if (compute == DType.BF16) return bf16 == null ? bf16 = new OneDnnBackend(compute, lib, lib.amx) : bf16;
+        return f32 == null ? f32 = new OneDnnBackend(DType.F32, lib, lib.amx) : f32;
+    }
+
+    /** This backend with deep products in slices whatever the CPU, so tests reach that path on CPUs without AMX. */
+    OneDnnBackend inDepthSlices() {
+        return new OneDnnBackend(compute, lib, true);
     }
 
     @Override
@@ -102,11 +110,15 @@ public final class OneDnnBackend implements Backend {
         }
         int k = b[0].cols(), n = 0;
         for (Matrix w : b) n = Math.max(n, w.rows());
-        int chunk = Math.min(m, (long) n * k >= LARGE_WEIGHT ? LARGE_CHUNK : CHUNK), part = k > WHOLE_DEPTH ? DEPTH_PART : k;
+        int chunk = Math.min(m, chunkRows(n, k)), part = slices && k > WHOLE_DEPTH ? DEPTH_PART : k;
         try (Arena call = Arena.ofShared()) {
             lib.setThreads.invokeExact(Parallel.threads());
             MemorySegment[] ws = new MemorySegment[b.length];
-            for (int i = 0; i < b.length; i++) ws[i] = bf16Weight(b[i], call);
+            Packed[] packed = new Packed[b.length];
+            for (int i = 0; i < b.length; i++) {
+                ws[i] = bf16Weight(b[i], call);
+                if (b[i].storage() instanceof Matrix.Resident r && r.owner() == this) packed[i] = ((Bf16Resident) r.form()).packed();
+            }
             Scratch s = scratch.get();
             MemorySegment as = s.get(0, 2L * chunk * k), cs = s.get(1, 4L * chunk * n);
             for (int r0 = 0; r0 < m; r0 += chunk) {
@@ -114,7 +126,8 @@ public final class OneDnnBackend implements Backend {
                 Parallel.forRows(rows, 16, (q0, q1) -> Convert.toBf16(a, (from + q0) * k, (q1 - q0) * k, as, 2L * q0 * k));
                 for (int i = 0; i < b.length; i++) {
                     int ni = b[i].rows();
-                    for (int k0 = 0; k0 < k; k0 += part)
+                    if (packed[i] != null && packed[i].rows() == rows) lib.matmulPacked(ni, k, as, packed[i], cs);
+                    else for (int k0 = 0; k0 < k; k0 += part)
                         lib.matmulBf16(1, rows, ni, Math.min(part, k - k0), true, (long) ni * k, k, k, k0 > 0,
                                 as.asSlice(2L * k0), ws[i].asSlice(2L * k0), cs);
                     MemorySegment.copy(cs, JAVA_FLOAT, 0, c[i], from * ni, rows * ni);
@@ -137,9 +150,14 @@ public final class OneDnnBackend implements Backend {
     static final int CHUNK = 256, LARGE_CHUNK = 1024;
     static final long LARGE_WEIGHT = 1L << 22;
 
+    private static int chunkRows(long n, long k) {
+        return n * k >= LARGE_WEIGHT ? LARGE_CHUNK : CHUNK;
+    }
+
     /**
-     * Products deeper than WHOLE_DEPTH run as slices of DEPTH_PART, each added to c: the bundled oneDNN's AMX kernel
-     * slows down on deep products (LLaMA-7b's down projection, k = 11,008).
+     * On CPUs with AMX, products deeper than WHOLE_DEPTH run as slices of DEPTH_PART, each added to c: the bundled
+     * oneDNN's AMX kernel slows down on deep products (LLaMA-7b's down projection, k = 11,008). On AVX512-BF16 alone
+     * (AMD Zen 5) the whole depth ran 12-38 % faster (docs/results.md), so it stays whole there.
      */
     static final int WHOLE_DEPTH = 4096, DEPTH_PART = 2048;
 
@@ -186,7 +204,7 @@ public final class OneDnnBackend implements Backend {
 
     /** b (n x k) as row-major bf16 in native memory: mapped, resident, or converted into {@code call}. */
     private MemorySegment bf16Weight(Matrix b, Arena call) {
-        if (b.storage() instanceof Matrix.Resident r && r.owner() == this) return (MemorySegment) r.form();
+        if (b.storage() instanceof Matrix.Resident r && r.owner() == this) return ((Bf16Resident) r.form()).plain();
         if (b.dtype() == DType.BF16 && b.storage() instanceof Matrix.Mapped m) return m.data();
         return bf16(b, call);
     }
@@ -197,13 +215,35 @@ public final class OneDnnBackend implements Backend {
         vector.matmul(a, aOff, lda, m, b, c, cOff, ldc);
     }
 
-    /** A weight of the compute dtype in native memory is used where it is; anything else is converted once. */
+    /**
+     * bf16 compute: a mapped bf16 weight is also reordered once into oneDNN's blocked layout for its full chunks of
+     * rows, so their products skip repacking it on every call (5-10 % faster at the demo's and 7B shapes on AVX512-BF16,
+     * docs/results.md); other row counts read it where it is, as an unprepared weight. The products give the same
+     * bits either way (BackendConformanceTest). Other bf16 weights are converted once. fp32 compute: an fp32 weight in
+     * native memory is used where it is; anything else is converted once.
+     */
     @Override
     public Matrix prepare(Matrix w) {
         if (w.storage() instanceof Matrix.Resident r && r.owner() == this) return w;
+        if (compute == DType.BF16) {
+            if (!(w.storage() instanceof Matrix.Mapped m && w.dtype() == DType.BF16)) return Matrix.resident(w, this, new Bf16Resident(bf16(w, Arena.ofAuto()), null));
+            try {
+                return Matrix.resident(w, this, new Bf16Resident(m.data(), lib.pack(chunkRows(w.rows(), w.cols()), w.rows(), w.cols(), m.data())));
+            } catch (RuntimeException | Error e) {
+                throw e;
+            } catch (Throwable t) {
+                throw new IllegalStateException(t);
+            }
+        }
         if (w.storage() instanceof Matrix.Mapped && w.dtype() == compute) return w;
-        return Matrix.resident(w, this, converted(w));
+        return Matrix.resident(w, this, fp32(w));
     }
+
+    /** A weight in oneDNN's layout for products of {@code rows} rows, with its descriptor. */
+    private record Packed(MemorySegment data, MemorySegment descriptor, int rows) {}
+
+    /** A bf16 weight's resident form: row-major bf16 in native memory, and (when not null) packed. */
+    private record Bf16Resident(MemorySegment plain, Packed packed) {}
 
     /** B (n x k) as sgemm reads it: op(B) = B^T ('T', ld = k) for row-major storage, B ('N') for column-major. */
     private record Operand(MemorySegment data, byte trans, long ld) {}
@@ -217,11 +257,6 @@ public final class OneDnnBackend implements Backend {
             return s.colStride() == 1 ? new Operand(data, (byte) 'T', s.rowStride()) : new Operand(data, (byte) 'N', s.colStride());
         }
         return new Operand(MemorySegment.ofArray(fp32(b)), (byte) 'T', k);
-    }
-
-    /** The resident form: bf16 in native memory (freed with the matrix) or an fp32 array. */
-    private Object converted(Matrix b) {
-        return compute == DType.BF16 ? bf16(b, Arena.ofAuto()) : fp32(b);
     }
 
     private static float[] fp32(Matrix b) {
@@ -254,10 +289,13 @@ public final class OneDnnBackend implements Backend {
         private static RuntimeException failure;
 
         private static final int CPU = 1, BF16 = 2, F32 = 3, IN_ORDER = 1, ARG_SRC = 1, ARG_DST = 17, ARG_WEIGHTS = 33,
-                ARG_SCRATCHPAD = 80, SCRATCHPAD_USER = 1, QUERY_SCRATCHPAD_MD = 136, DATA_TYPE_UNDEF = 0;
+                ARG_SCRATCHPAD = 80, SCRATCHPAD_USER = 1, QUERY_WEIGHTS_MD = 131, QUERY_SCRATCHPAD_MD = 136,
+                DATA_TYPE_UNDEF = 0, FORMAT_ANY = 1;
 
         final MethodHandle sgemm, setThreads;
-        private final MethodHandle streamCreate, mdCreate, pdCreate, primitiveCreate, memoryCreate, memoryDestroy, execute, streamWait;
+        /** Whether the CPU has AMX tiles (the flag amx_bf16 in /proc/cpuinfo), where deep products run in slices. */
+        final boolean amx;
+        private final MethodHandle streamCreate, mdCreate, mdCreateAny, pdCreate, reorderCreate, primitiveCreate, memoryCreate, memoryDestroy, execute, streamWait;
         private final MethodHandle queryMd, mdSize;
         /** Primitive attributes: the caller's scratchpad; with a sum post-op (c += a · w) for sumAttributes. */
         private final MemorySegment engine, attributes, sumAttributes;
@@ -267,6 +305,9 @@ public final class OneDnnBackend implements Backend {
         private final ThreadLocal<MemorySegment> streams;
         /** Matmul primitives by shape (batch, m, n, k, layout of w, stride of w's matrices, row strides, accumulation), created once: creating one costs far more than running a small one. */
         private final java.util.concurrent.ConcurrentHashMap<java.util.List<Long>, Primitive> primitives =
+                new java.util.concurrent.ConcurrentHashMap<>();
+        /** Products on packed weights by (m, n, k). */
+        private final java.util.concurrent.ConcurrentHashMap<java.util.List<Long>, Primitive> packedPrimitives =
                 new java.util.concurrent.ConcurrentHashMap<>();
 
         private Library() throws IOException {
@@ -288,6 +329,7 @@ public final class OneDnnBackend implements Backend {
             // libdnnl links the bundled libgomp: loaded first, it satisfies the link
             for (String lib : new String[] {DNNL + "libgomp.so.1", DNNL + "libdnnl.so.3"})
                 System.load(extract(lib, dir).toString());
+            amx = cpuFlags().contains(" amx_bf16");
             SymbolLookup symbols = SymbolLookup.loaderLookup();
             Linker linker = Linker.nativeLinker();
             Linker.Option inPlace = Linker.Option.critical(true); // heap arrays passed without a copy
@@ -300,7 +342,9 @@ public final class OneDnnBackend implements Backend {
             MethodHandle engineCreate = fn.apply("dnnl_engine_create", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, JAVA_LONG));
             streamCreate = fn.apply("dnnl_stream_create", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, JAVA_INT));
             mdCreate = fn.apply("dnnl_memory_desc_create_with_strides", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, ADDRESS, JAVA_INT, ADDRESS));
+            mdCreateAny = fn.apply("dnnl_memory_desc_create_with_tag", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT));
             pdCreate = fn.apply("dnnl_matmul_primitive_desc_create", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, ADDRESS, ADDRESS, ADDRESS, ADDRESS, ADDRESS));
+            reorderCreate = fn.apply("dnnl_reorder_primitive_desc_create", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, ADDRESS, ADDRESS, ADDRESS, ADDRESS));
             primitiveCreate = fn.apply("dnnl_primitive_create", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS));
             memoryCreate = fn.apply("dnnl_memory_create", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, ADDRESS, ADDRESS));
             memoryDestroy = fn.apply("dnnl_memory_destroy", FunctionDescriptor.of(JAVA_INT, ADDRESS));
@@ -356,23 +400,62 @@ public final class OneDnnBackend implements Backend {
          */
         void matmulBf16(int batch, int m, int n, int k, boolean wRowsN, long wStride, long lda, long ldw, boolean accumulate,
                         MemorySegment a, MemorySegment w, MemorySegment c) throws Throwable {
-            Primitive p = primitives.computeIfAbsent(java.util.List.of((long) batch, (long) m, (long) n, (long) k, wRowsN ? 1L : 0L, wStride,
-                    lda, ldw, accumulate ? 1L : 0L), key -> create(batch, m, n, k, wRowsN, wStride, lda, ldw, accumulate));
+            run(primitives.computeIfAbsent(java.util.List.of((long) batch, (long) m, (long) n, (long) k, wRowsN ? 1L : 0L, wStride,
+                    lda, ldw, accumulate ? 1L : 0L), key -> create(batch, m, n, k, wRowsN, wStride, lda, ldw, accumulate)), a, w, c);
+        }
+
+        /** c[w.rows() x n] (fp32) = a[w.rows() x k] (bf16) · w^T for a packed w (n x k). */
+        void matmulPacked(int n, int k, MemorySegment a, Packed w, MemorySegment c) throws Throwable {
+            run(packedPrimitive(w.rows(), n, k), a, w.data(), c);
+        }
+
+        /** w (n x k row-major bf16) reordered into the layout oneDNN picks for products of {@code rows} rows. */
+        Packed pack(int rows, int n, int k, MemorySegment w) throws Throwable {
+            Primitive p = packedPrimitive(rows, n, k);
+            MemorySegment layout = p.descriptors[1], data = Arena.ofAuto().allocate((long) mdSize.invokeExact(layout), 64);
+            try (Arena arena = Arena.ofConfined()) {
+                MemorySegment out = arena.allocate(ADDRESS), plain = desc(arena, 1, new long[] {k, n}, new long[] {0, 1, k}, BF16);
+                check((int) reorderCreate.invokeExact(out, plain, engine, layout, engine, MemorySegment.NULL), "reorder descriptor");
+                check((int) primitiveCreate.invokeExact(out, out.get(ADDRESS, 0)), "reorder primitive");
+                run(new Primitive(out.get(ADDRESS, 0), new MemorySegment[] {plain, null, layout}, 0), w, null, data);
+            }
+            return new Packed(data, layout, rows);
+        }
+
+        /** The product of m rows on weights in the layout oneDNN prefers for it (descriptors[1]). */
+        private Primitive packedPrimitive(int m, int n, int k) {
+            return packedPrimitives.computeIfAbsent(java.util.List.of((long) m, (long) n, (long) k), key -> {
+                try (Arena arena = Arena.ofConfined()) {
+                    MemorySegment out = arena.allocate(ADDRESS), dims = arena.allocateFrom(JAVA_LONG, k, n);
+                    check((int) mdCreateAny.invokeExact(out, 2, dims, BF16, FORMAT_ANY), "memory descriptor");
+                    return create(desc(arena, 1, new long[] {m, k}, new long[] {0, k, 1}, BF16), out.get(ADDRESS, 0),
+                            desc(arena, 1, new long[] {m, n}, new long[] {0, n, 1}, F32), attributes);
+                } catch (RuntimeException e) {
+                    throw e;
+                } catch (Throwable t) {
+                    throw new IllegalStateException(t);
+                }
+            });
+        }
+
+        /** Runs p on src a, weights w, dst c (a null w: a reorder from a to c), with this thread's stream and scratchpad. */
+        private void run(Primitive p, MemorySegment a, MemorySegment w, MemorySegment c) throws Throwable {
             MemorySegment stream = streams.get();
             try (Arena arena = Arena.ofConfined()) {
-                int nArgs = p.scratchpadBytes > 0 ? 4 : 3;
-                MemorySegment args = arena.allocate(16L * nArgs, 8);
-                int[] kinds = {ARG_SRC, ARG_WEIGHTS, ARG_DST, ARG_SCRATCHPAD};
-                MemorySegment[] data = {a, w, c, nArgs == 4 ? pads.get().get(0, p.scratchpadBytes) : null}, mems = new MemorySegment[nArgs];
+                int[] kinds = w == null ? new int[] {ARG_SRC, ARG_DST} : new int[] {ARG_SRC, ARG_WEIGHTS, ARG_DST, ARG_SCRATCHPAD};
+                MemorySegment[] data = w == null ? new MemorySegment[] {a, c} : new MemorySegment[] {a, w, c, pads.get().get(0, Math.max(1, p.scratchpadBytes))},
+                        descs = w == null ? new MemorySegment[] {p.descriptors[0], p.descriptors[2]} : p.descriptors;
+                int nArgs = w != null && p.scratchpadBytes == 0 ? 3 : kinds.length;
+                MemorySegment args = arena.allocate(16L * nArgs, 8), mems[] = new MemorySegment[nArgs];
                 MemorySegment out = arena.allocate(ADDRESS);
                 try {
                     for (int i = 0; i < nArgs; i++) {
-                        check((int) memoryCreate.invokeExact(out, p.descriptors[i], engine, data[i]), "memory");
+                        check((int) memoryCreate.invokeExact(out, descs[i], engine, data[i]), "memory");
                         mems[i] = out.get(ADDRESS, 0);
                         args.set(JAVA_INT, 16L * i, kinds[i]);
                         args.set(ADDRESS, 16L * i + 8, mems[i]);
                     }
-                    check((int) execute.invokeExact(p.primitive, stream, nArgs, args), "matmul");
+                    check((int) execute.invokeExact(p.primitive, stream, nArgs, args), w == null ? "reorder" : "matmul");
                     check((int) streamWait.invokeExact(stream), "stream wait");
                 } finally {
                     for (MemorySegment mem : mems) if (mem != null) check((int) memoryDestroy.invokeExact(mem), "memory destroy");
@@ -390,19 +473,26 @@ public final class OneDnnBackend implements Backend {
         private Primitive create(int batch, long m, long n, long k, boolean wRowsN, long wStride, long lda, long ldw, boolean accumulate) {
             try (Arena arena = Arena.ofConfined()) {
                 long[] wStrides = wRowsN ? new long[] {wStride, 1, ldw} : new long[] {wStride, n, 1};
-                MemorySegment src = desc(arena, batch, new long[] {m, k}, new long[] {m * lda, lda, 1}, BF16),
-                        wei = desc(arena, batch, new long[] {k, n}, wStrides, BF16),
-                        dst = desc(arena, batch, new long[] {m, n}, new long[] {m * n, n, 1}, F32);
-                MemorySegment out = arena.allocate(ADDRESS), attr = accumulate ? sumAttributes : attributes;
-                check((int) pdCreate.invokeExact(out, engine, src, wei, MemorySegment.NULL, dst, attr), "matmul descriptor");
-                MemorySegment pd = out.get(ADDRESS, 0);
-                check((int) primitiveCreate.invokeExact(out, pd), "matmul primitive");
-                MemorySegment pad = (MemorySegment) queryMd.invokeExact(pd, QUERY_SCRATCHPAD_MD, 0);
-                return new Primitive(out.get(ADDRESS, 0), new MemorySegment[] {src, wei, dst, pad}, (long) mdSize.invokeExact(pad));
+                return create(desc(arena, batch, new long[] {m, k}, new long[] {m * lda, lda, 1}, BF16),
+                        desc(arena, batch, new long[] {k, n}, wStrides, BF16),
+                        desc(arena, batch, new long[] {m, n}, new long[] {m * n, n, 1}, F32), accumulate ? sumAttributes : attributes);
             } catch (RuntimeException e) {
                 throw e;
             } catch (Throwable t) {
                 throw new IllegalStateException(t);
+            }
+        }
+
+        /** The matmul primitive of these descriptors, its weights descriptor the one it chose (for a format_tag any). */
+        private Primitive create(MemorySegment src, MemorySegment wei, MemorySegment dst, MemorySegment attr) throws Throwable {
+            try (Arena arena = Arena.ofConfined()) {
+                MemorySegment out = arena.allocate(ADDRESS);
+                check((int) pdCreate.invokeExact(out, engine, src, wei, MemorySegment.NULL, dst, attr), "matmul descriptor");
+                MemorySegment pd = out.get(ADDRESS, 0);
+                check((int) primitiveCreate.invokeExact(out, pd), "matmul primitive");
+                MemorySegment pad = (MemorySegment) queryMd.invokeExact(pd, QUERY_SCRATCHPAD_MD, 0),
+                        chosen = (MemorySegment) queryMd.invokeExact(pd, QUERY_WEIGHTS_MD, 0);
+                return new Primitive(out.get(ADDRESS, 0), new MemorySegment[] {src, chosen, dst, pad}, (long) mdSize.invokeExact(pad));
             }
         }
 
@@ -415,6 +505,14 @@ public final class OneDnnBackend implements Backend {
             for (int i = 0; i < nd; i++) strides.setAtIndex(JAVA_LONG, i, strides3[skip + i]);
             check((int) mdCreate.invokeExact(out, nd, dims, type, strides), "memory descriptor");
             return out.get(ADDRESS, 0);
+        }
+
+        private static String cpuFlags() {
+            try {
+                return Files.readAllLines(Path.of("/proc/cpuinfo")).stream().filter(l -> l.startsWith("flags")).findFirst().orElse("") + " ";
+            } catch (IOException e) {
+                return "";
+            }
         }
 
         private static void check(int status, String what) {

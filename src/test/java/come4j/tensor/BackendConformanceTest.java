@@ -42,7 +42,7 @@ class BackendConformanceTest {
 
     /**
      * Shapes that hit every edge of the blocking, on both sides of the native backends' row threshold, and one deeper
-     * than oneDNN's whole-depth products (slices of 2,048 added up, the last one short).
+     * than 4,096 (oneDNN's products run it in slices on CPUs with AMX, whole elsewhere: deepProductsInSlicesMatchFp64).
      */
     private static final int[][] SHAPES = {{1, 1, 1}, {2, 17, 31}, {3, 65, 300}, {5, 64, 256}, {16, 33, 70},
             {67, 130, 257}, {128, 64, 64}, {257, 200, 513}, {9, 1, 7}, {20, 24, 6221}};
@@ -190,6 +190,28 @@ class BackendConformanceTest {
         for (int j = 0; j < jobs; j++) {
             assertArrayEquals(c, cs[j], backend.describe() + " product, job " + j);
             assertArrayEquals(out, outs[j], backend.describe() + " attention, job " + j);
+        }
+    }
+
+    /**
+     * oneDNN's bf16 products deeper than 4,096 in slices of 2,048 added up (the last one short), as on CPUs with AMX,
+     * whatever this CPU has; resident weights alike. Without the sum of the slices this misses by 166x its bound.
+     */
+    @Test
+    void deepProductsInSlicesMatchFp64() {
+        java.util.Optional<Backend> onednn = Backends.available(DType.BF16).stream().filter(b -> b.name().equals("onednn")).findFirst();
+        org.junit.jupiter.api.Assumptions.assumeTrue(onednn.isPresent(), "oneDNN does not load here");
+        Backend sliced = ((OneDnnBackend) onednn.get()).inDepthSlices();
+        for (int m : new int[] {20, 300}) {
+            int n = 24, k = 6221;
+            Random rnd = new Random(m);
+            float[] a = random(rnd, m * k);
+            Matrix w = stored(random(rnd, n * k), n, k, DType.BF16);
+            float[] c = new float[m * n], p = new float[m * n];
+            sliced.matmul(a, m, w, c);
+            check(sliced, a, 0, k, m, w, c, 0, n, "in depth slices " + m + "x" + n + "x" + k);
+            sliced.matmul(a, m, sliced.prepare(w), p);
+            check(sliced, a, 0, k, m, w, p, 0, n, "resident, in depth slices " + m + "x" + n + "x" + k);
         }
     }
 
