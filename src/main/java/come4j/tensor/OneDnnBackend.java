@@ -218,7 +218,8 @@ public final class OneDnnBackend implements Backend {
     /**
      * bf16 compute: a mapped bf16 weight is also reordered once into oneDNN's blocked layout for its full chunks of
      * rows, so their products skip repacking it on every call (5-10 % faster at the demo's and 7B shapes on AVX512-BF16,
-     * docs/results.md); other row counts read it where it is, as an unprepared weight. The products give the same
+     * docs/results.md); other row counts, and weights whose depth runs in slices, read it where it is, as an
+     * unprepared weight. The products give the same
      * bits either way (BackendConformanceTest). Other bf16 weights are converted once. fp32 compute: an fp32 weight in
      * native memory is used where it is; anything else is converted once.
      */
@@ -227,6 +228,7 @@ public final class OneDnnBackend implements Backend {
         if (w.storage() instanceof Matrix.Resident r && r.owner() == this) return w;
         if (compute == DType.BF16) {
             if (!(w.storage() instanceof Matrix.Mapped m && w.dtype() == DType.BF16)) return Matrix.resident(w, this, new Bf16Resident(bf16(w, Arena.ofAuto()), null));
+            if (slices && w.cols() > WHOLE_DEPTH) return Matrix.resident(w, this, new Bf16Resident(m.data(), null)); // packed runs whole
             try {
                 return Matrix.resident(w, this, new Bf16Resident(m.data(), lib.pack(chunkRows(w.rows(), w.cols()), w.rows(), w.cols(), m.data())));
             } catch (RuntimeException | Error e) {
