@@ -26,9 +26,9 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  * foreign function interface: no JNI wrapper, no install step). bf16 compute runs oneDNN's matmul primitive with bf16
  * operands and fp32 accumulation (AMX tiles or AVX512-BF16, whichever the CPU has; measured 2-3x its
  * {@code dnnl_gemm_bf16bf16f32} at 7B shapes, docs/results.md): A is rounded into native memory once for all the
- * weights that share it, mmap'd bf16 weights are read where they are (resident ones, {@link #prepare}, in oneDNN's
- * own blocked layout), C is copied back, 256 rows at a time through per-thread buffers that are reused. fp32 compute runs {@code dnnl_sgemm} on the arrays in place (critical
- * downcalls). bf16 attention over many queries runs as batched bf16 matmuls ({@link OneDnnAttention}). What oneDNN
+ * weights that share it, mmap'd bf16 weights are read where they are (resident ones, {@link #prepare}, also in
+ * oneDNN's own blocked layout), C is copied back, 256 rows at a time through per-thread buffers that are reused. fp32
+ * compute runs {@code dnnl_sgemm} on the arrays in place (critical downcalls). bf16 attention over many queries runs as batched bf16 matmuls ({@link OneDnnAttention}). What oneDNN
  * does not win stays on the Vector API: products of few rows (generation, short requests), fp32 attention and the
  * per-thread products of work already split across threads.
  */
@@ -219,9 +219,9 @@ public final class OneDnnBackend implements Backend {
      * bf16 compute: a mapped bf16 weight is also reordered once into oneDNN's blocked layout for its full chunks of
      * rows, so their products skip repacking it on every call (5-10 % faster at the demo's and 7B shapes on AVX512-BF16,
      * docs/results.md); other row counts, and weights whose depth runs in slices, read it where it is, as an
-     * unprepared weight. The products give the same
-     * bits either way (BackendConformanceTest). Other bf16 weights are converted once. fp32 compute: an fp32 weight in
-     * native memory is used where it is; anything else is converted once.
+     * unprepared weight. The products give the same bits either way (BackendConformanceTest). Other bf16 weights are
+     * converted once. fp32 compute: an fp32 weight in native memory is used where it is; anything else is converted
+     * once.
      */
     @Override
     public Matrix prepare(Matrix w) {
@@ -298,7 +298,7 @@ public final class OneDnnBackend implements Backend {
         /** Whether the CPU has AMX tiles (the flag amx_bf16 in /proc/cpuinfo), where deep products run in slices. */
         final boolean amx;
         private final MethodHandle streamCreate, mdCreate, mdCreateAny, pdCreate, reorderCreate, primitiveCreate, memoryCreate, memoryDestroy, execute, streamWait;
-        private final MethodHandle queryMd, mdSize;
+        private final MethodHandle queryMd, mdSize, primitiveDestroy, pdDestroy, mdDestroy;
         /** Primitive attributes: the caller's scratchpad; with a sum post-op (c += a · w) for sumAttributes. */
         private final MemorySegment engine, attributes, sumAttributes;
         /** Each thread's scratchpad for the primitives it runs (slot 0). */
@@ -354,6 +354,9 @@ public final class OneDnnBackend implements Backend {
             streamWait = fn.apply("dnnl_stream_wait", FunctionDescriptor.of(JAVA_INT, ADDRESS));
             queryMd = fn.apply("dnnl_primitive_desc_query_md", FunctionDescriptor.of(ADDRESS, ADDRESS, JAVA_INT, JAVA_INT));
             mdSize = fn.apply("dnnl_memory_desc_get_size", FunctionDescriptor.of(JAVA_LONG, ADDRESS));
+            primitiveDestroy = fn.apply("dnnl_primitive_destroy", FunctionDescriptor.of(JAVA_INT, ADDRESS));
+            pdDestroy = fn.apply("dnnl_primitive_desc_destroy", FunctionDescriptor.of(JAVA_INT, ADDRESS));
+            mdDestroy = fn.apply("dnnl_memory_desc_destroy", FunctionDescriptor.of(JAVA_INT, ADDRESS));
             MethodHandle attrCreate = fn.apply("dnnl_primitive_attr_create", FunctionDescriptor.of(JAVA_INT, ADDRESS)),
                     attrScratchpad = fn.apply("dnnl_primitive_attr_set_scratchpad_mode", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT)),
                     postOpsCreate = fn.apply("dnnl_post_ops_create", FunctionDescriptor.of(JAVA_INT, ADDRESS)),
@@ -418,8 +421,16 @@ public final class OneDnnBackend implements Backend {
             try (Arena arena = Arena.ofConfined()) {
                 MemorySegment out = arena.allocate(ADDRESS), plain = desc(arena, 1, new long[] {k, n}, new long[] {0, 1, k}, BF16);
                 check((int) reorderCreate.invokeExact(out, plain, engine, layout, engine, MemorySegment.NULL), "reorder descriptor");
-                check((int) primitiveCreate.invokeExact(out, out.get(ADDRESS, 0)), "reorder primitive");
-                run(new Primitive(out.get(ADDRESS, 0), new MemorySegment[] {plain, null, layout}, 0), w, null, data);
+                MemorySegment pd = out.get(ADDRESS, 0);
+                check((int) primitiveCreate.invokeExact(out, pd), "reorder primitive");
+                MemorySegment reorder = out.get(ADDRESS, 0);
+                try {
+                    run(new Primitive(reorder, new MemorySegment[] {plain, null, layout}, 0), w, null, data);
+                } finally {
+                    check((int) primitiveDestroy.invokeExact(reorder), "reorder destroy");
+                    check((int) pdDestroy.invokeExact(pd), "reorder descriptor destroy");
+                    check((int) mdDestroy.invokeExact(plain), "memory descriptor destroy");
+                }
             }
             return new Packed(data, layout, rows);
         }
@@ -445,7 +456,7 @@ public final class OneDnnBackend implements Backend {
             MemorySegment stream = streams.get();
             try (Arena arena = Arena.ofConfined()) {
                 int[] kinds = w == null ? new int[] {ARG_SRC, ARG_DST} : new int[] {ARG_SRC, ARG_WEIGHTS, ARG_DST, ARG_SCRATCHPAD};
-                MemorySegment[] data = w == null ? new MemorySegment[] {a, c} : new MemorySegment[] {a, w, c, pads.get().get(0, Math.max(1, p.scratchpadBytes))},
+                MemorySegment[] data = w == null ? new MemorySegment[] {a, c} : new MemorySegment[] {a, w, c, p.scratchpadBytes > 0 ? pads.get().get(0, p.scratchpadBytes) : null},
                         descs = w == null ? new MemorySegment[] {p.descriptors[0], p.descriptors[2]} : p.descriptors;
                 int nArgs = w != null && p.scratchpadBytes == 0 ? 3 : kinds.length;
                 MemorySegment args = arena.allocate(16L * nArgs, 8), mems[] = new MemorySegment[nArgs];
