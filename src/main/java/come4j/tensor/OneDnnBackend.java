@@ -20,6 +20,7 @@ import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 import static java.lang.foreign.ValueLayout.JAVA_FLOAT;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
+import static java.lang.foreign.ValueLayout.JAVA_SHORT;
 
 /**
  * Products of many rows on oneDNN (the library inside org.bytedeco:dnnl's Linux x86-64 jar, called through the JDK's
@@ -230,7 +231,7 @@ public final class OneDnnBackend implements Backend {
             if (!(w.storage() instanceof Matrix.Mapped m && w.dtype() == DType.BF16)) return Matrix.resident(w, this, new Bf16Resident(bf16(w, Arena.ofAuto()), null));
             if (slices && w.cols() > WHOLE_DEPTH) return Matrix.resident(w, this, new Bf16Resident(m.data(), null)); // packed runs whole
             try {
-                return Matrix.resident(w, this, new Bf16Resident(m.data(), lib.pack(chunkRows(w.rows(), w.cols()), w.rows(), w.cols(), m.data())));
+                return Matrix.resident(w, this, new Bf16Resident(m.data(), packedIfExact(m.data(), w.rows(), w.cols())));
             } catch (RuntimeException | Error e) {
                 throw e;
             } catch (Throwable t) {
@@ -243,6 +244,34 @@ public final class OneDnnBackend implements Backend {
 
     /** A weight in oneDNN's layout for products of {@code rows} rows, with its descriptor. */
     private record Packed(MemorySegment data, MemorySegment descriptor, int rows) {}
+
+    /** Per weight shape (n, k): whether products on the packed layout give the plain layout's bits here. */
+    private final java.util.concurrent.ConcurrentHashMap<java.util.List<Integer>, Boolean> packingExact = new java.util.concurrent.ConcurrentHashMap<>();
+
+    /**
+     * w (n x k, plain bf16) packed, or null where oneDNN's product on the packed layout does not give the plain
+     * product's bits: that is checked once per shape on this CPU (one product of random rows on each layout), so a
+     * model's outputs never depend on whether its weights are resident. (They agreed on Zen 5; another ISA's kernels
+     * may block differently.)
+     */
+    private Packed packedIfExact(MemorySegment w, int n, int k) throws Throwable {
+        java.util.List<Integer> shape = java.util.List.of(n, k);
+        if (Boolean.FALSE.equals(packingExact.get(shape))) return null;
+        int rows = chunkRows(n, k);
+        Packed p = lib.pack(rows, n, k, w);
+        if (!packingExact.containsKey(shape)) {
+            try (Arena check = Arena.ofConfined()) {
+                MemorySegment a = check.allocate(2L * rows * k, 64), packed = check.allocate(4L * rows * n, 64), plain = check.allocate(4L * rows * n, 64);
+                java.util.Random rnd = new java.util.Random(n * 31L + k);
+                for (long i = 0; i < (long) rows * k; i++) a.setAtIndex(JAVA_SHORT, i, (short) (Float.floatToRawIntBits(rnd.nextFloat() - 0.5f) >>> 16));
+                lib.setThreads.invokeExact(Parallel.threads());
+                lib.matmulPacked(n, k, a, p, packed);
+                lib.matmulBf16(1, rows, n, k, true, (long) n * k, a, w, plain);
+                packingExact.put(shape, packed.mismatch(plain) == -1);
+            }
+        }
+        return packingExact.get(shape) ? p : null;
+    }
 
     /** A bf16 weight's resident form: row-major bf16 in native memory, and (when not null) packed. */
     private record Bf16Resident(MemorySegment plain, Packed packed) {}
