@@ -20,7 +20,6 @@ import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 import static java.lang.foreign.ValueLayout.JAVA_FLOAT;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
-import static java.lang.foreign.ValueLayout.JAVA_SHORT;
 
 /**
  * Products of many rows on oneDNN (the library inside org.bytedeco:dnnl's Linux x86-64 jar, called through the JDK's
@@ -242,8 +241,8 @@ public final class OneDnnBackend implements Backend {
         return Matrix.resident(w, this, fp32(w));
     }
 
-    /** A weight in oneDNN's layout for products of {@code rows} rows, with its descriptor. */
-    private record Packed(MemorySegment data, MemorySegment descriptor, int rows) {}
+    /** A weight in oneDNN's layout for products of {@code rows} rows (the layout is that product's primitive's). */
+    private record Packed(MemorySegment data, int rows) {}
 
     /** Per weight shape (n, k): whether products on the packed layout give the plain layout's bits here. */
     private final java.util.concurrent.ConcurrentHashMap<java.util.List<Integer>, Boolean> packingExact = new java.util.concurrent.ConcurrentHashMap<>();
@@ -263,7 +262,9 @@ public final class OneDnnBackend implements Backend {
             try (Arena check = Arena.ofConfined()) {
                 MemorySegment a = check.allocate(2L * rows * k, 64), packed = check.allocate(4L * rows * n, 64), plain = check.allocate(4L * rows * n, 64);
                 java.util.Random rnd = new java.util.Random(n * 31L + k);
-                for (long i = 0; i < (long) rows * k; i++) a.setAtIndex(JAVA_SHORT, i, (short) (Float.floatToRawIntBits(rnd.nextFloat() - 0.5f) >>> 16));
+                float[] random = new float[rows * k];
+                for (int i = 0; i < random.length; i++) random[i] = rnd.nextFloat() - 0.5f;
+                Convert.toBf16(random, 0, random.length, a, 0);
                 lib.setThreads.invokeExact(Parallel.threads());
                 lib.matmulPacked(n, k, a, p, packed);
                 lib.matmulBf16(1, rows, n, k, true, (long) n * k, a, w, plain);
@@ -461,7 +462,7 @@ public final class OneDnnBackend implements Backend {
                     check((int) mdDestroy.invokeExact(plain), "memory descriptor destroy");
                 }
             }
-            return new Packed(data, layout, rows);
+            return new Packed(data, rows);
         }
 
         /** The product of m rows on weights in the layout oneDNN prefers for it (descriptors[1]). */
