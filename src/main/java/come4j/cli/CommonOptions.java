@@ -31,7 +31,7 @@ public final class CommonOptions {
     }
 
     @Option(names = "--dtype", paramLabel = "DTYPE", defaultValue = "${sys:come4j.dtype:-float32}",
-            description = "Precision of the products: float32 (exact, as transformers loads by default), bfloat16 (bf16 operands, fp32 accumulation), auto (the checkpoint's dtype, as torch_dtype=\"auto\"). Statistics, merges and losses are fp32 either way (default: ${DEFAULT-VALUE}).")
+            description = "Precision of the products: float32 (exact; as transformers 4 loads a model), bfloat16 (bf16 operands, fp32 accumulation; faster where oneDNN runs), auto (the checkpoint's dtype, as transformers 5 loads a model by default). Statistics, merges and losses are fp32 either way (default: ${DEFAULT-VALUE}).")
     void dtype(String name) {
         if (!Backends.DTYPES.contains(name))
             throw new ParameterException(command.commandLine(), "unknown dtype '" + name + "'; one of " + String.join(", ", Backends.DTYPES));

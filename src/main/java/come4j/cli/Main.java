@@ -80,6 +80,12 @@ public final class Main implements Runnable {
             err.println("come: internal error: " + ex + (debug ? "" : " (rerun with --debug for the stack trace)"));
             return 1;
         });
+        cl.setExecutionStrategy(parsed -> {
+            CommandLine.ParseResult command = parsed;
+            while (command.hasSubcommand()) command = command.subcommand();
+            come4j.tensor.Backends.hintAtDefaultDtype(!command.hasMatchedOption("--dtype") && System.getProperty("come4j.dtype") == null);
+            return new CommandLine.RunLast().execute(parsed);
+        });
         try {
             return cl.execute(args);
         } catch (InternalError e) {

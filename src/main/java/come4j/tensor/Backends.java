@@ -17,7 +17,7 @@ public final class Backends {
     private static volatile String backend = System.getProperty("come4j.backend", "auto");
     private static volatile String dtype = System.getProperty("come4j.dtype", "float32");
     private static volatile Consumer<String> log = m -> System.err.println("come: " + m);
-    private static final AtomicBoolean TOLD = new AtomicBoolean();
+    private static final AtomicBoolean TOLD = new AtomicBoolean(), HINTED = new AtomicBoolean();
 
     private Backends() {}
 
@@ -39,9 +39,25 @@ public final class Backends {
         };
     }
 
-    /** The backend for a model stored in {@code stored}. */
+    private static volatile boolean hint;
+    private static final String HINT = "products in float32 on this bf16 checkpoint (the default: exact); --dtype auto runs them in bf16 "
+            + "as transformers 5 does, faster where oneDNN runs";
+
+    /**
+     * Whether this run left --dtype at its default (a command line without it): then a bf16 model, computed in float32,
+     * gets one line saying that --dtype auto computes it as transformers 5 loads it (in bf16, on oneDNN where it runs).
+     */
+    public static void hintAtDefaultDtype(boolean on) {
+        hint = on;
+        HINTED.set(false);
+    }
+
+    /** The backend for a model stored in {@code stored} (with the line of {@link #hintAtDefaultDtype}, once a run). */
     public static Backend forModel(DType stored) {
-        return of(compute(stored));
+        DType compute = compute(stored);
+        if (hint && stored == DType.BF16 && compute == DType.F32 && !backend.equals("vector") && !HINTED.getAndSet(true))
+            log.accept(HINT);
+        return of(compute);
     }
 
     /** The run's backend with fp32 products (statistics, least squares, distillation). */

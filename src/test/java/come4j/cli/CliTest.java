@@ -42,6 +42,24 @@ class CliTest {
         }
     }
 
+    /** A bf16 checkpoint left at --dtype's default (float32) says once that --dtype auto computes it as transformers 5 does. */
+    @Test
+    void aBf16CheckpointAtTheDefaultDtypeSaysHowToComputeInBf16() {
+        org.junit.jupiter.api.Assumptions.assumeTrue(System.getProperty("come4j.dtype") == null && System.getProperty("come4j.backend") == null,
+                "the suite runs with a dtype or backend of its own");
+        String hint = "come: products in float32 on this bf16 checkpoint (the default: exact); --dtype auto runs them in bf16";
+        Run plain = run("inspect", "--model", FIXTURE.toString());
+        assertEquals(0, plain.code(), plain.err());
+        assertEquals(1, plain.err().lines().filter(l -> l.startsWith(hint)).count(), plain.err());
+        for (String[] chosen : new String[][] {{"--dtype", "float32"}, {"--dtype", "auto"}, {"--backend", "vector"}}) {
+            Run r = run("inspect", "--model", FIXTURE.toString(), chosen[0], chosen[1]);
+            assertEquals(0, r.code(), r.err());
+            assertFalse(r.err().contains("--dtype auto"), String.join(" ", chosen) + ": " + r.err());
+        }
+        Run fp32 = run("inspect", "--model", Path.of("src/test/resources/fixtures/llama-mha-f32").toString());
+        assertFalse(fp32.err().contains("--dtype auto"), fp32.err());
+    }
+
     static final String[] COMMANDS = {"demo", "compress", "bench", "inspect", "eval", "generate", "latency", "logits", "distill", "completion"};
 
     @ParameterizedTest
