@@ -49,7 +49,7 @@ public final class KernelBenchmark {
                             K.name(), T, s[0], s[1], dtype, resident ? "resident" : "mapped  ", compute, g, 100 * g / peak, compute);
                 }
         if (threads > 1)
-            for (Backend K : Backends.available(compute)) scaling(K, T, shapes.getFirst(), dtype, threads);
+            for (Backend K : Backends.available(compute)) scaling(K, T, shapes.getFirst(), dtype, threads, peak);
     }
 
     /**
@@ -57,14 +57,14 @@ public final class KernelBenchmark {
      * side on a thread each (how calibration runs windows), and as one product on all threads. A unit that the cores
      * share (e.g. one AMX unit behind two virtual cores) shows as a side-by-side sum near the one-thread rate.
      */
-    private static void scaling(Backend K, int T, int[] s, DType dtype, int threads) {
+    private static void scaling(Backend K, int T, int[] s, DType dtype, int threads, double peak) {
         Product p = new Product(K, T, s[0], s[1], dtype, false);
         double[] alone = new double[1], each = new double[threads];
         Parallel.sideBySide(1, j -> alone[0] = p.rate());
         Parallel.sideBySide(threads, j -> each[j] = p.rate());
         double sum = java.util.Arrays.stream(each).sum(), all = p.rate();
-        System.out.printf("%s: scaling of %dx%d, %s products: 1 thread %.1f GFLOP/s; %d side by side on a thread each %.1f in all (%.2fx); one product on %d threads %.1f (%.2fx)%n",
-                K.name(), s[0], s[1], K.compute(), alone[0], threads, sum, sum / alone[0], threads, all, all / alone[0]);
+        System.out.printf("%s: scaling of %dx%d, %s products, weights mapped: 1 thread %.1f GFLOP/s; %d side by side on a thread each %.1f in all (%.2fx, %.0f%% of the peak); one product on %d threads %.1f (%.2fx)%n",
+                K.name(), s[0], s[1], K.compute(), alone[0], threads, sum, sum / alone[0], 100 * sum / peak, threads, all, all / alone[0]);
     }
 
     /**
