@@ -126,8 +126,8 @@ public final class OneDnnBackend implements Backend {
     /**
      * Rows [from, from + rows) of every product, on this thread's buffers and threads. A product of many chunks runs
      * them side by side, one per thread, each on that thread alone: each thread rounds its own A, runs oneDNN on one
-     * thread and copies its own C back, with no barrier between the steps. At 7B shapes that ran 1-10 % faster than
-     * each chunk on all threads, at the demo's 1.7-2.8x (2 threads, docs/results.md); the bits are the same.
+     * thread and copies its own C back, with no barrier between the steps. At 7B shapes that ran 0-11 % faster than
+     * each chunk on all threads, at the demo's 1.5-3x (2 threads, docs/results.md); the bits are the same.
      */
     private void rows(float[] a, int from, int rows, int k, int n, Matrix[] b, MemorySegment[] ws, Packed[] packed, int part, float[][] c) {
         try {
