@@ -25,10 +25,11 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  * Products of many rows on oneDNN (the library inside org.bytedeco:dnnl's Linux x86-64 jar, called through the JDK's
  * foreign function interface: no JNI wrapper, no install step). bf16 compute runs oneDNN's matmul primitive with bf16
  * operands and fp32 accumulation (AMX tiles or AVX512-BF16, whichever the CPU has; measured 2-3x its
- * {@code dnnl_gemm_bf16bf16f32} at 7B shapes, docs/results.md): A is rounded into native memory once for all the
- * weights that share it, mmap'd bf16 weights are read where they are (resident ones, {@link #prepare}, also in
- * oneDNN's own blocked layout), C is copied back, 256 rows at a time through per-thread buffers that are reused. fp32
- * compute runs {@code dnnl_sgemm} on the arrays in place (critical downcalls). bf16 attention over many queries runs as batched bf16 matmuls ({@link OneDnnAttention}). What oneDNN
+ * {@code dnnl_gemm_bf16bf16f32} at 7B shapes, docs/results.md) in chunks of rows, one per thread side by side: a
+ * chunk of A is rounded into native memory once for all the weights that share it, mmap'd bf16 weights are read where
+ * they are (resident ones, {@link #prepare}, also in oneDNN's own blocked layout), and the chunk of C is copied back
+ * through per-thread buffers that are reused. fp32 compute runs {@code dnnl_sgemm} on the arrays in place (critical
+ * downcalls). bf16 attention over many queries runs as batched bf16 matmuls ({@link OneDnnAttention}). What oneDNN
  * does not win stays on the Vector API: products of few rows (generation, short requests), fp32 attention and the
  * per-thread products of work already split across threads.
  */
