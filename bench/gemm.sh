@@ -5,8 +5,9 @@
 #   bf16 products: the bf16 dot-product peak, 2 x the fp32 FMA peak measured in the same run: AVX512-BF16's VDPBF16PS
 #   does two bf16 multiply-adds per fp32 lane at the FMA's throughput (the Vector API has no bf16 instruction to time
 #   directly; AMX tiles, which oneDNN's gemm does not use here, would go beyond it).
-# Peaks are the best of five ~0.4 s trials. Each product is timed with its weight mapped (read where it lies, as the
-# layers of a model streamed from disk, e.g. 7B) and resident (the backend's prepared form, as a model that fits).
+# Peaks and products are timed alike: the best of five ~0.4 s trials (each product's median trial is printed too).
+# Each product is timed with its weight mapped (read where it lies, as the layers of a model streamed from disk, e.g.
+# 7B) and resident (the backend's prepared form, as a model that fits).
 # Usage: bench/gemm.sh [T] [NxK ...]              both runs below
 #        bench/gemm.sh [T] [NxK ...] --dtype BF16 --compute BF16   one run: stored weights, product precision
 # Threads: all cores (COME_JAVA_OPTS is passed to java, e.g. -Djava.util.concurrent.ForkJoinPool.common.parallelism).
