@@ -154,11 +154,11 @@ public final class OneDnnBackend implements Backend {
     /**
      * Rows per product call: a chunk's bf16 A and fp32 C stay in the core's cache between the rounding, the product
      * and the copy back (demo model, 2,048 rows: the native products took half the time in chunks of 256). Weights of
-     * LARGE_WEIGHT elements or more (7B shapes) take LARGE_CHUNK rows: there the product itself dominates, and the
-     * 7B layer ran 1.1-1.2x faster in chunks of 1,024-2,048 rows than of 256 (medians of 6 alternated rounds,
-     * docs/results.md).
+     * LARGE_WEIGHT elements or more (7B shapes) take LARGE_CHUNK rows. With chunks side by side, one per thread, the
+     * 7B calibration pass ran about 10 % faster in chunks of 512 than of 1,024 on AVX512-BF16 (Zen 5; 256 in between),
+     * with less scratch; on AMX, one product ran alike in chunks of 512 and 1,024 (docs/results.md).
      */
-    static final int CHUNK = 256, LARGE_CHUNK = 1024;
+    static final int CHUNK = 256, LARGE_CHUNK = 512;
     static final long LARGE_WEIGHT = 1L << 22;
 
     private static int chunkRows(long n, long k) {

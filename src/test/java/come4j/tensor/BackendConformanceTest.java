@@ -94,6 +94,32 @@ class BackendConformanceTest {
         }
     }
 
+    /**
+     * A weight as large as a 7B projection's chunking rule counts large (2^22 elements: oneDNN's bf16 products take
+     * LARGE_CHUNK rows per call, side by side on the threads, then a leftover and a short last chunk): the rows at
+     * every chunk edge against fp64, and the resident (packed) form giving the same bits.
+     */
+    @ParameterizedTest
+    @MethodSource("backends")
+    void largeWeightsInLargeChunksMatchFp64(Backend backend) {
+        int n = 2048, k = 2048, m = 2 * OneDnnBackend.LARGE_CHUNK + 100;
+        assertTrue((long) n * k >= OneDnnBackend.LARGE_WEIGHT);
+        Random rnd = new Random(5);
+        float[] a = random(rnd, m * k), c = new float[m * n], p = new float[m * n];
+        Matrix w = stored(random(rnd, n * k), n, k, DType.BF16);
+        backend.matmul(a, m, w, c);
+        int L = OneDnnBackend.LARGE_CHUNK;
+        int[] rows = {0, L - 1, L, 2 * L - 1, 2 * L, m - 1};
+        float[] as = new float[rows.length * k], cs = new float[rows.length * n];
+        for (int i = 0; i < rows.length; i++) {
+            System.arraycopy(a, rows[i] * k, as, i * k, k);
+            System.arraycopy(c, rows[i] * n, cs, i * n, n);
+        }
+        check(backend, as, 0, k, rows.length, w, cs, 0, n, "large weight, chunk edges of " + m + "x" + n + "x" + k);
+        backend.matmul(a, m, backend.prepare(w), p);
+        assertArrayEquals(c, p, backend.describe() + " prepared large weight " + m + "x" + n + "x" + k);
+    }
+
     /** The per-thread product with offsets and strides; B a transposed view (as attention reads V) or row-major. */
     @ParameterizedTest
     @MethodSource("backends")
