@@ -6,6 +6,8 @@
 #   does two bf16 multiply-adds per fp32 lane at the FMA's throughput (the Vector API has no bf16 instruction to time
 #   directly; AMX tiles, which oneDNN's gemm does not use here, would go beyond it).
 # Peaks and products are timed alike: the best of five ~0.4 s trials (each product's median trial is printed too).
+# Each product's trials alternate with trials of the peak, and its share is of that peak: a slow spell of this shared
+# machine slows both sides of the ratio alike. The scaling line's share is of the run's best peak.
 # Each product is timed with its weight mapped (read where it lies, as the layers of a model streamed from disk, e.g.
 # 7B) and resident (the backend's prepared form, as a model that fits).
 # Usage: bench/gemm.sh [T] [NxK ...]              both runs below
