@@ -102,13 +102,12 @@ class BackendConformanceTest {
     @ParameterizedTest
     @MethodSource("backends")
     void largeWeightsInLargeChunksMatchFp64(Backend backend) {
-        int n = 2048, k = 2048, m = 2 * OneDnnBackend.LARGE_CHUNK + 100;
+        int L = OneDnnBackend.LARGE_CHUNK, n = 2048, k = 2048, m = 2 * L + 100;
         assertTrue((long) n * k >= OneDnnBackend.LARGE_WEIGHT);
         Random rnd = new Random(5);
         float[] a = random(rnd, m * k), c = new float[m * n], p = new float[m * n];
         Matrix w = stored(random(rnd, n * k), n, k, DType.BF16);
         backend.matmul(a, m, w, c);
-        int L = OneDnnBackend.LARGE_CHUNK;
         int[] rows = {0, L - 1, L, 2 * L - 1, 2 * L, m - 1};
         float[] as = new float[rows.length * k], cs = new float[rows.length * n];
         for (int i = 0; i < rows.length; i++) {
